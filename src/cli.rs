@@ -1,0 +1,128 @@
+//! Raw command-line flags (clap derive; the doc comments are the help text) and their
+//! validation into a [`Config`].
+
+use crate::rules::Catalog;
+use clap::{Parser, ValueEnum};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "awaitify",
+    version,
+    about = "Migrate synchronous Python to asyncio: rewrite blocking calls, colour their callers async, add awaits.",
+    after_help = "By default awaitify prints unified diffs and changes nothing.\n\n\
+Exit codes:\n  0  success (diagnostics alone do not fail a run)\n  1  --check: some file would change; or some file could not be processed\n  2  usage error or fatal error"
+)]
+pub struct Args {
+    /// Files or directories to migrate (directories are walked, honouring .gitignore).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Write the changes in place (atomically) instead of printing diffs.
+    #[arg(long, conflicts_with = "check")]
+    pub write: bool,
+    /// Change nothing; exit 1 if any file would change.
+    #[arg(long)]
+    pub check: bool,
+    /// When to colour the diff output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Skip paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Do not honour .gitignore, .ignore and other ignore files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Print only diagnostics and errors, no diffs or summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Keep this function sync even if it makes blocking calls (name or dotted path; repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub keep_sync: Vec<String>,
+    /// Add the rules of this TOML file to the catalog (same format as transforms/; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Explain why the function NAME becomes async: the chain down to the blocking call.
+    #[arg(long, value_name = "NAME")]
+    pub explain: Option<String>,
+    /// Output format for diagnostics and the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    pub max_file_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    DryRun,
+    Write,
+    Check,
+}
+
+/// Validated settings for one run.
+pub struct Config {
+    pub paths: Vec<PathBuf>,
+    pub mode: Mode,
+    pub color: bool,
+    pub excludes: globset::GlobSet,
+    pub no_ignore: bool,
+    pub quiet: bool,
+    pub keep_sync: Vec<String>,
+    pub explain: Option<String>,
+    pub format: Format,
+    pub max_file_size: u64,
+    pub catalog: Catalog,
+}
+
+impl Args {
+    pub fn into_config(self) -> anyhow::Result<Config> {
+        let mut catalog = Catalog::builtin()?;
+        for file in &self.rules {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            catalog.add_toml(&file.display().to_string(), &text)?;
+        }
+        let excludes = crate::walk::build_excludes(&self.exclude)?;
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        let mode = if self.write {
+            Mode::Write
+        } else if self.check {
+            Mode::Check
+        } else {
+            Mode::DryRun
+        };
+        Ok(Config {
+            paths: self.paths,
+            mode,
+            color,
+            excludes,
+            no_ignore: self.no_ignore,
+            quiet: self.quiet,
+            keep_sync: self.keep_sync,
+            explain: self.explain,
+            format: self.format,
+            max_file_size: self.max_file_size,
+            catalog,
+        })
+    }
+}

@@ -1,0 +1,514 @@
+//! Colour: the call-graph fixed point that decides which functions become `async def`.
+//!
+//! A function becomes async when it makes a blocking call the catalog rewrites to an awaited
+//! one (a seed), or when it calls, iterates or enters something that became async. Some
+//! places cannot await (a lambda, a `@property`, `sorted(key=f)`, module level): a function
+//! needed there stays sync, together with everything below it that it would have to await,
+//! and a diagnostic names the place. Methods that override each other change colour together.
+
+use crate::matcher::{Ctx, Kind, ModuleFacts, Target};
+use crate::project::{FuncId, Project};
+use crate::rules::{Action, Catalog};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+/// Why a function became async: the first reason found, for `--explain`.
+#[derive(Debug, Clone)]
+pub enum Why {
+    /// It makes this blocking call itself (rule id, description, module, line).
+    Seed {
+        rule: String,
+        what: String,
+        module: usize,
+        line: usize,
+    },
+    /// It calls/iterates/enters this function, which became async, at this line.
+    Calls {
+        callee: FuncId,
+        module: usize,
+        line: usize,
+    },
+    /// It overrides (or is overridden by) this method, which became async.
+    Family { member: FuncId },
+    /// It was already `async def`.
+    Existing,
+}
+
+/// Why a function must stay sync.
+#[derive(Debug, Clone)]
+pub struct Pin {
+    pub reason: String,
+    pub module: usize,
+    pub line: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Colouring {
+    /// Every function that is async in the output.
+    pub async_funcs: HashSet<FuncId>,
+    /// Functions that were sync and become async.
+    pub coloured: HashSet<FuncId>,
+    pub why: HashMap<FuncId, Why>,
+    /// Functions that would have become async but must stay sync.
+    pub pinned: BTreeMap<FuncId, Pin>,
+    /// Pinned functions that are pinned only because a pinned caller needs them (caller, line).
+    pub pinned_below: BTreeMap<FuncId, FuncId>,
+    pub family: HashMap<FuncId, FuncId>,
+}
+
+/// Sync-only dunders: Python calls them without awaiting.
+const SYNC_DUNDERS: &[&str] = &[
+    "__init__",
+    "__new__",
+    "__del__",
+    "__str__",
+    "__repr__",
+    "__eq__",
+    "__ne__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__hash__",
+    "__len__",
+    "__bool__",
+    "__contains__",
+    "__getitem__",
+    "__setitem__",
+    "__delitem__",
+    "__getattr__",
+    "__getattribute__",
+    "__setattr__",
+    "__delattr__",
+    "__format__",
+    "__index__",
+    "__int__",
+    "__float__",
+    "__post_init__",
+    "__init_subclass__",
+    "__set_name__",
+    "__class_getitem__",
+    "__iter__",
+    "__next__",
+    "__get__",
+    "__set__",
+    "__copy__",
+    "__deepcopy__",
+    "__reduce__",
+    "__getstate__",
+    "__setstate__",
+    "__sizeof__",
+    "__dir__",
+];
+
+const SYNC_DECORATORS: &[(&str, &str)] = &[
+    ("property", "a @property (attribute access cannot await)"),
+    (
+        "functools.lru_cache",
+        "@functools.lru_cache (it would cache the coroutine object, not the result)",
+    ),
+    (
+        "lru_cache",
+        "@lru_cache (it would cache the coroutine object, not the result)",
+    ),
+    (
+        "functools.cache",
+        "@functools.cache (it would cache the coroutine object, not the result)",
+    ),
+    (
+        "cache",
+        "@cache (it would cache the coroutine object, not the result)",
+    ),
+    (
+        "functools.cached_property",
+        "a @cached_property (attribute access cannot await)",
+    ),
+    (
+        "cached_property",
+        "a @cached_property (attribute access cannot await)",
+    ),
+];
+
+/// Builds override families: a method and the same-named methods of its project bases.
+pub fn families(p: &Project) -> HashMap<FuncId, FuncId> {
+    let mut uf: HashMap<FuncId, FuncId> = HashMap::new();
+    fn find(uf: &mut HashMap<FuncId, FuncId>, x: FuncId) -> FuncId {
+        let parent = *uf.get(&x).unwrap_or(&x);
+        if parent == x {
+            return x;
+        }
+        let root = find(uf, parent);
+        uf.insert(x, root);
+        root
+    }
+    let union = |uf: &mut HashMap<FuncId, FuncId>, a: FuncId, b: FuncId| {
+        let (ra, rb) = (find(uf, a), find(uf, b));
+        if ra != rb {
+            uf.insert(ra.max(rb), ra.min(rb));
+        }
+    };
+    for c in p.class_ids() {
+        let class = p.class(c);
+        for (name, &f) in &class.methods {
+            let me = FuncId {
+                module: c.module,
+                func: f as u32,
+            };
+            if let Some(base) = p.super_method(c, name) {
+                union(&mut uf, me, base);
+            }
+        }
+        // A context manager's two halves change colour together.
+        if let (Some(&a), Some(&b)) = (
+            class.methods.get("__enter__"),
+            class.methods.get("__exit__"),
+        ) {
+            union(
+                &mut uf,
+                FuncId {
+                    module: c.module,
+                    func: a as u32,
+                },
+                FuncId {
+                    module: c.module,
+                    func: b as u32,
+                },
+            );
+        }
+    }
+    let keys: Vec<FuncId> = p.func_ids().collect();
+    keys.into_iter().map(|f| (f, find(&mut uf, f))).collect()
+}
+
+pub fn colour(
+    p: &Project,
+    cat: &Catalog,
+    facts: &[ModuleFacts],
+    keep_sync: &[String],
+) -> Colouring {
+    let family = families(p);
+    let fam = |f: FuncId| family.get(&f).copied().unwrap_or(f);
+    let fid = |m: usize, f: usize| FuncId {
+        module: m as u32,
+        func: f as u32,
+    };
+
+    let mut members: HashMap<FuncId, Vec<FuncId>> = HashMap::new();
+    for f in p.func_ids() {
+        members.entry(fam(f)).or_default().push(f);
+    }
+
+    let mut seeds: Vec<(FuncId, Why)> = Vec::new();
+    // Edges caller -> callee, with the line of the call, on families.
+    let mut edges: Vec<(FuncId, FuncId, usize, usize)> = Vec::new();
+    let mut pins: Vec<(FuncId, Pin)> = Vec::new();
+
+    for f in p.func_ids() {
+        let def = p.func(f);
+        if def.is_async {
+            seeds.push((f, Why::Existing));
+        }
+        let pin = |reason: String| Pin {
+            reason,
+            module: f.module as usize,
+            line: def.first_line,
+        };
+        if let Some((_, why)) = SYNC_DECORATORS
+            .iter()
+            .find(|(d, _)| def.decorators.iter().any(|x| x == d))
+        {
+            pins.push((f, pin(format!("`{}` is {why}", def.name))));
+        } else if def
+            .decorators
+            .iter()
+            .any(|d| d.ends_with(".setter") || d.ends_with(".deleter"))
+        {
+            pins.push((f, pin(format!("`{}` is a property setter", def.name))));
+        } else if def.is_method() && SYNC_DUNDERS.contains(&def.name.as_str()) {
+            pins.push((
+                f,
+                pin(format!("`{}` is called by Python without await", def.name)),
+            ));
+        }
+        if keep_sync
+            .iter()
+            .any(|k| *k == def.name || *k == def.qualname || *k == p.func_name(f))
+        {
+            pins.push((
+                f,
+                pin(format!("`{}` is pinned sync by --keep-sync", def.name)),
+            ));
+        }
+    }
+
+    for (m, mf) in facts.iter().enumerate() {
+        for c in &mf.calls {
+            match &c.target {
+                Target::Rule(q) => {
+                    let entry = cat.call(q).expect("matched calls are in the catalog");
+                    let awaited = entry.awaited || entry.action == Action::ToThread;
+                    if let (Some(f), true, Ctx::Body) =
+                        (c.caller, awaited && entry.action != Action::Report, c.ctx)
+                    {
+                        let rule = cat.rule(entry.rule).id.clone();
+                        seeds.push((
+                            fid(m, f),
+                            Why::Seed {
+                                rule,
+                                what: format!("`{q}`"),
+                                module: m,
+                                line: c.line,
+                            },
+                        ));
+                    }
+                }
+                Target::Method { ty, name } => {
+                    let entry = cat
+                        .method(ty, name)
+                        .expect("matched methods are in the catalog");
+                    let awaited = entry.awaited || entry.action == Action::ToThread;
+                    if let (Some(f), true, Ctx::Body) =
+                        (c.caller, awaited && entry.action != Action::Report, c.ctx)
+                    {
+                        let rule = cat.rule(entry.rule).id.clone();
+                        seeds.push((
+                            fid(m, f),
+                            Why::Seed {
+                                rule,
+                                what: format!("`.{name}()` on a `{ty}`"),
+                                module: m,
+                                line: c.line,
+                            },
+                        ));
+                    }
+                }
+                Target::Func(g) if !p.func(*g).is_generator && !p.func(*g).is_async => {
+                    match (c.ctx, c.caller) {
+                        (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m, c.line)),
+                        (Ctx::Main, _) => {}
+                        (ctx, _) => pins.push((
+                            *g,
+                            Pin {
+                                reason: format!(
+                                    "`{}` is called from {}",
+                                    p.func(*g).name,
+                                    ctx.describe()
+                                ),
+                                module: m,
+                                line: c.line,
+                            },
+                        )),
+                    }
+                }
+                _ => {}
+            }
+        }
+        for r in &mf.refs {
+            if p.func(r.target).is_async {
+                continue;
+            }
+            let how = match &r.passed_to {
+                Some(q) => format!(
+                    "`{}` is passed as a value to `{q}`, which calls it without await",
+                    p.func(r.target).name
+                ),
+                None => format!(
+                    "`{}` is used as a value, where awaitify cannot follow its calls",
+                    p.func(r.target).name
+                ),
+            };
+            pins.push((
+                r.target,
+                Pin {
+                    reason: how,
+                    module: m,
+                    line: r.line,
+                },
+            ));
+        }
+        for e in &mf.escapes {
+            let reason = format!(
+                "the generator `{}` is consumed where awaitify cannot follow it",
+                p.func(e.generator).name
+            );
+            pins.push((
+                e.generator,
+                Pin {
+                    reason,
+                    module: m,
+                    line: e.line,
+                },
+            ));
+        }
+        for fr in &mf.fors {
+            let Some(f) = fr.caller.filter(|_| fr.ctx == Ctx::Body) else {
+                continue;
+            };
+            match &fr.kind {
+                Kind::Gen(g) => edges.push((fid(m, f), *g, m, fr.line)),
+                Kind::Ext(ty) => {
+                    if let Some((rule, u)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
+                        let _ = u;
+                        seeds.push((
+                            fid(m, f),
+                            Why::Seed {
+                                rule: cat.rule(*rule).id.clone(),
+                                what: format!("a loop over a `{ty}`"),
+                                module: m,
+                                line: fr.line,
+                            },
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for c in &mf.consumes {
+            match (c.ctx, c.caller) {
+                (Ctx::Body, Some(f)) => edges.push((fid(m, f), c.generator, m, c.line)),
+                (ctx, _) => pins.push((
+                    c.generator,
+                    Pin {
+                        reason: format!(
+                            "the generator `{}` is consumed in {}",
+                            p.func(c.generator).name,
+                            ctx.describe()
+                        ),
+                        module: m,
+                        line: c.line,
+                    },
+                )),
+            }
+        }
+        for w in &mf.withs {
+            match &w.kind {
+                Kind::Instance(k) => {
+                    for dunder in ["__enter__", "__exit__"] {
+                        let Some(g) = p.method(*k, dunder) else {
+                            continue;
+                        };
+                        match (w.ctx, w.caller) {
+                            (Ctx::Body, Some(f)) => edges.push((fid(m, f), g, m, w.line)),
+                            (ctx, _) => pins.push((
+                                g,
+                                Pin {
+                                    reason: format!(
+                                        "`{}` is entered by a `with` at {}",
+                                        p.class(*k).name,
+                                        ctx.describe()
+                                    ),
+                                    module: m,
+                                    line: w.line,
+                                },
+                            )),
+                        }
+                    }
+                }
+                Kind::Ext(ty) => {
+                    if let (Some((rule, _)), Ctx::Body, Some(f)) = (
+                        cat.with_use(ty).filter(|(_, u)| u.make_async),
+                        w.ctx,
+                        w.caller,
+                    ) {
+                        seeds.push((
+                            fid(m, f),
+                            Why::Seed {
+                                rule: cat.rule(*rule).id.clone(),
+                                what: format!("a `with` over a `{ty}`"),
+                                module: m,
+                                line: w.line,
+                            },
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Candidates: everything a seed would make async, ignoring pins.
+    let mut rev: HashMap<FuncId, Vec<(FuncId, usize, usize)>> = HashMap::new();
+    let mut fwd: HashMap<FuncId, Vec<FuncId>> = HashMap::new();
+    for &(f, g, m, line) in &edges {
+        rev.entry(fam(g)).or_default().push((fam(f), m, line));
+        fwd.entry(fam(f)).or_default().push(fam(g));
+    }
+    let upward = |start: &[FuncId], blocked: &HashSet<FuncId>| -> HashSet<FuncId> {
+        let mut seen: HashSet<FuncId> = HashSet::new();
+        let mut queue: VecDeque<FuncId> = start
+            .iter()
+            .copied()
+            .filter(|f| !blocked.contains(f))
+            .collect();
+        while let Some(f) = queue.pop_front() {
+            if !seen.insert(f) {
+                continue;
+            }
+            for &(caller, _, _) in rev.get(&f).into_iter().flatten() {
+                if !blocked.contains(&caller) && !seen.contains(&caller) {
+                    queue.push_back(caller);
+                }
+            }
+        }
+        seen
+    };
+    let seed_fams: Vec<FuncId> = seeds.iter().map(|(f, _)| fam(*f)).collect();
+    let candidates = upward(&seed_fams, &HashSet::new());
+    let pre_async: HashSet<FuncId> = p
+        .func_ids()
+        .filter(|f| p.func(*f).is_async)
+        .map(fam)
+        .collect();
+
+    // Pins that matter, then everything a pinned function would have to await.
+    let mut out = Colouring::default();
+    let mut pinned: HashSet<FuncId> = HashSet::new();
+    for (f, pin) in pins {
+        let ff = fam(f);
+        if candidates.contains(&ff) && !pre_async.contains(&ff) && pinned.insert(ff) {
+            out.pinned.insert(f, pin);
+        }
+    }
+    let mut queue: VecDeque<FuncId> = pinned.iter().copied().collect();
+    while let Some(f) = queue.pop_front() {
+        for &g in fwd.get(&f).into_iter().flatten() {
+            if candidates.contains(&g) && !pre_async.contains(&g) && pinned.insert(g) {
+                out.pinned_below.insert(g, f);
+                queue.push_back(g);
+            }
+        }
+    }
+
+    let async_fams = upward(&seed_fams, &pinned);
+    for &fam_rep in &async_fams {
+        for &f in members.get(&fam_rep).into_iter().flatten() {
+            out.async_funcs.insert(f);
+            if !p.func(f).is_async {
+                out.coloured.insert(f);
+            }
+        }
+    }
+    // Reasons, first found wins: seeds, then families, then edges in call order.
+    for (f, why) in seeds {
+        if async_fams.contains(&fam(f)) {
+            out.why.entry(f).or_insert(why);
+        }
+    }
+    for &(f, g, m, line) in &edges {
+        if out.async_funcs.contains(&f) && out.async_funcs.contains(&g) {
+            out.why.entry(f).or_insert(Why::Calls {
+                callee: g,
+                module: m,
+                line,
+            });
+        }
+    }
+    for f in out.async_funcs.clone() {
+        if !out.why.contains_key(&f)
+            && let Some(&member) = members[&fam(f)].iter().find(|m| out.why.contains_key(m))
+        {
+            out.why.insert(f, Why::Family { member });
+        }
+    }
+    out.family = family;
+    out
+}

@@ -1,0 +1,489 @@
+//! Per-module facts that do not depend on the rest of the project: imports, definitions,
+//! classes and the names each scope binds.
+//!
+//! The index is built once per parsed module; the matcher combines it with the project's
+//! current knowledge to resolve call sites.
+
+use crate::parse::{line, text};
+use std::collections::{HashMap, HashSet};
+use tree_sitter::{Node, Tree};
+
+pub mod imports;
+
+pub use imports::{ImportName, ImportStmt};
+
+/// A `def` or `async def`.
+#[derive(Debug, Clone)]
+pub struct FuncDef {
+    pub name: String,
+    /// Dotted path inside the module: `f`, `Class.method`, `outer.inner`.
+    pub qualname: String,
+    /// The `function_definition` node (starts at `async` or `def`).
+    pub start: usize,
+    pub end: usize,
+    pub name_range: (usize, usize),
+    pub body_start: usize,
+    /// First line of the definition including decorators.
+    pub first_line: usize,
+    pub line: usize,
+    pub is_async: bool,
+    pub is_generator: bool,
+    pub class: Option<usize>,
+    pub parent: Option<usize>,
+    /// Decorators as written, without `@` and call arguments (`functools.lru_cache`).
+    pub decorators: Vec<String>,
+    pub params: Vec<Param>,
+    /// Names bound in this function's own scope.
+    pub locals: HashSet<String>,
+}
+
+impl FuncDef {
+    pub fn is_method(&self) -> bool {
+        self.class.is_some()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub annotation: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassDef {
+    pub name: String,
+    pub qualname: String,
+    /// Base class expressions as written (`Base`, `pkg.Base`).
+    pub bases: Vec<String>,
+    pub methods: HashMap<String, usize>,
+    pub line: usize,
+}
+
+/// What a module-level name is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    /// An import: the fully qualified name it stands for (relative imports resolved).
+    Import(String),
+    Function(usize),
+    Class(usize),
+    /// An assignment or anything else: not a match for any catalog name.
+    Value,
+}
+
+#[derive(Debug, Default)]
+pub struct ModuleIndex {
+    pub functions: Vec<FuncDef>,
+    pub classes: Vec<ClassDef>,
+    pub imports: Vec<ImportStmt>,
+    /// Module-scope bindings; a name bound two different ways is ambiguous.
+    pub bindings: HashMap<String, Vec<Binding>>,
+    /// Byte range of the `if __name__ == "__main__":` block's body, if any.
+    pub main_block: Option<(usize, usize)>,
+}
+
+impl ModuleIndex {
+    /// The module-scope meaning of `name`, if it is bound exactly one way.
+    pub fn binding(&self, name: &str) -> Option<&Binding> {
+        let all = self.bindings.get(name)?;
+        let first = all.first()?;
+        all.iter().all(|b| b == first).then_some(first)
+    }
+
+    /// The innermost function whose body contains `offset`.
+    pub fn function_at(&self, offset: usize) -> Option<usize> {
+        self.functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.body_start <= offset && offset < f.end)
+            .max_by_key(|(_, f)| f.start)
+            .map(|(i, _)| i)
+    }
+}
+
+/// Builds the index of one module. `module` is its dotted name and `is_package` whether it
+/// is an `__init__.py`, both needed to resolve relative imports.
+pub fn build(tree: &Tree, src: &str, module: &str, is_package: bool) -> ModuleIndex {
+    let mut ix = ModuleIndex::default();
+    let mut b = Builder {
+        src,
+        module,
+        is_package,
+        ix: &mut ix,
+    };
+    b.scope(tree.root_node(), None, None, "");
+    ix
+}
+
+struct Builder<'a> {
+    src: &'a str,
+    module: &'a str,
+    is_package: bool,
+    ix: &'a mut ModuleIndex,
+}
+
+impl Builder<'_> {
+    /// Walks the statements of a scope (module, class or function body).
+    fn scope(&mut self, node: Node, func: Option<usize>, class: Option<usize>, prefix: &str) {
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            self.statement(child, func, class, prefix);
+        }
+    }
+
+    fn bind(&mut self, func: Option<usize>, class: Option<usize>, name: &str, binding: Binding) {
+        match (func, class) {
+            (Some(f), _) => {
+                self.ix.functions[f].locals.insert(name.to_string());
+            }
+            (None, None) => self
+                .ix
+                .bindings
+                .entry(name.to_string())
+                .or_default()
+                .push(binding),
+            (None, Some(_)) => {}
+        }
+    }
+
+    fn statement(&mut self, node: Node, func: Option<usize>, class: Option<usize>, prefix: &str) {
+        match node.kind() {
+            "function_definition" => self.function(node, node, func, class, prefix),
+            "class_definition" => self.class(node, func, prefix),
+            "decorated_definition" => {
+                if let Some(def) = node.child_by_field_name("definition") {
+                    match def.kind() {
+                        "function_definition" => self.function(def, node, func, class, prefix),
+                        "class_definition" => self.class(def, func, prefix),
+                        _ => {}
+                    }
+                }
+            }
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                if let Some(stmt) = imports::parse(
+                    node,
+                    self.src,
+                    self.module,
+                    self.is_package,
+                    func.is_none() && class.is_none(),
+                ) {
+                    for n in &stmt.names {
+                        self.bind(func, class, &n.local, Binding::Import(n.qualified.clone()));
+                    }
+                    self.ix.imports.push(stmt);
+                }
+            }
+            "if_statement"
+                if func.is_none() && class.is_none() && is_main_guard(node, self.src) =>
+            {
+                if let Some(body) = node.child_by_field_name("consequence") {
+                    self.ix.main_block = Some((body.start_byte(), body.end_byte()));
+                }
+                self.nested(node, func, class, prefix);
+            }
+            _ => {
+                self.targets(node, func, class);
+                self.nested(node, func, class, prefix);
+            }
+        }
+    }
+
+    /// Recurse into compound statements (if/for/while/try/with bodies) of the same scope.
+    fn nested(&mut self, node: Node, func: Option<usize>, class: Option<usize>, prefix: &str) {
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            match child.kind() {
+                "block"
+                | "else_clause"
+                | "elif_clause"
+                | "except_clause"
+                | "finally_clause"
+                | "except_group_clause"
+                | "case_clause"
+                | "match_statement" => {
+                    self.targets(child, func, class);
+                    if child.kind() == "block" {
+                        self.scope(child, func, class, prefix);
+                    } else {
+                        self.nested(child, func, class, prefix);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Names bound by assignment-like statements directly in `node`.
+    fn targets(&mut self, node: Node, func: Option<usize>, class: Option<usize>) {
+        let mut names = Vec::new();
+        collect_bound_names(node, self.src, &mut names);
+        for n in names {
+            self.bind(func, class, &n, Binding::Value);
+        }
+    }
+
+    fn function(
+        &mut self,
+        def: Node,
+        outer: Node,
+        func: Option<usize>,
+        class: Option<usize>,
+        prefix: &str,
+    ) {
+        let src = self.src;
+        let Some(name_node) = def.child_by_field_name("name") else {
+            return;
+        };
+        let name = text(name_node, src).to_string();
+        let qualname = format!("{prefix}{name}");
+        let is_async = def.child(0).is_some_and(|c| c.kind() == "async");
+        let mut decorators = Vec::new();
+        if outer.kind() == "decorated_definition" {
+            let mut cursor = outer.walk();
+            for d in outer
+                .named_children(&mut cursor)
+                .filter(|d| d.kind() == "decorator")
+            {
+                if let Some(expr) = d.named_child(0) {
+                    let callee = if expr.kind() == "call" {
+                        expr.child_by_field_name("function").unwrap_or(expr)
+                    } else {
+                        expr
+                    };
+                    decorators.push(text(callee, src).to_string());
+                }
+            }
+        }
+        let mut params = Vec::new();
+        if let Some(ps) = def.child_by_field_name("parameters") {
+            let mut cursor = ps.walk();
+            for p in ps.named_children(&mut cursor) {
+                let (pname, ann) = match p.kind() {
+                    "identifier" => (Some(p), None),
+                    "typed_parameter" => (p.named_child(0), p.child_by_field_name("type")),
+                    "default_parameter" | "typed_default_parameter" => {
+                        (p.child_by_field_name("name"), p.child_by_field_name("type"))
+                    }
+                    "list_splat_pattern" | "dictionary_splat_pattern" => (p.named_child(0), None),
+                    _ => (None, None),
+                };
+                if let Some(pname) = pname.filter(|n| n.kind() == "identifier") {
+                    params.push(Param {
+                        name: text(pname, src).to_string(),
+                        annotation: ann.map(|a| text(a, src).to_string()),
+                    });
+                }
+            }
+        }
+        let body = def.child_by_field_name("body");
+        let idx = self.ix.functions.len();
+        self.ix.functions.push(FuncDef {
+            name: name.clone(),
+            qualname: qualname.clone(),
+            start: def.start_byte(),
+            end: def.end_byte(),
+            name_range: (name_node.start_byte(), name_node.end_byte()),
+            body_start: body.map_or(def.end_byte(), |b| b.start_byte()),
+            first_line: line(outer),
+            line: line(def),
+            is_async,
+            is_generator: body.is_some_and(|b| contains_yield(b)),
+            class,
+            parent: func,
+            decorators,
+            params: params.clone(),
+            locals: params.iter().map(|p| p.name.clone()).collect(),
+        });
+        match (func, class) {
+            (None, Some(c)) => {
+                self.ix.classes[c].methods.insert(name.clone(), idx);
+            }
+            _ => self.bind(func, class, &name, Binding::Function(idx)),
+        }
+        if let Some(body) = body {
+            self.scope(body, Some(idx), None, &format!("{qualname}."));
+        }
+    }
+
+    fn class(&mut self, def: Node, func: Option<usize>, prefix: &str) {
+        let src = self.src;
+        let Some(name_node) = def.child_by_field_name("name") else {
+            return;
+        };
+        let name = text(name_node, src).to_string();
+        let mut bases = Vec::new();
+        if let Some(args) = def.child_by_field_name("superclasses") {
+            let mut cursor = args.walk();
+            for a in args.named_children(&mut cursor) {
+                if matches!(a.kind(), "identifier" | "attribute") {
+                    bases.push(text(a, src).to_string());
+                }
+            }
+        }
+        let idx = self.ix.classes.len();
+        let qualname = format!("{prefix}{name}");
+        self.ix.classes.push(ClassDef {
+            name: name.clone(),
+            qualname: qualname.clone(),
+            bases,
+            methods: HashMap::new(),
+            line: line(def),
+        });
+        self.bind(func, None, &name, Binding::Class(idx));
+        if let Some(body) = def.child_by_field_name("body") {
+            let mut cursor = body.walk();
+            for child in body.named_children(&mut cursor) {
+                self.statement(child, None, Some(idx), &format!("{qualname}."));
+            }
+        }
+    }
+}
+
+/// `if __name__ == "__main__":` (either operand order, either quote style).
+fn is_main_guard(node: Node, src: &str) -> bool {
+    let Some(cond) = node.child_by_field_name("condition") else {
+        return false;
+    };
+    if cond.kind() != "comparison_operator" {
+        return false;
+    }
+    let t: String = text(cond, src)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    matches!(
+        t.as_str(),
+        "__name__=='__main__'"
+            | "__name__==\"__main__\""
+            | "'__main__'==__name__"
+            | "\"__main__\"==__name__"
+    )
+}
+
+/// Whether a function body yields (ignoring nested functions, lambdas and classes).
+pub fn contains_yield(node: Node) -> bool {
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        match child.kind() {
+            "yield" => return true,
+            "function_definition" | "lambda" | "class_definition" | "decorated_definition" => {}
+            _ => {
+                if contains_yield(child) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Names bound by the statement `node` itself (assignment targets, for targets, `with ... as`,
+/// `except ... as`, walrus, `global` is ignored). Does not descend into nested blocks.
+pub fn collect_bound_names(node: Node, src: &str, out: &mut Vec<String>) {
+    match node.kind() {
+        "expression_statement" => {
+            let mut cursor = node.walk();
+            for c in node.named_children(&mut cursor) {
+                collect_bound_names(c, src, out);
+            }
+        }
+        "assignment" | "augmented_assignment" => {
+            if let Some(left) = node.child_by_field_name("left") {
+                pattern_names(left, src, out);
+            }
+            if let Some(right) = node.child_by_field_name("right")
+                && right.kind() == "assignment"
+            {
+                collect_bound_names(right, src, out);
+            }
+        }
+        "for_statement" => {
+            if let Some(left) = node.child_by_field_name("left") {
+                pattern_names(left, src, out);
+            }
+        }
+        "with_statement" => {
+            let mut stack = vec![node];
+            while let Some(n) = stack.pop() {
+                if n.kind() == "as_pattern" {
+                    if let Some(alias) = n.child_by_field_name("alias") {
+                        pattern_names(alias, src, out);
+                    }
+                } else if !matches!(n.kind(), "block") {
+                    let mut cursor = n.walk();
+                    stack.extend(n.named_children(&mut cursor));
+                }
+            }
+        }
+        "except_clause" => {
+            let mut cursor = node.walk();
+            for c in node.named_children(&mut cursor) {
+                if c.kind() == "as_pattern"
+                    && let Some(alias) = c.child_by_field_name("alias")
+                {
+                    pattern_names(alias, src, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn pattern_names(node: Node, src: &str, out: &mut Vec<String>) {
+    match node.kind() {
+        "identifier" => out.push(text(node, src).to_string()),
+        "pattern_list"
+        | "tuple_pattern"
+        | "list_pattern"
+        | "as_pattern_target"
+        | "list_splat_pattern"
+        | "parenthesized_expression"
+        | "tuple"
+        | "list" => {
+            let mut cursor = node.walk();
+            for c in node.named_children(&mut cursor) {
+                pattern_names(c, src, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn index(src: &str) -> ModuleIndex {
+        build(&parse(src).unwrap(), src, "m", false)
+    }
+
+    #[test]
+    fn functions_classes_and_bindings() {
+        let ix = index(
+            "import time as t\nfrom os import path\n\nclass A(Base):\n    def m(self, x: int):\n        y = 1\n        yield y\n\nasync def f():\n    pass\n\nx = 3\n",
+        );
+        assert_eq!(ix.binding("t"), Some(&Binding::Import("time".into())));
+        assert_eq!(ix.binding("path"), Some(&Binding::Import("os.path".into())));
+        assert_eq!(ix.binding("x"), Some(&Binding::Value));
+        let m = &ix.functions[0];
+        assert_eq!(m.qualname, "A.m");
+        assert!(m.is_generator && !m.is_async && m.locals.contains("y") && m.locals.contains("x"));
+        assert_eq!(m.params[1].annotation.as_deref(), Some("int"));
+        assert!(ix.functions[1].is_async);
+        assert_eq!(ix.classes[0].bases, vec!["Base"]);
+    }
+
+    #[test]
+    fn rebinding_an_import_makes_it_ambiguous() {
+        let ix = index("from time import sleep\nsleep = print\n");
+        assert_eq!(ix.binding("sleep"), None);
+    }
+
+    #[test]
+    fn main_guard() {
+        let src = "def main():\n    pass\n\nif __name__ == '__main__':\n    main()\n";
+        let ix = index(src);
+        let (s, e) = ix.main_block.unwrap();
+        assert_eq!(src[s..e].trim(), "main()");
+    }
+}

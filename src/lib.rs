@@ -1,0 +1,22 @@
+//! awaitify migrates synchronous Python to asyncio.
+//!
+//! The pipeline, one module per stage: discover ([`walk`]) → parse ([`source`], [`parse`]) →
+//! index ([`index`], [`project`]) → match ([`matcher`] against the [`rules`] catalog) →
+//! colour ([`colour`]) → rewrite ([`passes`] producing [`edit`]s) → verify ([`verify`]) →
+//! report ([`diff`], [`report`]). [`run`] drives it.
+
+pub mod cli;
+pub mod colour;
+pub mod diff;
+pub mod edit;
+pub mod index;
+pub mod matcher;
+pub mod parse;
+pub mod passes;
+pub mod project;
+pub mod report;
+pub mod rules;
+pub mod run;
+pub mod source;
+pub mod verify;
+pub mod walk;

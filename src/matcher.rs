@@ -1,0 +1,971 @@
+//! Match: walks one module with the project's current knowledge and records every fact the
+//! colouring and the rewrite passes need: resolved call sites, value references, loops and
+//! `with` blocks over known types, and the types that flow through names.
+//!
+//! Matching is on resolved names, never on raw text: `import time as t; t.sleep()` and
+//! `from time import sleep as nap; nap()` both resolve to `time.sleep`, and a parameter or
+//! local that shadows the import is not a match.
+
+use crate::index::{FuncDef, ModuleIndex};
+use crate::parse::{line, text};
+use crate::project::{ClassId, FuncId, Project, Sym};
+use crate::rules::Catalog;
+use std::collections::{HashMap, HashSet};
+use tree_sitter::Node;
+
+/// The abstract type of a value, as far as the migration cares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// An instance of a project class.
+    Instance(ClassId),
+    /// A value of a catalog type (`sqlite3.Connection`).
+    Ext(String),
+    /// The result of calling a project generator function.
+    Gen(FuncId),
+    /// `super()` inside a method of this class.
+    Super(ClassId),
+    /// A project class object itself (`cls`).
+    ClassObj(ClassId),
+}
+
+/// A name's scope for type facts: `(module, function)`; `None` is module scope.
+pub type ScopeKey = (u32, Option<u32>, String);
+
+/// Project knowledge that the matcher reads; rebuilt from facts until it stops changing.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Knowledge {
+    /// Functions that are async in the output (already async, or coloured).
+    pub async_funcs: HashSet<FuncId>,
+    pub locals: HashMap<ScopeKey, Kind>,
+    pub attrs: HashMap<(ClassId, String), Kind>,
+    pub params: HashMap<(FuncId, usize), Kind>,
+    pub returns: HashMap<FuncId, Kind>,
+    /// Method name -> the methods of that name, for receivers of unknown type.
+    pub methods_by_name: HashMap<String, Vec<FuncId>>,
+    /// Representative of each method's override family.
+    pub family: HashMap<FuncId, FuncId>,
+}
+
+/// Where a call or reference sits, which decides whether it may become an `await`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ctx {
+    /// A function body (including comprehensions inside it).
+    Body,
+    Lambda,
+    /// A parameter's default value.
+    Default,
+    Decorator,
+    ClassBody,
+    Module,
+    /// Inside `if __name__ == "__main__":`.
+    Main,
+}
+
+impl Ctx {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ctx::Body => "a function body",
+            Ctx::Lambda => "a lambda",
+            Ctx::Default => "a default argument",
+            Ctx::Decorator => "a decorator expression",
+            Ctx::ClassBody => "a class body",
+            Ctx::Module => "module level",
+            Ctx::Main => "the __main__ block",
+        }
+    }
+}
+
+/// What a call resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Func(FuncId),
+    Class(ClassId),
+    /// A catalog function, by qualified name.
+    Rule(String),
+    /// A catalog method on a value of a catalog type.
+    Method {
+        ty: String,
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct CallFact {
+    pub caller: Option<usize>,
+    pub target: Target,
+    pub start: usize,
+    pub end: usize,
+    /// The callee expression (`time.sleep` in `time.sleep(1)`).
+    pub callee: (usize, usize),
+    pub line: usize,
+    pub col: usize,
+    pub ctx: Ctx,
+    /// Already the operand of `await`.
+    pub awaited: bool,
+    /// The whole expression statement: the result is dropped.
+    pub statement: bool,
+}
+
+/// A project function used as a value (`sorted(key=f)`, `Thread(target=f)`).
+#[derive(Debug, Clone)]
+pub struct RefFact {
+    pub target: FuncId,
+    pub line: usize,
+    pub col: usize,
+    pub ctx: Ctx,
+    pub caller: Option<usize>,
+    /// The call it is an argument of, by callee qualified name, if any (`sorted`).
+    pub passed_to: Option<String>,
+}
+
+/// A non-call reference to a catalog name (`requests.HTTPError`).
+#[derive(Debug, Clone)]
+pub struct NameFact {
+    pub qualified: String,
+    pub start: usize,
+    pub end: usize,
+    pub caller: Option<usize>,
+}
+
+/// `for` (statement or comprehension clause) over a value of a known kind.
+#[derive(Debug, Clone)]
+pub struct ForFact {
+    pub caller: Option<usize>,
+    /// Offset of the `for` keyword.
+    pub for_kw: usize,
+    pub kind: Kind,
+    pub line: usize,
+    pub ctx: Ctx,
+    pub already_async: bool,
+}
+
+/// `with` over a value of a known kind.
+#[derive(Debug, Clone)]
+pub struct WithFact {
+    pub caller: Option<usize>,
+    pub with_kw: usize,
+    pub kind: Kind,
+    pub line: usize,
+    pub ctx: Ctx,
+    pub already_async: bool,
+}
+
+/// `list(gen)`, `sum(gen)`, `next(gen)` ... over a project generator.
+#[derive(Debug, Clone)]
+pub struct ConsumeFact {
+    pub caller: Option<usize>,
+    pub generator: FuncId,
+    pub consumer: String,
+    pub call: (usize, usize),
+    pub arg: (usize, usize),
+    pub ctx: Ctx,
+    pub line: usize,
+}
+
+/// A generator call whose result goes somewhere awaitify cannot follow.
+#[derive(Debug, Clone)]
+pub struct EscapeFact {
+    pub generator: FuncId,
+    pub line: usize,
+    pub col: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct ModuleFacts {
+    pub calls: Vec<CallFact>,
+    pub refs: Vec<RefFact>,
+    pub fors: Vec<ForFact>,
+    pub withs: Vec<WithFact>,
+    pub consumes: Vec<ConsumeFact>,
+    pub escapes: Vec<EscapeFact>,
+    pub names: Vec<NameFact>,
+    /// Type observations: `None` means this binding's type is not known.
+    pub local_obs: Vec<(ScopeKey, Option<Kind>)>,
+    pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
+    pub param_obs: Vec<((FuncId, usize), Option<Kind>)>,
+    pub return_obs: Vec<(FuncId, Option<Kind>)>,
+}
+
+/// The value an expression evaluates to, as far as it can be resolved.
+#[derive(Debug, Clone, PartialEq)]
+enum Val {
+    Sym(Sym),
+    Kind(Kind),
+    /// A bound project method (`self.load`, `obj.send`).
+    Bound(FuncId),
+    /// A catalog method on a typed value.
+    ExtMethod(String, String),
+    Unknown,
+}
+
+/// Names of methods on builtin types: never resolved by name alone, a list's `append` is not
+/// a project method that happens to share the name.
+const BUILTIN_METHODS: &[&str] = &[
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "clear",
+    "copy",
+    "count",
+    "index",
+    "reverse",
+    "sort",
+    "get",
+    "items",
+    "keys",
+    "values",
+    "update",
+    "setdefault",
+    "add",
+    "discard",
+    "union",
+    "join",
+    "split",
+    "strip",
+    "format",
+    "encode",
+    "decode",
+    "read",
+    "write",
+    "close",
+    "readline",
+    "readlines",
+    "send",
+    "put",
+    "wait",
+    "run",
+    "start",
+    "open",
+    "lower",
+    "upper",
+    "replace",
+    "startswith",
+    "endswith",
+    "find",
+    "__init__",
+];
+
+pub fn match_module(p: &Project, cat: &Catalog, k: &Knowledge, m: usize) -> ModuleFacts {
+    let module = &p.modules[m];
+    let ix = &module.index;
+    let func_by_start: HashMap<usize, usize> = ix
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.start, i))
+        .collect();
+    let mut w = Walker {
+        p,
+        cat,
+        k,
+        m,
+        src: &module.source.text,
+        ix,
+        func_by_start,
+        facts: ModuleFacts::default(),
+    };
+    w.walk(module.tree.root_node(), Ctx::Module, None);
+    w.facts
+}
+
+struct Walker<'a> {
+    p: &'a Project,
+    cat: &'a Catalog,
+    k: &'a Knowledge,
+    m: usize,
+    src: &'a str,
+    ix: &'a ModuleIndex,
+    func_by_start: HashMap<usize, usize>,
+    facts: ModuleFacts,
+}
+
+impl<'a> Walker<'a> {
+    fn fid(&self, f: usize) -> FuncId {
+        FuncId {
+            module: self.m as u32,
+            func: f as u32,
+        }
+    }
+
+    fn func(&self, f: usize) -> &'a FuncDef {
+        &self.ix.functions[f]
+    }
+
+    fn walk(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        let ctx = match ctx {
+            Ctx::Module
+                if self
+                    .ix
+                    .main_block
+                    .is_some_and(|(s, e)| s <= node.start_byte() && node.end_byte() <= e) =>
+            {
+                Ctx::Main
+            }
+            c => c,
+        };
+        match node.kind() {
+            "function_definition" => {
+                let Some(&fi) = self.func_by_start.get(&node.start_byte()) else {
+                    return;
+                };
+                if let Some(params) = node.child_by_field_name("parameters") {
+                    let mut cursor = params.walk();
+                    for p in params.named_children(&mut cursor) {
+                        if let Some(v) = p.child_by_field_name("value") {
+                            self.walk(v, Ctx::Default, caller);
+                        }
+                    }
+                }
+                if let Some(body) = node.child_by_field_name("body") {
+                    self.walk(body, Ctx::Body, Some(fi));
+                }
+                return;
+            }
+            "decorator" => {
+                self.children(node, Ctx::Decorator, caller);
+                return;
+            }
+            "class_definition" => {
+                if let Some(sup) = node.child_by_field_name("superclasses") {
+                    self.walk(sup, ctx, caller);
+                }
+                if let Some(body) = node.child_by_field_name("body") {
+                    self.walk(body, Ctx::ClassBody, None);
+                }
+                return;
+            }
+            "lambda" => {
+                self.children(node, Ctx::Lambda, caller);
+                return;
+            }
+            "call" => {
+                self.call(node, ctx, caller);
+                // The callee itself is not a value reference; its sub-expressions may hold calls.
+                if let Some(f) = node.child_by_field_name("function") {
+                    if f.kind() == "attribute" {
+                        if let Some(obj) = f.child_by_field_name("object") {
+                            self.walk(obj, ctx, caller);
+                        }
+                    } else if f.kind() != "identifier" {
+                        self.walk(f, ctx, caller);
+                    }
+                }
+                if let Some(args) = node.child_by_field_name("arguments") {
+                    self.walk(args, ctx, caller);
+                }
+                return;
+            }
+            "identifier" | "attribute" => {
+                self.reference(node, ctx, caller);
+                if node.kind() == "attribute"
+                    && let Some(obj) = node.child_by_field_name("object")
+                    && obj.kind() != "identifier"
+                {
+                    self.walk(obj, ctx, caller);
+                }
+                return;
+            }
+            "assignment" => self.assignment(node, caller),
+            "for_statement" | "for_in_clause" => self.for_loop(node, ctx, caller),
+            "with_statement" => self.with_stmt(node, ctx, caller),
+            "return_statement" => {
+                if let (Some(f), Some(e)) = (caller, node.named_child(0)) {
+                    let kind = self.kind_of(e, caller);
+                    self.facts.return_obs.push((self.fid(f), kind));
+                }
+            }
+            "import_statement" | "import_from_statement" | "future_import_statement" => return,
+            _ => {}
+        }
+        self.children(node, ctx, caller);
+    }
+
+    fn children(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        let mut cursor = node.walk();
+        let kids: Vec<Node> = node.named_children(&mut cursor).collect();
+        for child in kids {
+            self.walk(child, ctx, caller);
+        }
+    }
+
+    // ---- resolution -------------------------------------------------------------------
+
+    fn scope_chain(&self, caller: Option<usize>) -> Vec<usize> {
+        let mut chain = Vec::new();
+        let mut cur = caller;
+        while let Some(f) = cur {
+            chain.push(f);
+            cur = self.func(f).parent;
+        }
+        chain
+    }
+
+    fn resolve_name(&self, name: &str, caller: Option<usize>) -> Val {
+        for f in self.scope_chain(caller) {
+            let def = self.func(f);
+            if !def.locals.contains(name) {
+                continue;
+            }
+            // A nested def bound in this scope.
+            if let Some(i) = self
+                .ix
+                .functions
+                .iter()
+                .position(|g| g.parent == Some(f) && g.class.is_none() && g.name == name)
+            {
+                return Val::Sym(Sym::Func(self.fid(i)));
+            }
+            if let Some(c) = def.class {
+                let is_first = def.params.first().is_some_and(|p| p.name == name);
+                let decorated = |d: &str| def.decorators.iter().any(|x| x == d);
+                if is_first && !decorated("staticmethod") {
+                    let class = ClassId {
+                        module: self.m as u32,
+                        class: c as u32,
+                    };
+                    return if decorated("classmethod") {
+                        Val::Kind(Kind::ClassObj(class))
+                    } else {
+                        Val::Kind(Kind::Instance(class))
+                    };
+                }
+            }
+            if let Some(i) = def.params.iter().position(|p| p.name == name) {
+                if let Some(kind) = self.k.params.get(&(self.fid(f), i)) {
+                    return Val::Kind(kind.clone());
+                }
+                if let Some(kind) = def.params[i]
+                    .annotation
+                    .as_deref()
+                    .and_then(|a| self.annotation_kind(a))
+                {
+                    return Val::Kind(kind);
+                }
+            }
+            return match self
+                .k
+                .locals
+                .get(&(self.m as u32, Some(f as u32), name.to_string()))
+            {
+                Some(kind) => Val::Kind(kind.clone()),
+                None => Val::Unknown,
+            };
+        }
+        match self.ix.bindings.get(name) {
+            None => Val::Sym(Sym::External(name.to_string())),
+            Some(_) => match self.ix.binding(name) {
+                Some(crate::index::Binding::Import(q)) => Val::Sym(self.p.resolve(q)),
+                Some(crate::index::Binding::Function(f)) => Val::Sym(Sym::Func(self.fid(*f))),
+                Some(crate::index::Binding::Class(c)) => Val::Sym(Sym::Class(ClassId {
+                    module: self.m as u32,
+                    class: *c as u32,
+                })),
+                _ => match self.k.locals.get(&(self.m as u32, None, name.to_string())) {
+                    Some(kind) => Val::Kind(kind.clone()),
+                    None => Val::Unknown,
+                },
+            },
+        }
+    }
+
+    fn annotation_kind(&self, ann: &str) -> Option<Kind> {
+        let ann = ann.trim().trim_matches(['"', '\'']);
+        match self.p.resolve_in_module(self.m, ann) {
+            Sym::Class(c) => Some(Kind::Instance(c)),
+            _ => None,
+        }
+    }
+
+    fn resolve(&self, node: Node, caller: Option<usize>) -> Val {
+        match node.kind() {
+            "identifier" => self.resolve_name(text(node, self.src), caller),
+            "parenthesized_expression" => node
+                .named_child(0)
+                .map_or(Val::Unknown, |n| self.resolve(n, caller)),
+            "attribute" => {
+                let (Some(obj), Some(attr)) = (
+                    node.child_by_field_name("object"),
+                    node.child_by_field_name("attribute"),
+                ) else {
+                    return Val::Unknown;
+                };
+                let attr = text(attr, self.src);
+                match self.resolve(obj, caller) {
+                    Val::Sym(Sym::Module(mi)) => {
+                        let name = &self.p.modules[mi].name;
+                        Val::Sym(self.p.resolve(&format!("{name}.{attr}")))
+                    }
+                    Val::Sym(Sym::External(q)) => Val::Sym(Sym::External(format!("{q}.{attr}"))),
+                    Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {
+                        match self.p.method(c, attr) {
+                            Some(f) => Val::Sym(Sym::Func(f)),
+                            None => Val::Unknown,
+                        }
+                    }
+                    Val::Kind(Kind::Instance(c)) => match self.p.method(c, attr) {
+                        Some(f) => Val::Bound(f),
+                        None => self
+                            .p
+                            .mro(c)
+                            .into_iter()
+                            .find_map(|k| self.k.attrs.get(&(k, attr.to_string())))
+                            .map_or(Val::Unknown, |kind| Val::Kind(kind.clone())),
+                    },
+                    Val::Kind(Kind::Super(c)) => self
+                        .p
+                        .super_method(c, attr)
+                        .map_or(Val::Unknown, Val::Bound),
+                    Val::Kind(Kind::Ext(ty)) => Val::ExtMethod(ty, attr.to_string()),
+                    _ => Val::Unknown,
+                }
+            }
+            "call" => {
+                let Some(f) = node.child_by_field_name("function") else {
+                    return Val::Unknown;
+                };
+                let callee = self.resolve_callee(f, caller);
+                match callee {
+                    Val::Sym(Sym::Func(g)) | Val::Bound(g) => {
+                        if self.p.func(g).is_generator {
+                            Val::Kind(Kind::Gen(g))
+                        } else {
+                            self.k
+                                .returns
+                                .get(&g)
+                                .map_or(Val::Unknown, |k| Val::Kind(k.clone()))
+                        }
+                    }
+                    Val::Sym(Sym::Class(c)) => Val::Kind(Kind::Instance(c)),
+                    Val::Sym(Sym::External(q)) if q == "super" => {
+                        let class = caller.and_then(|c| self.func(c).class);
+                        class.map_or(Val::Unknown, |c| {
+                            Val::Kind(Kind::Super(ClassId {
+                                module: self.m as u32,
+                                class: c as u32,
+                            }))
+                        })
+                    }
+                    Val::Sym(Sym::External(q)) => self
+                        .cat
+                        .call(&q)
+                        .and_then(|e| e.returns.clone())
+                        .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                    Val::ExtMethod(ty, name) => self
+                        .cat
+                        .method(&ty, &name)
+                        .and_then(|e| e.returns.clone())
+                        .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                    _ => Val::Unknown,
+                }
+            }
+            _ => Val::Unknown,
+        }
+    }
+
+    /// Like [`resolve`], plus the last resort for `x.method()` with `x` of unknown type: a
+    /// method name that only one override family in the project defines.
+    fn resolve_callee(&self, f: Node, caller: Option<usize>) -> Val {
+        let val = self.resolve(f, caller);
+        if val != Val::Unknown || f.kind() != "attribute" {
+            return val;
+        }
+        let Some(attr) = f.child_by_field_name("attribute") else {
+            return val;
+        };
+        let name = text(attr, self.src);
+        if BUILTIN_METHODS.contains(&name) || name.starts_with("__") {
+            return val;
+        }
+        // Only if the receiver itself is unknown, not e.g. a module or a catalog value.
+        let recv = f
+            .child_by_field_name("object")
+            .map(|o| self.resolve(o, caller));
+        if !matches!(recv, Some(Val::Unknown)) {
+            return val;
+        }
+        match self.k.methods_by_name.get(name) {
+            Some(ms) if !ms.is_empty() => {
+                let fam = |f: &FuncId| self.k.family.get(f).copied().unwrap_or(*f);
+                let first = fam(&ms[0]);
+                if ms.iter().all(|m| fam(m) == first) {
+                    Val::Bound(ms[0])
+                } else {
+                    val
+                }
+            }
+            _ => val,
+        }
+    }
+
+    fn kind_of(&self, node: Node, caller: Option<usize>) -> Option<Kind> {
+        match self.resolve(node, caller) {
+            Val::Kind(k) => Some(k),
+            Val::Sym(Sym::Class(c)) => Some(Kind::ClassObj(c)),
+            _ => None,
+        }
+    }
+
+    // ---- facts --------------------------------------------------------------------------
+
+    fn call(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        let Some(f) = node.child_by_field_name("function") else {
+            return;
+        };
+        let target = match self.resolve_callee(f, caller) {
+            Val::Sym(Sym::Func(g)) | Val::Bound(g) => Some(Target::Func(g)),
+            Val::Sym(Sym::Class(c)) => Some(Target::Class(c)),
+            Val::Sym(Sym::External(q)) => {
+                self.consumer(node, &q, ctx, caller);
+                self.cat.call(&q).is_some().then_some(Target::Rule(q))
+            }
+            Val::ExtMethod(ty, name) => self
+                .cat
+                .method(&ty, &name)
+                .is_some()
+                .then_some(Target::Method { ty, name }),
+            _ => None,
+        };
+        let parent = node.parent();
+        let args = node.child_by_field_name("arguments");
+        // Argument kinds flow into the callee's parameters.
+        if let (Some(Target::Func(g)), Some(args)) = (&target, args) {
+            let def = self.p.func(*g);
+            let offset = usize::from(
+                def.is_method()
+                    && !def.decorators.iter().any(|d| d == "staticmethod")
+                    && !matches!(self.resolve(f, caller), Val::Sym(Sym::Func(_))),
+            );
+            let mut cursor = args.walk();
+            let mut pos = 0;
+            for a in args.named_children(&mut cursor) {
+                match a.kind() {
+                    "keyword_argument" => {
+                        let (Some(n), Some(v)) = (
+                            a.child_by_field_name("name"),
+                            a.child_by_field_name("value"),
+                        ) else {
+                            continue;
+                        };
+                        if let Some(i) = def.params.iter().position(|p| p.name == text(n, self.src))
+                        {
+                            let kind = self.kind_of(v, caller);
+                            self.facts.param_obs.push(((*g, i), kind));
+                        }
+                    }
+                    "list_splat" | "dictionary_splat" | "comment" => {}
+                    _ => {
+                        let kind = self.kind_of(a, caller);
+                        self.facts.param_obs.push(((*g, pos + offset), kind));
+                        pos += 1;
+                    }
+                }
+            }
+        }
+        // A generator's result must be consumed somewhere awaitify can follow.
+        if let Some(Target::Func(g)) = &target
+            && self.p.func(*g).is_generator
+            && !self.gen_use_followed(node, caller)
+        {
+            let pos = node.start_position();
+            self.facts.escapes.push(EscapeFact {
+                generator: *g,
+                line: pos.row + 1,
+                col: pos.column + 1,
+            });
+        }
+        let Some(target) = target else { return };
+        let pos = node.start_position();
+        self.facts.calls.push(CallFact {
+            caller,
+            target,
+            start: node.start_byte(),
+            end: node.end_byte(),
+            callee: (f.start_byte(), f.end_byte()),
+            line: pos.row + 1,
+            col: pos.column + 1,
+            ctx,
+            awaited: parent.is_some_and(|p| p.kind() == "await"),
+            statement: parent.is_some_and(|p| p.kind() == "expression_statement"),
+        });
+    }
+
+    /// Whether a generator call's result goes where the rewrite can follow it: a loop, a
+    /// known consumer, a project function's parameter, or a local name.
+    fn gen_use_followed(&self, node: Node, caller: Option<usize>) -> bool {
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        match parent.kind() {
+            "for_statement" | "for_in_clause" => parent
+                .child_by_field_name("right")
+                .is_some_and(|r| r.id() == node.id()),
+            "assignment" => true,
+            "argument_list" => {
+                let Some(call) = parent.parent() else {
+                    return false;
+                };
+                let Some(f) = call.child_by_field_name("function") else {
+                    return false;
+                };
+                match self.resolve(f, caller) {
+                    Val::Sym(Sym::Func(_)) | Val::Bound(_) => true,
+                    Val::Sym(Sym::External(q)) => CONSUMERS.contains(&q.as_str()),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// `list(gen)` and friends.
+    fn consumer(&mut self, node: Node, q: &str, ctx: Ctx, caller: Option<usize>) {
+        if !CONSUMERS.contains(&q) {
+            return;
+        }
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        if args.named_child_count() != 1 {
+            return;
+        }
+        let Some(arg) = args.named_child(0) else {
+            return;
+        };
+        if let Some(Kind::Gen(g)) = self.kind_of(arg, caller) {
+            self.facts.consumes.push(ConsumeFact {
+                caller,
+                generator: g,
+                consumer: q.to_string(),
+                call: (node.start_byte(), node.end_byte()),
+                arg: (arg.start_byte(), arg.end_byte()),
+                ctx,
+                line: line(node),
+            });
+        }
+    }
+
+    fn reference(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        // Parts of a larger attribute chain are handled at the top of the chain.
+        if let Some(p) = node.parent() {
+            if p.kind() == "attribute"
+                && p.child_by_field_name("attribute")
+                    .is_some_and(|a| a.id() == node.id())
+            {
+                return;
+            }
+            if matches!(
+                p.kind(),
+                "parameters"
+                    | "default_parameter"
+                    | "typed_parameter"
+                    | "function_definition"
+                    | "class_definition"
+            ) {
+                return;
+            }
+            if p.kind() == "keyword_argument"
+                && p.child_by_field_name("name")
+                    .is_some_and(|n| n.id() == node.id())
+            {
+                return;
+            }
+            if matches!(p.kind(), "assignment" | "augmented_assignment")
+                && p.child_by_field_name("left")
+                    .is_some_and(|l| l.id() == node.id())
+            {
+                return;
+            }
+        }
+        let target = match self.resolve(node, caller) {
+            Val::Sym(Sym::Func(f)) | Val::Bound(f) => f,
+            Val::Sym(Sym::External(q)) => {
+                if self.cat.name(&q).is_some() {
+                    self.facts.names.push(NameFact {
+                        qualified: q,
+                        start: node.start_byte(),
+                        end: node.end_byte(),
+                        caller,
+                    });
+                }
+                return;
+            }
+            _ => return,
+        };
+        let passed_to = node
+            .parent()
+            .and_then(|p| {
+                if p.kind() == "keyword_argument" {
+                    p.parent()
+                } else {
+                    Some(p)
+                }
+            })
+            .filter(|p| p.kind() == "argument_list")
+            .and_then(|p| p.parent())
+            .and_then(|call| call.child_by_field_name("function"))
+            .map(|f| match self.resolve(f, caller) {
+                Val::Sym(Sym::External(q)) => q,
+                _ => text(f, self.src).to_string(),
+            });
+        let pos = node.start_position();
+        self.facts.refs.push(RefFact {
+            target,
+            line: pos.row + 1,
+            col: pos.column + 1,
+            ctx,
+            caller,
+            passed_to,
+        });
+    }
+
+    fn assignment(&mut self, node: Node, caller: Option<usize>) {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        let kind = self.kind_of(right, caller);
+        self.bind_target(left, kind, caller);
+    }
+
+    fn bind_target(&mut self, left: Node, kind: Option<Kind>, caller: Option<usize>) {
+        match left.kind() {
+            "identifier" => {
+                let key = (
+                    self.m as u32,
+                    caller.map(|c| c as u32),
+                    text(left, self.src).to_string(),
+                );
+                self.facts.local_obs.push((key, kind));
+            }
+            "attribute" => {
+                let (Some(obj), Some(attr)) = (
+                    left.child_by_field_name("object"),
+                    left.child_by_field_name("attribute"),
+                ) else {
+                    return;
+                };
+                if let Val::Kind(Kind::Instance(c)) = self.resolve(obj, caller) {
+                    self.facts
+                        .attr_obs
+                        .push(((c, text(attr, self.src).to_string()), kind));
+                }
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" => {
+                let mut cursor = left.walk();
+                let kids: Vec<Node> = left.named_children(&mut cursor).collect();
+                for k in kids {
+                    self.bind_target(k, None, caller);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn for_loop(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        let Some(right) = node.child_by_field_name("right") else {
+            return;
+        };
+        let kind = self.kind_of(right, caller);
+        let already_async = node.child(0).is_some_and(|c| c.kind() == "async");
+        let for_kw = {
+            let mut cursor = node.walk();
+            let kw = node.children(&mut cursor).find(|c| c.kind() == "for");
+            kw.map_or(node.start_byte(), |c| c.start_byte())
+        };
+        let bound = match &kind {
+            Some(Kind::Ext(ty)) => self
+                .cat
+                .iterate_use(ty)
+                .and_then(|(_, u)| u.binds.clone())
+                .map(Kind::Ext),
+            _ => None,
+        };
+        if let Some(left) = node.child_by_field_name("left") {
+            self.bind_target(left, bound, caller);
+        }
+        if let Some(kind) = kind {
+            self.facts.fors.push(ForFact {
+                caller,
+                for_kw,
+                kind,
+                line: line(node),
+                ctx,
+                already_async,
+            });
+        }
+    }
+
+    fn with_stmt(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        let already_async = node.child(0).is_some_and(|c| c.kind() == "async");
+        let mut stack = vec![node];
+        let mut items = Vec::new();
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "with_item" => items.push(n),
+                "block" => {}
+                _ => {
+                    let mut cursor = n.walk();
+                    stack.extend(n.named_children(&mut cursor));
+                }
+            }
+        }
+        for item in items {
+            let Some(value) = item.child_by_field_name("value") else {
+                continue;
+            };
+            let (expr, alias) = if value.kind() == "as_pattern" {
+                (value.named_child(0), value.child_by_field_name("alias"))
+            } else {
+                (Some(value), None)
+            };
+            let Some(expr) = expr else { continue };
+            let kind = self.kind_of(expr, caller);
+            let bound = match &kind {
+                Some(Kind::Instance(c)) => self
+                    .p
+                    .method(*c, "__enter__")
+                    .and_then(|e| self.k.returns.get(&e).cloned()),
+                Some(Kind::Ext(ty)) => self
+                    .cat
+                    .with_use(ty)
+                    .and_then(|(_, u)| u.binds.clone())
+                    .map(Kind::Ext),
+                _ => None,
+            };
+            if let Some(alias) = alias {
+                let target = alias.named_child(0).unwrap_or(alias);
+                self.bind_target(target, bound, caller);
+            }
+            if let Some(kind) = kind {
+                self.facts.withs.push(WithFact {
+                    caller,
+                    with_kw: node.start_byte(),
+                    kind,
+                    line: line(node),
+                    ctx,
+                    already_async,
+                });
+            }
+        }
+    }
+}
+
+/// Builtins that drain an iterable; over an async generator they become comprehensions.
+pub const CONSUMERS: &[&str] = &[
+    "list",
+    "tuple",
+    "set",
+    "sum",
+    "min",
+    "max",
+    "sorted",
+    "any",
+    "all",
+    "next",
+    "dict",
+    "frozenset",
+];

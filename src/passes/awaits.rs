@@ -1,0 +1,60 @@
+//! `await-call`: every call of a function that is now a coroutine gets `await`, with the
+//! parentheses precedence needs.
+//!
+//! Why: calling a coroutine function without `await` returns a coroutine object and runs
+//! nothing. In code that was already async, a call whose result is dropped is such a bug.
+//!
+//! ```python
+//! get(u).json()          ->  (await get(u)).json()
+//! double(3) + double(4)  ->  await double(3) + await double(4)
+//! sum(f(x) for x in xs)  ->  sum([await f(x) for x in xs])
+//! ```
+//!
+//! `await` binds tighter than every operator but attribute access, subscription and calls,
+//! so only a primary position needs parentheses. A generator expression holding an `await`
+//! would become an async generator, so it becomes a list comprehension.
+
+use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
+use crate::edit::Edit;
+
+pub fn run(cx: &PassCx, out: &mut PassOut) {
+    for c in &cx.facts.calls {
+        if c.awaited || !cx.call_is_awaited(c) {
+            continue;
+        }
+        let Some(node) = cx.node(c.start, c.end) else {
+            continue;
+        };
+        out.rewritten += 1;
+        let len = c.end - c.start;
+        if needs_parens(node) {
+            out.edits
+                .push(Edit::open(c.start, len, "(await ", "await-call"));
+            out.edits.push(Edit::close(c.end, len, ")", "await-call"));
+        } else {
+            out.edits
+                .push(Edit::open(c.start, len, "await ", "await-call"));
+        }
+        if let Some(g) = enclosing_genexp(node) {
+            genexp_to_list(g, out);
+        }
+    }
+}
+
+/// Whether `await <node>` must be parenthesised where `node` stands.
+pub fn needs_parens(node: tree_sitter::Node) -> bool {
+    let Some(parent) = node.parent() else {
+        return false;
+    };
+    let is = |field: &str| {
+        parent
+            .child_by_field_name(field)
+            .is_some_and(|c| c.id() == node.id())
+    };
+    match parent.kind() {
+        "attribute" => is("object"),
+        "subscript" => is("value"),
+        "call" => is("function"),
+        _ => false,
+    }
+}

@@ -1,0 +1,36 @@
+//! `entry-point`: the `__main__` block runs the now-async entry function with `asyncio.run`.
+//!
+//! Why: calling a coroutine function from sync code creates a coroutine and never runs it.
+//! The program's top level is the one place that starts the event loop.
+//!
+//! ```python
+//! if __name__ == "__main__":          if __name__ == "__main__":
+//!     main()                      ->      asyncio.run(main())
+//!     sys.exit(main())                    sys.exit(asyncio.run(main()))
+//! ```
+//!
+//! Other module-level calls of a function that would become async keep it sync (see
+//! `colour`): each `asyncio.run` starts a fresh event loop, which is only right at the top.
+
+use super::{PassCx, PassOut};
+use crate::edit::Edit;
+use crate::matcher::{Ctx, Target};
+
+pub fn run(cx: &PassCx, out: &mut PassOut) {
+    for c in &cx.facts.calls {
+        let Target::Func(g) = &c.target else { continue };
+        if c.ctx != Ctx::Main
+            || c.awaited
+            || !cx.colour.coloured.contains(g)
+            || cx.p.func(*g).is_generator
+        {
+            continue;
+        }
+        let len = c.end - c.start;
+        out.edits
+            .push(Edit::open(c.start, len, "asyncio.run(", "entry-point"));
+        out.edits.push(Edit::close(c.end, len, ")", "entry-point"));
+        out.imports.insert("asyncio".into());
+        out.rewritten += 1;
+    }
+}

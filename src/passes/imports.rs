@@ -1,0 +1,390 @@
+//! `imports`: adds the imports the new code needs and removes sync imports it emptied.
+//!
+//! Why: `await asyncio.sleep(...)` needs `import asyncio`, and a `import time` whose last
+//! use was rewritten is now dead weight that linters flag. Only imports whose every use
+//! awaitify replaced are removed; an import that was already unused is the user's business.
+//!
+//! Placement reads like a person did it: a new import takes the place of the sync import it
+//! replaces; otherwise standard-library imports join the existing standard-library ones in
+//! sorted position, and others go after the last import. Module docstrings, `__future__`
+//! imports and comments stay first.
+
+use super::{PassCx, PassOut};
+use crate::edit::Edit;
+use crate::index::ImportStmt;
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+pub fn run(cx: &PassCx, out: &mut PassOut) {
+    let module = cx.module();
+    let src = cx.src();
+    let nl = module.source.newline;
+    let replaced: Vec<(usize, usize)> = out
+        .edits
+        .iter()
+        .filter(|e| e.start < e.end)
+        .map(|e| (e.start, e.end))
+        .collect();
+
+    // Count references per imported name, before and after the edits.
+    let imports = &module.index.imports;
+    let mut wanted: HashMap<&str, (usize, usize)> = imports
+        .iter()
+        .flat_map(|s| s.names.iter().map(|n| (n.local.as_str(), (0, 0))))
+        .collect();
+    count_refs(cx.root(), src, &replaced, &mut wanted);
+
+    let mut removed_whole: Vec<&ImportStmt> = Vec::new();
+    for stmt in imports {
+        let dead: Vec<usize> = (0..stmt.names.len())
+            .filter(|&i| {
+                let (before, after) = wanted[stmt.names[i].local.as_str()];
+                before > 0 && after == 0
+            })
+            .collect();
+        if dead.is_empty() {
+            continue;
+        }
+        if dead.len() == stmt.names.len() {
+            removed_whole.push(stmt);
+        } else {
+            for &i in &dead {
+                let n = &stmt.names[i];
+                let (s, e) = if i + 1 < stmt.names.len() {
+                    (n.start, stmt.names[i + 1].start)
+                } else {
+                    (stmt.names[i - 1].end, n.end)
+                };
+                out.edits.push(Edit::replace(s, e, "", "imports"));
+            }
+        }
+    }
+
+    // What is still missing.
+    let mut missing: Vec<String> = out
+        .imports
+        .iter()
+        .filter(|m| !already_imported(cx, m))
+        .cloned()
+        .collect();
+    missing.sort();
+
+    let leading = leading_imports(cx.root());
+    let mut free_slots: Vec<&ImportStmt> = removed_whole
+        .iter()
+        .copied()
+        .filter(|s| s.top_level)
+        .collect();
+    let mut inserts: Vec<(usize, String)> = Vec::new();
+    let mut substitutes: HashMap<usize, Vec<String>> = HashMap::new();
+    for m in &missing {
+        let line = format!("import {m}");
+        let stdlib = is_stdlib(m);
+        // 1. The place of a removed import of the same kind (stdlib for stdlib).
+        if let Some(pos) = free_slots.iter().position(|s| stmt_is_stdlib(s) == stdlib) {
+            substitutes
+                .entry(free_slots[pos].start)
+                .or_default()
+                .push(line);
+            if !stdlib {
+                free_slots.remove(pos);
+            }
+            continue;
+        }
+        // 2. Sorted among kept plain imports of the same kind.
+        let kept: Vec<Node> = leading
+            .iter()
+            .copied()
+            .filter(|n| {
+                n.kind() == "import_statement"
+                    && !removed_whole.iter().any(|r| r.start == n.start_byte())
+            })
+            .filter(|n| is_stdlib(first_module(*n, src)) == stdlib)
+            .collect();
+        // isort order: plain imports of a section come before its from-imports.
+        let first_from = leading.iter().find(|n| {
+            n.kind() == "import_from_statement" && is_stdlib(from_module(**n, src)) == stdlib
+        });
+        if let Some(next) = kept.iter().find(|n| first_module(**n, src) > m.as_str()) {
+            inserts.push((line_start(src, next.start_byte()), format!("{line}{nl}")));
+        } else if let (None, Some(from)) = (kept.last(), first_from) {
+            inserts.push((line_start(src, from.start_byte()), format!("{line}{nl}")));
+        } else if let Some(last) = kept.last().or(leading.last()) {
+            inserts.push((line_end(src, last.end_byte()), format!("{line}{nl}")));
+        } else {
+            inserts.push((top_insertion_point(cx.root(), src), format!("{line}{nl}")));
+        }
+    }
+
+    for stmt in removed_whole {
+        if let Some(lines) = substitutes.remove(&stmt.start) {
+            out.edits.push(Edit::replace(
+                stmt.start,
+                stmt.end,
+                lines.join(nl),
+                "imports",
+            ));
+        } else {
+            out.edits.push(removal(cx, stmt));
+        }
+    }
+    for (at, text) in inserts {
+        out.edits.push(Edit::insert(at, text, "imports"));
+    }
+}
+
+fn count_refs(
+    node: Node,
+    src: &str,
+    replaced: &[(usize, usize)],
+    wanted: &mut HashMap<&str, (usize, usize)>,
+) {
+    match node.kind() {
+        "import_statement" | "import_from_statement" | "future_import_statement" => return,
+        "identifier" => {
+            let parent = node.parent();
+            let is_field = |field: &str| {
+                parent
+                    .and_then(|p| p.child_by_field_name(field))
+                    .is_some_and(|c| c.id() == node.id())
+            };
+            let attr_name =
+                parent.is_some_and(|p| p.kind() == "attribute") && is_field("attribute");
+            let kw_name =
+                parent.is_some_and(|p| p.kind() == "keyword_argument") && is_field("name");
+            if !attr_name
+                && !kw_name
+                && let Some(entry) = wanted.get_mut(&src[node.byte_range()])
+            {
+                entry.0 += 1;
+                let (s, e) = (node.start_byte(), node.end_byte());
+                if !replaced.iter().any(|&(rs, re)| rs <= s && e <= re) {
+                    entry.1 += 1;
+                }
+            }
+            return;
+        }
+        _ => {}
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        count_refs(child, src, replaced, wanted);
+    }
+}
+
+fn already_imported(cx: &PassCx, module: &str) -> bool {
+    cx.module()
+        .index
+        .imports
+        .iter()
+        .filter(|s| s.top_level && s.from_module.is_none())
+        .any(|s| {
+            s.names.iter().any(|n| {
+                let written = &cx.src()[n.start..n.end];
+                written == module || (n.local == module && n.qualified == module)
+            })
+        })
+}
+
+/// Deletes an import statement with its line, or leaves `pass` where a block would be empty.
+fn removal(cx: &PassCx, stmt: &ImportStmt) -> Edit {
+    let src = cx.src();
+    let node = cx.node(stmt.start, stmt.end);
+    let alone_in_block = node.and_then(|n| n.parent()).is_some_and(|p| {
+        let mut cursor = p.walk();
+        p.kind() == "block"
+            && p.named_children(&mut cursor)
+                .filter(|c| c.kind() != "comment")
+                .count()
+                == 1
+    });
+    if alone_in_block {
+        return Edit::replace(stmt.start, stmt.end, "pass", "imports");
+    }
+    let ls = line_start(src, stmt.start);
+    let le = line_end(src, stmt.end);
+    let own_line =
+        src[ls..stmt.start].trim().is_empty() && !src[stmt.end..le].trim_start().starts_with(';');
+    if own_line {
+        Edit::replace(ls, le, "", "imports")
+    } else {
+        Edit::replace(stmt.start, stmt.end, "pass", "imports")
+    }
+}
+
+/// Top-level import statements at the head of the module (after docstring and comments).
+fn leading_imports(root: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    for (i, child) in root.named_children(&mut cursor).enumerate() {
+        match child.kind() {
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                out.push(child)
+            }
+            "comment" => {}
+            "expression_statement"
+                if i == 0 && child.named_child(0).is_some_and(|s| s.kind() == "string") => {}
+            _ => break,
+        }
+    }
+    out
+}
+
+fn top_insertion_point(root: Node, src: &str) -> usize {
+    let mut cursor = root.walk();
+    for (i, child) in root.named_children(&mut cursor).enumerate() {
+        match child.kind() {
+            "comment" => {}
+            "expression_statement"
+                if i == 0 && child.named_child(0).is_some_and(|s| s.kind() == "string") =>
+            {
+                return line_end(src, child.end_byte());
+            }
+            _ => return line_start(src, child.start_byte()),
+        }
+    }
+    src.len()
+}
+
+fn first_module<'a>(stmt: Node, src: &'a str) -> &'a str {
+    let name = stmt.child_by_field_name("name").map(|n| {
+        if n.kind() == "aliased_import" {
+            n.child_by_field_name("name").unwrap_or(n)
+        } else {
+            n
+        }
+    });
+    name.map_or("", |n| &src[n.byte_range()])
+}
+
+fn from_module<'a>(stmt: Node, src: &'a str) -> &'a str {
+    stmt.child_by_field_name("module_name")
+        .map_or("", |n| &src[n.byte_range()])
+}
+
+fn stmt_is_stdlib(stmt: &ImportStmt) -> bool {
+    let first = stmt
+        .from_module
+        .clone()
+        .or_else(|| stmt.names.first().map(|n| n.qualified.clone()))
+        .unwrap_or_default();
+    is_stdlib(&first)
+}
+
+fn line_start(src: &str, offset: usize) -> usize {
+    src[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Offset just after the newline ending the line that contains `offset`.
+fn line_end(src: &str, offset: usize) -> usize {
+    src[offset..]
+        .find('\n')
+        .map_or(src.len(), |i| offset + i + 1)
+}
+
+/// Standard-library top-level modules awaitify may import or meet next to its imports.
+pub fn is_stdlib(module: &str) -> bool {
+    const STDLIB: &[&str] = &[
+        "__future__",
+        "abc",
+        "argparse",
+        "array",
+        "ast",
+        "asyncio",
+        "atexit",
+        "base64",
+        "bisect",
+        "builtins",
+        "bz2",
+        "calendar",
+        "cmath",
+        "codecs",
+        "collections",
+        "concurrent",
+        "contextlib",
+        "contextvars",
+        "copy",
+        "csv",
+        "ctypes",
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "difflib",
+        "email",
+        "enum",
+        "errno",
+        "fcntl",
+        "filecmp",
+        "fnmatch",
+        "fractions",
+        "functools",
+        "gc",
+        "getpass",
+        "gettext",
+        "glob",
+        "gzip",
+        "hashlib",
+        "heapq",
+        "hmac",
+        "html",
+        "http",
+        "importlib",
+        "inspect",
+        "io",
+        "ipaddress",
+        "itertools",
+        "json",
+        "locale",
+        "logging",
+        "lzma",
+        "math",
+        "mimetypes",
+        "mmap",
+        "multiprocessing",
+        "numbers",
+        "operator",
+        "os",
+        "pathlib",
+        "pickle",
+        "platform",
+        "pprint",
+        "queue",
+        "random",
+        "re",
+        "sched",
+        "secrets",
+        "select",
+        "selectors",
+        "shlex",
+        "shutil",
+        "signal",
+        "socket",
+        "sqlite3",
+        "ssl",
+        "stat",
+        "statistics",
+        "string",
+        "struct",
+        "subprocess",
+        "sys",
+        "sysconfig",
+        "tarfile",
+        "tempfile",
+        "textwrap",
+        "threading",
+        "time",
+        "timeit",
+        "traceback",
+        "types",
+        "typing",
+        "unittest",
+        "urllib",
+        "uuid",
+        "warnings",
+        "weakref",
+        "xml",
+        "zipfile",
+        "zlib",
+    ];
+    STDLIB.contains(&module.split('.').next().unwrap_or(module))
+}

@@ -1,0 +1,177 @@
+//! Rewrite: one pass per file in this folder, each turning the colouring and the matched
+//! facts into byte-range [`Edit`]s. No pass touches text; `rewrite_module` applies all edits
+//! once, and `verify` re-parses the result.
+
+use crate::colour::Colouring;
+use crate::edit::Edit;
+use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, Target};
+use crate::project::{FuncId, Module, Project};
+use crate::report::Diagnostic;
+use crate::rules::{Action, Catalog};
+use std::collections::BTreeSet;
+use tree_sitter::Node;
+
+pub mod async_def;
+pub mod awaits;
+pub mod catalog;
+pub mod entry_point;
+pub mod imports;
+pub mod loops;
+pub mod pytest;
+pub mod withs;
+
+/// Everything a pass may read about one module.
+pub struct PassCx<'a> {
+    pub p: &'a Project,
+    pub cat: &'a Catalog,
+    pub colour: &'a Colouring,
+    pub facts: &'a ModuleFacts,
+    pub knowledge: &'a Knowledge,
+    pub m: usize,
+}
+
+/// What the passes produce for one module.
+#[derive(Default)]
+pub struct PassOut {
+    pub edits: Vec<Edit>,
+    /// Modules the new code needs imported (`asyncio`, `httpx`, `aiofiles.os`).
+    pub imports: BTreeSet<String>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Call sites turned into awaits or async equivalents.
+    pub rewritten: usize,
+    /// Packages the rewritten code depends on.
+    pub packages: BTreeSet<String>,
+}
+
+impl<'a> PassCx<'a> {
+    pub fn module(&self) -> &'a Module {
+        &self.p.modules[self.m]
+    }
+
+    pub fn src(&self) -> &'a str {
+        &self.module().source.text
+    }
+
+    pub fn root(&self) -> Node<'a> {
+        self.module().tree.root_node()
+    }
+
+    pub fn fid(&self, f: usize) -> FuncId {
+        FuncId {
+            module: self.m as u32,
+            func: f as u32,
+        }
+    }
+
+    /// The smallest node exactly covering `start..end`.
+    pub fn node(&self, start: usize, end: usize) -> Option<Node<'a>> {
+        let mut n = self.root().descendant_for_byte_range(start, end)?;
+        while n.start_byte() != start || n.end_byte() != end {
+            n = n.parent()?;
+        }
+        Some(n)
+    }
+
+    /// Whether code in `caller` at `ctx` runs inside a coroutine after the migration.
+    pub fn can_await(&self, caller: Option<usize>, ctx: Ctx) -> bool {
+        ctx == Ctx::Body && caller.is_some_and(|f| self.colour.async_funcs.contains(&self.fid(f)))
+    }
+
+    /// Whether this call is an `await` in the output (whether or not it already was).
+    pub fn call_is_awaited(&self, c: &CallFact) -> bool {
+        if !self.can_await(c.caller, c.ctx) {
+            return false;
+        }
+        match &c.target {
+            Target::Func(g) => {
+                let def = self.p.func(*g);
+                !def.is_generator
+                    && self.colour.async_funcs.contains(g)
+                    && (self.colour.coloured.contains(g) || c.statement || c.awaited)
+            }
+            Target::Rule(q) => self.cat.call(q).is_some_and(|e| {
+                e.action != Action::Report && (e.awaited || e.action == Action::ToThread)
+            }),
+            Target::Method { ty, name } => self.cat.method(ty, name).is_some_and(|e| {
+                e.action != Action::Report && (e.awaited || e.action == Action::ToThread)
+            }),
+            Target::Class(_) => false,
+        }
+    }
+
+    pub fn line_indent(&self, offset: usize) -> &'a str {
+        let src = self.src();
+        let line_start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let rest = &src[line_start..];
+        let n = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        &rest[..n]
+    }
+
+    pub fn diag(
+        &self,
+        line: usize,
+        col: usize,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::new(&self.module().display, line, col, code, message)
+    }
+}
+
+/// Runs every pass over one module.
+pub fn run_all(cx: &PassCx) -> PassOut {
+    let mut out = PassOut::default();
+    async_def::run(cx, &mut out);
+    awaits::run(cx, &mut out);
+    catalog::run(cx, &mut out);
+    loops::run(cx, &mut out);
+    withs::run(cx, &mut out);
+    entry_point::run(cx, &mut out);
+    pytest::run(cx, &mut out);
+    // Imports last: they depend on which references the other passes replaced.
+    imports::run(cx, &mut out);
+    out
+}
+
+/// Finds the generator expression that would turn async if an `await` or `async for` were
+/// added at `node`, stopping at the enclosing function.
+pub fn enclosing_genexp(node: Node) -> Option<Node> {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "generator_expression" => return Some(n),
+            "function_definition" | "lambda" | "class_definition" | "block" => return None,
+            _ => cur = n.parent(),
+        }
+    }
+    None
+}
+
+/// Edits that make a generator expression a list comprehension, so that it can hold
+/// `await` and still be consumed by sync code such as `sum(...)` or `" ".join(...)`.
+pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
+    let (s, e) = (genexp.start_byte(), genexp.end_byte());
+    let sole_argument = genexp.parent().is_some_and(|p| p.kind() == "call");
+    if sole_argument {
+        out.edits.push(Edit::insert(s + 1, "[", "genexp-to-list"));
+        out.edits.push(Edit::insert(e - 1, "]", "genexp-to-list"));
+    } else {
+        out.edits
+            .push(Edit::replace(s, s + 1, "[", "genexp-to-list"));
+        out.edits
+            .push(Edit::replace(e - 1, e, "]", "genexp-to-list"));
+    }
+}
+
+/// Dispatches a catalog entry with `action = "pass"` to the Rust pass its rule names.
+/// Returns false when the pass declined the call (it is then reported as unconvertible).
+pub fn family(
+    _name: &str,
+    cx: &PassCx,
+    c: &CallFact,
+    entry: &crate::rules::CallEntry,
+    out: &mut PassOut,
+) -> bool {
+    let _ = (cx, c, entry, out);
+    false
+}

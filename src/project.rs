@@ -1,0 +1,246 @@
+//! The set of parsed modules, their dotted names, and project-wide name resolution.
+
+use crate::index::{Binding, ModuleIndex};
+use crate::source::SourceText;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use tree_sitter::Tree;
+
+/// A function or method anywhere in the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncId {
+    pub module: u32,
+    pub func: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassId {
+    pub module: u32,
+    pub class: u32,
+}
+
+/// One parsed, indexed source file.
+pub struct Module {
+    pub path: PathBuf,
+    /// The path as shown in diffs and diagnostics.
+    pub display: String,
+    /// Dotted module name relative to its import root (`pkg.a`).
+    pub name: String,
+    /// Other names the module is importable as (from another import root).
+    pub aliases: Vec<String>,
+    pub is_package: bool,
+    /// A pytest test module (`test_*.py`, `*_test.py`, `conftest.py`).
+    pub is_test: bool,
+    pub source: SourceText,
+    /// The original bytes, to detect a file that changed on disk before writing.
+    pub original_len: usize,
+    pub tree: Tree,
+    pub index: ModuleIndex,
+}
+
+/// What a dotted name refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sym {
+    Module(usize),
+    Func(FuncId),
+    Class(ClassId),
+    /// Outside the project (stdlib, third party, builtins): its qualified name.
+    External(String),
+}
+
+pub struct Project {
+    pub modules: Vec<Module>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Project {
+    pub fn new(modules: Vec<Module>) -> Project {
+        let mut by_name = HashMap::new();
+        for (i, m) in modules.iter().enumerate() {
+            // First one wins: two roots can give one file two names, never two files one name.
+            for name in std::iter::once(&m.name).chain(&m.aliases) {
+                by_name.entry(name.clone()).or_insert(i);
+            }
+        }
+        Project { modules, by_name }
+    }
+
+    pub fn module_named(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn func(&self, id: FuncId) -> &crate::index::FuncDef {
+        &self.modules[id.module as usize].index.functions[id.func as usize]
+    }
+
+    pub fn class(&self, id: ClassId) -> &crate::index::ClassDef {
+        &self.modules[id.module as usize].index.classes[id.class as usize]
+    }
+
+    /// Resolves a fully qualified dotted name to a project symbol, following re-exports.
+    pub fn resolve(&self, qualified: &str) -> Sym {
+        self.resolve_depth(qualified, 0)
+    }
+
+    fn resolve_depth(&self, qualified: &str, depth: usize) -> Sym {
+        if depth > 8 {
+            return Sym::External(qualified.to_string());
+        }
+        let parts: Vec<&str> = qualified.split('.').collect();
+        for cut in (1..=parts.len()).rev() {
+            let Some(&m) = self.by_name.get(&parts[..cut].join(".")) else {
+                continue;
+            };
+            let rest = &parts[cut..];
+            if rest.is_empty() {
+                return Sym::Module(m);
+            }
+            return self
+                .member(m, rest, depth)
+                .unwrap_or_else(|| Sym::External(qualified.to_string()));
+        }
+        Sym::External(qualified.to_string())
+    }
+
+    fn member(&self, m: usize, rest: &[&str], depth: usize) -> Option<Sym> {
+        let index: &ModuleIndex = &self.modules[m].index;
+        match index.binding(rest[0])? {
+            Binding::Function(f) if rest.len() == 1 => Some(Sym::Func(FuncId {
+                module: m as u32,
+                func: *f as u32,
+            })),
+            Binding::Class(c) => {
+                let class = ClassId {
+                    module: m as u32,
+                    class: *c as u32,
+                };
+                match rest.len() {
+                    1 => Some(Sym::Class(class)),
+                    2 => self.method(class, rest[1]).map(Sym::Func),
+                    _ => None,
+                }
+            }
+            Binding::Import(q) => {
+                let full = std::iter::once(q.as_str())
+                    .chain(rest[1..].iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(".");
+                Some(self.resolve_depth(&full, depth + 1))
+            }
+            _ => None,
+        }
+    }
+
+    /// Resolves a base-class expression written in module `m`.
+    pub fn resolve_in_module(&self, m: usize, dotted: &str) -> Sym {
+        let mut parts = dotted.splitn(2, '.');
+        let head = parts.next().unwrap_or_default();
+        let tail = parts.next();
+        let index = &self.modules[m].index;
+        let base = match index.binding(head) {
+            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Class(c)) if tail.is_none() => {
+                return Sym::Class(ClassId {
+                    module: m as u32,
+                    class: *c as u32,
+                });
+            }
+            Some(Binding::Function(f)) if tail.is_none() => {
+                return Sym::Func(FuncId {
+                    module: m as u32,
+                    func: *f as u32,
+                });
+            }
+            _ => format!("{}.{head}", self.modules[m].name),
+        };
+        match tail {
+            Some(t) => self.resolve(&format!("{base}.{t}")),
+            None => self.resolve(&base),
+        }
+    }
+
+    /// Project base classes of a class, in order.
+    pub fn bases(&self, c: ClassId) -> Vec<ClassId> {
+        self.class(c)
+            .bases
+            .iter()
+            .filter_map(|b| match self.resolve_in_module(c.module as usize, b) {
+                Sym::Class(base) if base != c => Some(base),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Method resolution order restricted to project classes (depth-first, left to right).
+    pub fn mro(&self, c: ClassId) -> Vec<ClassId> {
+        let mut out = Vec::new();
+        let mut stack = vec![c];
+        while let Some(k) = stack.pop() {
+            if out.contains(&k) || out.len() > 64 {
+                continue;
+            }
+            out.push(k);
+            let mut bases = self.bases(k);
+            bases.reverse();
+            stack.extend(bases);
+        }
+        out
+    }
+
+    /// Finds `name` on the class or its project bases.
+    pub fn method(&self, c: ClassId, name: &str) -> Option<FuncId> {
+        self.mro(c).into_iter().find_map(|k| {
+            self.class(k).methods.get(name).map(|&f| FuncId {
+                module: k.module,
+                func: f as u32,
+            })
+        })
+    }
+
+    /// Finds `name` on the bases of `c` (what `super().name` calls).
+    pub fn super_method(&self, c: ClassId, name: &str) -> Option<FuncId> {
+        self.mro(c).into_iter().skip(1).find_map(|k| {
+            self.class(k).methods.get(name).map(|&f| FuncId {
+                module: k.module,
+                func: f as u32,
+            })
+        })
+    }
+
+    pub fn func_ids(&self) -> impl Iterator<Item = FuncId> + '_ {
+        self.modules.iter().enumerate().flat_map(|(m, module)| {
+            (0..module.index.functions.len()).map(move |f| FuncId {
+                module: m as u32,
+                func: f as u32,
+            })
+        })
+    }
+
+    pub fn class_ids(&self) -> impl Iterator<Item = ClassId> + '_ {
+        self.modules.iter().enumerate().flat_map(|(m, module)| {
+            (0..module.index.classes.len()).map(move |c| ClassId {
+                module: m as u32,
+                class: c as u32,
+            })
+        })
+    }
+
+    /// `path:line` of a function, for explanations.
+    pub fn func_location(&self, f: FuncId) -> String {
+        format!(
+            "{}:{}",
+            self.modules[f.module as usize].display,
+            self.func(f).line
+        )
+    }
+
+    /// `module.qualname` of a function.
+    pub fn func_name(&self, f: FuncId) -> String {
+        let m = &self.modules[f.module as usize];
+        if m.name.is_empty() {
+            self.func(f).qualname.clone()
+        } else {
+            format!("{}.{}", m.name, self.func(f).qualname)
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! The sync->async API catalog: loads and validates `transforms/*.toml`.
+//!
+//! The table of what becomes what is the product, so it lives in data (one rule per file,
+//! each with its own before/after examples) rather than in code. A rule that needs code
+//! (keyword mapping, statement expansion) names the Rust pass that performs it.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use thiserror::Error;
+
+mod compiled {
+    include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
+}
+
+#[derive(Debug, Error)]
+pub enum RuleError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// What happens to a matched call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Keep the callee (a method that keeps its name), possibly awaited.
+    Keep,
+    /// Swap the callee for `replace`, keeping the arguments.
+    Replace,
+    /// `await asyncio.to_thread(f, *args)`: no async twin, but off the event loop.
+    ToThread,
+    /// Not convertible faithfully: say so, change nothing.
+    Report,
+    /// A Rust pass (named by the rule's `pass`) rewrites the call.
+    Pass,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallRule {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    pub action: Action,
+    #[serde(default)]
+    pub replace: Option<String>,
+    #[serde(default, rename = "await")]
+    pub awaited: bool,
+    #[serde(default)]
+    pub returns: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodRule {
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub names: Vec<String>,
+    #[serde(default = "keep")]
+    pub action: Action,
+    #[serde(default)]
+    pub replace: Option<String>,
+    #[serde(default, rename = "await")]
+    pub awaited: bool,
+    #[serde(default)]
+    pub returns: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+fn keep() -> Action {
+    Action::Keep
+}
+
+/// `with x:` / `for _ in x:` over a value of a catalog type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeUse {
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// `with` becomes `async with` / `for` becomes `async for`.
+    #[serde(default, rename = "async")]
+    pub make_async: bool,
+    /// Type bound by `as` (with) or by the loop target (for).
+    #[serde(default)]
+    pub binds: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// A non-call reference (an exception class, a constant) renamed along with its family.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameRule {
+    pub name: String,
+    pub replace: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoChange {
+    pub source: String,
+}
+
+/// One `transforms/<id>.toml` file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub summary: String,
+    #[serde(default)]
+    pub doc: String,
+    /// Packages the migrated code needs (for the dependency report).
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// The Rust pass used by `action = "pass"` entries.
+    #[serde(default)]
+    pub pass: Option<String>,
+    #[serde(default, rename = "call")]
+    pub calls: Vec<CallRule>,
+    #[serde(default, rename = "method")]
+    pub methods: Vec<MethodRule>,
+    #[serde(default, rename = "with")]
+    pub withs: Vec<TypeUse>,
+    #[serde(default, rename = "iterate")]
+    pub iterates: Vec<TypeUse>,
+    #[serde(default, rename = "name")]
+    pub names: Vec<NameRule>,
+    #[serde(default, rename = "example")]
+    pub examples: Vec<Example>,
+    #[serde(default, rename = "no_change")]
+    pub no_changes: Vec<NoChange>,
+}
+
+/// Index into the catalog's rule list.
+pub type RuleId = usize;
+
+/// What a call or method entry resolves to, with the rule that owns it.
+#[derive(Debug, Clone)]
+pub struct CallEntry {
+    pub rule: RuleId,
+    pub action: Action,
+    pub replace: Option<String>,
+    pub awaited: bool,
+    pub returns: Option<String>,
+    pub message: Option<String>,
+}
+
+/// The loaded, validated catalog with lookup tables.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+    calls: HashMap<String, CallEntry>,
+    methods: HashMap<(String, String), CallEntry>,
+    withs: HashMap<String, (RuleId, TypeUse)>,
+    iterates: HashMap<String, (RuleId, TypeUse)>,
+    names: HashMap<String, (RuleId, String)>,
+    /// Last segments of every matched name, for the byte-level pre-filter.
+    pub trigger_words: Vec<String>,
+}
+
+const KNOWN_PASSES: &[&str] = &["subprocess", "requests", "threads", "json-io"];
+
+impl Catalog {
+    /// The built-in catalog compiled from `transforms/`.
+    pub fn builtin() -> Result<Catalog, RuleError> {
+        let mut catalog = Catalog::default();
+        for (file, text) in compiled::CATALOG {
+            catalog.add_toml(file, text)?;
+        }
+        Ok(catalog)
+    }
+
+    /// Adds one rule file (built-in or user-supplied), validating it.
+    pub fn add_toml(&mut self, file: &str, text: &str) -> Result<(), RuleError> {
+        let invalid = |message: String| RuleError::Invalid {
+            file: file.to_string(),
+            message,
+        };
+        let rule: Rule = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        self.add(rule).map_err(invalid)
+    }
+
+    pub fn add(&mut self, rule: Rule) -> Result<(), String> {
+        if rule.id.is_empty()
+            || !rule
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(format!("rule id `{}` must be kebab-case", rule.id));
+        }
+        if self.rules.iter().any(|r| r.id == rule.id) {
+            return Err(format!("duplicate rule id `{}`", rule.id));
+        }
+        if let Some(pass) = &rule.pass
+            && !KNOWN_PASSES.contains(&pass.as_str())
+        {
+            return Err(format!(
+                "unknown pass `{pass}` (known: {})",
+                KNOWN_PASSES.join(", ")
+            ));
+        }
+        let id = self.rules.len();
+        let check = |action: Action, replace: &Option<String>, what: &str| -> Result<(), String> {
+            match action {
+                Action::Replace if replace.is_none() => {
+                    Err(format!("{what}: action \"replace\" needs `replace`"))
+                }
+                Action::Pass if rule.pass.is_none() => {
+                    Err(format!("{what}: action \"pass\" needs the rule's `pass`"))
+                }
+                _ => Ok(()),
+            }
+        };
+        for call in &rule.calls {
+            let mut names = call.names.clone();
+            names.extend(call.name.clone());
+            if names.is_empty() {
+                return Err("a [[call]] needs `name` or `names`".into());
+            }
+            check(call.action, &call.replace, &names[0])?;
+            for name in names {
+                let entry = CallEntry {
+                    rule: id,
+                    action: call.action,
+                    replace: call.replace.clone(),
+                    awaited: call.awaited,
+                    returns: call.returns.clone(),
+                    message: call.message.clone(),
+                };
+                if self.calls.insert(name.clone(), entry).is_some() {
+                    return Err(format!("`{name}` is matched by two rules"));
+                }
+                self.trigger_words
+                    .push(name.rsplit('.').next().unwrap_or(&name).to_string());
+            }
+        }
+        for m in &rule.methods {
+            check(m.action, &m.replace, &m.ty)?;
+            for name in &m.names {
+                let entry = CallEntry {
+                    rule: id,
+                    action: m.action,
+                    replace: m.replace.clone(),
+                    awaited: m.awaited,
+                    returns: m.returns.clone(),
+                    message: m.message.clone(),
+                };
+                self.methods.insert((m.ty.clone(), name.clone()), entry);
+            }
+        }
+        for w in &rule.withs {
+            self.withs.insert(w.ty.clone(), (id, w.clone()));
+        }
+        for it in &rule.iterates {
+            self.iterates.insert(it.ty.clone(), (id, it.clone()));
+        }
+        for n in &rule.names {
+            self.names.insert(n.name.clone(), (id, n.replace.clone()));
+        }
+        self.rules.push(rule);
+        self.trigger_words.sort();
+        self.trigger_words.dedup();
+        Ok(())
+    }
+
+    pub fn call(&self, qualified: &str) -> Option<&CallEntry> {
+        self.calls.get(qualified)
+    }
+
+    pub fn method(&self, ty: &str, name: &str) -> Option<&CallEntry> {
+        self.methods.get(&(ty.to_string(), name.to_string()))
+    }
+
+    pub fn with_use(&self, ty: &str) -> Option<&(RuleId, TypeUse)> {
+        self.withs.get(ty)
+    }
+
+    pub fn iterate_use(&self, ty: &str) -> Option<&(RuleId, TypeUse)> {
+        self.iterates.get(ty)
+    }
+
+    pub fn name(&self, qualified: &str) -> Option<&(RuleId, String)> {
+        self.names.get(qualified)
+    }
+
+    /// Whether any module name under this prefix is in the catalog (e.g. `time`).
+    pub fn knows_module(&self, module: &str) -> bool {
+        let prefix = format!("{module}.");
+        self.calls
+            .keys()
+            .chain(self.names.keys())
+            .any(|k| k.starts_with(&prefix))
+    }
+
+    pub fn rule(&self, id: RuleId) -> &Rule {
+        &self.rules[id]
+    }
+}

@@ -1,0 +1,608 @@
+//! The driver: runs the pipeline over a set of files and reports.
+
+use crate::cli::{Config, Format, Mode};
+use crate::colour::{self, Colouring, Why};
+use crate::edit;
+use crate::index;
+use crate::matcher::{self, Knowledge, ModuleFacts};
+use crate::parse;
+use crate::passes::{self, PassCx};
+use crate::project::{FuncId, Module, Project};
+use crate::report::{Diagnostic, Summary};
+use crate::rules::Catalog;
+use crate::source::SourceText;
+use crate::walk::{self, Found, WalkOptions};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One file handed to the engine.
+pub struct Input {
+    pub path: PathBuf,
+    /// Shown in diffs and diagnostics.
+    pub display: String,
+    pub bytes: Vec<u8>,
+    /// The import root it was found under (the directory named on the command line).
+    pub root: PathBuf,
+}
+
+/// The result for one file.
+pub struct FileOutcome {
+    pub path: PathBuf,
+    pub display: String,
+    pub old: String,
+    /// `Some` if the file changes.
+    pub new: Option<String>,
+    /// Bytes to write (BOM restored).
+    pub new_bytes: Option<Vec<u8>>,
+    pub original: Vec<u8>,
+}
+
+pub struct Migration {
+    pub files: Vec<FileOutcome>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+    pub explanations: Vec<String>,
+}
+
+pub struct Settings<'a> {
+    pub catalog: &'a Catalog,
+    pub keep_sync: &'a [String],
+    pub explain: Option<&'a str>,
+}
+
+/// Migrates a set of files as one project.
+pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
+    let scanned = inputs.len();
+    let (modules, mut diagnostics): (Vec<_>, Vec<_>) =
+        inputs.into_par_iter().map(load).partition_map(|r| match r {
+            Ok(m) => rayon::iter::Either::Left(m),
+            Err(d) => rayon::iter::Either::Right(d),
+        });
+    let errors = diagnostics.len();
+    let project = Project::new(modules);
+    let cat = settings.catalog;
+
+    // Type facts flow through names, parameters and returns: iterate to a fixed point.
+    let mut knowledge = base_knowledge(&project);
+    let mut facts: Vec<ModuleFacts> = Vec::new();
+    for _ in 0..8 {
+        facts = (0..project.modules.len())
+            .into_par_iter()
+            .map(|m| matcher::match_module(&project, cat, &knowledge, m))
+            .collect();
+        let next = learn(&knowledge, &facts);
+        if next == knowledge {
+            break;
+        }
+        knowledge = next;
+    }
+    let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+
+    for (f, pin) in &colouring.pinned {
+        let m = &project.modules[pin.module];
+        let def = project.func(*f);
+        diagnostics.push(Diagnostic::new(
+            &m.display,
+            pin.line,
+            1,
+            "sync-boundary",
+            format!(
+                "`{}` stays sync and keeps its blocking calls: {}",
+                def.name, pin.reason
+            ),
+        ));
+    }
+
+    let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> =
+        (0..project.modules.len())
+            .into_par_iter()
+            .map(|m| rewrite(&project, cat, &colouring, &facts[m], &knowledge, m))
+            .collect();
+
+    let mut summary = Summary {
+        files_scanned: scanned,
+        errors,
+        ..Summary::default()
+    };
+    let mut files = Vec::new();
+    let mut packages = BTreeSet::new();
+    for (outcome, diags, rewritten, pkgs) in results {
+        if outcome.new.is_some() {
+            summary.files_changed += 1;
+            summary.call_sites_rewritten += rewritten;
+            packages.extend(pkgs);
+        }
+        diagnostics.extend(diags);
+        files.push(outcome);
+    }
+    summary.functions_made_async = colouring.coloured.len();
+    summary.packages = packages.into_iter().collect();
+    diagnostics.sort();
+    diagnostics.dedup();
+    summary.diagnostics = diagnostics.len();
+    files.sort_by(|a, b| a.display.cmp(&b.display));
+    let explanations = settings
+        .explain
+        .map(|name| explain(&project, &colouring, name))
+        .unwrap_or_default();
+    Migration {
+        files,
+        diagnostics,
+        summary,
+        explanations,
+    }
+}
+
+fn load(input: Input) -> Result<Module, Diagnostic> {
+    let err = |code, msg: String| Diagnostic::error(&input.display, 1, 1, code, msg);
+    let source =
+        SourceText::decode(&input.bytes).map_err(|e| err("decode-error", e.to_string()))?;
+    let tree = parse::parse(&source.text)
+        .ok_or_else(|| err("parse-error", "tree-sitter could not parse the file".into()))?;
+    if parse::error_count(&tree) > 0 {
+        let at = parse::first_error(&tree)
+            .map(|n| n.start_position())
+            .unwrap_or_default();
+        return Err(Diagnostic::error(
+            &input.display,
+            at.row + 1,
+            at.column + 1,
+            "syntax-error",
+            "the file has a syntax error; skipped (awaitify only rewrites files that parse)",
+        ));
+    }
+    let (name, aliases, is_package) = module_names(&input.path, &input.root);
+    let file_name = input
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let is_test = file_name.starts_with("test_")
+        || file_name.ends_with("_test.py")
+        || file_name == "conftest.py";
+    let index = index::build(&tree, &source.text, &name, is_package);
+    Ok(Module {
+        path: input.path,
+        display: input.display,
+        name,
+        aliases,
+        is_package,
+        is_test,
+        original_len: input.bytes.len(),
+        source,
+        tree,
+        index,
+    })
+}
+
+/// The dotted name of a module: from the top of its package chain (directories with
+/// `__init__.py`), and also relative to the walked root, which covers namespace packages.
+fn module_names(path: &Path, root: &Path) -> (String, Vec<String>, bool) {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let is_package = stem == "__init__";
+    let mut parts: Vec<String> = if is_package { Vec::new() } else { vec![stem] };
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if !d.join("__init__.py").exists() {
+            break;
+        }
+        match d.file_name() {
+            Some(n) => parts.push(n.to_string_lossy().to_string()),
+            None => break,
+        }
+        dir = d.parent();
+    }
+    parts.reverse();
+    let name = parts.join(".");
+    let mut aliases = Vec::new();
+    let rel = path.strip_prefix(root).ok().map(|r| {
+        let mut segs: Vec<String> = r.iter().map(|s| s.to_string_lossy().to_string()).collect();
+        if let Some(last) = segs.last_mut() {
+            *last = last.trim_end_matches(".py").to_string();
+        }
+        if segs.last().is_some_and(|s| s == "__init__") {
+            segs.pop();
+        }
+        segs.join(".")
+    });
+    if let Some(rel) = rel.filter(|r| !r.is_empty() && *r != name) {
+        aliases.push(rel.clone());
+        for prefix in ["src.", "lib."] {
+            if let Some(stripped) = rel.strip_prefix(prefix) {
+                aliases.push(stripped.to_string());
+            }
+        }
+    }
+    (name, aliases, is_package)
+}
+
+fn base_knowledge(p: &Project) -> Knowledge {
+    let mut k = Knowledge {
+        family: colour::families(p),
+        ..Knowledge::default()
+    };
+    for f in p.func_ids() {
+        let def = p.func(f);
+        if def.is_method() {
+            k.methods_by_name
+                .entry(def.name.clone())
+                .or_default()
+                .push(f);
+        }
+    }
+    k
+}
+
+/// Joins the type observations of every module: a binding seen with two types is unknown.
+fn learn(prev: &Knowledge, facts: &[ModuleFacts]) -> Knowledge {
+    fn join<K: std::hash::Hash + Eq + Clone, V: Clone + PartialEq>(
+        obs: impl Iterator<Item = (K, Option<V>)>,
+    ) -> HashMap<K, V> {
+        let mut seen: HashMap<K, Option<V>> = HashMap::new();
+        for (k, v) in obs {
+            match seen.get(&k) {
+                None => {
+                    seen.insert(k, v);
+                }
+                Some(old) if *old != v => {
+                    seen.insert(k, None);
+                }
+                _ => {}
+            }
+        }
+        seen.into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect()
+    }
+    Knowledge {
+        locals: join(facts.iter().flat_map(|f| f.local_obs.iter().cloned())),
+        attrs: join(facts.iter().flat_map(|f| f.attr_obs.iter().cloned())),
+        params: join(facts.iter().flat_map(|f| f.param_obs.iter().cloned())),
+        returns: join(facts.iter().flat_map(|f| f.return_obs.iter().cloned())),
+        ..prev.clone()
+    }
+}
+
+fn rewrite(
+    p: &Project,
+    cat: &Catalog,
+    colouring: &Colouring,
+    facts: &ModuleFacts,
+    knowledge: &Knowledge,
+    m: usize,
+) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
+    let module = &p.modules[m];
+    let cx = PassCx {
+        p,
+        cat,
+        colour: colouring,
+        facts,
+        knowledge,
+        m,
+    };
+    let out = passes::run_all(&cx);
+    let old = module.source.text.clone();
+    let mut diagnostics = out.diagnostics;
+    let mut outcome = FileOutcome {
+        path: module.path.clone(),
+        display: module.display.clone(),
+        old,
+        new: None,
+        new_bytes: None,
+        original: Vec::new(),
+    };
+    if out.edits.is_empty() {
+        return (outcome, diagnostics, 0, BTreeSet::new());
+    }
+    let new = match edit::apply(&module.source.text, out.edits.clone()) {
+        Ok(t) => t,
+        Err(conflict) => {
+            diagnostics.push(Diagnostic::error(
+                &module.display,
+                1,
+                1,
+                "internal-error",
+                format!("{conflict}; file left unchanged (this is a bug in awaitify)"),
+            ));
+            return (outcome, diagnostics, 0, BTreeSet::new());
+        }
+    };
+    if let Err(why) = crate::verify::check(&new, &out.edits) {
+        diagnostics.push(Diagnostic::error(
+            &module.display,
+            1,
+            1,
+            "internal-error",
+            format!("{why} (this is a bug in awaitify)"),
+        ));
+        return (outcome, diagnostics, 0, BTreeSet::new());
+    }
+    if new != module.source.text {
+        outcome.new_bytes = Some(module.source.encode(&new));
+        outcome.new = Some(new);
+    }
+    (outcome, diagnostics, out.rewritten, out.packages)
+}
+
+/// `--explain NAME`: the chain from each matching function down to its blocking call.
+fn explain(p: &Project, c: &Colouring, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut matches: Vec<FuncId> = p
+        .func_ids()
+        .filter(|f| {
+            p.func(*f).name == name || p.func(*f).qualname == name || p.func_name(*f) == name
+        })
+        .collect();
+    matches.sort();
+    for f in matches {
+        let mut lines = vec![];
+        if let Some(pin) = c.pinned.get(&f) {
+            lines.push(format!(
+                "{} stays sync: {} ({}:{})",
+                p.func_name(f),
+                pin.reason,
+                p.modules[pin.module].display,
+                pin.line
+            ));
+        } else if !c.async_funcs.contains(&f) {
+            lines.push(format!(
+                "{} stays sync: nothing it calls blocks",
+                p.func_name(f)
+            ));
+        }
+        let mut cur = f;
+        let mut seen = BTreeSet::new();
+        while c.async_funcs.contains(&cur) && seen.insert(cur) {
+            let head = format!("{} ({})", p.func_name(cur), p.func_location(cur));
+            match c.why.get(&cur) {
+                Some(Why::Seed {
+                    rule,
+                    what,
+                    module,
+                    line,
+                }) => {
+                    lines.push(format!(
+                        "{head} is async because it calls {what} at {}:{line} [{rule}]",
+                        p.modules[*module].display
+                    ));
+                    break;
+                }
+                Some(Why::Calls {
+                    callee,
+                    module,
+                    line,
+                }) => {
+                    lines.push(format!(
+                        "{head} is async because it awaits {} at {}:{line}",
+                        p.func_name(*callee),
+                        p.modules[*module].display
+                    ));
+                    cur = *callee;
+                }
+                Some(Why::Family { member }) => {
+                    lines.push(format!(
+                        "{head} is async because it overrides or is overridden by {}",
+                        p.func_name(*member)
+                    ));
+                    cur = *member;
+                }
+                Some(Why::Existing) | None => {
+                    lines.push(format!("{head} was already async"));
+                    break;
+                }
+            }
+        }
+        out.push(lines.join("\n  "));
+    }
+    if out.is_empty() {
+        out.push(format!("no function named `{name}` in the files scanned"));
+    }
+    out
+}
+
+/// The command-line run: discover, migrate, print, write. Returns the exit code.
+pub fn run(cfg: &Config) -> anyhow::Result<u8> {
+    let opts = WalkOptions {
+        no_ignore: cfg.no_ignore,
+        exclude: &cfg.excludes,
+    };
+    let found = walk::discover(&cfg.paths, &opts);
+    let mut early: Vec<Diagnostic> = Vec::new();
+    let files: Vec<(PathBuf, PathBuf)> = found
+        .into_iter()
+        .filter_map(|f| match f {
+            Found::File(p) => {
+                let root = cfg
+                    .paths
+                    .iter()
+                    .filter(|r| p.starts_with(r) && r.is_dir())
+                    .max_by_key(|r| r.as_os_str().len())
+                    .cloned()
+                    .unwrap_or_else(|| p.parent().map(Path::to_path_buf).unwrap_or_default());
+                Some((p, root))
+            }
+            Found::Error(p, e) => {
+                early.push(Diagnostic::error(
+                    &p.display().to_string(),
+                    1,
+                    1,
+                    "walk-error",
+                    e,
+                ));
+                None
+            }
+        })
+        .collect();
+    let max = cfg.max_file_size;
+    let (inputs, read_errors): (Vec<Input>, Vec<Diagnostic>) = files
+        .into_par_iter()
+        .map(|(path, root)| read_input(path, root, max))
+        .partition_map(|r| match r {
+            Ok(i) => rayon::iter::Either::Left(i),
+            Err(d) => rayon::iter::Either::Right(d),
+        });
+    early.extend(read_errors);
+    let settings = Settings {
+        catalog: &cfg.catalog,
+        keep_sync: &cfg.keep_sync,
+        explain: cfg.explain.as_deref(),
+    };
+    let mut migration = migrate(inputs, &settings);
+    migration.summary.files_scanned += early.iter().filter(|d| d.code != "walk-error").count();
+    migration.summary.errors += early.len();
+    migration.diagnostics.extend(early);
+    migration.diagnostics.sort();
+    migration.summary.diagnostics = migration.diagnostics.len();
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+
+    if cfg.mode == Mode::Write {
+        for f in &migration.files {
+            if let Some(bytes) = &f.new_bytes
+                && let Err(e) = write_atomic(&f.path, bytes, f.old_len_hint())
+            {
+                migration
+                    .diagnostics
+                    .push(Diagnostic::error(&f.display, 1, 1, "write-error", e));
+                migration.summary.errors += 1;
+            }
+        }
+    }
+
+    let result = print(cfg, &migration, &mut out, &mut err);
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    let pending = migration.summary.files_changed > 0;
+    Ok(
+        if (cfg.mode == Mode::Check && pending) || migration.summary.errors > 0 {
+            1
+        } else {
+            0
+        },
+    )
+}
+
+impl FileOutcome {
+    fn old_len_hint(&self) -> &[u8] {
+        &self.original
+    }
+}
+
+fn read_input(path: PathBuf, root: PathBuf, max: u64) -> Result<Input, Diagnostic> {
+    let display = path.display().to_string();
+    let err = |code, msg: String| Diagnostic::error(&display, 1, 1, code, msg);
+    let meta =
+        std::fs::metadata(&path).map_err(|e| err("read-error", format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(err("read-error", "not a regular file".into()));
+    }
+    if meta.len() > max {
+        return Err(err(
+            "file-too-large",
+            format!(
+                "{} bytes is over the limit of {max} (raise it with --max-file-size)",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| err("read-error", format!("cannot read: {e}")))?;
+    Ok(Input {
+        path,
+        display,
+        bytes,
+        root,
+    })
+}
+
+/// Writes through a temporary file in the same directory and a rename, so a crash never
+/// leaves a half-written file; refuses if the file changed since it was read.
+fn write_atomic(path: &Path, bytes: &[u8], _hint: &[u8]) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
+    tmp.write_all(bytes).map_err(|e| e.to_string())?;
+    tmp.as_file().sync_all().map_err(|e| e.to_string())?;
+    std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(|e| e.to_string())?;
+    tmp.persist(path)
+        .map_err(|e| format!("cannot replace the file: {}", e.error))?;
+    Ok(())
+}
+
+fn print(
+    cfg: &Config,
+    mig: &Migration,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> std::io::Result<()> {
+    match cfg.format {
+        Format::Json => {
+            let files: Vec<_> = mig.files.iter().filter(|f| f.new.is_some()).map(|f| serde_json::json!({"path": f.display, "diff": crate::diff::unified(&f.display, &f.old, f.new.as_deref().unwrap_or_default(), false)})).collect();
+            let doc = serde_json::json!({"files": files, "diagnostics": mig.diagnostics, "summary": mig.summary});
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )?;
+        }
+        Format::Text => {
+            if cfg.mode == Mode::DryRun && !cfg.quiet {
+                for f in &mig.files {
+                    if let Some(new) = &f.new {
+                        write!(
+                            out,
+                            "{}",
+                            crate::diff::unified(&f.display, &f.old, new, cfg.color)
+                        )?;
+                    }
+                }
+            }
+            for line in &mig.explanations {
+                writeln!(out, "{line}")?;
+            }
+            out.flush()?;
+            for d in &mig.diagnostics {
+                writeln!(err, "{d}")?;
+            }
+            if !cfg.quiet {
+                writeln!(err, "{}", mig.summary)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Convenience for tests: migrate in-memory files (`(path, text)`) rooted at `/project`.
+pub fn migrate_texts(files: &[(&str, &str)], catalog: &Catalog) -> Migration {
+    let inputs = files
+        .iter()
+        .map(|(p, t)| Input {
+            path: Path::new("/project").join(p),
+            display: p.to_string(),
+            bytes: t.as_bytes().to_vec(),
+            root: PathBuf::from("/project"),
+        })
+        .collect();
+    migrate(
+        inputs,
+        &Settings {
+            catalog,
+            keep_sync: &[],
+            explain: None,
+        },
+    )
+}
