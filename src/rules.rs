@@ -50,6 +50,26 @@ pub struct CallRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    /// Match only when this argument is a value of a catalog type (`json.load(f)` with `f`
+    /// a file): the rewrite needs to know what the argument is.
+    #[serde(default)]
+    pub arg: Option<ArgGuard>,
+    /// With `action = "pass"`: the pass writes the `await` itself, inside its replacement
+    /// (`json.load(f)` -> `json.loads(await f.read())`), so `await-call` leaves the call alone.
+    #[serde(default)]
+    pub pass_awaits: bool,
+}
+
+/// One argument of a call, by position and/or keyword, that must have a catalog type.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgGuard {
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +88,9 @@ pub struct MethodRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    /// As for [`CallRule::pass_awaits`].
+    #[serde(default)]
+    pub pass_awaits: bool,
 }
 
 fn keep() -> Action {
@@ -88,6 +111,10 @@ pub struct TypeUse {
     pub binds: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    /// `"pass"`: the rule's Rust pass rewrites the statement (a `with` whose async form is
+    /// not `async with`, such as an SQLite transaction).
+    #[serde(default)]
+    pub action: Option<Action>,
 }
 
 /// A non-call reference (an exception class, a constant) renamed along with its family.
@@ -153,6 +180,8 @@ pub struct CallEntry {
     pub awaited: bool,
     pub returns: Option<String>,
     pub message: Option<String>,
+    pub arg: Option<ArgGuard>,
+    pub pass_awaits: bool,
 }
 
 /// The loaded, validated catalog with lookup tables.
@@ -168,7 +197,14 @@ pub struct Catalog {
     pub trigger_words: Vec<String>,
 }
 
-const KNOWN_PASSES: &[&str] = &["subprocess", "requests", "threads", "json-io"];
+const KNOWN_PASSES: &[&str] = &[
+    "subprocess",
+    "requests",
+    "threads",
+    "json-io",
+    "files",
+    "sqlite",
+];
 
 impl Catalog {
     /// The built-in catalog compiled from `transforms/`.
@@ -237,6 +273,8 @@ impl Catalog {
                     awaited: call.awaited,
                     returns: call.returns.clone(),
                     message: call.message.clone(),
+                    arg: call.arg.clone(),
+                    pass_awaits: call.pass_awaits,
                 };
                 if self.calls.insert(name.clone(), entry).is_some() {
                     return Err(format!("`{name}` is matched by two rules"));
@@ -255,8 +293,21 @@ impl Catalog {
                     awaited: m.awaited,
                     returns: m.returns.clone(),
                     message: m.message.clone(),
+                    arg: None,
+                    pass_awaits: m.pass_awaits,
                 };
-                self.methods.insert((m.ty.clone(), name.clone()), entry);
+                if self
+                    .methods
+                    .insert((m.ty.clone(), name.clone()), entry)
+                    .is_some()
+                {
+                    return Err(format!("`{}.{name}` is matched by two rules", m.ty));
+                }
+            }
+        }
+        for u in rule.withs.iter().chain(&rule.iterates) {
+            if let Some(action) = u.action {
+                check(action, &None, &u.ty)?;
             }
         }
         for w in &rule.withs {
@@ -288,6 +339,14 @@ impl Catalog {
 
     pub fn iterate_use(&self, ty: &str) -> Option<&(RuleId, TypeUse)> {
         self.iterates.get(ty)
+    }
+
+    /// Whether `ty` is a catalog type tag (a `[[method]]`, `[[with]]` or `[[iterate]]`
+    /// type), so that an annotation naming it types the value.
+    pub fn knows_type(&self, ty: &str) -> bool {
+        self.withs.contains_key(ty)
+            || self.iterates.contains_key(ty)
+            || self.methods.keys().any(|(t, _)| t == ty)
     }
 
     pub fn name(&self, qualified: &str) -> Option<&(RuleId, String)> {

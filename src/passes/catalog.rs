@@ -21,7 +21,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         };
         let Some(entry) = entry else { continue };
         let blocking = entry.awaited || entry.action == Action::ToThread;
-        if blocking && !cx.call_is_awaited(c) {
+        if blocking && !cx.call_is_awaited(c) && !cx.entered_by_async_with(c) {
             report_kept(cx, c, out);
             continue;
         }
@@ -91,15 +91,19 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
             } else {
                 ""
             };
-            out.edits.push(Edit::replace(
+            // Around the callee, not over it: the callee keeps its own edits, and the import
+            // it uses (`shutil`, `Path`) still counts as used.
+            // Sized by the callee: inside the call's own `await `, outside the callee's edits.
+            out.edits.push(Edit::open(
                 c.callee.0,
-                c.callee.1,
-                "asyncio.to_thread",
+                c.callee.1 - c.callee.0,
+                "asyncio.to_thread(",
                 "to-thread",
             ));
-            out.edits.push(Edit::insert(
+            out.edits.push(Edit::replace(
+                c.callee.1,
                 args.start_byte() + 1,
-                format!("{what}{sep}"),
+                sep,
                 "to-thread",
             ));
             out.imports.insert("asyncio".into());

@@ -4,7 +4,7 @@
 
 use crate::colour::Colouring;
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, Target};
+use crate::matcher::{CallFact, Ctx, Kind, Knowledge, ModuleFacts, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, Catalog};
@@ -15,9 +15,11 @@ pub mod async_def;
 pub mod awaits;
 pub mod catalog;
 pub mod entry_point;
+pub mod files;
 pub mod imports;
 pub mod loops;
 pub mod pytest;
+pub mod sqlite;
 pub mod withs;
 
 /// Everything a pass may read about one module.
@@ -79,7 +81,7 @@ impl<'a> PassCx<'a> {
 
     /// Whether this call is an `await` in the output (whether or not it already was).
     pub fn call_is_awaited(&self, c: &CallFact) -> bool {
-        if !self.can_await(c.caller, c.ctx) {
+        if !self.can_await(c.caller, c.ctx) || self.entered_by_async_with(c) {
             return false;
         }
         match &c.target {
@@ -97,6 +99,36 @@ impl<'a> PassCx<'a> {
             }),
             Target::Class(_) => false,
         }
+    }
+
+    /// Whether this `with` item is an `async with` in the output.
+    pub fn with_is_async(&self, w: &WithFact) -> bool {
+        if w.already_async {
+            return true;
+        }
+        if !self.can_await(w.caller, w.ctx) {
+            return false;
+        }
+        match &w.kind {
+            Kind::Instance(k) => {
+                self.p
+                    .method(*k, "__enter__")
+                    .is_some_and(|e| self.colour.async_funcs.contains(&e))
+            }
+            Kind::Ext(ty) => self
+                .cat
+                .with_use(ty)
+                .is_some_and(|(_, u)| u.make_async && u.action.is_none()),
+            _ => false,
+        }
+    }
+
+    /// `async with aiofiles.open(p) as f:` enters the call's result, it does not await it.
+    pub fn entered_by_async_with(&self, c: &CallFact) -> bool {
+        self.facts
+            .withs
+            .iter()
+            .any(|w| w.expr == (c.start, c.end) && self.with_is_async(w))
     }
 
     pub fn line_indent(&self, offset: usize) -> &'a str {
@@ -166,12 +198,24 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
 /// Dispatches a catalog entry with `action = "pass"` to the Rust pass its rule names.
 /// Returns false when the pass declined the call (it is then reported as unconvertible).
 pub fn family(
-    _name: &str,
+    name: &str,
     cx: &PassCx,
     c: &CallFact,
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
-    let _ = (cx, c, entry, out);
-    false
+    let _ = entry;
+    match name {
+        "files" | "json-io" => files::call(cx, c, out),
+        _ => false,
+    }
+}
+
+/// Dispatches a `[[with]]` with `action = "pass"` to the Rust pass its rule names.
+/// Returns false when the pass declined (the `with` is then reported as unconvertible).
+pub fn family_with(name: &str, cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
+    match name {
+        "sqlite" => sqlite::with_transaction(cx, w, out),
+        _ => false,
+    }
 }
