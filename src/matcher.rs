@@ -754,7 +754,8 @@ impl<'a> Walker<'a> {
                     Some(a)
                 }
             };
-            return value.and_then(|v| self.kind_of(v, caller)) == Some(Kind::Ext(guard.ty.clone()));
+            return value.and_then(|v| self.kind_of(v, caller))
+                == Some(Kind::Ext(guard.ty.clone()));
         }
         false
     }
@@ -895,6 +896,11 @@ impl<'a> Walker<'a> {
         ) else {
             return;
         };
+        // `self.conn = None` before `self.conn = sqlite3.connect(p)` is a placeholder, not a
+        // second type: it must not make the binding's type unknown.
+        if right.kind() == "none" {
+            return;
+        }
         let kind = self.kind_of(right, caller);
         self.bind_target(left, kind, caller);
     }

@@ -124,8 +124,7 @@ fn json_load(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
     let Some(f) = file_arg(&a, 0, "fp") else {
         return false;
     };
-    out.edits
-        .push(Edit::replace(c.callee.0, c.callee.1, "json.loads", "json-io"));
+    rename_callee(cx, c.callee, "loads", out);
     if a.positional.is_empty() {
         // `fp=f` -> `await f.read()` as the first positional argument, `s`.
         let kw = f.parent().map_or(f, |p| p);
@@ -137,7 +136,6 @@ fn json_load(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
         ));
     }
     await_method(f, "read()", out, "json-io");
-    out.imports.insert("json".into());
     true
 }
 
@@ -151,8 +149,10 @@ fn await_method(f: Node, method: &str, out: &mut PassOut, origin: &'static str) 
     } else {
         ("await (".to_string(), format!(").{method}"))
     };
-    out.edits.push(Edit::open(f.start_byte(), len, open, origin));
-    out.edits.push(Edit::close(f.end_byte(), len, close, origin));
+    out.edits
+        .push(Edit::open(f.start_byte(), len, open, origin));
+    out.edits
+        .push(Edit::close(f.end_byte(), len, close, origin));
 }
 
 /// `json.dump(obj, f, **kw)` -> `await f.write(json.dumps(obj, **kw))`.
@@ -197,17 +197,45 @@ fn json_dump(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool {
     } else {
         ("await ", ")")
     };
-    out.edits.push(Edit::replace(
+    let len = node.end_byte() - node.start_byte();
+    out.edits.push(Edit::open(
         node.start_byte(),
-        args.start_byte() + 1,
-        format!("{lead}{file}.write(json.dumps("),
+        len,
+        format!("{lead}{file}.write("),
         "json-io",
     ));
+    if let Some(f) = node.child_by_field_name("function") {
+        rename_callee(cx, (f.start_byte(), f.end_byte()), "dumps", out);
+    }
     out.edits.push(Edit::replace(cut.0, cut.1, "", "json-io"));
     out.edits
-        .push(Edit::insert(node.end_byte(), trail, "json-io"));
-    out.imports.insert("json".into());
+        .push(Edit::close(node.end_byte(), len, trail, "json-io"));
     true
+}
+
+/// `json.load` -> `json.loads`: only the attribute name changes, so `json` (or its alias)
+/// stays in use; a bare `load` from `from json import load` becomes `json.loads`.
+fn rename_callee(cx: &PassCx, callee: (usize, usize), new: &str, out: &mut PassOut) {
+    match cx
+        .node(callee.0, callee.1)
+        .and_then(|f| f.child_by_field_name("attribute"))
+    {
+        Some(attr) => out.edits.push(Edit::replace(
+            attr.start_byte(),
+            attr.end_byte(),
+            new,
+            "json-io",
+        )),
+        None => {
+            out.edits.push(Edit::replace(
+                callee.0,
+                callee.1,
+                format!("json.{new}"),
+                "json-io",
+            ));
+            out.imports.insert("json".into());
+        }
+    }
 }
 
 /// `print(*values, sep=s, end=e, file=f)` -> `await f.write(<what print would write>)`.

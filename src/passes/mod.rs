@@ -110,11 +110,10 @@ impl<'a> PassCx<'a> {
             return false;
         }
         match &w.kind {
-            Kind::Instance(k) => {
-                self.p
-                    .method(*k, "__enter__")
-                    .is_some_and(|e| self.colour.async_funcs.contains(&e))
-            }
+            Kind::Instance(k) => self
+                .p
+                .method(*k, "__enter__")
+                .is_some_and(|e| self.colour.async_funcs.contains(&e)),
             Kind::Ext(ty) => self
                 .cat
                 .with_use(ty)

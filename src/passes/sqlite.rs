@@ -36,11 +36,13 @@ pub fn with_transaction(cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
     let Some(stmt) = cx
         .root()
         .descendant_for_byte_range(w.with_kw, w.with_kw + 4)
-        .and_then(|mut n| loop {
-            if n.kind() == "with_statement" && n.start_byte() == w.with_kw {
-                return Some(n);
+        .and_then(|mut n| {
+            loop {
+                if n.kind() == "with_statement" && n.start_byte() == w.with_kw {
+                    return Some(n);
+                }
+                n = n.parent()?;
             }
-            n = n.parent()?;
         })
     else {
         return false;

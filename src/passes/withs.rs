@@ -32,7 +32,10 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 out.packages.extend(rule.packages.iter().cloned());
             } else {
                 let msg = u.message.clone().unwrap_or_else(|| {
-                    format!("this `with` over a `{ty}` ({}) could not be rewritten here; left as is", rule.id)
+                    format!(
+                        "this `with` over a `{ty}` ({}) could not be rewritten here; left as is",
+                        rule.id
+                    )
                 });
                 let col = w.with_kw - cx.src()[..w.with_kw].rfind('\n').map_or(0, |i| i + 1) + 1;
                 out.diagnostics
