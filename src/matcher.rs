@@ -630,13 +630,19 @@ impl<'a> Walker<'a> {
         let parent = node.parent();
         let args = node.child_by_field_name("arguments");
         // Argument kinds flow into the callee's parameters.
-        if let (Some(Target::Func(g)), Some(args)) = (&target, args) {
-            let def = self.p.func(*g);
-            let offset = usize::from(
-                def.is_method()
-                    && !def.decorators.iter().any(|d| d == "staticmethod")
+        // A class call passes its arguments to `__init__`, after `self`.
+        let receiver = match &target {
+            Some(Target::Func(g)) => Some((*g, usize::from(
+                self.p.func(*g).is_method()
+                    && !self.p.func(*g).decorators.iter().any(|d| d == "staticmethod")
                     && !matches!(self.resolve(f, caller), Val::Sym(Sym::Func(_))),
-            );
+            ))),
+            Some(Target::Class(c)) => self.p.method(*c, "__init__").map(|init| (init, 1)),
+            _ => None,
+        };
+        if let (Some((g, offset)), Some(args)) = (receiver, args) {
+            let g = &g;
+            let def = self.p.func(*g);
             let mut cursor = args.walk();
             let mut pos = 0;
             for a in args.named_children(&mut cursor) {
