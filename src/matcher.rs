@@ -632,11 +632,19 @@ impl<'a> Walker<'a> {
         // Argument kinds flow into the callee's parameters.
         // A class call passes its arguments to `__init__`, after `self`.
         let receiver = match &target {
-            Some(Target::Func(g)) => Some((*g, usize::from(
-                self.p.func(*g).is_method()
-                    && !self.p.func(*g).decorators.iter().any(|d| d == "staticmethod")
-                    && !matches!(self.resolve(f, caller), Val::Sym(Sym::Func(_))),
-            ))),
+            Some(Target::Func(g)) => Some((
+                *g,
+                usize::from(
+                    self.p.func(*g).is_method()
+                        && !self
+                            .p
+                            .func(*g)
+                            .decorators
+                            .iter()
+                            .any(|d| d == "staticmethod")
+                        && !matches!(self.resolve(f, caller), Val::Sym(Sym::Func(_))),
+                ),
+            )),
             Some(Target::Class(c)) => self.p.method(*c, "__init__").map(|init| (init, 1)),
             _ => None,
         };

@@ -58,7 +58,11 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         // Before the `async ` that the async-def pass inserts at the same offset.
         out.edits.push(Edit {
             rank: -1,
-            ..Edit::insert(at + indent.len(), format!("@pytest.mark.asyncio{nl}{indent}"), "async-test")
+            ..Edit::insert(
+                at + indent.len(),
+                format!("@pytest.mark.asyncio{nl}{indent}"),
+                "async-test",
+            )
         });
         out.imports.insert("pytest".into());
         out.packages.insert("pytest-asyncio".into());
