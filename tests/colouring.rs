@@ -67,11 +67,7 @@ fn check(before: &str, expected: &str) {
 #[track_caller]
 fn unchanged(before: &str) {
     let m = migrate(before);
-    let changed: Vec<_> = m
-        .files
-        .iter()
-        .filter_map(|f| f.new.clone())
-        .collect();
+    let changed: Vec<_> = m.files.iter().filter_map(|f| f.new.clone()).collect();
     assert!(
         changed.is_empty(),
         "expected no change, got:\n{}",
@@ -642,4 +638,91 @@ fn explain_prints_the_chain_down_to_the_blocking_call() {
     );
     assert!(text.contains("shop.api.checkout (./shop/api.py:5) is async because it awaits shop.store.Store.fetch at ./shop/api.py:6"), "{text}");
     assert!(text.contains("shop.store.Store.fetch (./shop/store.py:5) is async because it calls `time.sleep` at ./shop/store.py:6 [blocking-sleep]"), "{text}");
+}
+
+// ---- iterators, context-manager generators, yield from --------------------------------
+
+const PROTOCOLS: &str = r#"import contextlib
+import time
+from contextlib import contextmanager
+
+
+class Countdown:
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.n <= 0:
+            raise StopIteration
+        time.sleep(0)
+        self.n -= 1
+        return self.n
+
+
+class Pages:
+    def __iter__(self):
+        for p in range(2):
+            time.sleep(0)
+            yield f"page{p}"
+
+
+@contextmanager
+def opened(name, log):
+    time.sleep(0)
+    log.append(f"open {name}")
+    try:
+        yield name.upper()
+    finally:
+        log.append(f"close {name}")
+
+
+@contextlib.contextmanager
+def quiet():
+    yield
+
+
+def chained(n):
+    time.sleep(0)
+    yield from range(n)
+    yield from Countdown(n)
+
+
+def main():
+    log = []
+    with opened("db", log) as handle, quiet():
+        print(handle, [v for v in Countdown(3)])
+    for page in Pages():
+        print(page)
+    print(log, [x for x in chained(2)])
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn iterator_classes_context_generators_and_yield_from() {
+    snapshot!("protocols", diff(PROTOCOLS));
+    let tree = support::assert_equivalent(PROTOCOLS, &["main.py"], support::Equiv::default());
+    let out = &tree["main.py"];
+    for needle in [
+        "    def __aiter__(self):\n        return self",
+        "    async def __anext__(self):",
+        "raise StopAsyncIteration",
+        "    async def __aiter__(self):\n        for p in range(2):",
+        "@contextlib.asynccontextmanager\nasync def opened(",
+        "@contextlib.contextmanager\ndef quiet():",
+        "    for item in range(n):\n        yield item\n    async for item in Countdown(n):\n        yield item",
+        "    async with opened(\"db\", log) as handle:\n        with quiet():\n            print(handle, [v async for v in Countdown(3)])",
+        "async for page in Pages():",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?}:\n{out}");
+    }
+    assert!(
+        !out.contains("from contextlib import contextmanager"),
+        "{out}"
+    );
 }
