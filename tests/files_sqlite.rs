@@ -115,6 +115,25 @@ async def copy(src, dst):
 "#,
         ),
         (
+            "open beside a sync context manager: the with is split, items keep their edits",
+            r#"import contextlib
+
+
+def load(path):
+    with contextlib.suppress(KeyError), open(path) as f:
+        return f.read()
+"#,
+            r#"import contextlib
+import aiofiles
+
+
+async def load(path):
+    with contextlib.suppress(KeyError):
+        async with aiofiles.open(path) as f:
+            return await f.read()
+"#,
+        ),
+        (
             "a file passed to a helper: the parameter is typed from the call site",
             r#"import os
 

@@ -4,7 +4,7 @@
 
 use crate::colour::Colouring;
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Ctx, Kind, Knowledge, ModuleFacts, Target, WithFact};
+use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, Catalog};
@@ -103,23 +103,7 @@ impl<'a> PassCx<'a> {
 
     /// Whether this `with` item is an `async with` in the output.
     pub fn with_is_async(&self, w: &WithFact) -> bool {
-        if w.already_async {
-            return true;
-        }
-        if !self.can_await(w.caller, w.ctx) {
-            return false;
-        }
-        match &w.kind {
-            Kind::Instance(k) => self
-                .p
-                .method(*k, "__enter__")
-                .is_some_and(|e| self.colour.async_funcs.contains(&e)),
-            Kind::Ext(ty) => self
-                .cat
-                .with_use(ty)
-                .is_some_and(|(_, u)| u.make_async && u.action.is_none()),
-            _ => false,
-        }
+        w.already_async || (self.can_await(w.caller, w.ctx) && withs::is_async(self, &w.kind))
     }
 
     /// `async with aiofiles.open(p) as f:` enters the call's result, it does not await it.
@@ -216,5 +200,34 @@ pub fn family_with(name: &str, cx: &PassCx, w: &WithFact, out: &mut PassOut) -> 
     match name {
         "sqlite" => sqlite::with_transaction(cx, w, out),
         _ => false,
+    }
+}
+
+/// Indents every line of `block` by `extra` more, leaving blank lines and the continuation
+/// lines of multi-line strings alone (their bytes are the string's value).
+pub fn reindent(cx: &PassCx, block: Node, extra: &str, out: &mut PassOut) {
+    let src = cx.src();
+    let first = src[..block.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let mut strings: Vec<(usize, usize)> = Vec::new();
+    let mut stack = vec![block];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "string" {
+            if src[n.byte_range()].contains('\n') {
+                strings.push((n.start_byte(), n.end_byte()));
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.children(&mut cursor));
+    }
+    let mut at = first;
+    while at < block.end_byte() {
+        let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i + 1);
+        let blank = src[at..line_end].trim().is_empty();
+        let in_string = strings.iter().any(|&(s, e)| s < at && at < e);
+        if !blank && !in_string {
+            out.edits.push(Edit::insert(at, extra, "reindent"));
+        }
+        at = line_end;
     }
 }
