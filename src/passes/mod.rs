@@ -28,6 +28,8 @@ pub struct PassCx<'a> {
     pub facts: &'a ModuleFacts,
     pub knowledge: &'a Knowledge,
     pub m: usize,
+    /// The Python version the output must run on.
+    pub target: crate::target::PyVersion,
 }
 
 /// What the passes produce for one module.
