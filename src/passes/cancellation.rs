@@ -95,6 +95,14 @@ fn check_try(cx: &PassCx, f: usize, t: Node, out: &mut PassOut) {
             let mut cc = clause.walk();
             clause
                 .children_by_field_name("value", &mut cc)
+                .filter_map(|v| {
+                    // `except E as e` parses as an `as_pattern` around the type.
+                    if v.kind() == "as_pattern" {
+                        v.named_child(0)
+                    } else {
+                        Some(v)
+                    }
+                })
                 .flat_map(|v| {
                     if v.kind() == "tuple" || v.kind() == "parenthesized_expression" {
                         let mut vc = v.walk();
