@@ -13,6 +13,7 @@ use tree_sitter::Node;
 
 pub mod async_def;
 pub mod awaits;
+pub mod blocking_in_coroutine;
 pub mod cancellation;
 pub mod catalog;
 pub mod dangling_task;
@@ -137,6 +138,7 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     entry_point::run(cx, &mut out);
     pytest::run(cx, &mut out);
     // Hazards that remain in async code; the queue report reads the edits made above.
+    blocking_in_coroutine::run(cx, &mut out);
     cancellation::run(cx, &mut out);
     never_awaited::run(cx, &mut out);
     sync_callback::run(cx, &mut out);
