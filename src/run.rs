@@ -559,7 +559,7 @@ fn print(
             )?;
         }
         Format::Text => {
-            if cfg.mode == Mode::DryRun && !cfg.quiet {
+            if cfg.mode == Mode::DryRun && !cfg.quiet && mig.explanations.is_empty() {
                 for f in &mig.files {
                     if let Some(new) = &f.new {
                         write!(

@@ -195,3 +195,32 @@ pub fn family(
         _ => false,
     }
 }
+
+/// Indents every line of `block` by `extra` more, leaving blank lines and the continuation
+/// lines of multi-line strings alone (their bytes are the string's value).
+pub fn reindent(cx: &PassCx, block: Node, extra: &str, out: &mut PassOut) {
+    let src = cx.src();
+    let first = src[..block.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let mut strings: Vec<(usize, usize)> = Vec::new();
+    let mut stack = vec![block];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "string" {
+            if src[n.byte_range()].contains('\n') {
+                strings.push((n.start_byte(), n.end_byte()));
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.children(&mut cursor));
+    }
+    let mut at = first;
+    while at < block.end_byte() {
+        let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i + 1);
+        let blank = src[at..line_end].trim().is_empty();
+        let in_string = strings.iter().any(|&(s, e)| s < at && at < e);
+        if !blank && !in_string {
+            out.edits.push(Edit::insert(at, extra, "reindent"));
+        }
+        at = line_end;
+    }
+}

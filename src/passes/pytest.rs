@@ -55,11 +55,15 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         let at = first_line_offset(src, def.first_line);
         let indent = cx.line_indent(at);
         let nl = module.source.newline;
-        out.edits.push(Edit::insert(
-            at + indent.len(),
-            format!("@pytest.mark.asyncio{nl}{indent}"),
-            "async-test",
-        ));
+        // Before the `async ` that the async-def pass inserts at the same offset.
+        out.edits.push(Edit {
+            rank: -1,
+            ..Edit::insert(
+                at + indent.len(),
+                format!("@pytest.mark.asyncio{nl}{indent}"),
+                "async-test",
+            )
+        });
         out.imports.insert("pytest".into());
         out.packages.insert("pytest-asyncio".into());
     }
