@@ -19,5 +19,6 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod source;
+pub mod target;
 pub mod verify;
 pub mod walk;

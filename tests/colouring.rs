@@ -324,6 +324,7 @@ fn keep_sync_pins_a_function_and_its_callees() {
             catalog: &catalog,
             keep_sync: &keep,
             explain: None,
+            target: Default::default(),
         },
     );
     assert!(m.files[0].new.is_none());
