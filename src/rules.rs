@@ -204,6 +204,9 @@ const KNOWN_PASSES: &[&str] = &[
     "json-io",
     "files",
     "sqlite",
+    "dangling-task",
+    "loop-api",
+    "never-awaited",
 ];
 
 impl Catalog {

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! The same applies to catalog types iterated asynchronously (aiofiles files, aiosqlite
-//! cursors). `anext` needs Python 3.10.
+//! cursors). `anext` needs Python 3.10: for an older `--target-version`, `next(gen)` becomes
+//! `await gen.__anext__()`, which is what `anext` calls.
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::colour::iteration_method;
@@ -55,7 +56,17 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         let new = match c.consumer.as_str() {
             "list" => comp,
             "set" => format!("{{item async for item in {arg}}}"),
-            "next" => format!("await anext({arg})"),
+            "next" if cx.target.has_anext() => format!("await anext({arg})"),
+            "next" => {
+                let simple = cx
+                    .node(c.arg.0, c.arg.1)
+                    .is_some_and(|n| matches!(n.kind(), "identifier" | "call" | "attribute"));
+                if simple {
+                    format!("await {arg}.__anext__()")
+                } else {
+                    format!("await ({arg}).__anext__()")
+                }
+            }
             other => format!("{other}({comp})"),
         };
         out.edits

@@ -13,13 +13,20 @@ use tree_sitter::Node;
 
 pub mod async_def;
 pub mod awaits;
+pub mod blocking_in_coroutine;
+pub mod cancellation;
 pub mod catalog;
+pub mod dangling_task;
 pub mod entry_point;
 pub mod files;
 pub mod imports;
+pub mod loop_api;
 pub mod loops;
+pub mod never_awaited;
 pub mod pytest;
 pub mod sqlite;
+pub mod sync_callback;
+pub mod unbounded_queue;
 pub mod withs;
 
 /// Everything a pass may read about one module.
@@ -30,6 +37,8 @@ pub struct PassCx<'a> {
     pub facts: &'a ModuleFacts,
     pub knowledge: &'a Knowledge,
     pub m: usize,
+    /// The Python version the output must run on.
+    pub target: crate::target::PyVersion,
 }
 
 /// What the passes produce for one module.
@@ -143,6 +152,12 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     withs::run(cx, &mut out);
     entry_point::run(cx, &mut out);
     pytest::run(cx, &mut out);
+    // Hazards that remain in async code; the queue report reads the edits made above.
+    blocking_in_coroutine::run(cx, &mut out);
+    cancellation::run(cx, &mut out);
+    never_awaited::run(cx, &mut out);
+    sync_callback::run(cx, &mut out);
+    unbounded_queue::run(cx, &mut out);
     // Imports last: they depend on which references the other passes replaced.
     imports::run(cx, &mut out);
     out
@@ -190,6 +205,9 @@ pub fn family(
     let _ = entry;
     match name {
         "files" | "json-io" => files::call(cx, c, out),
+        "dangling-task" => dangling_task::rewrite(cx, c, out),
+        "loop-api" => loop_api::rewrite(cx, c, out),
+        "never-awaited" => never_awaited::rewrite(cx, c, out),
         _ => false,
     }
 }
