@@ -18,6 +18,7 @@ pub mod entry_point;
 pub mod imports;
 pub mod loops;
 pub mod pytest;
+pub mod requests;
 pub mod withs;
 
 /// Everything a pass may read about one module.
@@ -130,6 +131,8 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     pytest::run(cx, &mut out);
     // Imports last: they depend on which references the other passes replaced.
     imports::run(cx, &mut out);
+    // Re-indenting passes go after the imports: they adjust the lines others inserted.
+    requests::run(cx, &mut out);
     out
 }
 
@@ -166,12 +169,14 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
 /// Dispatches a catalog entry with `action = "pass"` to the Rust pass its rule names.
 /// Returns false when the pass declined the call (it is then reported as unconvertible).
 pub fn family(
-    _name: &str,
+    name: &str,
     cx: &PassCx,
     c: &CallFact,
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
-    let _ = (cx, c, entry, out);
-    false
+    match name {
+        "requests" => requests::rewrite_call(cx, c, entry, out),
+        _ => false,
+    }
 }
