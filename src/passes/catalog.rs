@@ -30,8 +30,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
     }
     for a in &cx.facts.attrs {
-        // Like a method rename: only where the value came from converted (async) code.
-        if !cx.can_await(a.caller, a.ctx) {
+        // Inside functions, where typed values come from rewritten calls (a response passed
+        // to a sync helper is an httpx response too); module-level code keeps its calls.
+        if a.caller.is_none() {
             continue;
         }
         if let Some((rule, replace)) = cx.cat.attribute(&a.ty, &a.name) {
@@ -118,7 +119,6 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
 /// `f(a, b)` -> `asyncio.to_thread(f, a, b)` (the `await-call` pass adds the `await`).
 /// Returns false when the call has no plain argument list to extend.
 pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
-    let what = &cx.src()[c.callee.0..c.callee.1];
     let Some(args) = cx
         .node(c.start, c.end)
         .and_then(|n| n.child_by_field_name("arguments"))
@@ -133,15 +133,14 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     } else {
         ""
     };
+    // The callee's text stays where it is (so its import stays counted as used): the call's
+    // `(` becomes the separator after it. Opened last at this offset, inside any `await `.
+    out.edits
+        .push(Edit::open(c.callee.0, 0, "asyncio.to_thread(", "to-thread"));
     out.edits.push(Edit::replace(
-        c.callee.0,
-        c.callee.1,
-        "asyncio.to_thread",
-        "to-thread",
-    ));
-    out.edits.push(Edit::insert(
+        args.start_byte(),
         args.start_byte() + 1,
-        format!("{what}{sep}"),
+        sep,
         "to-thread",
     ));
     out.imports.insert("asyncio".into());
@@ -205,7 +204,8 @@ fn stands_alone(n: tree_sitter::Node) -> bool {
         | "assert_statement"
         | "pair"
         | "interpolation"
-        | "conditional_expression" => true,
+        | "conditional_expression"
+        | "expression_list" => true,
         "if_statement" | "elif_clause" | "while_statement" => p
             .child_by_field_name("condition")
             .is_some_and(|c| c.id() == n.id()),

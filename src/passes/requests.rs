@@ -6,20 +6,22 @@
 //! `httpx.AsyncClient` has the same request API as coroutines.
 //!
 //! ```python
-//! def get_doc():                                  async def get_doc():
-//!     r = requests.get(URL, params=q)      ->         async with httpx.AsyncClient(follow_redirects=True, timeout=None) as client:
-//!     return r.json()                                     r = await client.get(URL, params=q)
-//!                                                         return r.json()
+//! def get_doc():                          async def get_doc():
+//!     r = requests.get(URL, params=q)  ->     async with httpx.AsyncClient(follow_redirects=True, timeout=None) as client:
+//!     return r.json()                             r = await client.get(URL, params=q)
+//!                                             return r.json()
 //! ```
 //!
 //! Design. Module-level helpers (`requests.get`, `urlopen`) open a connection pool per call;
-//! the rewrite gives each function that makes such calls one client, entered by wrapping the
-//! function's body (after its docstring) in `async with httpx.AsyncClient(...) as client:`,
-//! and every call in that function uses it: a loop of requests shares one pool instead of
-//! building a client per call. The body is re-indented with line-start insertions, never
-//! touching the content lines of multi-line strings; comments and blank lines stay. A
-//! response returned or stored past the `async with` still works: httpx reads the body
-//! before `client.get` returns (no streaming). `requests.Session()` becomes the client
+//! the rewrite gives each function that makes such calls one client, shared by all of them:
+//! the statements of the body from the first to the last that makes such a call (a loop
+//! counts as one statement) are wrapped in `async with httpx.AsyncClient(...) as client:`, so
+//! a loop of requests shares one pool instead of building a client per call, and the client
+//! is closed as soon as the last request is done. The wrapped lines are re-indented with
+//! line-start insertions in the file's indent unit, never touching the content lines of
+//! multi-line strings; comments and blank lines stay. A response used after the
+//! `async with` still works: httpx reads the body before `client.get` returns (no
+//! streaming). `requests.Session()` becomes the client
 //! itself (`with requests.Session() as s` -> `async with httpx.AsyncClient(...) as s`,
 //! `s.close()` -> `await s.aclose()`), wherever the session is passed.
 //!
@@ -42,7 +44,7 @@
 
 use super::{PassCx, PassOut};
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Ctx, Target};
+use crate::matcher::{CallFact, Target};
 use crate::rules::CallEntry;
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
@@ -88,6 +90,9 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
             };
             match map_args(cx, c, method, "", true) {
                 Ok(m) => {
+                    if m.stream {
+                        out.diagnostics.push(stream_note(cx, c));
+                    }
                     m.apply(out);
                     true
                 }
@@ -120,8 +125,8 @@ fn helper(cx: &PassCx, c: &CallFact, q: &str, out: &mut PassOut) -> bool {
             c.col,
             "requests-kept-in-thread",
             format!(
-                "runs the requests call in a worker thread ({why}); its response and \
-                 exceptions stay requests' own"
+                "the call runs in a worker thread ({why}); its response and exceptions are \
+                 the original library's, not httpx's"
             ),
         ));
         return super::catalog::to_thread(cx, c, out);
@@ -197,7 +202,8 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
 /// `r.iter_content(n)` -> `r.iter_bytes(n)`, `r.iter_lines()` -> `r.content.splitlines()`:
 /// the body is already read, and these give requests' chunks and byte lines exactly.
 fn response_iter(cx: &PassCx, c: &CallFact, name: &str, out: &mut PassOut) -> bool {
-    if c.ctx != Ctx::Body {
+    // As for `[[attribute]]` rules: inside functions only.
+    if c.caller.is_none() {
         return true;
     }
     let Some(node) = cx.node(c.start, c.end) else {
@@ -401,8 +407,11 @@ fn map_args(
                 return Err(format!("`{name}=` is a client setting in httpx"));
             }
             "verify" | "cert" => {
-                m.verify
-                    .push(format!("{name}={}", &src[value.byte_range()]));
+                // `verify=True` is the default of both libraries.
+                let v = &src[value.byte_range()];
+                if !(name == "verify" && v == "True") {
+                    m.verify.push(format!("{name}={v}"));
+                }
                 m.edits.push(remove_arg(&list, i));
             }
             "stream" => {
@@ -673,20 +682,11 @@ fn body_block<'a>(cx: &PassCx<'a>, f: usize) -> Option<Node<'a>> {
 }
 
 fn wrappable(cx: &PassCx, f: usize) -> bool {
-    body_block(cx, f).is_some_and(|b| first_wrapped(b).is_some())
+    body_block(cx, f).is_some()
 }
 
-/// The first statement (or comment) after the docstring: where the `async with` goes.
-fn first_wrapped(body: Node) -> Option<Node> {
-    let mut cursor = body.walk();
-    let kids: Vec<Node> = body.named_children(&mut cursor).collect();
-    let docstring = kids.first().is_some_and(|k| {
-        k.kind() == "expression_statement" && k.named_child(0).is_some_and(|s| s.kind() == "string")
-    });
-    kids.into_iter().nth(usize::from(docstring))
-}
-
-/// Wraps each planned function's body in `async with httpx.AsyncClient(...) as client:`.
+/// Wraps the statements of each planned function that use its client, from the first to the
+/// last, in `async with httpx.AsyncClient(...) as client:`.
 /// Runs after every other pass (imports included) so that it can indent the text other
 /// passes insert and skip lines they delete.
 pub fn run(cx: &PassCx, out: &mut PassOut) {
@@ -707,7 +707,23 @@ fn wrap(cx: &PassCx, f: usize, scope: &Scope, out: &mut PassOut) {
     let (Some(body), src) = (body_block(cx, f), cx.src()) else {
         return;
     };
-    let Some(first) = first_wrapped(body) else {
+    // The run of statements from the first to the last that uses the client.
+    let uses: Vec<usize> = scope
+        .calls
+        .iter()
+        .filter(|(_, why)| why.is_none())
+        .map(|(&at, _)| at)
+        .collect();
+    let mut cursor = body.walk();
+    let stmts: Vec<Node> = body
+        .named_children(&mut cursor)
+        .filter(|s| s.kind() != "comment")
+        .filter(|s| {
+            uses.iter()
+                .any(|&u| s.start_byte() <= u && u < s.end_byte())
+        })
+        .collect();
+    let (Some(first), Some(last)) = (stmts.first(), stmts.last()) else {
         return;
     };
     let module = cx.module();
@@ -715,7 +731,7 @@ fn wrap(cx: &PassCx, f: usize, scope: &Scope, out: &mut PassOut) {
     let unit = module.source.indent.as_str();
     let indent = cx.line_indent(first.start_byte());
     let start = first.start_byte();
-    let end = body.end_byte();
+    let end = last.end_byte();
     let ctor = scope
         .ctor
         .iter()
