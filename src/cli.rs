@@ -102,7 +102,19 @@ impl Args {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             catalog.add_toml(&file.display().to_string(), &text)?;
         }
-        let excludes = crate::walk::build_excludes(&self.exclude)?;
+        let mut keep_sync = self.keep_sync;
+        let mut exclude = self.exclude;
+        let start = self
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
+        if let Some((pyproject, project)) = crate::config::load(&start)? {
+            crate::config::add_rules(&pyproject, &project, &mut catalog)?;
+            keep_sync.extend(project.keep_sync);
+            exclude.extend(project.exclude);
+        }
+        let excludes = crate::walk::build_excludes(&exclude)?;
         let color = match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -129,7 +141,7 @@ impl Args {
             excludes,
             no_ignore: self.no_ignore,
             quiet: self.quiet,
-            keep_sync: self.keep_sync,
+            keep_sync,
             explain: self.explain,
             format: self.format,
             max_file_size: self.max_file_size,

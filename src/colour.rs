@@ -88,6 +88,9 @@ const SYNC_DUNDERS: &[&str] = &[
     "__set_name__",
     "__class_getitem__",
     "__get__",
+    // unittest calls these without awaiting, even on IsolatedAsyncioTestCase.
+    "setUpClass",
+    "tearDownClass",
     "__set__",
     "__copy__",
     "__deepcopy__",

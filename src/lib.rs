@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod colour;
+pub mod config;
 pub mod diff;
 pub mod edit;
 pub mod index;

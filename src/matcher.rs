@@ -139,6 +139,16 @@ pub struct ForFact {
     pub already_async: bool,
 }
 
+/// A method call awaitify could not resolve, whose name some project method has.
+#[derive(Debug, Clone)]
+pub struct UnresolvedFact {
+    pub caller: Option<usize>,
+    pub ctx: Ctx,
+    pub name: String,
+    pub line: usize,
+    pub col: usize,
+}
+
 /// `yield from X` as a statement: a generator that turns async must loop instead.
 #[derive(Debug, Clone)]
 pub struct YieldFromFact {
@@ -192,6 +202,7 @@ pub struct ModuleFacts {
     pub escapes: Vec<EscapeFact>,
     pub names: Vec<NameFact>,
     pub yield_froms: Vec<YieldFromFact>,
+    pub unresolved: Vec<UnresolvedFact>,
     /// Type observations: `None` means this binding's type is not known.
     pub local_obs: Vec<(ScopeKey, Option<Kind>)>,
     pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
@@ -613,6 +624,30 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `x.name()` on a receiver of unknown type, where some project method is called `name`.
+    fn unresolved(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
+        if f.kind() != "attribute" || node.parent().is_some_and(|p| p.kind() == "await") {
+            return;
+        }
+        let Some(attr) = f.child_by_field_name("attribute") else {
+            return;
+        };
+        let name = text(attr, self.src);
+        let receiver_unknown = f
+            .child_by_field_name("object")
+            .is_some_and(|o| self.resolve(o, caller) == Val::Unknown);
+        if receiver_unknown && self.k.methods_by_name.contains_key(name) {
+            let pos = node.start_position();
+            self.facts.unresolved.push(UnresolvedFact {
+                caller,
+                ctx,
+                name: name.to_string(),
+                line: pos.row + 1,
+                col: pos.column + 1,
+            });
+        }
+    }
+
     fn kind_of(&self, node: Node, caller: Option<usize>) -> Option<Kind> {
         match self.resolve(node, caller) {
             Val::Kind(k) => Some(k),
@@ -703,7 +738,10 @@ impl<'a> Walker<'a> {
                 col: pos.column + 1,
             });
         }
-        let Some(target) = target else { return };
+        let Some(target) = target else {
+            self.unresolved(node, f, ctx, caller);
+            return;
+        };
         let pos = node.start_position();
         self.facts.calls.push(CallFact {
             caller,

@@ -727,3 +727,99 @@ fn iterator_classes_context_generators_and_yield_from() {
         "{out}"
     );
 }
+
+// ---- unittest and unresolved calls ---------------------------------------------------
+
+const UNITTEST: &str = r#"#- service.py
+import time
+
+
+class Service:
+    def get(self, key):
+        time.sleep(0)
+        return key * 2
+#- test_service.py
+import unittest
+from unittest import TestCase
+
+from service import Service
+
+
+class ServiceTest(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.label = "svc"
+
+    def setUp(self):
+        self.svc = Service()
+        self.warm = self.svc.get(1)
+
+    def test_get(self):
+        self.assertEqual(self.svc.get(2), 4)
+        self.assertEqual(self.warm, 2)
+
+    def test_label(self):
+        self.assertEqual(self.label, "svc")
+
+
+class Plain(unittest.TestCase):
+    def test_nothing(self):
+        self.assertTrue(True)
+
+
+if __name__ == "__main__":
+    unittest.main()
+"#;
+
+#[test]
+fn unittest_cases_become_isolated_asyncio_test_cases() {
+    snapshot!("unittest", diff(UNITTEST));
+    let tree = support::assert_equivalent(
+        UNITTEST,
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        support::Equiv {
+            compare_last_line: true,
+            ..Default::default()
+        },
+    );
+    let test = &tree["test_service.py"];
+    for needle in [
+        "class ServiceTest(unittest.IsolatedAsyncioTestCase):",
+        "    async def asyncSetUp(self):\n        self.svc = Service()\n        self.warm = await self.svc.get(1)",
+        "    async def test_get(self):",
+        "    def setUpClass(cls):",
+        "class Plain(unittest.TestCase):",
+    ] {
+        assert!(test.contains(needle), "missing {needle:?}:\n{test}");
+    }
+    assert!(!test.contains("pytest.mark.asyncio"), "{test}");
+}
+
+#[test]
+fn an_unresolvable_receiver_is_reported_not_guessed() {
+    let spec = r#"import time
+
+
+class A:
+    def fetch(self):
+        time.sleep(0)
+
+
+class B(object):
+    def fetch(self):
+        return 1
+
+
+def use(x):
+    return x.fetch()
+"#;
+    let out = after(spec);
+    assert!(out.contains("def use(x):\n    return x.fetch()"), "{out}");
+    let diags = diagnostics(spec).join("\n");
+    assert!(
+        diags.contains(
+            "main.py:15:12: unresolved-call `.fetch()` may call the now-async main.A.fetch"
+        ),
+        "{diags}"
+    );
+}
