@@ -24,6 +24,7 @@ pub mod loop_api;
 pub mod loops;
 pub mod never_awaited;
 pub mod pytest;
+pub mod requests;
 pub mod sqlite;
 pub mod sync_callback;
 pub mod unbounded_queue;
@@ -160,6 +161,8 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     unbounded_queue::run(cx, &mut out);
     // Imports last: they depend on which references the other passes replaced.
     imports::run(cx, &mut out);
+    // Re-indenting passes go after the imports: they adjust the lines others inserted.
+    requests::run(cx, &mut out);
     out
 }
 
@@ -202,9 +205,9 @@ pub fn family(
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
-    let _ = entry;
     match name {
         "files" | "json-io" => files::call(cx, c, out),
+        "requests" => requests::rewrite_call(cx, c, entry, out),
         "dangling-task" => dangling_task::rewrite(cx, c, out),
         "loop-api" => loop_api::rewrite(cx, c, out),
         "never-awaited" => never_awaited::rewrite(cx, c, out),
