@@ -455,26 +455,10 @@ fn anext_only_from_310() {
 
 // ---- interplay with families that are not merged yet ---------------------------------------
 
-/// A stand-in for the requests family: `requests.get` becomes an awaited async twin, so the
-/// hazard passes can be checked on a half-async program like acceptance case 15.
-const STAND_IN_REQUESTS_RULE: &str = r#"
-id = "stand-in-requests"
-summary = "test stand-in for the requests family"
-[[call]]
-name = "requests.get"
-action = "replace"
-replace = "aiorequests.get"
-await = true
-[[example]]
-before = ""
-after = ""
-"#;
-
 #[test]
 fn half_async_program_with_a_blocking_family() {
-    let mut cat = catalog();
-    cat.add_toml("stand-in.toml", STAND_IN_REQUESTS_RULE)
-        .unwrap();
+    // The requests family is the blocking family here, as in acceptance case 15.
+    let cat = catalog();
     let src = r#"import asyncio
 import time
 
@@ -504,7 +488,7 @@ async def handle(n):
         got,
         r#"import asyncio
 
-import aiorequests
+import httpx
 
 
 _background_tasks = set()
@@ -515,7 +499,8 @@ async def audit(event):
 
 
 async def lookup(n):
-    return (await aiorequests.get(f"/items/{n}")).json()
+    async with httpx.AsyncClient(follow_redirects=True, timeout=None) as client:
+        return (await client.get(f"/items/{n}")).json()
 
 
 async def handle(n):
@@ -524,12 +509,13 @@ async def handle(n):
     task = asyncio.create_task(audit(n))
     _background_tasks.add(task)
     task.add_done_callback(_background_tasks.discard)
-    try:
-        r = await aiorequests.get("/echo")
-    except asyncio.CancelledError:
-        raise
-    except:
-        r = None
+    async with httpx.AsyncClient(follow_redirects=True, timeout=None) as client:
+        try:
+            r = await client.get("/echo")
+        except asyncio.CancelledError:
+            raise
+        except:
+            r = None
     return name, r
 "#
     );
