@@ -18,6 +18,7 @@ pub mod entry_point;
 pub mod imports;
 pub mod loops;
 pub mod pytest;
+pub mod threads;
 pub mod withs;
 
 /// Everything a pass may read about one module.
@@ -126,6 +127,8 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     catalog::run(cx, &mut out);
     loops::run(cx, &mut out);
     withs::run(cx, &mut out);
+    // After `await-call`: it takes back the `await` of a call it makes non-blocking.
+    threads::run(cx, &mut out);
     entry_point::run(cx, &mut out);
     pytest::run(cx, &mut out);
     // Imports last: they depend on which references the other passes replaced.
@@ -166,12 +169,13 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
 /// Dispatches a catalog entry with `action = "pass"` to the Rust pass its rule names.
 /// Returns false when the pass declined the call (it is then reported as unconvertible).
 pub fn family(
-    _name: &str,
+    name: &str,
     cx: &PassCx,
     c: &CallFact,
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
     let _ = (cx, c, entry, out);
-    false
+    // `threads` runs over the whole module itself (see `run_all`) and reports what it keeps.
+    name == "threads"
 }
