@@ -695,6 +695,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        self.callable_params(node, f, caller);
         // A generator's result must be consumed somewhere awaitify can follow.
         if let Some(Target::Func(g)) = &target
             && self.p.func(*g).is_generator
@@ -721,6 +722,116 @@ impl<'a> Walker<'a> {
             awaited: parent.is_some_and(|p| p.kind() == "await"),
             statement: parent.is_some_and(|p| p.kind() == "expression_statement"),
         });
+    }
+
+    /// A catalog call that runs a project callable with some of its arguments
+    /// (`Thread(target=f, args=(ev,))`): their kinds flow into the callable's parameters.
+    fn callable_params(&mut self, node: Node, f: Node, caller: Option<usize>) {
+        let entry = match self.resolve(f, caller) {
+            Val::Sym(Sym::External(q)) => self.cat.call(&q),
+            Val::ExtMethod(ty, name) => self.cat.method(&ty, &name),
+            _ => None,
+        };
+        let Some(spec) = entry.and_then(|e| e.callable.as_ref()) else {
+            return;
+        };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        let mut positional = Vec::new();
+        let mut keywords = Vec::new();
+        let mut cursor = args.walk();
+        for a in args.named_children(&mut cursor) {
+            match a.kind() {
+                "keyword_argument" => {
+                    if let (Some(n), Some(v)) = (
+                        a.child_by_field_name("name"),
+                        a.child_by_field_name("value"),
+                    ) {
+                        keywords.push((text(n, self.src).to_string(), v));
+                    }
+                }
+                "list_splat" | "dictionary_splat" => return,
+                "comment" => {}
+                _ => positional.push(a),
+            }
+        }
+        let find = |pos: Option<usize>, kw: Option<&str>| {
+            keywords
+                .iter()
+                .find(|(k, _)| Some(k.as_str()) == kw)
+                .map(|(_, v)| *v)
+                .or_else(|| pos.and_then(|p| positional.get(p).copied()))
+        };
+        let Some(callee) = find(spec.position, spec.keyword.as_deref()) else {
+            return;
+        };
+        let (g, bound) = match self.resolve(callee, caller) {
+            Val::Sym(Sym::Func(g)) => (g, false),
+            Val::Bound(g) => (g, true),
+            _ => return,
+        };
+        let def = self.p.func(g);
+        let offset = usize::from(
+            bound && def.is_method() && !def.decorators.iter().any(|d| d == "staticmethod"),
+        );
+        let mut pass_pos: Vec<Node> = Vec::new();
+        let mut pass_kw: Vec<(String, Node)> = Vec::new();
+        if spec.rest {
+            let first = spec.position.map_or(0, |p| p + 1);
+            pass_pos.extend(positional.iter().skip(first).copied());
+            pass_kw.extend(
+                keywords
+                    .iter()
+                    .filter(|(k, _)| Some(k.as_str()) != spec.keyword.as_deref())
+                    .cloned(),
+            );
+        }
+        if let Some(t) = spec
+            .args
+            .as_ref()
+            .and_then(|a| find(a.position, a.keyword.as_deref()))
+        {
+            if !matches!(t.kind(), "tuple" | "list") {
+                return;
+            }
+            let mut cursor = t.walk();
+            for e in t.named_children(&mut cursor) {
+                match e.kind() {
+                    "comment" => {}
+                    "list_splat" => return,
+                    _ => pass_pos.push(e),
+                }
+            }
+        }
+        if let Some(d) = spec
+            .kwargs
+            .as_ref()
+            .and_then(|a| find(a.position, a.keyword.as_deref()))
+            .filter(|d| d.kind() == "dictionary")
+        {
+            let mut cursor = d.walk();
+            for pair in d.named_children(&mut cursor) {
+                let (Some(k), Some(v)) = (
+                    pair.child_by_field_name("key"),
+                    pair.child_by_field_name("value"),
+                ) else {
+                    continue;
+                };
+                let key = text(k, self.src).trim_matches(['"', '\'']).to_string();
+                pass_kw.push((key, v));
+            }
+        }
+        for (i, a) in pass_pos.into_iter().enumerate() {
+            let kind = self.kind_of(a, caller);
+            self.facts.param_obs.push(((g, i + offset), kind));
+        }
+        for (name, v) in pass_kw {
+            if let Some(i) = def.params.iter().position(|p| p.name == name) {
+                let kind = self.kind_of(v, caller);
+                self.facts.param_obs.push(((g, i), kind));
+            }
+        }
     }
 
     /// Whether a generator call's result goes where the rewrite can follow it: a loop, a

@@ -85,6 +85,25 @@ pub struct ArgSpec {
     pub position: Option<usize>,
     #[serde(default)]
     pub keyword: Option<String>,
+    /// The callable gets the call's remaining arguments (`pool.submit(f, *args, **kwargs)`).
+    #[serde(default)]
+    pub rest: bool,
+    /// The argument holding its positional arguments as a tuple (`Thread(args=...)`).
+    #[serde(default)]
+    pub args: Option<ArgPos>,
+    /// The argument holding its keyword arguments as a dict (`Thread(kwargs=...)`).
+    #[serde(default)]
+    pub kwargs: Option<ArgPos>,
+}
+
+/// One argument of a call, by position and/or keyword.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgPos {
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
 }
 
 fn keep() -> Action {

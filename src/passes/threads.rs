@@ -70,6 +70,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         timed_get: false,
         timed_put: false,
     };
+    let kept = kept_types(cx, out);
     // Pools first: their methods need to know the task group they belong to.
     for c in &cx.facts.calls {
         if matches!(&c.target, Target::Rule(q) if q == POOL) {
@@ -91,19 +92,26 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         };
         match &c.target {
             Target::Rule(q) if q == THREAD => thread_creation(cx, c, node, out),
-            Target::Rule(q) if q != POOL => {
-                if let Some(entry) = cx.cat.call(q)
-                    && entry.action == crate::rules::Action::Pass
-                    && entry.replace.is_some()
-                    && is_mine(cx, entry.rule)
+            Target::Rule(_) => {
+                if let Some(entry) = creation(cx, c)
+                    && let (Some(new), Some(ty)) = (&entry.replace, &entry.returns)
+                    && !kept.contains(ty)
                 {
-                    primitive_creation(cx, c, entry, out);
+                    out.edits.push(Edit::replace(
+                        c.callee.0,
+                        c.callee.1,
+                        new.clone(),
+                        "threads",
+                    ));
+                    super::catalog::need_import(new, out);
+                    out.rewritten += 1;
                 }
             }
             Target::Method { ty, name } => match (ty.as_str(), name.as_str()) {
                 (THREAD, m) => thread_method(cx, c, node, m, out),
                 (POOL_ENTERED, m) => pool_method(cx, c, node, m, &mut st, out),
                 (FUTURE, "result") => future_result(cx, c, node, out),
+                (ty, _) if kept.contains(ty) => {}
                 (ty, m) => {
                     if cx
                         .cat
@@ -454,17 +462,19 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
         }
         "is_alive" => {
             let new = format!("not {recv_text}.done()");
-            let new = if node.parent().is_some_and(|p| {
-                matches!(
-                    p.kind(),
-                    "expression_statement" | "not_operator" | "assignment" | "return_statement"
-                ) || p.kind() == "if_statement"
-                    || p.kind() == "while_statement"
-            }) {
-                new
-            } else {
-                format!("({new})")
-            };
+            // `not` binds looser than operators, comparisons and primaries.
+            let tight = needs_parens(node)
+                || node.parent().is_some_and(|p| {
+                    matches!(
+                        p.kind(),
+                        "binary_operator"
+                            | "comparison_operator"
+                            | "unary_operator"
+                            | "await"
+                            | "not_operator"
+                    )
+                });
+            let new = if tight { format!("({new})") } else { new };
             out.edits
                 .push(Edit::replace(c.start, c.end, new, "threads"));
         }
@@ -717,44 +727,86 @@ fn insert_bounded(cx: &PassCx, at: usize, out: &mut PassOut) {
 
 // ---- primitives and queues ----------------------------------------------------------------
 
-/// `threading.Lock()` -> `asyncio.Lock()`, unless a use in this module stays sync.
-fn primitive_creation(
-    cx: &PassCx,
-    c: &CallFact,
-    entry: &crate::rules::CallEntry,
-    out: &mut PassOut,
-) {
-    let Some(new) = entry.replace.as_deref() else {
-        return;
+/// The creation rules of this pass that swap the callee (`threading.Lock` -> `asyncio.Lock`).
+fn creation<'c>(cx: &PassCx<'c>, c: &CallFact) -> Option<&'c crate::rules::CallEntry> {
+    let Target::Rule(q) = &c.target else {
+        return None;
     };
-    let ty = entry.returns.as_deref().unwrap_or_default();
-    let sync_use = cx.facts.calls.iter().find(|u| {
-        matches!(&u.target, Target::Method { ty: t, name }
-            if t == ty && cx.cat.method(t, name).is_some_and(|e| e.awaited)
-                && !cx.call_is_awaited(u))
-    });
-    let sync_with = cx
+    cx.cat.call(q).filter(|e| {
+        e.action == crate::rules::Action::Pass && e.replace.is_some() && is_mine(cx, e.rule)
+    })
+}
+
+/// Primitive and queue types that stay `threading`/`queue` here: some use in this module
+/// stays sync, and one object cannot serve both worlds. Their creations are reported.
+fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
+    let mut kept = HashSet::new();
+    for c in &cx.facts.calls {
+        let Some(ty) = creation(cx, c).and_then(|e| e.returns.as_deref()) else {
+            continue;
+        };
+        let sync_use = cx.facts.calls.iter().find(|u| {
+            matches!(&u.target, Target::Method { ty: t, name }
+                if t == ty && cx.cat.method(t, name).is_some_and(|e| e.awaited)
+                    && !cx.call_is_awaited(u))
+        });
+        let sync_with = cx
+            .facts
+            .withs
+            .iter()
+            .find(|w| w.kind == Kind::Ext(ty.to_string()) && !cx.can_await(w.caller, w.ctx));
+        let line = sync_use
+            .map(|u| u.line)
+            .or_else(|| sync_with.map(|w| w.line));
+        if let Some(line) = line {
+            let what = &cx.src()[c.callee.0..c.callee.1];
+            out.diagnostics.push(cx.diag(
+                c.line,
+                c.col,
+                "primitive-kept",
+                format!("`{what}` stays: it is also used by code that stays sync (line {line})"),
+            ));
+            kept.insert(ty.to_string());
+        }
+    }
+    if kept.is_empty() {
+        return kept;
+    }
+    // Take back what the other passes did to the uses of a kept type.
+    for u in &cx.facts.calls {
+        if let Target::Method { ty, .. } = &u.target
+            && kept.contains(ty)
+            && cx.call_is_awaited(u)
+            && !u.awaited
+        {
+            drop_await(u, out);
+        }
+    }
+    let withs: HashSet<usize> = cx
         .facts
         .withs
         .iter()
-        .find(|w| w.kind == Kind::Ext(ty.to_string()) && !cx.can_await(w.caller, w.ctx));
-    let line = sync_use
-        .map(|u| u.line)
-        .or_else(|| sync_with.map(|w| w.line));
-    if let Some(line) = line {
-        let what = &cx.src()[c.callee.0..c.callee.1];
-        out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
-            "primitive-kept",
-            format!("`{what}` stays: it is also used by code that stays sync (line {line})"),
-        ));
-        return;
-    }
+        .filter(|w| matches!(&w.kind, Kind::Ext(t) if kept.contains(t)))
+        .map(|w| w.with_kw)
+        .collect();
     out.edits
-        .push(Edit::replace(c.callee.0, c.callee.1, new, "threads"));
-    super::catalog::need_import(new, out);
-    out.rewritten += 1;
+        .retain(|e| !(e.origin == "async-with" && withs.contains(&e.start)));
+    let names: HashSet<(usize, usize)> = cx
+        .facts
+        .names
+        .iter()
+        .filter(|n| {
+            (n.qualified == "queue.Empty" || n.qualified == "queue.Full") && kept.contains(QUEUE)
+        })
+        .map(|n| (n.start, n.end))
+        .collect();
+    out.edits
+        .retain(|e| !(e.origin == "catalog-name" && names.contains(&(e.start, e.end))));
+    // The import those renames asked for, unless another edit still needs it.
+    if !out.edits.iter().any(|e| e.text.contains("asyncio")) {
+        out.imports.remove("asyncio");
+    }
+    kept
 }
 
 /// Arguments of a blocking wait: the kept ones, the `block` flag and the `timeout`.
