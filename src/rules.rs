@@ -205,7 +205,15 @@ pub struct Catalog {
     pub trigger_words: Vec<String>,
 }
 
-const KNOWN_PASSES: &[&str] = &["subprocess", "requests", "threads", "json-io"];
+const KNOWN_PASSES: &[&str] = &[
+    "subprocess",
+    "requests",
+    "threads",
+    "json-io",
+    "dangling-task",
+    "loop-api",
+    "never-awaited",
+];
 
 impl Catalog {
     /// The built-in catalog compiled from `transforms/`.

@@ -51,9 +51,9 @@ fn before_after_table() {
             "import asyncio\n\n\nasync def w(*a, **k):\n    await asyncio.sleep(0)\n\n\nasync def main(a, k):\n    t = asyncio.create_task(w(*a, **k), name=\"n\")\n    await t\n",
         ),
         (
-            "Thread(...).start() is a task nothing awaits",
+            "Thread(...).start() is a task kept in the module task set",
             "import threading\nimport time\n\n\ndef w():\n    time.sleep(0)\n\n\ndef main():\n    threading.Thread(target=w).start()\n",
-            "import asyncio\n\n\nasync def w():\n    await asyncio.sleep(0)\n\n\nasync def main():\n    asyncio.create_task(w())\n",
+            "import asyncio\n\n\n_background_tasks = set()\n\n\nasync def w():\n    await asyncio.sleep(0)\n\n\nasync def main():\n    task = asyncio.create_task(w())\n    _background_tasks.add(task)\n    task.add_done_callback(_background_tasks.discard)\n",
         ),
         (
             "queue put with block=False and a timed put",

@@ -315,6 +315,24 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
     remove_daemon_flags(cx, c, node, out);
 }
 
+/// `task`, or a numbered variant that the enclosing function does not use.
+fn fresh_task_name(cx: &PassCx, c: &CallFact) -> String {
+    let body = c
+        .caller
+        .map(|f| &cx.module().index.functions[f])
+        .map_or("", |d| &cx.src()[d.start..d.end]);
+    let used = |n: &str| {
+        body.split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+            .any(|w| w == n)
+            || cx.module().index.bindings.contains_key(n)
+    };
+    ["task".to_string(), "thread_task".to_string()]
+        .into_iter()
+        .chain((2..).map(|i| format!("task_{i}")))
+        .find(|n| !used(n))
+        .expect("an unused name exists")
+}
+
 /// `{"k": v}` as `k=v` keywords, when every key is a string that is an identifier.
 fn dict_as_keywords(dict: Node, src: &str) -> Option<Vec<String>> {
     if dict.kind() != "dictionary" {
@@ -424,15 +442,43 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
         "start" => {
             let stmt = node.parent().filter(|p| p.kind() == "expression_statement");
             if recv.kind() == "call" {
-                // `Thread(...).start()`: the task is the statement.
-                out.edits
-                    .push(Edit::replace(recv.end_byte(), c.end, "", "threads"));
-                out.diagnostics.push(cx.diag(
-                    c.line,
-                    c.col,
-                    "dangling-task",
-                    "a thread started and never joined becomes a task nothing awaits; keep a reference and await it",
-                ));
+                // `Thread(...).start()`: nothing joins it, so the task is kept in the
+                // module's task set, as the `dangling-task` pass does for `create_task`.
+                let own_line = stmt.is_some_and(|s| {
+                    let line_start = src[..s.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+                    let line_end = src[s.end_byte()..]
+                        .find('\n')
+                        .map_or(src.len(), |i| s.end_byte() + i);
+                    src[line_start..s.start_byte()].trim().is_empty()
+                        && src[s.end_byte()..line_end].trim().is_empty()
+                });
+                let set = super::dangling_task::TASK_SET;
+                if !own_line {
+                    out.edits
+                        .push(Edit::replace(recv.end_byte(), c.end, "", "threads"));
+                    out.diagnostics.push(cx.diag(
+                        c.line,
+                        c.col,
+                        "dangling-task",
+                        "a thread started and never joined becomes a task nothing keeps; keep a reference",
+                    ));
+                } else {
+                    let name = fresh_task_name(cx, c);
+                    let indent = cx.line_indent(c.start);
+                    let nl = cx.module().source.newline;
+                    out.edits
+                        .push(Edit::insert(c.start, format!("{name} = "), "threads"));
+                    out.edits.push(Edit::replace(
+                        recv.end_byte(),
+                        c.end,
+                        format!(
+                            "{nl}{indent}{set}.add({name}){nl}{indent}{name}.add_done_callback({set}.discard)"
+                        ),
+                        "threads",
+                    ));
+                    out.edits
+                        .extend(super::dangling_task::task_set_definition(cx));
+                }
             } else if let Some(stmt) = stmt {
                 // `for t in threads: t.start()` goes as a whole.
                 let whole_loop = stmt
