@@ -23,6 +23,7 @@ pub mod loop_api;
 pub mod loops;
 pub mod never_awaited;
 pub mod pytest;
+pub mod requests;
 pub mod sync_callback;
 pub mod threads;
 pub mod unbounded_queue;
@@ -148,6 +149,8 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     unbounded_queue::run(cx, &mut out);
     // Imports last: they depend on which references the other passes replaced.
     imports::run(cx, &mut out);
+    // Re-indenting passes go after the imports: they adjust the lines others inserted.
+    requests::run(cx, &mut out);
     out
 }
 
@@ -190,8 +193,8 @@ pub fn family(
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
-    let _ = entry;
     match name {
+        "requests" => requests::rewrite_call(cx, c, entry, out),
         "dangling-task" => dangling_task::rewrite(cx, c, out),
         "loop-api" => loop_api::rewrite(cx, c, out),
         "never-awaited" => never_awaited::rewrite(cx, c, out),
