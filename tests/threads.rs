@@ -331,8 +331,8 @@ def crunch(n, out):
     out.append(sum(i * i for i in range(n)))
 
 
-def greet(name, punct="!"):
-    time.sleep(0.01)
+def greet(name, punct="!", delay=0.0):
+    time.sleep(delay)
     print("hello", name + punct)
 
 
@@ -341,7 +341,7 @@ def main():
     cpu = []
     threads = []
     for i, name in enumerate(["ann", "bob"]):
-        t = threading.Thread(target=greet, args=(name,), kwargs={"punct": "?" * (i + 1)})
+        t = threading.Thread(target=greet, args=(name,), kwargs={"punct": "?" * (i + 1), "delay": 0.05 * i})
         t.daemon = True
         threads.append(t)
     threads.append(threading.Thread(target=c.hit, args=("x",), kwargs={"times": 3}))
