@@ -532,3 +532,30 @@ async def main():
     assert_eq!(got, src);
     assert_eq!(diags, ["6:blocking-call-kept", "10:sync-boundary"]);
 }
+
+/// A stand-in for a family whose output is a task (`threading.Thread(...).start()` becomes
+/// `asyncio.create_task(...)`): the dropped task it produces is kept in the same run.
+const STAND_IN_SPAWN_RULE: &str = r#"
+id = "stand-in-spawn"
+summary = "test stand-in for a family that produces tasks"
+[[call]]
+name = "gevent.spawn"
+action = "replace"
+replace = "asyncio.create_task"
+[[example]]
+before = ""
+after = ""
+"#;
+
+#[test]
+fn dangling_task_produced_by_another_pass() {
+    let mut cat = catalog();
+    cat.add_toml("stand-in.toml", STAND_IN_SPAWN_RULE).unwrap();
+    let src = "import gevent\n\n\nasync def main(work):\n    gevent.spawn(work())\n    g = gevent.spawn(work())\n    h = gevent.spawn(work())\n    await h\n";
+    let (got, diags) = migrate_with(&cat, src, PyVersion::Py311);
+    assert_eq!(
+        got,
+        "import asyncio\n\n\n_background_tasks = set()\n\n\nasync def main(work):\n    task = asyncio.create_task(work())\n    _background_tasks.add(task)\n    task.add_done_callback(_background_tasks.discard)\n    g = asyncio.create_task(work())\n    _background_tasks.add(g)\n    g.add_done_callback(_background_tasks.discard)\n    h = asyncio.create_task(work())\n    await h\n"
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+}

@@ -142,6 +142,7 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     entry_point::run(cx, &mut out);
     pytest::run(cx, &mut out);
     // Hazards that remain in async code; the queue report reads the edits made above.
+    dangling_task::run_produced(cx, &mut out);
     blocking_in_coroutine::run(cx, &mut out);
     cancellation::run(cx, &mut out);
     never_awaited::run(cx, &mut out);
