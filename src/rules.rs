@@ -58,6 +58,8 @@ pub struct CallRule {
     /// (`json.load(f)` -> `json.loads(await f.read())`), so `await-call` leaves the call alone.
     #[serde(default)]
     pub pass_awaits: bool,
+    #[serde(default)]
+    pub callable: Option<ArgSpec>,
 }
 
 /// One argument of a call, by position and/or keyword, that must have a catalog type.
@@ -91,6 +93,40 @@ pub struct MethodRule {
     /// As for [`CallRule::pass_awaits`].
     #[serde(default)]
     pub pass_awaits: bool,
+    #[serde(default)]
+    pub callable: Option<ArgSpec>,
+}
+
+/// Where a call takes a callable that the rewritten code calls itself (`Thread(target=f)`,
+/// `pool.map(f, xs)`): a project function passed there is a call edge for the colouring,
+/// not a value that pins it sync.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    /// 0-based position among the positional arguments (receiver excluded).
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
+    /// The callable gets the call's remaining arguments (`pool.submit(f, *args, **kwargs)`).
+    #[serde(default)]
+    pub rest: bool,
+    /// The argument holding its positional arguments as a tuple (`Thread(args=...)`).
+    #[serde(default)]
+    pub args: Option<ArgPos>,
+    /// The argument holding its keyword arguments as a dict (`Thread(kwargs=...)`).
+    #[serde(default)]
+    pub kwargs: Option<ArgPos>,
+}
+
+/// One argument of a call, by position and/or keyword.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgPos {
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
 }
 
 fn keep() -> Action {
@@ -197,6 +233,7 @@ pub struct CallEntry {
     pub message: Option<String>,
     pub arg: Option<ArgGuard>,
     pub pass_awaits: bool,
+    pub callable: Option<ArgSpec>,
 }
 
 /// The loaded, validated catalog with lookup tables.
@@ -294,6 +331,7 @@ impl Catalog {
                     message: call.message.clone(),
                     arg: call.arg.clone(),
                     pass_awaits: call.pass_awaits,
+                    callable: call.callable.clone(),
                 };
                 if self.calls.insert(name.clone(), entry).is_some() {
                     return Err(format!("`{name}` is matched by two rules"));
@@ -314,6 +352,7 @@ impl Catalog {
                     message: m.message.clone(),
                     arg: None,
                     pass_awaits: m.pass_awaits,
+                    callable: m.callable.clone(),
                 };
                 if self
                     .methods
