@@ -127,6 +127,20 @@ pub struct NameFact {
     pub caller: Option<usize>,
 }
 
+/// A read of an attribute that a catalog `[[attribute]]` rule rewrites (`response.ok`).
+#[derive(Debug, Clone)]
+pub struct AttrFact {
+    pub ty: String,
+    pub name: String,
+    /// The whole `value.name` expression.
+    pub start: usize,
+    pub end: usize,
+    /// The receiver expression.
+    pub object: (usize, usize),
+    pub caller: Option<usize>,
+    pub ctx: Ctx,
+}
+
 /// `for` (statement or comprehension clause) over a value of a known kind.
 #[derive(Debug, Clone)]
 pub struct ForFact {
@@ -201,6 +215,7 @@ pub struct ModuleFacts {
     pub consumes: Vec<ConsumeFact>,
     pub escapes: Vec<EscapeFact>,
     pub names: Vec<NameFact>,
+    pub attrs: Vec<AttrFact>,
     pub yield_froms: Vec<YieldFromFact>,
     pub unresolved: Vec<UnresolvedFact>,
     /// Type observations: `None` means this binding's type is not known.
@@ -862,7 +877,23 @@ impl<'a> Walker<'a> {
                 return;
             }
         }
-        let target = match self.resolve(node, caller) {
+        let val = self.resolve(node, caller);
+        if let Val::ExtMethod(ty, name) = &val
+            && let Some(obj) = node.child_by_field_name("object")
+            && self.cat.attribute(ty, name).is_some()
+        {
+            self.facts.attrs.push(AttrFact {
+                ty: ty.clone(),
+                name: name.clone(),
+                start: node.start_byte(),
+                end: node.end_byte(),
+                object: (obj.start_byte(), obj.end_byte()),
+                caller,
+                ctx,
+            });
+            return;
+        }
+        let target = match val {
             Val::Sym(Sym::Func(f)) | Val::Bound(f) => f,
             Val::Sym(Sym::External(q)) => {
                 if self.cat.name(&q).is_some() {

@@ -452,3 +452,117 @@ fn anext_only_from_310() {
     assert!(old.contains("return await ticks().__anext__()"), "{old}");
     assert!(!old.contains("anext("), "{old}");
 }
+
+// ---- interplay with families that are not merged yet ---------------------------------------
+
+#[test]
+fn half_async_program_with_a_blocking_family() {
+    // The requests family is the blocking family here, as in acceptance case 15.
+    let cat = catalog();
+    let src = r#"import asyncio
+import time
+
+import requests
+
+
+async def audit(event):
+    await asyncio.sleep(0)
+
+
+def lookup(n):
+    return requests.get(f"/items/{n}").json()
+
+
+async def handle(n):
+    time.sleep(0.01)
+    name = lookup(n)
+    asyncio.create_task(audit(n))
+    try:
+        r = requests.get("/echo")
+    except:
+        r = None
+    return name, r
+"#;
+    let (got, diags) = migrate_with(&cat, src, PyVersion::Py311);
+    assert_eq!(
+        got,
+        r#"import asyncio
+
+import httpx
+
+
+_background_tasks = set()
+
+
+async def audit(event):
+    await asyncio.sleep(0)
+
+
+async def lookup(n):
+    async with httpx.AsyncClient(follow_redirects=True, timeout=None) as client:
+        return (await client.get(f"/items/{n}")).json()
+
+
+async def handle(n):
+    await asyncio.sleep(0.01)
+    name = await lookup(n)
+    task = asyncio.create_task(audit(n))
+    _background_tasks.add(task)
+    task.add_done_callback(_background_tasks.discard)
+    async with httpx.AsyncClient(follow_redirects=True, timeout=None) as client:
+        try:
+            r = await client.get("/echo")
+        except asyncio.CancelledError:
+            raise
+        except:
+            r = None
+    return name, r
+"#
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+}
+
+#[test]
+fn function_that_would_become_async_passed_as_callback_stays_sync() {
+    let src = r#"import asyncio
+import time
+
+
+def tick():
+    time.sleep(0.01)
+
+
+async def main():
+    asyncio.get_running_loop().call_soon(tick)
+"#;
+    let (got, diags) = migrate(src);
+    assert_eq!(got, src);
+    assert_eq!(diags, ["6:blocking-call-kept", "10:sync-boundary"]);
+}
+
+/// A stand-in for a family whose output is a task (`threading.Thread(...).start()` becomes
+/// `asyncio.create_task(...)`): the dropped task it produces is kept in the same run.
+const STAND_IN_SPAWN_RULE: &str = r#"
+id = "stand-in-spawn"
+summary = "test stand-in for a family that produces tasks"
+[[call]]
+name = "gevent.spawn"
+action = "replace"
+replace = "asyncio.create_task"
+[[example]]
+before = ""
+after = ""
+"#;
+
+#[test]
+fn dangling_task_produced_by_another_pass() {
+    let mut cat = catalog();
+    cat.add_toml("stand-in.toml", STAND_IN_SPAWN_RULE).unwrap();
+    let src = "import gevent\n\n\nasync def main(work):\n    gevent.spawn(work())\n    g = gevent.spawn(work())\n    h = gevent.spawn(work())\n    await h\n";
+    let (got, diags) = migrate_with(&cat, src, PyVersion::Py311);
+    assert_eq!(
+        got,
+        "import asyncio\n\n\n_background_tasks = set()\n\n\nasync def main(work):\n    task = asyncio.create_task(work())\n    _background_tasks.add(task)\n    task.add_done_callback(_background_tasks.discard)\n    g = asyncio.create_task(work())\n    _background_tasks.add(g)\n    g.add_done_callback(_background_tasks.discard)\n    h = asyncio.create_task(work())\n    await h\n"
+    );
+    assert!(diags.is_empty(), "{diags:?}");
+}

@@ -71,6 +71,9 @@ asyncio.run(main())
     write_fixture(&after, spec);
     let w = run_awaitify(tmp.path(), &["--write", "after"]);
     assert!(w.status == 0 || w.status == 1, "{}", w.stderr);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("hazards-dropped-task-gc", read_tree(&after)["main.py"]);
+    });
     let old = run_python(&before, &["main.py"], &[]);
     let new = run_python(&after, &["main.py"], &[]);
     assert_eq!(old.stdout, "tasks alive: 1\n", "{}", old.stderr);
@@ -143,6 +146,9 @@ if __name__ == "__main__":
         assert!(main.contains(want), "missing {want:?} in\n{main}");
     }
     assert!(!main.contains("time.sleep"), "{main}");
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("hazards-half-async", main);
+    });
 }
 
 #[test]
@@ -193,4 +199,48 @@ asyncio.run(main())
         "{}",
         old.stdout
     );
+}
+
+#[test]
+fn target_version_comes_from_pyproject_or_the_flag() {
+    let spec = r#"
+#- pyproject.toml
+[project]
+name = "demo"
+requires-python = ">=3.9"
+#- main.py
+import asyncio
+import time
+
+
+def ticks():
+    time.sleep(0)
+    yield 1
+
+
+def first():
+    return next(ticks())
+
+
+if __name__ == "__main__":
+    print(first())
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    for (dir, args) in [
+        ("default", vec![]),
+        ("flag", vec!["--target-version", "py311"]),
+    ] {
+        let root = tmp.path().join(dir);
+        write_fixture(&root, spec);
+        let mut all = vec!["--write", "."];
+        all.extend(args);
+        let w = run_awaitify(&root, &all);
+        assert!(w.status == 0 || w.status == 1, "{}", w.stderr);
+    }
+    let default = read_tree(&tmp.path().join("default"))["main.py"].clone();
+    assert!(default.contains("await ticks().__anext__()"), "{default}");
+    let flag = read_tree(&tmp.path().join("flag"))["main.py"].clone();
+    assert!(flag.contains("await anext(ticks())"), "{flag}");
+    let bad = run_awaitify(tmp.path(), &["--target-version", "py27", "."]);
+    assert_eq!(bad.status, 2, "{}", bad.stderr);
 }

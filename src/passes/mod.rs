@@ -23,6 +23,7 @@ pub mod loop_api;
 pub mod loops;
 pub mod never_awaited;
 pub mod pytest;
+pub mod requests;
 pub mod sync_callback;
 pub mod unbounded_queue;
 pub mod withs;
@@ -138,6 +139,7 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     entry_point::run(cx, &mut out);
     pytest::run(cx, &mut out);
     // Hazards that remain in async code; the queue report reads the edits made above.
+    dangling_task::run_produced(cx, &mut out);
     blocking_in_coroutine::run(cx, &mut out);
     cancellation::run(cx, &mut out);
     never_awaited::run(cx, &mut out);
@@ -147,6 +149,8 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     if !out.edits.is_empty() {
         imports::run(cx, &mut out);
     }
+    // Re-indenting passes go after the imports: they adjust the lines others inserted.
+    requests::run(cx, &mut out);
     out
 }
 
@@ -189,8 +193,8 @@ pub fn family(
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
-    let _ = entry;
     match name {
+        "requests" => requests::rewrite_call(cx, c, entry, out),
         "dangling-task" => dangling_task::rewrite(cx, c, out),
         "loop-api" => loop_api::rewrite(cx, c, out),
         "never-awaited" => never_awaited::rewrite(cx, c, out),
