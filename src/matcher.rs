@@ -170,6 +170,19 @@ pub struct UnresolvedFact {
     pub col: usize,
 }
 
+/// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
+#[derive(Debug, Clone)]
+pub struct ParamCallFact {
+    pub caller: usize,
+    /// The enclosing function whose parameter is called.
+    pub owner: usize,
+    pub param: usize,
+    pub start: usize,
+    pub end: usize,
+    pub ctx: Ctx,
+    pub awaited: bool,
+}
+
 /// `yield from X` as a statement: a generator that turns async must loop instead.
 #[derive(Debug, Clone)]
 pub struct YieldFromFact {
@@ -227,6 +240,7 @@ pub struct ModuleFacts {
     pub attrs: Vec<AttrFact>,
     pub yield_froms: Vec<YieldFromFact>,
     pub unresolved: Vec<UnresolvedFact>,
+    pub param_calls: Vec<ParamCallFact>,
     /// Type observations: `None` means this binding's type is not known.
     pub local_obs: Vec<(ScopeKey, Option<Kind>)>,
     pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
@@ -313,6 +327,7 @@ pub fn match_module(p: &Project, cat: &Catalog, k: &Knowledge, m: usize) -> Modu
         ix,
         func_by_start,
         facts: ModuleFacts::default(),
+        ancestors: Vec::new(),
     };
     w.walk(module.tree.root_node(), Ctx::Module, None);
     w.facts
@@ -327,6 +342,9 @@ struct Walker<'a> {
     ix: &'a ModuleIndex,
     func_by_start: HashMap<usize, usize>,
     facts: ModuleFacts,
+    /// The path from the root to the node being walked: tree-sitter's `parent()` walks
+    /// down from the root each time, which is quadratic over a file.
+    ancestors: Vec<Node<'a>>,
 }
 
 impl<'a> Walker<'a> {
@@ -341,7 +359,19 @@ impl<'a> Walker<'a> {
         &self.ix.functions[f]
     }
 
-    fn walk(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+    fn walk(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
+        self.ancestors.push(node);
+        self.walk_node(node, ctx, caller);
+        self.ancestors.pop();
+    }
+
+    /// The `k`-th ancestor of `node`, which must be on the walk's path.
+    fn up(&self, node: Node, k: usize) -> Option<Node<'a>> {
+        let idx = self.ancestors.iter().rposition(|n| n.id() == node.id())?;
+        idx.checked_sub(k).map(|i| self.ancestors[i])
+    }
+
+    fn walk_node(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
         let ctx = match ctx {
             Ctx::Module
                 if self
@@ -432,7 +462,7 @@ impl<'a> Walker<'a> {
         self.children(node, ctx, caller);
     }
 
-    fn children(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+    fn children(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
         let mut cursor = node.walk();
         let kids: Vec<Node> = node.named_children(&mut cursor).collect();
         for child in kids {
@@ -698,9 +728,40 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `fn(*args)` inside a nested function, where `fn` is a parameter of an enclosing one:
+    /// the shape of a decorator's wrapper.
+    fn param_call(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
+        let name = text(f, self.src);
+        let chain = self.scope_chain(caller);
+        for (depth, &g) in chain.iter().enumerate() {
+            let def = self.func(g);
+            if !def.locals.contains(name) {
+                continue;
+            }
+            if let (true, Some(param)) = (depth > 0, def.params.iter().position(|p| p.name == name))
+            {
+                let parent = self.up(node, 1);
+                self.facts.param_calls.push(ParamCallFact {
+                    caller: chain[0],
+                    owner: g,
+                    param,
+                    start: node.start_byte(),
+                    end: node.end_byte(),
+                    ctx,
+                    awaited: parent.is_some_and(|p| p.kind() == "await"),
+                });
+            }
+            return;
+        }
+    }
+
     /// `x.name()` on a receiver of unknown type, where some project method is called `name`.
     fn unresolved(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
-        if f.kind() != "attribute" || node.parent().is_some_and(|p| p.kind() == "await") {
+        if f.kind() == "identifier" {
+            self.param_call(node, f, ctx, caller);
+            return;
+        }
+        if f.kind() != "attribute" || self.up(node, 1).is_some_and(|p| p.kind() == "await") {
             return;
         }
         let Some(attr) = f.child_by_field_name("attribute") else {
@@ -753,7 +814,7 @@ impl<'a> Walker<'a> {
                 .then_some(Target::Method { ty, name }),
             _ => None,
         };
-        let parent = node.parent();
+        let parent = self.up(node, 1);
         let args = node.child_by_field_name("arguments");
         // Argument kinds flow into the callee's parameters.
         // A class call passes its arguments to `__init__`, after `self`.
@@ -987,7 +1048,7 @@ impl<'a> Walker<'a> {
     /// Whether a generator call's result goes where the rewrite can follow it: a loop, a
     /// known consumer, a project function's parameter, or a local name.
     fn gen_use_followed(&self, node: Node, caller: Option<usize>) -> bool {
-        let Some(parent) = node.parent() else {
+        let Some(parent) = self.up(node, 1) else {
             return false;
         };
         match parent.kind() {
@@ -995,10 +1056,10 @@ impl<'a> Walker<'a> {
                 .child_by_field_name("right")
                 .is_some_and(|r| r.id() == node.id()),
             "assignment" | "with_item" => true,
-            "as_pattern" => parent.parent().is_some_and(|p| p.kind() == "with_item"),
+            "as_pattern" => self.up(node, 2).is_some_and(|p| p.kind() == "with_item"),
             "yield" => true,
             "argument_list" => {
-                let Some(call) = parent.parent() else {
+                let Some(call) = self.up(node, 2) else {
                     return false;
                 };
                 let Some(f) = call.child_by_field_name("function") else {
@@ -1043,7 +1104,7 @@ impl<'a> Walker<'a> {
 
     fn reference(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
         // Parts of a larger attribute chain are handled at the top of the chain.
-        if let Some(p) = node.parent() {
+        if let Some(p) = self.up(node, 1) {
             if p.kind() == "attribute"
                 && p.child_by_field_name("attribute")
                     .is_some_and(|a| a.id() == node.id())
@@ -1104,17 +1165,18 @@ impl<'a> Walker<'a> {
             }
             _ => return,
         };
-        let passed_to = node
-            .parent()
-            .and_then(|p| {
-                if p.kind() == "keyword_argument" {
-                    p.parent()
-                } else {
-                    Some(p)
-                }
-            })
+        let arg_list_depth = if self
+            .up(node, 1)
+            .is_some_and(|p| p.kind() == "keyword_argument")
+        {
+            2
+        } else {
+            1
+        };
+        let passed_to = self
+            .up(node, arg_list_depth)
             .filter(|p| p.kind() == "argument_list")
-            .and_then(|p| p.parent())
+            .and_then(|_| self.up(node, arg_list_depth + 1))
             .and_then(|call| call.child_by_field_name("function"))
             .map(|f| match self.resolve(f, caller) {
                 Val::Sym(Sym::External(q)) => q,
@@ -1276,7 +1338,8 @@ impl<'a> Walker<'a> {
         let (Some(f), true, Some(stmt), Some(expr)) = (
             caller,
             is_from,
-            node.parent().filter(|p| p.kind() == "expression_statement"),
+            self.up(node, 1)
+                .filter(|p| p.kind() == "expression_statement"),
             node.named_child(0),
         ) else {
             return;
