@@ -254,6 +254,7 @@ const KNOWN_PASSES: &[&str] = &[
     "subprocess",
     "requests",
     "threads",
+    "sockets",
     "json-io",
     "files",
     "sqlite",
