@@ -392,24 +392,10 @@ async def main(fut):
 
 // ---- unbounded queues ----------------------------------------------------------------------
 
-/// Until the threads family lands, a stand-in rule produces `asyncio.Queue` from
-/// `queue.Queue` so that the report, keyed on the produced code, can be tested.
-const STAND_IN_QUEUE_RULE: &str = r#"
-id = "stand-in-queue"
-summary = "test stand-in for the queue rule"
-[[call]]
-names = ["queue.Queue", "queue.LifoQueue"]
-action = "replace"
-replace = "asyncio.Queue"
-[[example]]
-before = ""
-after = ""
-"#;
-
 #[test]
 fn unbounded_queue_is_reported_with_a_bound() {
-    let mut cat = catalog();
-    cat.add_toml("stand-in.toml", STAND_IN_QUEUE_RULE).unwrap();
+    // The built-in `queue-asyncio` rule produces the asyncio twins.
+    let cat = catalog();
     let src = "import queue\n\n\ndef make():\n    a = queue.Queue()\n    b = queue.Queue(maxsize=0)\n    c = queue.Queue(10)\n    d = queue.Queue(maxsize=5)\n    e = queue.LifoQueue()\n    return a, b, c, d, e\n";
     let m = migrate_texts(&[("main.py", src)], &cat);
     let diags: Vec<String> = m
@@ -417,24 +403,31 @@ fn unbounded_queue_is_reported_with_a_bound() {
         .iter()
         .map(|d| format!("{}:{}", d.line, d.code))
         .collect();
-    assert_eq!(diags, ["5:unbounded-queue", "6:unbounded-queue"]);
+    assert_eq!(
+        diags,
+        [
+            "5:unbounded-queue",
+            "6:unbounded-queue",
+            "9:unbounded-queue"
+        ]
+    );
     assert!(
         m.diagnostics[0].message.contains("maxsize=100"),
         "{}",
         m.diagnostics[0]
     );
-    // The LifoQueue stand-in produced `asyncio.Queue`, not its twin: nothing to say.
 }
 
 #[test]
 fn unbounded_queue_with_builtin_catalog() {
-    // FIXME(threads family): the built-in catalog has no `queue.Queue` rule yet, so nothing
-    // produces `asyncio.Queue` and there is nothing to report. Once it lands this must say
-    // `["5:unbounded-queue"]` (or the rewrite must add a bound).
     let (_, diags) =
         migrate("import queue\n\n\ndef make():\n    q = queue.Queue()\n    return q\n");
-    assert!(
-        diags.iter().all(|d| !d.ends_with("unbounded-queue")),
+    assert_eq!(
+        diags
+            .iter()
+            .filter(|d| d.ends_with("unbounded-queue"))
+            .collect::<Vec<_>>(),
+        ["5:unbounded-queue"],
         "{diags:?}"
     );
 }

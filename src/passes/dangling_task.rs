@@ -230,7 +230,7 @@ fn fresh_name(used: &HashSet<&str>, cx: &PassCx) -> String {
 
 /// `_background_tasks = set()` before the first top-level statement after the imports,
 /// unless the module already defines it. Identical edits from several call sites merge.
-fn task_set_definition(cx: &PassCx) -> Option<Edit> {
+pub fn task_set_definition(cx: &PassCx) -> Option<Edit> {
     if cx.module().index.bindings.contains_key(TASK_SET) {
         return None;
     }

@@ -33,6 +33,17 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         .flat_map(|s| s.names.iter().map(|n| (n.local.as_str(), (0, 0))))
         .collect();
     count_refs(cx.root(), src, &replaced, &mut wanted);
+    // A pass that rebuilds an expression keeps some of its names in the new text
+    // (`Thread(target=job)` -> `create_task(job())`): those are still uses.
+    for e in &out.edits {
+        for name in bare_names(&e.text) {
+            if let Some(entry) = wanted.get_mut(name)
+                && entry.0 > 0
+            {
+                entry.1 += 1;
+            }
+        }
+    }
 
     let mut removed_whole: Vec<&ImportStmt> = Vec::new();
     for stmt in imports {
@@ -138,6 +149,42 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     for (at, text) in inserts {
         out.edits.push(Edit::insert(at, text, "imports"));
     }
+}
+
+/// Identifiers of a piece of new code that are not attribute names or inside strings.
+fn bare_names(code: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let bytes = code.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == b'\\' {
+                i += 1;
+            } else if b == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' || b == b'\'' {
+            quote = Some(b);
+            i += 1;
+        } else if b.is_ascii_alphabetic() || b == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let after_dot = code[..start].trim_end().ends_with('.');
+            if !after_dot {
+                names.push(&code[start..i]);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    names
 }
 
 fn count_refs(
