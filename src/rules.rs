@@ -418,12 +418,23 @@ impl Catalog {
                 rewrites.push(format!("{awaited}{how}"));
             }
             for m in &rule.methods {
-                matched.push(format!("`{}`: {}", m.ty, compact(&m.names.iter().map(|n| format!(".{n}()")).collect::<Vec<_>>())));
+                matched.push(format!(
+                    "`{}`: {}",
+                    m.ty,
+                    compact(
+                        &m.names
+                            .iter()
+                            .map(|n| format!(".{n}()"))
+                            .collect::<Vec<_>>()
+                    )
+                ));
                 let how = match (m.action, &m.replace) {
                     (Action::Replace, Some(r)) => format!("`.{r}()`"),
                     (Action::ToThread, _) => "`asyncio.to_thread(...)`".to_string(),
                     (Action::Report, _) => "reported".to_string(),
-                    (Action::Pass, _) => format!("`{}` pass", rule.pass.as_deref().unwrap_or_default()),
+                    (Action::Pass, _) => {
+                        format!("`{}` pass", rule.pass.as_deref().unwrap_or_default())
+                    }
                     _ => "same method".to_string(),
                 };
                 rewrites.push(format!("{}{how}", if m.awaited { "await " } else { "" }));
@@ -441,10 +452,20 @@ impl Catalog {
                 rewrites.push(format!("`{}`", n.replace));
             }
             for a in &rule.attributes {
-                matched.push(format!("`{}`: {}", a.ty, compact(&a.names.iter().map(|n| format!(".{n}")).collect::<Vec<_>>())));
+                matched.push(format!(
+                    "`{}`: {}",
+                    a.ty,
+                    compact(&a.names.iter().map(|n| format!(".{n}")).collect::<Vec<_>>())
+                ));
                 rewrites.push(format!("`{}`", a.replace));
             }
-            let cell = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join("<br>") };
+            let cell = |v: &[String]| {
+                if v.is_empty() {
+                    "—".to_string()
+                } else {
+                    v.join("<br>")
+                }
+            };
             out.push_str(&format!(
                 "| `{}`: {} | {} | {} |\n",
                 rule.id,
@@ -461,5 +482,9 @@ impl Catalog {
 fn compact(names: &[String]) -> String {
     let shown: Vec<String> = names.iter().take(8).map(|n| format!("`{n}`")).collect();
     let more = names.len().saturating_sub(8);
-    if more > 0 { format!("{} and {more} more", shown.join(", ")) } else { shown.join(", ") }
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
 }

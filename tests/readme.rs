@@ -20,7 +20,9 @@ fn readme_catalog_matches_transforms() {
             let updated = format!("{}{START}{table}{}", &readme[..s], &readme[e..]);
             std::fs::write(&path, updated).unwrap();
         } else {
-            panic!("README.md's catalog is stale: run AWAITIFY_UPDATE_README=1 cargo nextest run --test readme");
+            panic!(
+                "README.md's catalog is stale: run AWAITIFY_UPDATE_README=1 cargo nextest run --test readme"
+            );
         }
     }
 }
@@ -40,10 +42,15 @@ fn no_orphaned_snapshots() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         assert!(!name.ends_with(".snap.new"), "unreviewed snapshot {name}");
-        let Some(stem) = name.strip_suffix(".snap") else { continue };
+        let Some(stem) = name.strip_suffix(".snap") else {
+            continue;
+        };
         if !sources.contains(&format!("\"{stem}\"")) {
             orphans.push(name);
         }
     }
-    assert!(orphans.is_empty(), "snapshots no test references: {orphans:?}");
+    assert!(
+        orphans.is_empty(),
+        "snapshots no test references: {orphans:?}"
+    );
 }
