@@ -19,7 +19,7 @@ use crate::edit::Edit;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     for c in &cx.facts.calls {
-        if c.awaited || !cx.call_is_awaited(c) {
+        if c.awaited || !cx.call_is_awaited(c) || out.claimed.contains(&(c.start, c.end)) {
             continue;
         }
         let Some(node) = cx.node(c.start, c.end) else {

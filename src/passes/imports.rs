@@ -33,6 +33,18 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         .flat_map(|s| s.names.iter().map(|n| (n.local.as_str(), (0, 0))))
         .collect();
     count_refs(cx.root(), src, &replaced, &mut wanted);
+    // A name the new text spells out (`subprocess.CalledProcessError` in an expansion that
+    // replaced the last `subprocess.run`) is still in use.
+    let written: std::collections::HashSet<&str> = out
+        .edits
+        .iter()
+        .flat_map(|e| e.text.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+        .collect();
+    for (name, counts) in wanted.iter_mut() {
+        if written.contains(name) {
+            counts.1 += 1;
+        }
+    }
 
     let mut removed_whole: Vec<&ImportStmt> = Vec::new();
     for stmt in imports {

@@ -18,6 +18,7 @@ pub mod entry_point;
 pub mod imports;
 pub mod loops;
 pub mod pytest;
+pub mod subprocess;
 pub mod withs;
 
 /// Everything a pass may read about one module.
@@ -41,6 +42,9 @@ pub struct PassOut {
     pub rewritten: usize,
     /// Packages the rewritten code depends on.
     pub packages: BTreeSet<String>,
+    /// Calls (`start`, `end`) a family pass rewrote with their `await` already written (a
+    /// statement expansion, or a call it left sync on purpose): `await-call` skips them.
+    pub claimed: BTreeSet<(usize, usize)>,
 }
 
 impl<'a> PassCx<'a> {
@@ -122,8 +126,9 @@ impl<'a> PassCx<'a> {
 pub fn run_all(cx: &PassCx) -> PassOut {
     let mut out = PassOut::default();
     async_def::run(cx, &mut out);
-    awaits::run(cx, &mut out);
+    // Catalog before awaits: family passes may claim the calls they await themselves.
     catalog::run(cx, &mut out);
+    awaits::run(cx, &mut out);
     loops::run(cx, &mut out);
     withs::run(cx, &mut out);
     entry_point::run(cx, &mut out);
@@ -166,12 +171,14 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
 /// Dispatches a catalog entry with `action = "pass"` to the Rust pass its rule names.
 /// Returns false when the pass declined the call (it is then reported as unconvertible).
 pub fn family(
-    _name: &str,
+    name: &str,
     cx: &PassCx,
     c: &CallFact,
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
-    let _ = (cx, c, entry, out);
-    false
+    match name {
+        "subprocess" => subprocess::rewrite(cx, c, entry, out),
+        _ => false,
+    }
 }
