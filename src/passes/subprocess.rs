@@ -97,6 +97,7 @@ struct Spec {
     cmd_items: usize,
     /// `(".decode(...)", ".encode(...)")` in text mode.
     text: Option<(String, String)>,
+    /// The input expression, parenthesised when it is not a primary.
     input: Option<String>,
     stdout: Stream,
     stderr: Stream,
@@ -360,7 +361,7 @@ fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
             .input
             .as_ref()
             .map(|i| match &spec.text {
-                Some((_, enc)) => format!("{}{enc}", paren(i)),
+                Some((_, enc)) => format!("{i}{enc}"),
                 None => i.clone(),
             })
             .unwrap_or_default();
@@ -485,49 +486,14 @@ fn format_call(name: &str, args: &[String], indent: usize, lead: usize) -> Strin
     s
 }
 
-/// Parenthesises an expression that is not a primary, for a method call on it.
-fn paren(expr: &str) -> String {
-    let simple = expr
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
-    let quoted = (expr.starts_with('"') || expr.starts_with('\''))
-        && expr.ends_with(expr.chars().next().unwrap_or('"'))
-        && expr.len() >= 2
-        && !expr[1..expr.len() - 1].contains(expr.chars().next().unwrap_or('"'));
-    if simple || quoted || is_call_like(expr) {
-        expr.to_string()
-    } else {
-        format!("({expr})")
+/// `expr.method()` needs `(expr)` unless the expression is a primary.
+fn paren(n: Node, src: &str) -> String {
+    let t = text(n, src);
+    match n.kind() {
+        "identifier" | "attribute" | "call" | "subscript" | "string" | "parenthesized_expression"
+        | "list" | "tuple" | "dictionary" | "set" => t.to_string(),
+        _ => format!("({t})"),
     }
-}
-
-/// `f(x)`, `a.b(c)`, `x[0]`: a primary ending in a bracket that closes the whole text.
-fn is_call_like(expr: &str) -> bool {
-    let Some(open) = expr.find(['(', '[']) else {
-        return false;
-    };
-    if !expr[..open]
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-        || open == 0
-    {
-        return false;
-    }
-    let mut depth = 0i32;
-    for (i, ch) in expr.char_indices().skip(open) {
-        match ch {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => {
-                depth -= 1;
-                if depth == 0 && i + 1 != expr.len() {
-                    return false;
-                }
-            }
-            '"' | '\'' => return false,
-            _ => {}
-        }
-    }
-    depth == 0
 }
 
 /// The name the file uses for the `subprocess` module.
@@ -703,7 +669,10 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
             },
         }
     };
-    let input = value("input").map(|v| text(v, src).to_string());
+    let input = value("input").map(|v| match text_mode {
+        Some(_) => paren(v, src),
+        None => text(v, src).to_string(),
+    });
     let mut stdout = stream("stdout");
     let mut stderr = stream("stderr");
     if capture {
@@ -1130,7 +1099,7 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
         out.edits.push(Edit::replace(
             i.start_byte(),
             i.end_byte(),
-            format!("{}{enc}", paren(text(i, src))),
+            format!("{}{enc}", paren(i, src)),
             "subprocess",
         ));
     }
