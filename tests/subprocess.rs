@@ -139,7 +139,10 @@ fn popen_that_escapes_is_kept_sync() {
     // The object leaves the function: its whole API would change, so it stays, unawaited.
     let src = "import subprocess\n\ndef start():\n    proc = subprocess.Popen(['sleep', '1'])\n    proc.wait()\n    return proc\n";
     let got = migrated(src);
-    assert!(got.contains("proc = subprocess.Popen(['sleep', '1'])"), "{got}");
+    assert!(
+        got.contains("proc = subprocess.Popen(['sleep', '1'])"),
+        "{got}"
+    );
     assert!(got.contains("    proc.wait()\n"), "{got}");
     assert!(!got.contains("await proc"), "{got}");
     // FIXME: the function still turns async although nothing in it is awaited any more.
@@ -455,11 +458,7 @@ if __name__ == "__main__":
 
 #[test]
 fn every_keyword_runs_the_same() {
-    let tree = support::assert_equivalent(
-        EVERY_KEYWORD,
-        &["main.py"],
-        support::Equiv::default(),
-    );
+    let tree = support::assert_equivalent(EVERY_KEYWORD, &["main.py"], support::Equiv::default());
     let main = &tree["main.py"];
     assert!(!main.contains("subprocess.run(\n"), "{main}");
     assert!(main.contains("async def popen_kill"), "{main}");

@@ -38,7 +38,7 @@ use super::{PassCx, PassOut};
 use crate::edit::Edit;
 use crate::matcher::{CallFact, Target};
 use crate::parse::text;
-use crate::rules::CallEntry;
+use crate::rules::{Action, CallEntry};
 use std::collections::HashSet;
 use tree_sitter::Node;
 
@@ -213,8 +213,7 @@ fn statement_of<'a>(cx: &PassCx<'a>, call: Node<'a>) -> Option<Stmt<'a>> {
     let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
     let rest = &src[node.end_byte()..];
     let tail = rest.split('\n').next().unwrap_or("").trim();
-    if !src[line_start..start].trim().is_empty() || !(tail.is_empty() || tail.starts_with('#'))
-    {
+    if !src[line_start..start].trim().is_empty() || !(tail.is_empty() || tail.starts_with('#')) {
         return None;
     }
     Some(Stmt { node, kind })
@@ -224,11 +223,19 @@ fn statement_of<'a>(cx: &PassCx<'a>, call: Node<'a>) -> Option<Stmt<'a>> {
 /// arguments): a statement expansion would overwrite those edits.
 fn nested_edits(cx: &PassCx, c: &CallFact) -> bool {
     let inside = |s: usize, e: usize| c.start <= s && e <= c.end && (s, e) != (c.start, c.end);
-    cx.facts.calls.iter().any(|o| {
-        inside(o.start, o.end)
-            && (cx.call_is_awaited(o)
-                || matches!(o.target, Target::Rule(_) | Target::Method { .. }))
-    }) || cx.facts.names.iter().any(|n| inside(n.start, n.end))
+    let rewritten = |o: &CallFact| {
+        let entry = match &o.target {
+            Target::Rule(q) => cx.cat.call(q),
+            Target::Method { ty, name } => cx.cat.method(ty, name),
+            _ => None,
+        };
+        entry.is_some_and(|e| !matches!(e.action, Action::Keep | Action::Report))
+    };
+    cx.facts
+        .calls
+        .iter()
+        .any(|o| inside(o.start, o.end) && (cx.call_is_awaited(o) || rewritten(o)))
+        || cx.facts.names.iter().any(|n| inside(n.start, n.end))
 }
 
 /// One generated line, or a block header with its body.
@@ -326,13 +333,13 @@ fn identifiers(n: Node, src: &str, out: &mut HashSet<String>) {
 fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
     let sp = subprocess_name(cx);
     let mut lines = Vec::new();
-    let cmd = if spec.cmd_simple || !(spec.check || spec.timeout.is_some() || needs_result(spec, stmt))
-    {
-        spec.cmd.clone()
-    } else {
-        lines.push(Line::Code(format!("{} = {}", n.cmd, spec.cmd)));
-        n.cmd.clone()
-    };
+    let cmd =
+        if spec.cmd_simple || !(spec.check || spec.timeout.is_some() || needs_result(spec, stmt)) {
+            spec.cmd.clone()
+        } else {
+            lines.push(Line::Code(format!("{} = {}", n.cmd, spec.cmd)));
+            n.cmd.clone()
+        };
     let creator_fn = if spec.shell {
         "asyncio.create_subprocess_shell"
     } else {
@@ -431,7 +438,10 @@ fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
             "raise {}",
             format_call(&name, &fields, n.indent_width + 4, 6)
         );
-        lines.push(Line::Block(format!("if {p}.returncode:"), vec![Line::Code(raise)]));
+        lines.push(Line::Block(
+            format!("if {p}.returncode:"),
+            vec![Line::Code(raise)],
+        ));
     }
 
     let value = match spec.api {
@@ -471,7 +481,8 @@ fn needs_result(spec: &Spec, stmt: &Stmt) -> bool {
 /// of what precedes `name` on the line.
 fn format_call(name: &str, args: &[String], indent: usize, lead: usize) -> String {
     let joined = args.join(", ");
-    if indent + lead + name.len() + joined.len() + 2 <= WIDTH || args.iter().any(|a| a.contains('\n'))
+    if indent + lead + name.len() + joined.len() + 2 <= WIDTH
+        || args.iter().any(|a| a.contains('\n'))
     {
         return format!("{name}({joined})");
     }
@@ -490,8 +501,16 @@ fn format_call(name: &str, args: &[String], indent: usize, lead: usize) -> Strin
 fn paren(n: Node, src: &str) -> String {
     let t = text(n, src);
     match n.kind() {
-        "identifier" | "attribute" | "call" | "subscript" | "string" | "parenthesized_expression"
-        | "list" | "tuple" | "dictionary" | "set" => t.to_string(),
+        "identifier"
+        | "attribute"
+        | "call"
+        | "subscript"
+        | "string"
+        | "parenthesized_expression"
+        | "list"
+        | "tuple"
+        | "dictionary"
+        | "set" => t.to_string(),
         _ => format!("({t})"),
     }
 }
@@ -530,7 +549,11 @@ fn to_thread(
         return false;
     }
     let what = &cx.src()[c.callee.0..c.callee.1];
-    let sep = if args.named_child_count() > 0 { ", " } else { "" };
+    let sep = if args.named_child_count() > 0 {
+        ", "
+    } else {
+        ""
+    };
     out.edits.push(Edit::replace(
         c.callee.0,
         c.callee.1,
@@ -568,9 +591,10 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
     for a in args.named_children(&mut cursor) {
         match a.kind() {
             "keyword_argument" => {
-                let (Some(k), Some(v)) =
-                    (a.child_by_field_name("name"), a.child_by_field_name("value"))
-                else {
+                let (Some(k), Some(v)) = (
+                    a.child_by_field_name("name"),
+                    a.child_by_field_name("value"),
+                ) else {
                     return Err("an argument could not be read".into());
                 };
                 kw.push((text(k, src), v));
@@ -582,7 +606,10 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
             _ => positional.push(a),
         }
     }
-    let cmd_node = match (positional.as_slice(), kw.iter().position(|(k, _)| *k == "args")) {
+    let cmd_node = match (
+        positional.as_slice(),
+        kw.iter().position(|(k, _)| *k == "args"),
+    ) {
         ([one], None) => *one,
         ([], Some(i)) => kw.remove(i).1,
         _ => return Err("options passed by position are not supported".into()),
@@ -611,7 +638,10 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
     let errors = value("errors").map(|v| text(v, src).to_string());
     for (k, v) in &kw {
         let ok = PASS_THROUGH.contains(k)
-            || matches!(*k, "shell" | "text" | "universal_newlines" | "encoding" | "errors")
+            || matches!(
+                *k,
+                "shell" | "text" | "universal_newlines" | "encoding" | "errors"
+            )
             || matches!(*k, "stdin" | "stdout" | "stderr")
             || (matches!(*k, "input" | "timeout") && api != Api::Popen)
             || (matches!(*k, "capture_output" | "check") && api == Api::Run);
@@ -743,8 +773,13 @@ fn simple(n: Node) -> bool {
         "identifier" | "integer" | "float" | "true" | "false" | "none" | "string_start"
         | "string_content" | "string_end" | "escape_sequence" => true,
         "attribute" => n.child_by_field_name("object").is_some_and(simple),
-        "string" | "concatenated_string" | "list" | "tuple" | "interpolation"
-        | "parenthesized_expression" | "format_specifier" => {
+        "string"
+        | "concatenated_string"
+        | "list"
+        | "tuple"
+        | "interpolation"
+        | "parenthesized_expression"
+        | "format_specifier" => {
             let mut cursor = n.walk();
             let kids: Vec<Node> = n.named_children(&mut cursor).collect();
             kids.into_iter().all(simple)
@@ -849,12 +884,14 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         let (s, e) = (read.start_byte(), read.end_byte());
         match &p.spec.text {
             Some((dec, _)) => {
-                out.edits.push(Edit::open(s, e - s, "(await ", "subprocess"));
+                out.edits
+                    .push(Edit::open(s, e - s, "(await ", "subprocess"));
                 out.edits
                     .push(Edit::close(e, e - s, format!("){dec}"), "subprocess"));
             }
             None if super::awaits::needs_parens(*read) => {
-                out.edits.push(Edit::open(s, e - s, "(await ", "subprocess"));
+                out.edits
+                    .push(Edit::open(s, e - s, "(await ", "subprocess"));
                 out.edits.push(Edit::close(e, e - s, ")", "subprocess"));
             }
             None => out.edits.push(Edit::open(s, e - s, "await ", "subprocess")),
@@ -882,7 +919,11 @@ fn keep_popen(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
 }
 
 /// The local the Popen is bound to (`Ok(None)`: an expression statement, nothing to follow).
-fn popen_binding<'a>(cx: &PassCx<'a>, _c: &CallFact, call: Node<'a>) -> Result<Option<&'a str>, String> {
+fn popen_binding<'a>(
+    cx: &PassCx<'a>,
+    _c: &CallFact,
+    call: Node<'a>,
+) -> Result<Option<&'a str>, String> {
     let parent = call.parent().ok_or("no parent")?;
     match parent.kind() {
         "expression_statement" => Ok(None),
@@ -941,7 +982,8 @@ fn find_names<'a>(
         });
         let is_kw = n.parent().is_some_and(|p| {
             p.kind() == "keyword_argument"
-                && p.child_by_field_name("name").is_some_and(|a| a.id() == n.id())
+                && p.child_by_field_name("name")
+                    .is_some_and(|a| a.id() == n.id())
         });
         if !is_attr_name && !is_kw {
             if !top {
@@ -987,7 +1029,9 @@ fn classify_use<'a>(cx: &PassCx<'a>, occ: Node<'a>, spec: &Spec) -> Result<Popen
         ("kill" | "terminate" | "send_signal", Some(_)) => Ok(PopenUse::Same),
         ("wait", Some(call)) if no_args(call) => Ok(PopenUse::Same),
         ("communicate", Some(call)) => {
-            let args = call.child_by_field_name("arguments").ok_or("no arguments")?;
+            let args = call
+                .child_by_field_name("arguments")
+                .ok_or("no arguments")?;
             let mut cursor = args.walk();
             let ok = args.named_children(&mut cursor).all(|a| {
                 a.kind() != "keyword_argument"
@@ -1027,7 +1071,8 @@ fn classify_use<'a>(cx: &PassCx<'a>, occ: Node<'a>, spec: &Spec) -> Result<Popen
 }
 
 fn is_discarded(call: Node) -> bool {
-    call.parent().is_some_and(|p| p.kind() == "expression_statement")
+    call.parent()
+        .is_some_and(|p| p.kind() == "expression_statement")
 }
 
 /// `out, err = proc.communicate(...)`: the two target names.
@@ -1060,9 +1105,9 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
         cx.facts.calls.iter().find(|o| {
             o.caller == c.caller
                 && o.target == Target::Rule("subprocess.Popen".into())
-                && cx.node(o.start, o.end).is_some_and(|n| {
-                    popen_binding(cx, o, n).ok().flatten() == Some(name)
-                })
+                && cx
+                    .node(o.start, o.end)
+                    .is_some_and(|n| popen_binding(cx, o, n).ok().flatten() == Some(name))
         })
     });
     let analysed = match (origin, recv) {
