@@ -38,7 +38,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     let written: std::collections::HashSet<&str> = out
         .edits
         .iter()
-        .flat_map(|e| e.text.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+        .flat_map(|e| referenced_names(&e.text))
         .collect();
     for (name, counts) in wanted.iter_mut() {
         if written.contains(name) {
@@ -143,6 +143,21 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     for (at, text) in inserts {
         out.edits.push(Edit::insert(at, text, "imports"));
     }
+}
+
+/// Names a piece of new code refers to: identifiers not preceded by a `.` (in
+/// `asyncio.sleep`, only `asyncio`).
+fn referenced_names(text: &str) -> impl Iterator<Item = &str> {
+    fn word(c: char) -> bool {
+        c.is_alphanumeric() || c == '_'
+    }
+    text.match_indices(word)
+        .filter(move |(i, _)| !text[..*i].ends_with(|c: char| word(c)))
+        .filter(move |(i, _)| !text[..*i].trim_end().ends_with('.'))
+        .map(move |(i, _)| {
+            let len = text[i..].find(|c: char| !word(c)).unwrap_or(text.len() - i);
+            &text[i..i + len]
+        })
 }
 
 fn count_refs(
@@ -399,4 +414,17 @@ pub fn is_stdlib(module: &str) -> bool {
         "zlib",
     ];
     STDLIB.contains(&module.split('.').next().unwrap_or(module))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::referenced_names;
+
+    #[test]
+    fn only_leading_segments_are_references() {
+        let names: Vec<&str> =
+            referenced_names("await asyncio.sleep(x)\nraise sp.CalledProcessError(p. returncode)")
+                .collect();
+        assert_eq!(names, ["await", "asyncio", "x", "raise", "sp", "p"]);
+    }
 }
