@@ -2,6 +2,7 @@
 //! validation into a [`Config`].
 
 use crate::rules::Catalog;
+use crate::target::PyVersion;
 use clap::{Parser, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -48,6 +49,10 @@ pub struct Args {
     /// Output format for diagnostics and the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Python version the output must run on; decides e.g. `asyncio.TaskGroup` (3.11+) and
+    /// `anext` (3.10+). Default: `requires-python` of the nearest pyproject.toml, else py311.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub target_version: Option<PyVersion>,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -86,6 +91,7 @@ pub struct Config {
     pub format: Format,
     pub max_file_size: u64,
     pub catalog: Catalog,
+    pub target: PyVersion,
 }
 
 impl Args {
@@ -96,7 +102,19 @@ impl Args {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             catalog.add_toml(&file.display().to_string(), &text)?;
         }
-        let excludes = crate::walk::build_excludes(&self.exclude)?;
+        let mut keep_sync = self.keep_sync;
+        let mut exclude = self.exclude;
+        let start = self
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
+        if let Some((pyproject, project)) = crate::config::load(&start)? {
+            crate::config::add_rules(&pyproject, &project, &mut catalog)?;
+            keep_sync.extend(project.keep_sync);
+            exclude.extend(project.exclude);
+        }
+        let excludes = crate::walk::build_excludes(&exclude)?;
         let color = match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -111,14 +129,19 @@ impl Args {
         } else {
             Mode::DryRun
         };
+        let target = self.target_version.unwrap_or_else(|| {
+            let start = self.paths.first().map_or(std::path::Path::new("."), |p| p);
+            crate::target::from_pyproject(start).unwrap_or_default()
+        });
         Ok(Config {
+            target,
             paths: self.paths,
             mode,
             color,
             excludes,
             no_ignore: self.no_ignore,
             quiet: self.quiet,
-            keep_sync: self.keep_sync,
+            keep_sync,
             explain: self.explain,
             format: self.format,
             max_file_size: self.max_file_size,

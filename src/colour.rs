@@ -87,9 +87,10 @@ const SYNC_DUNDERS: &[&str] = &[
     "__init_subclass__",
     "__set_name__",
     "__class_getitem__",
-    "__iter__",
-    "__next__",
     "__get__",
+    // unittest calls these without awaiting, even on IsolatedAsyncioTestCase.
+    "setUpClass",
+    "tearDownClass",
     "__set__",
     "__copy__",
     "__deepcopy__",
@@ -223,7 +224,11 @@ pub fn colour(
             .any(|d| d.ends_with(".setter") || d.ends_with(".deleter"))
         {
             pins.push((f, pin(format!("`{}` is a property setter", def.name))));
-        } else if def.is_method() && SYNC_DUNDERS.contains(&def.name.as_str()) {
+        } else if def.is_method()
+            && (SYNC_DUNDERS.contains(&def.name.as_str())
+                // `__aiter__` must return its iterator directly, unless it is an async generator.
+                || (def.name == "__iter__" && !def.is_generator))
+        {
             pins.push((
                 f,
                 pin(format!("`{}` is called by Python without await", def.name)),
@@ -340,14 +345,28 @@ pub fn colour(
             ));
         }
         for fr in &mf.fors {
-            let Some(f) = fr.caller.filter(|_| fr.ctx == Ctx::Body) else {
-                continue;
+            let driven = match &fr.kind {
+                Kind::Gen(g) => Some(*g),
+                Kind::Instance(k) => iteration_method(p, *k),
+                _ => None,
             };
-            match &fr.kind {
-                Kind::Gen(g) => edges.push((fid(m, f), *g, m, fr.line)),
-                Kind::Ext(ty) => {
-                    if let Some((rule, u)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
-                        let _ = u;
+            let body_caller = fr.caller.filter(|_| fr.ctx == Ctx::Body);
+            match (driven, body_caller, &fr.kind) {
+                (Some(g), Some(f), _) => edges.push((fid(m, f), g, m, fr.line)),
+                (Some(g), None, _) => pins.push((
+                    g,
+                    Pin {
+                        reason: format!(
+                            "`{}` is iterated in {}",
+                            p.func(g).name,
+                            fr.ctx.describe()
+                        ),
+                        module: m,
+                        line: fr.line,
+                    },
+                )),
+                (None, Some(f), Kind::Ext(ty)) => {
+                    if let Some((rule, _)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
                         seeds.push((
                             fid(m, f),
                             Why::Seed {
@@ -403,6 +422,21 @@ pub fn colour(
                         }
                     }
                 }
+                Kind::Gen(g) => match (w.ctx, w.caller) {
+                    (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m, w.line)),
+                    (ctx, _) => pins.push((
+                        *g,
+                        Pin {
+                            reason: format!(
+                                "`{}` is entered by a `with` at {}",
+                                p.func(*g).name,
+                                ctx.describe()
+                            ),
+                            module: m,
+                            line: w.line,
+                        },
+                    )),
+                },
                 Kind::Ext(ty) => {
                     if let (Some((rule, _)), Ctx::Body, Some(f)) = (
                         cat.with_use(ty).filter(|(_, u)| u.make_async),
@@ -511,4 +545,10 @@ pub fn colour(
     }
     out.family = family;
     out
+}
+
+/// The method a `for` over an instance of `k` drives: `__next__`, or a generator `__iter__`.
+pub fn iteration_method(p: &Project, k: crate::project::ClassId) -> Option<FuncId> {
+    p.method(k, "__next__")
+        .or_else(|| p.method(k, "__iter__").filter(|f| p.func(*f).is_generator))
 }

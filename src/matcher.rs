@@ -127,6 +127,20 @@ pub struct NameFact {
     pub caller: Option<usize>,
 }
 
+/// A read of an attribute that a catalog `[[attribute]]` rule rewrites (`response.ok`).
+#[derive(Debug, Clone)]
+pub struct AttrFact {
+    pub ty: String,
+    pub name: String,
+    /// The whole `value.name` expression.
+    pub start: usize,
+    pub end: usize,
+    /// The receiver expression.
+    pub object: (usize, usize),
+    pub caller: Option<usize>,
+    pub ctx: Ctx,
+}
+
 /// `for` (statement or comprehension clause) over a value of a known kind.
 #[derive(Debug, Clone)]
 pub struct ForFact {
@@ -139,11 +153,33 @@ pub struct ForFact {
     pub already_async: bool,
 }
 
+/// A method call awaitify could not resolve, whose name some project method has.
+#[derive(Debug, Clone)]
+pub struct UnresolvedFact {
+    pub caller: Option<usize>,
+    pub ctx: Ctx,
+    pub name: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// `yield from X` as a statement: a generator that turns async must loop instead.
+#[derive(Debug, Clone)]
+pub struct YieldFromFact {
+    pub caller: usize,
+    /// The expression statement holding the `yield from`.
+    pub stmt: (usize, usize),
+    pub expr: (usize, usize),
+    pub kind: Option<Kind>,
+}
+
 /// `with` over a value of a known kind.
 #[derive(Debug, Clone)]
 pub struct WithFact {
     pub caller: Option<usize>,
     pub with_kw: usize,
+    /// The `with_item` this fact is about.
+    pub item: (usize, usize),
     pub kind: Kind,
     pub line: usize,
     pub ctx: Ctx,
@@ -179,6 +215,9 @@ pub struct ModuleFacts {
     pub consumes: Vec<ConsumeFact>,
     pub escapes: Vec<EscapeFact>,
     pub names: Vec<NameFact>,
+    pub attrs: Vec<AttrFact>,
+    pub yield_froms: Vec<YieldFromFact>,
+    pub unresolved: Vec<UnresolvedFact>,
     /// Type observations: `None` means this binding's type is not known.
     pub local_obs: Vec<(ScopeKey, Option<Kind>)>,
     pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
@@ -376,6 +415,7 @@ impl<'a> Walker<'a> {
                     self.facts.return_obs.push((self.fid(f), kind));
                 }
             }
+            "yield" => self.yield_from(node, caller),
             "import_statement" | "import_from_statement" | "future_import_statement" => return,
             _ => {}
         }
@@ -599,6 +639,30 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `x.name()` on a receiver of unknown type, where some project method is called `name`.
+    fn unresolved(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
+        if f.kind() != "attribute" || node.parent().is_some_and(|p| p.kind() == "await") {
+            return;
+        }
+        let Some(attr) = f.child_by_field_name("attribute") else {
+            return;
+        };
+        let name = text(attr, self.src);
+        let receiver_unknown = f
+            .child_by_field_name("object")
+            .is_some_and(|o| self.resolve(o, caller) == Val::Unknown);
+        if receiver_unknown && self.k.methods_by_name.contains_key(name) {
+            let pos = node.start_position();
+            self.facts.unresolved.push(UnresolvedFact {
+                caller,
+                ctx,
+                name: name.to_string(),
+                line: pos.row + 1,
+                col: pos.column + 1,
+            });
+        }
+    }
+
     fn kind_of(&self, node: Node, caller: Option<usize>) -> Option<Kind> {
         match self.resolve(node, caller) {
             Val::Kind(k) => Some(k),
@@ -630,13 +694,27 @@ impl<'a> Walker<'a> {
         let parent = node.parent();
         let args = node.child_by_field_name("arguments");
         // Argument kinds flow into the callee's parameters.
-        if let (Some(Target::Func(g)), Some(args)) = (&target, args) {
+        // A class call passes its arguments to `__init__`, after `self`.
+        let receiver = match &target {
+            Some(Target::Func(g)) => Some((
+                *g,
+                usize::from(
+                    self.p.func(*g).is_method()
+                        && !self
+                            .p
+                            .func(*g)
+                            .decorators
+                            .iter()
+                            .any(|d| d == "staticmethod")
+                        && !matches!(self.resolve(f, caller), Val::Sym(Sym::Func(_))),
+                ),
+            )),
+            Some(Target::Class(c)) => self.p.method(*c, "__init__").map(|init| (init, 1)),
+            _ => None,
+        };
+        if let (Some((g, offset)), Some(args)) = (receiver, args) {
+            let g = &g;
             let def = self.p.func(*g);
-            let offset = usize::from(
-                def.is_method()
-                    && !def.decorators.iter().any(|d| d == "staticmethod")
-                    && !matches!(self.resolve(f, caller), Val::Sym(Sym::Func(_))),
-            );
             let mut cursor = args.walk();
             let mut pos = 0;
             for a in args.named_children(&mut cursor) {
@@ -675,7 +753,10 @@ impl<'a> Walker<'a> {
                 col: pos.column + 1,
             });
         }
-        let Some(target) = target else { return };
+        let Some(target) = target else {
+            self.unresolved(node, f, ctx, caller);
+            return;
+        };
         let pos = node.start_position();
         self.facts.calls.push(CallFact {
             caller,
@@ -701,7 +782,9 @@ impl<'a> Walker<'a> {
             "for_statement" | "for_in_clause" => parent
                 .child_by_field_name("right")
                 .is_some_and(|r| r.id() == node.id()),
-            "assignment" => true,
+            "assignment" | "with_item" => true,
+            "as_pattern" => parent.parent().is_some_and(|p| p.kind() == "with_item"),
+            "yield" => true,
             "argument_list" => {
                 let Some(call) = parent.parent() else {
                     return false;
@@ -778,7 +861,23 @@ impl<'a> Walker<'a> {
                 return;
             }
         }
-        let target = match self.resolve(node, caller) {
+        let val = self.resolve(node, caller);
+        if let Val::ExtMethod(ty, name) = &val
+            && let Some(obj) = node.child_by_field_name("object")
+            && self.cat.attribute(ty, name).is_some()
+        {
+            self.facts.attrs.push(AttrFact {
+                ty: ty.clone(),
+                name: name.clone(),
+                start: node.start_byte(),
+                end: node.end_byte(),
+                object: (obj.start_byte(), obj.end_byte()),
+                caller,
+                ctx,
+            });
+            return;
+        }
+        let target = match val {
             Val::Sym(Sym::Func(f)) | Val::Bound(f) => f,
             Val::Sym(Sym::External(q)) => {
                 if self.cat.name(&q).is_some() {
@@ -865,6 +964,26 @@ impl<'a> Walker<'a> {
         }
     }
 
+    fn yield_from(&mut self, node: Node, caller: Option<usize>) {
+        let mut cursor = node.walk();
+        let is_from = node.children(&mut cursor).any(|c| c.kind() == "from");
+        let (Some(f), true, Some(stmt), Some(expr)) = (
+            caller,
+            is_from,
+            node.parent().filter(|p| p.kind() == "expression_statement"),
+            node.named_child(0),
+        ) else {
+            return;
+        };
+        let kind = self.kind_of(expr, caller);
+        self.facts.yield_froms.push(YieldFromFact {
+            caller: f,
+            stmt: (stmt.start_byte(), stmt.end_byte()),
+            expr: (expr.start_byte(), expr.end_byte()),
+            kind,
+        });
+    }
+
     fn for_loop(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
         let Some(right) = node.child_by_field_name("right") else {
             return;
@@ -944,6 +1063,7 @@ impl<'a> Walker<'a> {
                 self.facts.withs.push(WithFact {
                     caller,
                     with_kw: node.start_byte(),
+                    item: (item.start_byte(), item.end_byte()),
                     kind,
                     line: line(node),
                     ctx,

@@ -90,6 +90,19 @@ pub struct TypeUse {
     pub message: Option<String>,
 }
 
+/// An attribute read on a value of a catalog type (`response.ok`). `replace` is either a new
+/// attribute name (`reason` -> `reason_phrase`) or an expression template in which `{value}`
+/// stands for the receiver (`{value}.status_code < 400`); the rewrite adds parentheses where
+/// the template's precedence needs them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttrRule {
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub names: Vec<String>,
+    pub replace: String,
+}
+
 /// A non-call reference (an exception class, a constant) renamed along with its family.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +148,8 @@ pub struct Rule {
     pub iterates: Vec<TypeUse>,
     #[serde(default, rename = "name")]
     pub names: Vec<NameRule>,
+    #[serde(default, rename = "attribute")]
+    pub attributes: Vec<AttrRule>,
     #[serde(default, rename = "example")]
     pub examples: Vec<Example>,
     #[serde(default, rename = "no_change")]
@@ -164,11 +179,20 @@ pub struct Catalog {
     withs: HashMap<String, (RuleId, TypeUse)>,
     iterates: HashMap<String, (RuleId, TypeUse)>,
     names: HashMap<String, (RuleId, String)>,
+    attributes: HashMap<(String, String), (RuleId, String)>,
     /// Last segments of every matched name, for the byte-level pre-filter.
     pub trigger_words: Vec<String>,
 }
 
-const KNOWN_PASSES: &[&str] = &["subprocess", "requests", "threads", "json-io"];
+const KNOWN_PASSES: &[&str] = &[
+    "subprocess",
+    "requests",
+    "threads",
+    "json-io",
+    "dangling-task",
+    "loop-api",
+    "never-awaited",
+];
 
 impl Catalog {
     /// The built-in catalog compiled from `transforms/`.
@@ -268,6 +292,23 @@ impl Catalog {
         for n in &rule.names {
             self.names.insert(n.name.clone(), (id, n.replace.clone()));
         }
+        for a in &rule.attributes {
+            let template = a.replace.matches("{value}").count();
+            let ident = !a.replace.is_empty()
+                && a.replace
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !(template == 1 || ident) {
+                return Err(format!(
+                    "[[attribute]] `{}`: `replace` must be a name or hold `{{value}}` once",
+                    a.replace
+                ));
+            }
+            for name in &a.names {
+                self.attributes
+                    .insert((a.ty.clone(), name.clone()), (id, a.replace.clone()));
+            }
+        }
         self.rules.push(rule);
         self.trigger_words.sort();
         self.trigger_words.dedup();
@@ -288,6 +329,11 @@ impl Catalog {
 
     pub fn iterate_use(&self, ty: &str) -> Option<&(RuleId, TypeUse)> {
         self.iterates.get(ty)
+    }
+
+    /// The `[[attribute]]` rule for reading `name` on a value of type `ty`.
+    pub fn attribute(&self, ty: &str, name: &str) -> Option<&(RuleId, String)> {
+        self.attributes.get(&(ty.to_string(), name.to_string()))
     }
 
     pub fn name(&self, qualified: &str) -> Option<&(RuleId, String)> {

@@ -50,6 +50,8 @@ pub struct Settings<'a> {
     pub catalog: &'a Catalog,
     pub keep_sync: &'a [String],
     pub explain: Option<&'a str>,
+    /// The Python version the output must run on.
+    pub target: crate::target::PyVersion,
 }
 
 /// Migrates a set of files as one project.
@@ -98,7 +100,18 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> =
         (0..project.modules.len())
             .into_par_iter()
-            .map(|m| rewrite(&project, cat, &colouring, &facts[m], &knowledge, m))
+            .map(|m| {
+                let cx = PassCx {
+                    p: &project,
+                    cat,
+                    colour: &colouring,
+                    facts: &facts[m],
+                    knowledge: &knowledge,
+                    m,
+                    target: settings.target,
+                };
+                rewrite(&cx)
+            })
             .collect();
 
     let mut summary = Summary {
@@ -268,24 +281,9 @@ fn learn(prev: &Knowledge, facts: &[ModuleFacts]) -> Knowledge {
     }
 }
 
-fn rewrite(
-    p: &Project,
-    cat: &Catalog,
-    colouring: &Colouring,
-    facts: &ModuleFacts,
-    knowledge: &Knowledge,
-    m: usize,
-) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
-    let module = &p.modules[m];
-    let cx = PassCx {
-        p,
-        cat,
-        colour: colouring,
-        facts,
-        knowledge,
-        m,
-    };
-    let out = passes::run_all(&cx);
+fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
+    let module = cx.module();
+    let out = passes::run_all(cx);
     let old = module.source.text.clone();
     let mut diagnostics = out.diagnostics;
     let mut outcome = FileOutcome {
@@ -451,6 +449,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
         catalog: &cfg.catalog,
         keep_sync: &cfg.keep_sync,
         explain: cfg.explain.as_deref(),
+        target: cfg.target,
     };
     let mut migration = migrate(inputs, &settings);
     migration.summary.files_scanned += early.iter().filter(|d| d.code != "walk-error").count();
@@ -560,7 +559,7 @@ fn print(
             )?;
         }
         Format::Text => {
-            if cfg.mode == Mode::DryRun && !cfg.quiet {
+            if cfg.mode == Mode::DryRun && !cfg.quiet && mig.explanations.is_empty() {
                 for f in &mig.files {
                     if let Some(new) = &f.new {
                         write!(
@@ -588,6 +587,15 @@ fn print(
 
 /// Convenience for tests: migrate in-memory files (`(path, text)`) rooted at `/project`.
 pub fn migrate_texts(files: &[(&str, &str)], catalog: &Catalog) -> Migration {
+    migrate_texts_for(files, catalog, crate::target::PyVersion::default())
+}
+
+/// [`migrate_texts`] for a given `--target-version`.
+pub fn migrate_texts_for(
+    files: &[(&str, &str)],
+    catalog: &Catalog,
+    target: crate::target::PyVersion,
+) -> Migration {
     let inputs = files
         .iter()
         .map(|(p, t)| Input {
@@ -603,6 +611,7 @@ pub fn migrate_texts(files: &[(&str, &str)], catalog: &Catalog) -> Migration {
             catalog,
             keep_sync: &[],
             explain: None,
+            target,
         },
     )
 }

@@ -18,6 +18,7 @@ use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::edit::Edit;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
+    report_unresolved(cx, out);
     for c in &cx.facts.calls {
         if c.awaited || !cx.call_is_awaited(c) || out.claimed.contains(&(c.start, c.end)) {
             continue;
@@ -56,5 +57,30 @@ pub fn needs_parens(node: tree_sitter::Node) -> bool {
         "subscript" => is("value"),
         "call" => is("function"),
         _ => false,
+    }
+}
+
+/// What cannot be resolved is not guessed at: a call that may reach a now-async method is
+/// left alone and reported.
+fn report_unresolved(cx: &PassCx, out: &mut PassOut) {
+    for u in &cx.facts.unresolved {
+        let Some(methods) = cx.knowledge.methods_by_name.get(&u.name) else {
+            continue;
+        };
+        let coloured: Vec<String> = methods
+            .iter()
+            .filter(|m| cx.colour.coloured.contains(m))
+            .map(|m| cx.p.func_name(*m))
+            .collect();
+        if coloured.is_empty() {
+            continue;
+        }
+        let msg = format!(
+            "`.{}()` may call the now-async {}, but the receiver's type is unknown; it was not awaited (check it, or annotate the receiver)",
+            u.name,
+            coloured.join(", ")
+        );
+        out.diagnostics
+            .push(cx.diag(u.line, u.col, "unresolved-call", msg));
     }
 }

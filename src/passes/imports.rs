@@ -92,8 +92,30 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     for m in &missing {
         let line = format!("import {m}");
         let stdlib = is_stdlib(m);
-        // 1. The place of a removed import of the same kind (stdlib for stdlib).
-        if let Some(pos) = free_slots.iter().position(|s| stmt_is_stdlib(s) == stdlib) {
+        let kept: Vec<Node> = leading
+            .iter()
+            .copied()
+            .filter(|n| n.kind() == "import_statement")
+            .filter(|n| !removed_whole.iter().any(|r| r.start == n.start_byte()))
+            .filter(|n| is_stdlib(first_module(*n, src)) == stdlib)
+            .collect();
+        let slot = free_slots.iter().position(|s| stmt_is_stdlib(s) == stdlib);
+        // isort order: a section's plain imports come before its from-imports.
+        let first_from = leading.iter().find(|n| {
+            n.kind() == "import_from_statement" && is_stdlib(from_module(**n, src)) == stdlib
+        });
+        let first_non_future = leading
+            .iter()
+            .find(|n| n.kind() != "future_import_statement");
+        let before = |n: &Node| (line_start(src, n.start_byte()), format!("{line}{nl}"));
+        let after = |n: &Node| (line_end(src, n.end_byte()), format!("{line}{nl}"));
+        if let Some(next) = kept.iter().find(|n| first_module(**n, src) > m.as_str()) {
+            // 1. Sorted among the kept plain imports of its section.
+            inserts.push(before(next));
+        } else if let Some(last) = kept.last() {
+            inserts.push(after(last));
+        } else if let Some(pos) = slot {
+            // 2. The place of the removed import it replaces.
             substitutes
                 .entry(free_slots[pos].start)
                 .or_default()
@@ -101,28 +123,13 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             if !stdlib {
                 free_slots.remove(pos);
             }
-            continue;
-        }
-        // 2. Sorted among kept plain imports of the same kind.
-        let kept: Vec<Node> = leading
-            .iter()
-            .copied()
-            .filter(|n| {
-                n.kind() == "import_statement"
-                    && !removed_whole.iter().any(|r| r.start == n.start_byte())
-            })
-            .filter(|n| is_stdlib(first_module(*n, src)) == stdlib)
-            .collect();
-        // isort order: plain imports of a section come before its from-imports.
-        let first_from = leading.iter().find(|n| {
-            n.kind() == "import_from_statement" && is_stdlib(from_module(**n, src)) == stdlib
-        });
-        if let Some(next) = kept.iter().find(|n| first_module(**n, src) > m.as_str()) {
-            inserts.push((line_start(src, next.start_byte()), format!("{line}{nl}")));
-        } else if let (None, Some(from)) = (kept.last(), first_from) {
-            inserts.push((line_start(src, from.start_byte()), format!("{line}{nl}")));
-        } else if let Some(last) = kept.last().or(leading.last()) {
-            inserts.push((line_end(src, last.end_byte()), format!("{line}{nl}")));
+        } else if let Some(from) = first_from {
+            inserts.push(before(from));
+        } else if let (true, Some(first)) = (stdlib, first_non_future) {
+            // 3. The standard library section comes first.
+            inserts.push(before(first));
+        } else if let Some(last) = leading.last() {
+            inserts.push(after(last));
         } else {
             inserts.push((top_insertion_point(cx.root(), src), format!("{line}{nl}")));
         }
