@@ -514,10 +514,81 @@ if __name__ == "__main__":
         main.contains("(await client.get(BASE + \"/text\")).raise_for_status()"),
         "{main}"
     );
-    // FIXME: `with urlopen(...) as r:` still runs urlopen in a worker thread and reads the
-    // body on the event loop; it should become a plain GET with the body dedented.
     assert!(
-        main.contains("with await asyncio.to_thread(urlopen, BASE"),
+        main.contains("async with client.stream(\"GET\", BASE + \"/redirect?to=/text\") as r:"),
         "{main}"
     );
+    assert!(
+        main.contains("return r.status_code, await r.aread()"),
+        "{main}"
+    );
+    assert!(!main.contains("to_thread"), "{main}");
+}
+
+#[test]
+fn streaming_runs_the_same() {
+    let tree = assert_equivalent(
+        r#"import os
+
+import requests
+
+BASE = os.environ["TEST_SERVER"]
+
+
+def download(path):
+    sizes = []
+    with requests.get(BASE + path, stream=True) as r:
+        r.raise_for_status()
+        for chunk in r.iter_content(chunk_size=300):
+            sizes.append(len(chunk))
+    return r.status_code, sizes
+
+
+def read_whole(path):
+    with requests.get(BASE + path) as r:
+        return r.ok, r.text.splitlines()
+
+
+def session_stream(paths):
+    total = 0
+    with requests.Session() as s:
+        for p in paths:
+            with s.get(BASE + p, stream=True) as r:
+                total += sum(len(c) for c in r.iter_content(64))
+    return total
+
+
+def main():
+    print(download("/bytes/1000"))
+    print(read_whole("/lines?n=3"))
+    print(session_stream(["/bytes/100", "/bytes/7"]))
+    try:
+        download("/status/404")
+    except requests.HTTPError as e:
+        print("error", e.response.status_code)
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        &["main.py"],
+        server(),
+    );
+    let main = &tree["main.py"];
+    assert!(
+        main.contains("async with client.stream(\"GET\", BASE + path) as r:"),
+        "{main}"
+    );
+    assert!(
+        main.contains("async for chunk in r.aiter_bytes(300):"),
+        "{main}"
+    );
+    assert!(main.contains("await r.aread()"), "{main}");
+    assert!(
+        main.contains("async with s.stream(\"GET\", BASE + p) as r:"),
+        "{main}"
+    );
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("requests-equiv-streaming", main);
+    });
 }

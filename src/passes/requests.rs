@@ -63,6 +63,10 @@ const HELPERS: &[&str] = &[
 ];
 const SESSION: &str = "requests.Session";
 const RESPONSE: &str = "requests.Response";
+/// The response bound by `with requests.get(...) as r:` (an httpx stream).
+const STREAM: &str = "requests.StreamResponse";
+/// The response bound by `with urlopen(...) as r:` (an httpx stream).
+const URLLIB_STREAM: &str = "urllib.StreamResponse";
 /// The client every `requests` call in a function shares: requests' defaults kept.
 const CLIENT: &str = "httpx.AsyncClient(follow_redirects=True, timeout=None";
 
@@ -88,12 +92,29 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
             let Some(method) = http_method(name) else {
                 return false;
             };
-            match map_args(cx, c, method, "", true) {
+            let form = match with_form(cx, c) {
+                Ok(form) => form,
+                Err(why) => {
+                    out.diagnostics.push(cx.diag(
+                        c.line,
+                        c.col,
+                        "requests-session-call",
+                        format!("session call left as is: {why}"),
+                    ));
+                    return true;
+                }
+            };
+            match map_args(cx, c, method, "", true, form.is_some()) {
                 Ok(m) => {
-                    if m.stream {
-                        out.diagnostics.push(stream_note(cx, c));
-                    }
+                    let streamed = m.stream;
                     m.apply(out);
+                    match form {
+                        Some(form) => {
+                            enter_stream(cx, c, &form, Entered::Requests { streamed }, out)
+                        }
+                        None if streamed => out.diagnostics.push(stream_note(cx, c)),
+                        None => {}
+                    }
                     true
                 }
                 Err(why) => {
@@ -107,7 +128,32 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
                 }
             }
         }
-        Target::Method { ty, name } if ty == RESPONSE => response_iter(cx, c, name, out),
+        Target::Method { ty, name } if ty == RESPONSE => response_iter(cx, c, name, "", out),
+        Target::Method { ty, name } if ty == STREAM => response_iter(cx, c, name, "a", out),
+        Target::Method { ty, name } if ty == URLLIB_STREAM && name == "read" => {
+            // `r.read()` on a streamed httpx response reads the rest of the body.
+            let Some(node) = cx.node(c.start, c.end) else {
+                return false;
+            };
+            let no_args = node
+                .child_by_field_name("arguments")
+                .is_some_and(|a| a.named_child_count() == 0);
+            let Some(attr) = cx
+                .node(c.callee.0, c.callee.1)
+                .and_then(|f| f.child_by_field_name("attribute"))
+            else {
+                return false;
+            };
+            if no_args {
+                out.edits.push(Edit::replace(
+                    attr.start_byte(),
+                    attr.end_byte(),
+                    "aread",
+                    "requests",
+                ));
+            }
+            no_args
+        }
         _ => false,
     }
 }
@@ -131,17 +177,32 @@ fn helper(cx: &PassCx, c: &CallFact, q: &str, out: &mut PassOut) -> bool {
         ));
         return super::catalog::to_thread(cx, c, out);
     }
-    let Ok(mapped) = (if q == "urllib.request.urlopen" {
-        urlopen_args(cx, c, &scope.client)
+    let urlopen = q == "urllib.request.urlopen";
+    let Ok(form) = with_form(cx, c) else {
+        return false;
+    };
+    let Ok(mapped) = (if urlopen {
+        urlopen_args(cx, c, &scope.client, form.is_some())
     } else {
         let method = q.rsplit('.').next().unwrap_or("get");
-        map_args(cx, c, method, &scope.client, false)
+        map_args(cx, c, method, &scope.client, false, form.is_some())
     }) else {
         return false;
     };
     let stream = mapped.stream;
     mapped.apply(out);
-    if q == "urllib.request.urlopen" {
+    out.imports.insert("httpx".into());
+    out.packages.insert("httpx".into());
+    if let Some(form) = form {
+        let how = if urlopen {
+            Entered::Urlopen
+        } else {
+            Entered::Requests { streamed: stream }
+        };
+        enter_stream(cx, c, &form, how, out);
+        return true;
+    }
+    if urlopen {
         // urlopen raises for an error status; httpx returns the response.
         let node = cx.node(c.start, c.end);
         let len = c.end - c.start;
@@ -158,12 +219,101 @@ fn helper(cx: &PassCx, c: &CallFact, q: &str, out: &mut PassOut) -> bool {
             "requests",
         ));
     }
-    out.imports.insert("httpx".into());
-    out.packages.insert("httpx".into());
     if stream {
         out.diagnostics.push(stream_note(cx, c));
     }
     true
+}
+
+/// `with <call> as r:` over a request: the response is a context manager that releases the
+/// connection, and the body may be read lazily inside (`stream=True`, `urlopen`).
+struct WithForm {
+    /// Offset of the `with` keyword.
+    with_kw: usize,
+    alias: String,
+    /// Where the first statement of the body starts, and its indentation.
+    body_first: usize,
+    indent: String,
+}
+
+/// How the request was used in the `with`.
+enum Entered {
+    /// `requests.get(...)`/`session.get(...)`: read at once unless `stream=True` was given.
+    Requests { streamed: bool },
+    /// `urlopen(...)`: raises for an error status; the body is read by `r.read()`.
+    Urlopen,
+}
+
+/// `Ok(None)`: not a `with` item; `Ok(Some)`: `with <call> as name:` alone, body on its own
+/// lines; `Err`: another shape of `with`.
+fn with_form(cx: &PassCx, c: &CallFact) -> Result<Option<WithForm>, Decline> {
+    let node = cx.node(c.start, c.end).ok_or("no call node")?;
+    let Some(item) = node.parent().filter(|p| p.kind() == "as_pattern") else {
+        return if with_item(cx, c) {
+            Err("the response is used as a context manager without `as`".into())
+        } else {
+            Ok(None)
+        };
+    };
+    let Some(with_item) = item.parent().filter(|p| p.kind() == "with_item") else {
+        return Ok(None);
+    };
+    let declined = || Decline::from("only `with <request> as name:` alone is rewritten");
+    let clause = with_item.parent().ok_or_else(declined)?;
+    let stmt = clause
+        .parent()
+        .filter(|s| s.kind() == "with_statement")
+        .ok_or_else(declined)?;
+    let mut cursor = clause.walk();
+    if clause.named_children(&mut cursor).count() != 1
+        || stmt.child(0).is_some_and(|k| k.kind() == "async")
+    {
+        return Err(declined());
+    }
+    let src = cx.src();
+    let alias = item
+        .child_by_field_name("alias")
+        .and_then(|a| {
+            if a.kind() == "as_pattern_target" {
+                a.named_child(0)
+            } else {
+                Some(a)
+            }
+        })
+        .filter(|a| a.kind() == "identifier")
+        .ok_or_else(declined)?;
+    let body = stmt.child_by_field_name("body").ok_or_else(declined)?;
+    let first = body.named_child(0).ok_or_else(declined)?;
+    if !src[clause.end_byte()..body.start_byte()].contains('\n') {
+        return Err(declined());
+    }
+    Ok(Some(WithForm {
+        with_kw: stmt.start_byte(),
+        alias: src[alias.byte_range()].to_string(),
+        body_first: first.start_byte(),
+        indent: cx.line_indent(first.start_byte()).to_string(),
+    }))
+}
+
+/// `with requests.get(u) as r:` -> `async with client.stream("GET", u) as r:`: the stream
+/// context manager is entered, not awaited, so the `await` the call got is taken back.
+fn enter_stream(cx: &PassCx, c: &CallFact, form: &WithForm, how: Entered, out: &mut PassOut) {
+    out.edits
+        .retain(|e| !(e.origin == "await-call" && e.start == c.start && e.end == c.start));
+    out.edits
+        .push(Edit::insert(form.with_kw, "async ", "requests"));
+    let nl = cx.module().source.newline;
+    let (alias, indent) = (&form.alias, &form.indent);
+    let first = match how {
+        // requests reads the body before the block runs unless told to stream.
+        Entered::Requests { streamed: false } => format!("await {alias}.aread(){nl}{indent}"),
+        Entered::Requests { streamed: true } => return,
+        Entered::Urlopen => format!("{alias}.raise_for_status(){nl}{indent}"),
+    };
+    out.edits.push(Edit {
+        rank: -1_900_000_000,
+        ..Edit::insert(form.body_first, first, "requests")
+    });
 }
 
 fn stream_note(cx: &PassCx, c: &CallFact) -> crate::report::Diagnostic {
@@ -201,7 +351,8 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
 
 /// `r.iter_content(n)` -> `r.iter_bytes(n)`, `r.iter_lines()` -> `r.content.splitlines()`:
 /// the body is already read, and these give requests' chunks and byte lines exactly.
-fn response_iter(cx: &PassCx, c: &CallFact, name: &str, out: &mut PassOut) -> bool {
+/// `prefix` is `"a"` on a streamed response: `async for chunk in r.aiter_bytes(n)`.
+fn response_iter(cx: &PassCx, c: &CallFact, name: &str, prefix: &str, out: &mut PassOut) -> bool {
     // As for `[[attribute]]` rules: inside functions only.
     if c.caller.is_none() {
         return true;
@@ -223,7 +374,7 @@ fn response_iter(cx: &PassCx, c: &CallFact, name: &str, out: &mut PassOut) -> bo
     let src = cx.src();
     let positional = |n: &Node| n.kind() != "keyword_argument";
     match name {
-        "iter_lines" if list.is_empty() => {
+        "iter_lines" if list.is_empty() && prefix.is_empty() => {
             out.edits.push(Edit::replace(
                 attr.start_byte(),
                 args.end_byte(),
@@ -249,7 +400,7 @@ fn response_iter(cx: &PassCx, c: &CallFact, name: &str, out: &mut PassOut) -> bo
             out.edits.push(Edit::replace(
                 attr.start_byte(),
                 args.end_byte(),
-                format!("iter_bytes({size})"),
+                format!("{prefix}iter_bytes({size})"),
                 "requests",
             ));
             true
@@ -295,6 +446,7 @@ fn map_args(
     method: &str,
     client: &str,
     session: bool,
+    stream_form: bool,
 ) -> Result<Mapped, Decline> {
     let src = cx.src();
     let node = cx.node(c.start, c.end).ok_or("no call node")?;
@@ -428,18 +580,23 @@ fn map_args(
             }
         }
     }
-    // httpx's get/head/options/delete take no body; `request` does.
-    let verb = if has_body && matches!(method, "get" | "head" | "options" | "delete") {
+    // httpx's get/head/options/delete take no body; `request` and `stream` do, and take
+    // the method first.
+    let verb = if stream_form {
+        "stream"
+    } else if has_body && matches!(method, "get" | "head" | "options" | "delete") {
+        "request"
+    } else {
+        method
+    };
+    if verb != method && method != "request" {
         let first = list.first().ok_or("no URL")?;
         m.edits.push(Edit::insert(
             first.start_byte(),
             format!("\"{}\", ", method.to_uppercase()),
             "requests",
         ));
-        "request"
-    } else {
-        method
-    };
+    }
     if method == "head" && !follow {
         let text = if list.is_empty() {
             "follow_redirects=False"
@@ -472,7 +629,12 @@ fn map_args(
 }
 
 /// `urlopen(url[, timeout=t])` -> `client.get(url[, timeout=t])`.
-fn urlopen_args(cx: &PassCx, c: &CallFact, client: &str) -> Result<Mapped, Decline> {
+fn urlopen_args(
+    cx: &PassCx,
+    c: &CallFact,
+    client: &str,
+    stream_form: bool,
+) -> Result<Mapped, Decline> {
     let src = cx.src();
     let node = cx.node(c.start, c.end).ok_or("no call node")?;
     let args = node
@@ -496,13 +658,18 @@ fn urlopen_args(cx: &PassCx, c: &CallFact, client: &str) -> Result<Mapped, Decli
             return Err("only `urlopen(url)` and `urlopen(url, timeout=...)` are rewritten".into());
         }
     }
+    let mut edits = vec![Edit::replace(
+        c.callee.0,
+        c.callee.1,
+        format!("{client}.{}", if stream_form { "stream" } else { "get" }),
+        "requests",
+    )];
+    if stream_form {
+        let first = args.named_child(0).ok_or("no URL")?;
+        edits.push(Edit::insert(first.start_byte(), "\"GET\", ", "requests"));
+    }
     Ok(Mapped {
-        edits: vec![Edit::replace(
-            c.callee.0,
-            c.callee.1,
-            format!("{client}.get"),
-            "requests",
-        )],
+        edits,
         verify: Vec::new(),
         stream: false,
     })
@@ -580,17 +747,12 @@ fn plan(cx: &PassCx) -> BTreeMap<usize, Scope> {
             ctor: Vec::new(),
             calls: BTreeMap::new(),
         });
-        let result = if q == "urllib.request.urlopen" {
-            urlopen_args(cx, c, "client").map(|_| Vec::new())
-        } else {
-            let method = q.rsplit('.').next().unwrap_or("get");
-            map_args(cx, c, method, "client", false).map(|m| m.verify)
-        };
-        let result = result.and_then(|v| {
-            if with_item(cx, c) {
-                Err("the response is used as a context manager".to_string())
+        let result = with_form(cx, c).and_then(|form| {
+            if q == "urllib.request.urlopen" {
+                urlopen_args(cx, c, "client", form.is_some()).map(|_| Vec::new())
             } else {
-                Ok(v)
+                let method = q.rsplit('.').next().unwrap_or("get");
+                map_args(cx, c, method, "client", false, form.is_some()).map(|m| m.verify)
             }
         });
         match result {
