@@ -311,6 +311,16 @@ pub fn colour(
             if p.func(r.target).is_async {
                 continue;
             }
+            // A callable the rewritten call runs itself (`Thread(target=f)` -> a task of
+            // `f(...)`): an ordinary call edge where the caller can await.
+            if r.called
+                && r.ctx == Ctx::Body
+                && let Some(f) = r.caller
+                && !p.func(r.target).is_generator
+            {
+                edges.push((fid(m, f), r.target, m, r.line));
+                continue;
+            }
             let how = match &r.passed_to {
                 Some(q) => format!(
                     "`{}` is passed as a value to `{q}`, which calls it without await",

@@ -26,6 +26,8 @@ pub enum Kind {
     Super(ClassId),
     /// A project class object itself (`cls`).
     ClassObj(ClassId),
+    /// A list whose elements all have this kind (`[Thread(...), ...]`, `xs.append(t)`).
+    Seq(Box<Kind>),
 }
 
 /// A name's scope for type facts: `(module, function)`; `None` is module scope.
@@ -116,6 +118,11 @@ pub struct RefFact {
     pub caller: Option<usize>,
     /// The call it is an argument of, by callee qualified name, if any (`sorted`).
     pub passed_to: Option<String>,
+    pub start: usize,
+    pub end: usize,
+    /// Passed where the catalog says the rewritten code calls it (`Thread(target=f)`):
+    /// a call edge from `caller`, not a value reference.
+    pub called: bool,
 }
 
 /// A non-call reference to a catalog name (`requests.HTTPError`).
@@ -381,6 +388,7 @@ impl<'a> Walker<'a> {
             }
             "call" => {
                 self.call(node, ctx, caller);
+                self.append(node, caller);
                 // The callee itself is not a value reference; its sub-expressions may hold calls.
                 if let Some(f) = node.child_by_field_name("function") {
                     if f.kind() == "attribute" {
@@ -561,6 +569,30 @@ impl<'a> Walker<'a> {
                     _ => Val::Unknown,
                 }
             }
+            "list" => {
+                let mut cursor = node.walk();
+                let kinds: Vec<Option<Kind>> = node
+                    .named_children(&mut cursor)
+                    .map(|e| self.kind_of(e, caller))
+                    .collect();
+                match kinds.first() {
+                    Some(Some(k)) if kinds.iter().all(|x| x.as_ref() == Some(k)) => {
+                        Val::Kind(Kind::Seq(Box::new(k.clone())))
+                    }
+                    _ => Val::Unknown,
+                }
+            }
+            "list_comprehension" => node
+                .child_by_field_name("body")
+                .and_then(|b| self.kind_of(b, caller))
+                .map_or(Val::Unknown, |k| Val::Kind(Kind::Seq(Box::new(k)))),
+            "subscript" => match node
+                .child_by_field_name("value")
+                .map(|v| self.resolve(v, caller))
+            {
+                Some(Val::Kind(Kind::Seq(elem))) => Val::Kind(*elem),
+                _ => Val::Unknown,
+            },
             "call" => {
                 let Some(f) = node.child_by_field_name("function") else {
                     return Val::Unknown;
@@ -741,6 +773,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        self.callable_params(node, f, caller);
         // A generator's result must be consumed somewhere awaitify can follow.
         if let Some(Target::Func(g)) = &target
             && self.p.func(*g).is_generator
@@ -770,6 +803,116 @@ impl<'a> Walker<'a> {
             awaited: parent.is_some_and(|p| p.kind() == "await"),
             statement: parent.is_some_and(|p| p.kind() == "expression_statement"),
         });
+    }
+
+    /// A catalog call that runs a project callable with some of its arguments
+    /// (`Thread(target=f, args=(ev,))`): their kinds flow into the callable's parameters.
+    fn callable_params(&mut self, node: Node, f: Node, caller: Option<usize>) {
+        let entry = match self.resolve(f, caller) {
+            Val::Sym(Sym::External(q)) => self.cat.call(&q),
+            Val::ExtMethod(ty, name) => self.cat.method(&ty, &name),
+            _ => None,
+        };
+        let Some(spec) = entry.and_then(|e| e.callable.as_ref()) else {
+            return;
+        };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        let mut positional = Vec::new();
+        let mut keywords = Vec::new();
+        let mut cursor = args.walk();
+        for a in args.named_children(&mut cursor) {
+            match a.kind() {
+                "keyword_argument" => {
+                    if let (Some(n), Some(v)) = (
+                        a.child_by_field_name("name"),
+                        a.child_by_field_name("value"),
+                    ) {
+                        keywords.push((text(n, self.src).to_string(), v));
+                    }
+                }
+                "list_splat" | "dictionary_splat" => return,
+                "comment" => {}
+                _ => positional.push(a),
+            }
+        }
+        let find = |pos: Option<usize>, kw: Option<&str>| {
+            keywords
+                .iter()
+                .find(|(k, _)| Some(k.as_str()) == kw)
+                .map(|(_, v)| *v)
+                .or_else(|| pos.and_then(|p| positional.get(p).copied()))
+        };
+        let Some(callee) = find(spec.position, spec.keyword.as_deref()) else {
+            return;
+        };
+        let (g, bound) = match self.resolve(callee, caller) {
+            Val::Sym(Sym::Func(g)) => (g, false),
+            Val::Bound(g) => (g, true),
+            _ => return,
+        };
+        let def = self.p.func(g);
+        let offset = usize::from(
+            bound && def.is_method() && !def.decorators.iter().any(|d| d == "staticmethod"),
+        );
+        let mut pass_pos: Vec<Node> = Vec::new();
+        let mut pass_kw: Vec<(String, Node)> = Vec::new();
+        if spec.rest {
+            let first = spec.position.map_or(0, |p| p + 1);
+            pass_pos.extend(positional.iter().skip(first).copied());
+            pass_kw.extend(
+                keywords
+                    .iter()
+                    .filter(|(k, _)| Some(k.as_str()) != spec.keyword.as_deref())
+                    .cloned(),
+            );
+        }
+        if let Some(t) = spec
+            .args
+            .as_ref()
+            .and_then(|a| find(a.position, a.keyword.as_deref()))
+        {
+            if !matches!(t.kind(), "tuple" | "list") {
+                return;
+            }
+            let mut cursor = t.walk();
+            for e in t.named_children(&mut cursor) {
+                match e.kind() {
+                    "comment" => {}
+                    "list_splat" => return,
+                    _ => pass_pos.push(e),
+                }
+            }
+        }
+        if let Some(d) = spec
+            .kwargs
+            .as_ref()
+            .and_then(|a| find(a.position, a.keyword.as_deref()))
+            .filter(|d| d.kind() == "dictionary")
+        {
+            let mut cursor = d.walk();
+            for pair in d.named_children(&mut cursor) {
+                let (Some(k), Some(v)) = (
+                    pair.child_by_field_name("key"),
+                    pair.child_by_field_name("value"),
+                ) else {
+                    continue;
+                };
+                let key = text(k, self.src).trim_matches(['"', '\'']).to_string();
+                pass_kw.push((key, v));
+            }
+        }
+        for (i, a) in pass_pos.into_iter().enumerate() {
+            let kind = self.kind_of(a, caller);
+            self.facts.param_obs.push(((g, i + offset), kind));
+        }
+        for (name, v) in pass_kw {
+            if let Some(i) = def.params.iter().position(|p| p.name == name) {
+                let kind = self.kind_of(v, caller);
+                self.facts.param_obs.push(((g, i), kind));
+            }
+        }
     }
 
     /// Whether a generator call's result goes where the rewrite can follow it: a loop, a
@@ -909,6 +1052,7 @@ impl<'a> Walker<'a> {
                 _ => text(f, self.src).to_string(),
             });
         let pos = node.start_position();
+        let called = self.callable_arg(node, caller);
         self.facts.refs.push(RefFact {
             target,
             line: pos.row + 1,
@@ -916,7 +1060,57 @@ impl<'a> Walker<'a> {
             ctx,
             caller,
             passed_to,
+            start: node.start_byte(),
+            end: node.end_byte(),
+            called,
         });
+    }
+
+    /// Whether `node` is an argument that a catalog entry's `callable` names.
+    fn callable_arg(&self, node: Node, caller: Option<usize>) -> bool {
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        let (args, keyword) = if parent.kind() == "keyword_argument" {
+            let name = parent
+                .child_by_field_name("name")
+                .map(|n| text(n, self.src).to_string());
+            (parent.parent(), name)
+        } else {
+            (Some(parent), None)
+        };
+        let Some(args) = args.filter(|a| a.kind() == "argument_list") else {
+            return false;
+        };
+        let Some(f) = args
+            .parent()
+            .and_then(|c| c.child_by_field_name("function"))
+        else {
+            return false;
+        };
+        let entry = match self.resolve(f, caller) {
+            Val::Sym(Sym::External(q)) => self.cat.call(&q),
+            Val::ExtMethod(ty, name) => self.cat.method(&ty, &name),
+            _ => None,
+        };
+        let Some(spec) = entry.and_then(|e| e.callable.as_ref()) else {
+            return false;
+        };
+        match keyword {
+            Some(k) => spec.keyword.as_deref() == Some(k.as_str()),
+            None => {
+                let mut cursor = args.walk();
+                let positional: Vec<Node> = args
+                    .named_children(&mut cursor)
+                    .filter(|a| !matches!(a.kind(), "keyword_argument" | "comment"))
+                    .collect();
+                let pos = positional.iter().position(|a| a.id() == node.id());
+                let splat_before = positional[..pos.unwrap_or(0)]
+                    .iter()
+                    .any(|a| a.kind() == "list_splat");
+                pos.is_some() && !splat_before && pos == spec.position
+            }
+        }
     }
 
     fn assignment(&mut self, node: Node, caller: Option<usize>) {
@@ -926,8 +1120,46 @@ impl<'a> Walker<'a> {
         ) else {
             return;
         };
+        // `xs = []` says nothing about the elements; the appends that follow do.
+        if right.kind() == "list" && right.named_child_count() == 0 && left.kind() == "identifier" {
+            return;
+        }
         let kind = self.kind_of(right, caller);
         self.bind_target(left, kind, caller);
+    }
+
+    /// `xs.append(v)` on a local list: an observation of its element kind.
+    fn append(&mut self, node: Node, caller: Option<usize>) {
+        let Some(f) = node.child_by_field_name("function") else {
+            return;
+        };
+        let (Some(obj), Some(attr)) = (
+            f.child_by_field_name("object"),
+            f.child_by_field_name("attribute"),
+        ) else {
+            return;
+        };
+        if obj.kind() != "identifier" || text(attr, self.src) != "append" {
+            return;
+        }
+        let name = text(obj, self.src);
+        // Only a name bound in this very scope: a global appended from a function is not.
+        let local = match caller {
+            Some(c) => self.func(c).locals.contains(name),
+            None => self.ix.bindings.contains_key(name),
+        };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        if !local || args.named_child_count() != 1 {
+            return;
+        }
+        let kind = args
+            .named_child(0)
+            .and_then(|a| self.kind_of(a, caller))
+            .map(|k| Kind::Seq(Box::new(k)));
+        let key = (self.m as u32, caller.map(|c| c as u32), name.to_string());
+        self.facts.local_obs.push((key, kind));
     }
 
     fn bind_target(&mut self, left: Node, kind: Option<Kind>, caller: Option<usize>) {
@@ -1001,9 +1233,25 @@ impl<'a> Walker<'a> {
                 .iterate_use(ty)
                 .and_then(|(_, u)| u.binds.clone())
                 .map(Kind::Ext),
+            Some(Kind::Seq(elem)) => Some((**elem).clone()),
             _ => None,
         };
-        if let Some(left) = node.child_by_field_name("left") {
+        // A local list whose element kind is not known yet (`threads.append(t)` needs `t`'s
+        // kind, which this loop also binds): no observation, so the fixed point can learn it.
+        let pending = bound.is_none()
+            && right.kind() == "identifier"
+            && caller.is_some_and(|c| {
+                let name = text(right, self.src);
+                self.func(c).locals.contains(name)
+                    && !self.k.locals.contains_key(&(
+                        self.m as u32,
+                        Some(c as u32),
+                        name.to_string(),
+                    ))
+            });
+        if let Some(left) = node.child_by_field_name("left")
+            && !pending
+        {
             self.bind_target(left, bound, caller);
         }
         if let Some(kind) = kind {

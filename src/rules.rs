@@ -50,6 +50,8 @@ pub struct CallRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    #[serde(default)]
+    pub callable: Option<ArgSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +70,40 @@ pub struct MethodRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    #[serde(default)]
+    pub callable: Option<ArgSpec>,
+}
+
+/// Where a call takes a callable that the rewritten code calls itself (`Thread(target=f)`,
+/// `pool.map(f, xs)`): a project function passed there is a call edge for the colouring,
+/// not a value that pins it sync.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    /// 0-based position among the positional arguments (receiver excluded).
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
+    /// The callable gets the call's remaining arguments (`pool.submit(f, *args, **kwargs)`).
+    #[serde(default)]
+    pub rest: bool,
+    /// The argument holding its positional arguments as a tuple (`Thread(args=...)`).
+    #[serde(default)]
+    pub args: Option<ArgPos>,
+    /// The argument holding its keyword arguments as a dict (`Thread(kwargs=...)`).
+    #[serde(default)]
+    pub kwargs: Option<ArgPos>,
+}
+
+/// One argument of a call, by position and/or keyword.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgPos {
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
 }
 
 fn keep() -> Action {
@@ -168,6 +204,7 @@ pub struct CallEntry {
     pub awaited: bool,
     pub returns: Option<String>,
     pub message: Option<String>,
+    pub callable: Option<ArgSpec>,
 }
 
 /// The loaded, validated catalog with lookup tables.
@@ -261,6 +298,7 @@ impl Catalog {
                     awaited: call.awaited,
                     returns: call.returns.clone(),
                     message: call.message.clone(),
+                    callable: call.callable.clone(),
                 };
                 if self.calls.insert(name.clone(), entry).is_some() {
                     return Err(format!("`{name}` is matched by two rules"));
@@ -279,6 +317,7 @@ impl Catalog {
                     awaited: m.awaited,
                     returns: m.returns.clone(),
                     message: m.message.clone(),
+                    callable: m.callable.clone(),
                 };
                 self.methods.insert((m.ty.clone(), name.clone()), entry);
             }

@@ -392,24 +392,10 @@ async def main(fut):
 
 // ---- unbounded queues ----------------------------------------------------------------------
 
-/// Until the threads family lands, a stand-in rule produces `asyncio.Queue` from
-/// `queue.Queue` so that the report, keyed on the produced code, can be tested.
-const STAND_IN_QUEUE_RULE: &str = r#"
-id = "stand-in-queue"
-summary = "test stand-in for the queue rule"
-[[call]]
-names = ["queue.Queue", "queue.LifoQueue"]
-action = "replace"
-replace = "asyncio.Queue"
-[[example]]
-before = ""
-after = ""
-"#;
-
 #[test]
 fn unbounded_queue_is_reported_with_a_bound() {
-    let mut cat = catalog();
-    cat.add_toml("stand-in.toml", STAND_IN_QUEUE_RULE).unwrap();
+    // The built-in `queue-asyncio` rule produces the asyncio twins.
+    let cat = catalog();
     let src = "import queue\n\n\ndef make():\n    a = queue.Queue()\n    b = queue.Queue(maxsize=0)\n    c = queue.Queue(10)\n    d = queue.Queue(maxsize=5)\n    e = queue.LifoQueue()\n    return a, b, c, d, e\n";
     let m = migrate_texts(&[("main.py", src)], &cat);
     let diags: Vec<String> = m
@@ -417,24 +403,31 @@ fn unbounded_queue_is_reported_with_a_bound() {
         .iter()
         .map(|d| format!("{}:{}", d.line, d.code))
         .collect();
-    assert_eq!(diags, ["5:unbounded-queue", "6:unbounded-queue"]);
+    assert_eq!(
+        diags,
+        [
+            "5:unbounded-queue",
+            "6:unbounded-queue",
+            "9:unbounded-queue"
+        ]
+    );
     assert!(
         m.diagnostics[0].message.contains("maxsize=100"),
         "{}",
         m.diagnostics[0]
     );
-    // The LifoQueue stand-in produced `asyncio.Queue`, not its twin: nothing to say.
 }
 
 #[test]
 fn unbounded_queue_with_builtin_catalog() {
-    // FIXME(threads family): the built-in catalog has no `queue.Queue` rule yet, so nothing
-    // produces `asyncio.Queue` and there is nothing to report. Once it lands this must say
-    // `["5:unbounded-queue"]` (or the rewrite must add a bound).
     let (_, diags) =
         migrate("import queue\n\n\ndef make():\n    q = queue.Queue()\n    return q\n");
-    assert!(
-        diags.iter().all(|d| !d.ends_with("unbounded-queue")),
+    assert_eq!(
+        diags
+            .iter()
+            .filter(|d| d.ends_with("unbounded-queue"))
+            .collect::<Vec<_>>(),
+        ["5:unbounded-queue"],
         "{diags:?}"
     );
 }
@@ -538,4 +531,31 @@ async def main():
     let (got, diags) = migrate(src);
     assert_eq!(got, src);
     assert_eq!(diags, ["6:blocking-call-kept", "10:sync-boundary"]);
+}
+
+/// A stand-in for a family whose output is a task (`threading.Thread(...).start()` becomes
+/// `asyncio.create_task(...)`): the dropped task it produces is kept in the same run.
+const STAND_IN_SPAWN_RULE: &str = r#"
+id = "stand-in-spawn"
+summary = "test stand-in for a family that produces tasks"
+[[call]]
+name = "gevent.spawn"
+action = "replace"
+replace = "asyncio.create_task"
+[[example]]
+before = ""
+after = ""
+"#;
+
+#[test]
+fn dangling_task_produced_by_another_pass() {
+    let mut cat = catalog();
+    cat.add_toml("stand-in.toml", STAND_IN_SPAWN_RULE).unwrap();
+    let src = "import gevent\n\n\nasync def main(work):\n    gevent.spawn(work())\n    g = gevent.spawn(work())\n    h = gevent.spawn(work())\n    await h\n";
+    let (got, diags) = migrate_with(&cat, src, PyVersion::Py311);
+    assert_eq!(
+        got,
+        "import asyncio\n\n\n_background_tasks = set()\n\n\nasync def main(work):\n    task = asyncio.create_task(work())\n    _background_tasks.add(task)\n    task.add_done_callback(_background_tasks.discard)\n    g = asyncio.create_task(work())\n    _background_tasks.add(g)\n    g.add_done_callback(_background_tasks.discard)\n    h = asyncio.create_task(work())\n    await h\n"
+    );
+    assert!(diags.is_empty(), "{diags:?}");
 }

@@ -131,6 +131,24 @@ fn requests_in_a_pinned_function_is_reported() {
 }
 
 #[test]
+fn session_in_the_main_block_is_reported() {
+    let src = "import requests\n\n\ndef fetch(s):\n    return s.get(\"u\").status_code\n\n\nif __name__ == \"__main__\":\n    with requests.Session() as s:\n        print(fetch(s))\n";
+    let (got, diags) = migrate(src);
+    // FIXME: the `with` block should move into an async `main` (or the session stay sync);
+    // today the client is created where it cannot be entered, and that is reported.
+    assert!(
+        got.contains("    with httpx.AsyncClient(follow_redirects=True, timeout=None) as s:"),
+        "{got}"
+    );
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.contains("main.py:9:10: requests-session-outside-coroutine")),
+        "{diags:?}"
+    );
+}
+
+#[test]
 fn lookalikes_are_left_alone() {
     for src in [
         // a local function named `get`

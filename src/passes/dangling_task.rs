@@ -38,19 +38,58 @@ pub const TASK_SET: &str = "_background_tasks";
 
 /// Handles one `create_task`-like call; always claims it (a call that is kept is fine).
 pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
-    let (Some(f), Ctx::Body) = (c.caller, c.ctx) else {
-        return true;
-    };
-    let Some(call) = cx.node(c.start, c.end) else {
-        return true;
-    };
+    if let (Some(_), Ctx::Body, Some(call)) = (c.caller, c.ctx, cx.node(c.start, c.end)) {
+        keep_reference(cx, call, &[], out);
+    }
+    true
+}
+
+/// Tasks that other passes produced (`threading.Thread(target=f).start()` becomes
+/// `asyncio.create_task(f())`): the same rule applies to the new code, so a second run has
+/// nothing left to do. Keyed on the produced text, with the replaced range as the call.
+pub fn run_produced(cx: &PassCx, out: &mut PassOut) {
+    let produced: Vec<(usize, usize)> = out
+        .edits
+        .iter()
+        .filter(|e| {
+            e.start < e.end
+                && (e.text.starts_with("asyncio.create_task(") || e.text == "asyncio.create_task")
+        })
+        .map(|e| (e.start, e.end))
+        .collect();
+    let edits = out.edits.clone();
+    for (start, end) in produced {
+        let Some(mut node) = cx.node(start, end) else {
+            continue;
+        };
+        // A renamed callee (`gevent.spawn` -> `asyncio.create_task`): the call is its parent.
+        if let Some(call) = node.parent().filter(|p| {
+            p.kind() == "call"
+                && p.child_by_field_name("function")
+                    .is_some_and(|f| f.id() == node.id())
+        }) {
+            node = call;
+        }
+        if cx.module().index.function_at(start).is_some() {
+            keep_reference(cx, node, &edits, out);
+        }
+    }
+}
+
+/// Gives the task made by `call` a reference if its result is dropped. `edits` are other
+/// passes' edits: a name read only inside text they replace counts as unread unless their
+/// new text reads it.
+fn keep_reference(cx: &PassCx, call: Node, edits: &[Edit], out: &mut PassOut) {
     let Some(parent) = call.parent() else {
-        return true;
+        return;
     };
     let src = cx.src();
+    let Some(f) = cx.module().index.function_at(call.start_byte()) else {
+        return;
+    };
     let def = &cx.module().index.functions[f];
     let Some(func) = cx.node(def.start, def.end) else {
-        return true;
+        return;
     };
     let mut names = HashSet::new();
     identifiers(func, src, &mut names);
@@ -63,23 +102,27 @@ pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
                 .child_by_field_name("left")
                 .filter(|l| l.kind() == "identifier")
             else {
-                return true;
+                return;
             };
             let Some(stmt) = parent
                 .parent()
                 .filter(|s| s.kind() == "expression_statement")
             else {
-                return true;
+                return;
             };
             let name = &src[left.byte_range()];
-            if count_reads(func, src, name, left.id()) > 0
+            let read_by_new_text = edits
+                .iter()
+                .any(|e| e.start < e.end && mentions(&e.text, name));
+            if count_reads(func, src, name, left.id(), edits) > 0
+                || read_by_new_text
                 || cx.module().index.bindings.contains_key(name)
             {
-                return true;
+                return;
             }
             (stmt, Some(name.to_string()))
         }
-        _ => return true,
+        _ => return,
     };
 
     let nl = cx.module().source.newline;
@@ -96,18 +139,19 @@ pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     let own_line = src[line_start..stmt.start_byte()].trim().is_empty()
         && !src[stmt.end_byte()..eol].trim_start().starts_with(';');
     if !own_line {
+        let pos = call.start_position();
         out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
+            pos.row + 1,
+            pos.column + 1,
             "dangling-task",
             format!(
                 "the task's result is dropped, so it can be garbage-collected before it finishes; \
                  keep a reference: `task = {}; {TASK_SET}.add(task); \
                  task.add_done_callback({TASK_SET}.discard)`",
-                &src[c.start..c.end]
+                &src[call.byte_range()]
             ),
         ));
-        return true;
+        return;
     }
 
     let indent = cx.line_indent(stmt.start_byte());
@@ -134,7 +178,16 @@ pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         out.edits.push(edit);
     }
     out.rewritten += 1;
-    true
+}
+
+/// `text` reads the identifier `name` (a whole word, not an attribute of something else).
+fn mentions(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(|c| word(c) || c == '.') && !after.is_some_and(word)
+    })
 }
 
 fn identifiers<'a>(node: Node, src: &'a str, out: &mut HashSet<&'a str>) {
@@ -148,14 +201,19 @@ fn identifiers<'a>(node: Node, src: &'a str, out: &mut HashSet<&'a str>) {
     }
 }
 
-/// Identifier nodes spelling `name` in `node`, other than the one with id `except`.
-fn count_reads(node: Node, src: &str, name: &str, except: usize) -> usize {
+/// Identifier nodes spelling `name` in `node`, other than the one with id `except` and
+/// those inside text another pass replaces.
+fn count_reads(node: Node, src: &str, name: &str, except: usize, edits: &[Edit]) -> usize {
     if node.kind() == "identifier" {
-        return usize::from(node.id() != except && &src[node.byte_range()] == name);
+        let (s, e) = (node.start_byte(), node.end_byte());
+        let replaced = edits
+            .iter()
+            .any(|x| x.start < x.end && x.start <= s && e <= x.end);
+        return usize::from(node.id() != except && !replaced && &src[node.byte_range()] == name);
     }
     let mut cursor = node.walk();
     node.children(&mut cursor)
-        .map(|c| count_reads(c, src, name, except))
+        .map(|c| count_reads(c, src, name, except, edits))
         .sum()
 }
 
@@ -172,7 +230,7 @@ fn fresh_name(used: &HashSet<&str>, cx: &PassCx) -> String {
 
 /// `_background_tasks = set()` before the first top-level statement after the imports,
 /// unless the module already defines it. Identical edits from several call sites merge.
-fn task_set_definition(cx: &PassCx) -> Option<Edit> {
+pub fn task_set_definition(cx: &PassCx) -> Option<Edit> {
     if cx.module().index.bindings.contains_key(TASK_SET) {
         return None;
     }

@@ -33,16 +33,15 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         .flat_map(|s| s.names.iter().map(|n| (n.local.as_str(), (0, 0))))
         .collect();
     count_refs(cx.root(), src, &replaced, &mut wanted);
-    // A name the new text spells out (`subprocess.CalledProcessError` in an expansion that
-    // replaced the last `subprocess.run`) is still in use.
-    let written: std::collections::HashSet<&str> = out
-        .edits
-        .iter()
-        .flat_map(|e| referenced_names(&e.text))
-        .collect();
-    for (name, counts) in wanted.iter_mut() {
-        if written.contains(name) {
-            counts.1 += 1;
+    // A pass that rebuilds an expression keeps some of its names in the new text
+    // (`Thread(target=job)` -> `create_task(job())`): those are still uses.
+    for e in &out.edits {
+        for name in bare_names(&e.text) {
+            if let Some(entry) = wanted.get_mut(name)
+                && entry.0 > 0
+            {
+                entry.1 += 1;
+            }
         }
     }
 
@@ -152,19 +151,40 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     }
 }
 
-/// Names a piece of new code refers to: identifiers not preceded by a `.` (in
-/// `asyncio.sleep`, only `asyncio`).
-fn referenced_names(text: &str) -> impl Iterator<Item = &str> {
-    fn word(c: char) -> bool {
-        c.is_alphanumeric() || c == '_'
+/// Identifiers of a piece of new code that are not attribute names or inside strings.
+fn bare_names(code: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let bytes = code.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == b'\\' {
+                i += 1;
+            } else if b == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' || b == b'\'' {
+            quote = Some(b);
+            i += 1;
+        } else if b.is_ascii_alphabetic() || b == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let after_dot = code[..start].trim_end().ends_with('.');
+            if !after_dot {
+                names.push(&code[start..i]);
+            }
+        } else {
+            i += 1;
+        }
     }
-    text.match_indices(word)
-        .filter(move |(i, _)| !text[..*i].ends_with(|c: char| word(c)))
-        .filter(move |(i, _)| !text[..*i].trim_end().ends_with('.'))
-        .map(move |(i, _)| {
-            let len = text[i..].find(|c: char| !word(c)).unwrap_or(text.len() - i);
-            &text[i..i + len]
-        })
+    names
 }
 
 fn count_refs(
@@ -421,17 +441,4 @@ pub fn is_stdlib(module: &str) -> bool {
         "zlib",
     ];
     STDLIB.contains(&module.split('.').next().unwrap_or(module))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::referenced_names;
-
-    #[test]
-    fn only_leading_segments_are_references() {
-        let names: Vec<&str> =
-            referenced_names("await asyncio.sleep(x)\nraise sp.CalledProcessError(p. returncode)")
-                .collect();
-        assert_eq!(names, ["await", "asyncio", "x", "raise", "sp", "p"]);
-    }
 }

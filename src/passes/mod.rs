@@ -26,6 +26,7 @@ pub mod pytest;
 pub mod requests;
 pub mod subprocess;
 pub mod sync_callback;
+pub mod threads;
 pub mod unbounded_queue;
 pub mod withs;
 
@@ -141,9 +142,12 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     awaits::run(cx, &mut out);
     loops::run(cx, &mut out);
     withs::run(cx, &mut out);
+    // After `await-call`: it takes back the `await` of a call it makes non-blocking.
+    threads::run(cx, &mut out);
     entry_point::run(cx, &mut out);
     pytest::run(cx, &mut out);
     // Hazards that remain in async code; the queue report reads the edits made above.
+    dangling_task::run_produced(cx, &mut out);
     blocking_in_coroutine::run(cx, &mut out);
     cancellation::run(cx, &mut out);
     never_awaited::run(cx, &mut out);
@@ -201,6 +205,8 @@ pub fn family(
         "dangling-task" => dangling_task::rewrite(cx, c, out),
         "loop-api" => loop_api::rewrite(cx, c, out),
         "never-awaited" => never_awaited::rewrite(cx, c, out),
+        // `threads` runs over the whole module itself (see `run_all`) and reports what it keeps.
+        "threads" => true,
         _ => false,
     }
 }

@@ -44,7 +44,7 @@
 
 use super::{PassCx, PassOut};
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Target};
+use crate::matcher::{CallFact, Ctx, Target};
 use crate::rules::CallEntry;
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
@@ -337,6 +337,20 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     };
     if args.named_child_count() > 0 {
         return false;
+    }
+    // Module level is fine (one `asyncio.run` drives every use); elsewhere outside a
+    // coroutine the client can be neither entered with `async with` nor awaited.
+    if c.ctx != Ctx::Module && !cx.can_await(c.caller, c.ctx) {
+        out.diagnostics.push(cx.diag(
+            c.line,
+            c.col,
+            "requests-session-outside-coroutine",
+            format!(
+                "the session becomes an `httpx.AsyncClient` in {}, where nothing can await it: \
+                 create it inside an async function (e.g. `main`) and pass it on",
+                c.ctx.describe()
+            ),
+        ));
     }
     out.edits.push(Edit::replace(
         c.start,
