@@ -311,6 +311,7 @@ pub fn match_module(p: &Project, cat: &Catalog, k: &Knowledge, m: usize) -> Modu
         ix,
         func_by_start,
         facts: ModuleFacts::default(),
+        ancestors: Vec::new(),
     };
     w.walk(module.tree.root_node(), Ctx::Module, None);
     w.facts
@@ -325,6 +326,9 @@ struct Walker<'a> {
     ix: &'a ModuleIndex,
     func_by_start: HashMap<usize, usize>,
     facts: ModuleFacts,
+    /// The path from the root to the node being walked: tree-sitter's `parent()` walks
+    /// down from the root each time, which is quadratic over a file.
+    ancestors: Vec<Node<'a>>,
 }
 
 impl<'a> Walker<'a> {
@@ -339,7 +343,19 @@ impl<'a> Walker<'a> {
         &self.ix.functions[f]
     }
 
-    fn walk(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+    fn walk(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
+        self.ancestors.push(node);
+        self.walk_node(node, ctx, caller);
+        self.ancestors.pop();
+    }
+
+    /// The `k`-th ancestor of `node`, which must be on the walk's path.
+    fn up(&self, node: Node, k: usize) -> Option<Node<'a>> {
+        let idx = self.ancestors.iter().rposition(|n| n.id() == node.id())?;
+        idx.checked_sub(k).map(|i| self.ancestors[i])
+    }
+
+    fn walk_node(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
         let ctx = match ctx {
             Ctx::Module
                 if self
@@ -430,7 +446,7 @@ impl<'a> Walker<'a> {
         self.children(node, ctx, caller);
     }
 
-    fn children(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+    fn children(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
         let mut cursor = node.walk();
         let kids: Vec<Node> = node.named_children(&mut cursor).collect();
         for child in kids {
@@ -673,7 +689,7 @@ impl<'a> Walker<'a> {
 
     /// `x.name()` on a receiver of unknown type, where some project method is called `name`.
     fn unresolved(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
-        if f.kind() != "attribute" || node.parent().is_some_and(|p| p.kind() == "await") {
+        if f.kind() != "attribute" || self.up(node, 1).is_some_and(|p| p.kind() == "await") {
             return;
         }
         let Some(attr) = f.child_by_field_name("attribute") else {
@@ -723,7 +739,7 @@ impl<'a> Walker<'a> {
                 .then_some(Target::Method { ty, name }),
             _ => None,
         };
-        let parent = node.parent();
+        let parent = self.up(node, 1);
         let args = node.child_by_field_name("arguments");
         // Argument kinds flow into the callee's parameters.
         // A class call passes its arguments to `__init__`, after `self`.
@@ -918,7 +934,7 @@ impl<'a> Walker<'a> {
     /// Whether a generator call's result goes where the rewrite can follow it: a loop, a
     /// known consumer, a project function's parameter, or a local name.
     fn gen_use_followed(&self, node: Node, caller: Option<usize>) -> bool {
-        let Some(parent) = node.parent() else {
+        let Some(parent) = self.up(node, 1) else {
             return false;
         };
         match parent.kind() {
@@ -926,10 +942,10 @@ impl<'a> Walker<'a> {
                 .child_by_field_name("right")
                 .is_some_and(|r| r.id() == node.id()),
             "assignment" | "with_item" => true,
-            "as_pattern" => parent.parent().is_some_and(|p| p.kind() == "with_item"),
+            "as_pattern" => self.up(node, 2).is_some_and(|p| p.kind() == "with_item"),
             "yield" => true,
             "argument_list" => {
-                let Some(call) = parent.parent() else {
+                let Some(call) = self.up(node, 2) else {
                     return false;
                 };
                 let Some(f) = call.child_by_field_name("function") else {
@@ -974,7 +990,7 @@ impl<'a> Walker<'a> {
 
     fn reference(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
         // Parts of a larger attribute chain are handled at the top of the chain.
-        if let Some(p) = node.parent() {
+        if let Some(p) = self.up(node, 1) {
             if p.kind() == "attribute"
                 && p.child_by_field_name("attribute")
                     .is_some_and(|a| a.id() == node.id())
@@ -1035,17 +1051,18 @@ impl<'a> Walker<'a> {
             }
             _ => return,
         };
-        let passed_to = node
-            .parent()
-            .and_then(|p| {
-                if p.kind() == "keyword_argument" {
-                    p.parent()
-                } else {
-                    Some(p)
-                }
-            })
+        let arg_list_depth = if self
+            .up(node, 1)
+            .is_some_and(|p| p.kind() == "keyword_argument")
+        {
+            2
+        } else {
+            1
+        };
+        let passed_to = self
+            .up(node, arg_list_depth)
             .filter(|p| p.kind() == "argument_list")
-            .and_then(|p| p.parent())
+            .and_then(|_| self.up(node, arg_list_depth + 1))
             .and_then(|call| call.child_by_field_name("function"))
             .map(|f| match self.resolve(f, caller) {
                 Val::Sym(Sym::External(q)) => q,
@@ -1202,7 +1219,8 @@ impl<'a> Walker<'a> {
         let (Some(f), true, Some(stmt), Some(expr)) = (
             caller,
             is_from,
-            node.parent().filter(|p| p.kind() == "expression_statement"),
+            self.up(node, 1)
+                .filter(|p| p.kind() == "expression_statement"),
             node.named_child(0),
         ) else {
             return;

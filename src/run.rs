@@ -69,15 +69,29 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     // Type facts flow through names, parameters and returns: iterate to a fixed point.
     let mut knowledge = base_knowledge(&project);
     let mut facts: Vec<ModuleFacts> = Vec::new();
+    let importers = importers(&project);
+    let mut dirty: Vec<usize> = (0..project.modules.len()).collect();
+    facts.resize_with(project.modules.len(), ModuleFacts::default);
     for _ in 0..8 {
-        facts = (0..project.modules.len())
-            .into_par_iter()
-            .map(|m| matcher::match_module(&project, cat, &knowledge, m))
+        let fresh: Vec<(usize, ModuleFacts)> = dirty
+            .par_iter()
+            .map(|&m| (m, matcher::match_module(&project, cat, &knowledge, m)))
             .collect();
+        for (m, f) in fresh {
+            facts[m] = f;
+        }
         let next = learn(&knowledge, &facts);
         if next == knowledge {
             break;
         }
+        // Only modules whose own facts changed, and the modules importing them, can see
+        // a difference in the next round.
+        let mut again: BTreeSet<usize> = BTreeSet::new();
+        for m in changed_modules(&knowledge, &next) {
+            again.insert(m);
+            again.extend(importers[m].iter().copied());
+        }
+        dirty = again.into_iter().collect();
         knowledge = next;
     }
     let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
@@ -249,6 +263,58 @@ fn base_knowledge(p: &Project) -> Knowledge {
         }
     }
     k
+}
+
+/// For each module, the project modules that import it (directly).
+fn importers(p: &Project) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); p.modules.len()];
+    for (m, module) in p.modules.iter().enumerate() {
+        let mut deps = BTreeSet::new();
+        for stmt in &module.index.imports {
+            for name in &stmt.names {
+                let target = match p.resolve(&name.qualified) {
+                    crate::project::Sym::Module(d) => Some(d),
+                    crate::project::Sym::Func(f) => Some(f.module as usize),
+                    crate::project::Sym::Class(c) => Some(c.module as usize),
+                    crate::project::Sym::External(_) => {
+                        stmt.from_module.as_deref().and_then(|f| p.module_named(f))
+                    }
+                };
+                deps.extend(target.filter(|&d| d != m));
+            }
+        }
+        for d in deps {
+            out[d].push(m);
+        }
+    }
+    out
+}
+
+/// Modules owning a type fact that differs between two rounds.
+fn changed_modules(a: &Knowledge, b: &Knowledge) -> BTreeSet<usize> {
+    fn diff<K: std::hash::Hash + Eq, V: PartialEq>(
+        x: &HashMap<K, V>,
+        y: &HashMap<K, V>,
+        module: impl Fn(&K) -> usize,
+        out: &mut BTreeSet<usize>,
+    ) {
+        for (k, v) in x {
+            if y.get(k) != Some(v) {
+                out.insert(module(k));
+            }
+        }
+        for k in y.keys() {
+            if !x.contains_key(k) {
+                out.insert(module(k));
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    diff(&a.locals, &b.locals, |k| k.0 as usize, &mut out);
+    diff(&a.attrs, &b.attrs, |k| k.0.module as usize, &mut out);
+    diff(&a.params, &b.params, |k| k.0.module as usize, &mut out);
+    diff(&a.returns, &b.returns, |k| k.module as usize, &mut out);
+    out
 }
 
 /// Joins the type observations of every module: a binding seen with two types is unknown.

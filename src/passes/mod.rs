@@ -154,7 +154,9 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     sync_callback::run(cx, &mut out);
     unbounded_queue::run(cx, &mut out);
     // Imports last: they depend on which references the other passes replaced.
-    imports::run(cx, &mut out);
+    if !out.edits.is_empty() {
+        imports::run(cx, &mut out);
+    }
     // Re-indenting passes go after the imports: they adjust the lines others inserted.
     requests::run(cx, &mut out);
     out
