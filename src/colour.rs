@@ -53,6 +53,11 @@ pub struct Colouring {
     /// Pinned functions that are pinned only because a pinned caller needs them (caller, line).
     pub pinned_below: BTreeMap<FuncId, FuncId>,
     pub family: HashMap<FuncId, FuncId>,
+    /// Calls of a wrapped function inside a decorator's wrapper that must be awaited:
+    /// `(module, call start)`.
+    pub awaited_param_calls: HashSet<(usize, usize)>,
+    /// Other findings to report: `(module, line, message)`.
+    pub notes: Vec<(usize, usize, String)>,
 }
 
 /// Sync-only dunders: Python calls them without awaiting.
@@ -531,6 +536,7 @@ pub fn colour(
             }
         }
     }
+    wrap_decorators(p, facts, &mut out);
     // Reasons, first found wins: seeds, then families, then edges in call order.
     for (f, why) in seeds {
         if async_fams.contains(&fam(f)) {
@@ -561,4 +567,75 @@ pub fn colour(
 pub fn iteration_method(p: &Project, k: crate::project::ClassId) -> Option<FuncId> {
     p.method(k, "__next__")
         .or_else(|| p.method(k, "__iter__").filter(|f| p.func(*f).is_generator))
+}
+
+/// A project decorator whose wrapper calls the wrapped function: when every function it
+/// decorates became async, the wrapper becomes async and awaits the call (`functools.wraps`
+/// keeps working). Mixed use is reported rather than guessed at.
+fn wrap_decorators(p: &Project, facts: &[ModuleFacts], out: &mut Colouring) {
+    let mut applied: BTreeMap<FuncId, Vec<FuncId>> = BTreeMap::new();
+    for f in p.func_ids() {
+        for dec in &p.func(f).decorators {
+            if let crate::project::Sym::Func(d) = p.resolve_in_module(f.module as usize, dec) {
+                applied.entry(d).or_default().push(f);
+            }
+        }
+    }
+    let within = |m: usize, mut inner: usize, outer: usize| loop {
+        if inner == outer {
+            return true;
+        }
+        match p.modules[m].index.functions[inner].parent {
+            Some(up) => inner = up,
+            None => return false,
+        }
+    };
+    for (d, targets) in applied {
+        let m = d.module as usize;
+        let calls: Vec<_> = facts[m]
+            .param_calls
+            .iter()
+            .filter(|c| c.param == 0 && within(m, c.owner, d.func as usize) && c.ctx == Ctx::Body)
+            .collect();
+        if calls.is_empty() {
+            continue;
+        }
+        let asynchronous = targets
+            .iter()
+            .filter(|t| out.async_funcs.contains(t))
+            .count();
+        if asynchronous == 0 {
+            continue;
+        }
+        if asynchronous < targets.len() {
+            let names: Vec<&str> = targets
+                .iter()
+                .filter(|t| out.async_funcs.contains(t))
+                .map(|t| p.func(*t).name.as_str())
+                .collect();
+            out.notes.push((
+                m,
+                p.func(d).line,
+                format!(
+                    "decorator `{}` wraps both sync functions and now-async ones ({}); its wrapper was left sync and passes their coroutines through",
+                    p.func(d).name,
+                    names.join(", ")
+                ),
+            ));
+            continue;
+        }
+        for c in calls {
+            let wrapper = FuncId {
+                module: d.module,
+                func: c.caller as u32,
+            };
+            if p.func(wrapper).is_generator {
+                continue;
+            }
+            if out.async_funcs.insert(wrapper) && !p.func(wrapper).is_async {
+                out.coloured.insert(wrapper);
+            }
+            out.awaited_param_calls.insert((m, c.start));
+        }
+    }
 }

@@ -170,6 +170,19 @@ pub struct UnresolvedFact {
     pub col: usize,
 }
 
+/// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
+#[derive(Debug, Clone)]
+pub struct ParamCallFact {
+    pub caller: usize,
+    /// The enclosing function whose parameter is called.
+    pub owner: usize,
+    pub param: usize,
+    pub start: usize,
+    pub end: usize,
+    pub ctx: Ctx,
+    pub awaited: bool,
+}
+
 /// `yield from X` as a statement: a generator that turns async must loop instead.
 #[derive(Debug, Clone)]
 pub struct YieldFromFact {
@@ -225,6 +238,7 @@ pub struct ModuleFacts {
     pub attrs: Vec<AttrFact>,
     pub yield_froms: Vec<YieldFromFact>,
     pub unresolved: Vec<UnresolvedFact>,
+    pub param_calls: Vec<ParamCallFact>,
     /// Type observations: `None` means this binding's type is not known.
     pub local_obs: Vec<(ScopeKey, Option<Kind>)>,
     pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
@@ -687,8 +701,39 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `fn(*args)` inside a nested function, where `fn` is a parameter of an enclosing one:
+    /// the shape of a decorator's wrapper.
+    fn param_call(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
+        let name = text(f, self.src);
+        let chain = self.scope_chain(caller);
+        for (depth, &g) in chain.iter().enumerate() {
+            let def = self.func(g);
+            if !def.locals.contains(name) {
+                continue;
+            }
+            if let (true, Some(param)) = (depth > 0, def.params.iter().position(|p| p.name == name))
+            {
+                let parent = self.up(node, 1);
+                self.facts.param_calls.push(ParamCallFact {
+                    caller: chain[0],
+                    owner: g,
+                    param,
+                    start: node.start_byte(),
+                    end: node.end_byte(),
+                    ctx,
+                    awaited: parent.is_some_and(|p| p.kind() == "await"),
+                });
+            }
+            return;
+        }
+    }
+
     /// `x.name()` on a receiver of unknown type, where some project method is called `name`.
     fn unresolved(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
+        if f.kind() == "identifier" {
+            self.param_call(node, f, ctx, caller);
+            return;
+        }
         if f.kind() != "attribute" || self.up(node, 1).is_some_and(|p| p.kind() == "await") {
             return;
         }

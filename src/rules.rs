@@ -225,6 +225,7 @@ const KNOWN_PASSES: &[&str] = &[
     "subprocess",
     "requests",
     "threads",
+    "sockets",
     "json-io",
     "dangling-task",
     "loop-api",

@@ -111,6 +111,16 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         ));
     }
 
+    for (m, line, message) in &colouring.notes {
+        diagnostics.push(Diagnostic::new(
+            &project.modules[*m].display,
+            *line,
+            1,
+            "mixed-decorator",
+            message.clone(),
+        ));
+    }
+
     let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> =
         (0..project.modules.len())
             .into_par_iter()

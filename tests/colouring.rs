@@ -823,3 +823,100 @@ def use(x):
         "{diags}"
     );
 }
+
+// ---- decorators defined in the project -----------------------------------------------
+
+const DECORATORS: &str = r#"import functools
+import time
+
+CALLS = []
+
+
+def logged(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        CALLS.append(f"{fn.__name__} -> {result}")
+        return result
+
+    return wrapper
+
+
+def retry(times):
+    def decorate(fn):
+        def attempt(*args):
+            for i in range(times):
+                try:
+                    return fn(*args)
+                except ValueError:
+                    CALLS.append(f"retry {i}")
+            raise RuntimeError("gave up")
+
+        return attempt
+
+    return decorate
+
+
+def counted(fn):
+    def inner(x):
+        CALLS.append("counted")
+        return fn(x)
+
+    return inner
+
+
+@logged
+def fetch(x):
+    time.sleep(0)
+    return x * 2
+
+
+@retry(3)
+def flaky(state):
+    time.sleep(0)
+    state.append(1)
+    if len(state) < 2:
+        raise ValueError
+    return len(state)
+
+
+@counted
+def slow(x):
+    time.sleep(0)
+    return x
+
+
+@counted
+def fast(x):
+    return x
+
+
+def main():
+    print(fetch(2), flaky([]), slow(1), fast(2), fetch.__name__)
+    print(CALLS)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn project_decorators_get_async_wrappers() {
+    snapshot!("decorators", diff(DECORATORS));
+    let tree = support::assert_equivalent(DECORATORS, &["main.py"], support::Equiv::default());
+    let out = &tree["main.py"];
+    for needle in [
+        "    async def wrapper(*args, **kwargs):\n        result = await fn(*args, **kwargs)",
+        "        async def attempt(*args):",
+        "                    return await fn(*args)",
+        // `counted` wraps a sync and an async function: its wrapper passes coroutines through.
+        "    def inner(x):\n        CALLS.append(\"counted\")\n        return fn(x)",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?}:\n{out}");
+    }
+    let diags = diagnostics(DECORATORS).join("\n");
+    assert!(
+        diags.contains("main.py:32:1: mixed-decorator decorator `counted` wraps both"),
+        "{diags}"
+    );
+}

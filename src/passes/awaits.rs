@@ -19,6 +19,15 @@ use crate::edit::Edit;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     report_unresolved(cx, out);
+    for c in &cx.facts.param_calls {
+        if c.awaited || !cx.colour.awaited_param_calls.contains(&(cx.m, c.start)) {
+            continue;
+        }
+        let Some(node) = cx.node(c.start, c.end) else {
+            continue;
+        };
+        await_node(node, out);
+    }
     for c in &cx.facts.calls {
         if c.awaited || !cx.call_is_awaited(c) || out.claimed.contains(&(c.start, c.end)) {
             continue;
@@ -26,19 +35,26 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         let Some(node) = cx.node(c.start, c.end) else {
             continue;
         };
-        out.rewritten += 1;
-        let len = c.end - c.start;
-        if needs_parens(node) {
-            out.edits
-                .push(Edit::open(c.start, len, "(await ", "await-call"));
-            out.edits.push(Edit::close(c.end, len, ")", "await-call"));
-        } else {
-            out.edits
-                .push(Edit::open(c.start, len, "await ", "await-call"));
-        }
-        if let Some(g) = enclosing_genexp(node) {
-            genexp_to_list(g, out);
-        }
+        await_node(node, out);
+    }
+}
+
+/// `await` before `node`, parenthesised where precedence needs it; a generator expression
+/// around it becomes a list comprehension.
+fn await_node(node: tree_sitter::Node, out: &mut PassOut) {
+    let (start, end) = (node.start_byte(), node.end_byte());
+    let len = end - start;
+    out.rewritten += 1;
+    if needs_parens(node) {
+        out.edits
+            .push(Edit::open(start, len, "(await ", "await-call"));
+        out.edits.push(Edit::close(end, len, ")", "await-call"));
+    } else {
+        out.edits
+            .push(Edit::open(start, len, "await ", "await-call"));
+    }
+    if let Some(g) = enclosing_genexp(node) {
+        genexp_to_list(g, out);
     }
 }
 

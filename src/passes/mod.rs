@@ -24,6 +24,7 @@ pub mod loops;
 pub mod never_awaited;
 pub mod pytest;
 pub mod requests;
+pub mod sockets;
 pub mod subprocess;
 pub mod sync_callback;
 pub mod threads;
@@ -144,6 +145,7 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     withs::run(cx, &mut out);
     // After `await-call`: it takes back the `await` of a call it makes non-blocking.
     threads::run(cx, &mut out);
+    sockets::run(cx, &mut out);
     entry_point::run(cx, &mut out);
     pytest::run(cx, &mut out);
     // Hazards that remain in async code; the queue report reads the edits made above.
@@ -208,7 +210,7 @@ pub fn family(
         "loop-api" => loop_api::rewrite(cx, c, out),
         "never-awaited" => never_awaited::rewrite(cx, c, out),
         // `threads` runs over the whole module itself (see `run_all`) and reports what it keeps.
-        "threads" => true,
+        "threads" | "sockets" => true,
         _ => false,
     }
 }

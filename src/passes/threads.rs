@@ -208,7 +208,7 @@ fn awaited(node: Node, new: String) -> String {
 }
 
 /// Removes the `await` that `await-call` put before this call (it became a sync call).
-fn drop_await(c: &CallFact, out: &mut PassOut) {
+pub fn drop_await(c: &CallFact, out: &mut PassOut) {
     let len = (c.end - c.start) as i64;
     out.edits.retain(|e| {
         !(e.origin == "await-call"
