@@ -87,6 +87,8 @@ pub struct Config {
     pub no_ignore: bool,
     pub quiet: bool,
     pub keep_sync: Vec<String>,
+    /// Console scripts declared by the project (`pkg.cli.main`).
+    pub console_scripts: Vec<String>,
     pub explain: Option<String>,
     pub format: Format,
     pub max_file_size: u64,
@@ -142,6 +144,7 @@ impl Args {
             no_ignore: self.no_ignore,
             quiet: self.quiet,
             keep_sync,
+            console_scripts: crate::config::console_scripts(&start),
             explain: self.explain,
             format: self.format,
             max_file_size: self.max_file_size,

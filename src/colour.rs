@@ -56,6 +56,9 @@ pub struct Colouring {
     /// Calls of a wrapped function inside a decorator's wrapper that must be awaited:
     /// `(module, call start)`.
     pub awaited_param_calls: HashSet<(usize, usize)>,
+    /// Console-script functions that became async: they keep a sync wrapper of their name
+    /// and the coroutine is renamed `<name>_async`.
+    pub scripts: HashSet<FuncId>,
     /// Other findings to report: `(module, line, message)`.
     pub notes: Vec<(usize, usize, String)>,
 }

@@ -89,3 +89,28 @@ pub fn add_rules(
     }
     Ok(())
 }
+
+/// Console and GUI scripts declared in `[project.scripts]` / `[project.gui-scripts]`, as
+/// qualified function names (`pkg.cli:main` → `pkg.cli.main`).
+pub fn console_scripts(start: &Path) -> Vec<String> {
+    let Some(path) = find_pyproject(start) else {
+        return Vec::new();
+    };
+    let Ok(doc) = std::fs::read_to_string(&path).map(|t| toml::from_str::<toml::Table>(&t)) else {
+        return Vec::new();
+    };
+    let Ok(doc) = doc else { return Vec::new() };
+    let project = doc.get("project");
+    ["scripts", "gui-scripts"]
+        .iter()
+        .filter_map(|k| project.and_then(|p| p.get(*k)).and_then(|t| t.as_table()))
+        .flat_map(|t| t.values())
+        .filter_map(|v| v.as_str())
+        .filter_map(|spec| {
+            // `module:attr [extras]`
+            let spec = spec.split('[').next().unwrap_or(spec).trim();
+            let (module, attr) = spec.split_once(':')?;
+            Some(format!("{}.{}", module.trim(), attr.trim()))
+        })
+        .collect()
+}

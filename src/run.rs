@@ -49,6 +49,8 @@ pub struct Migration {
 pub struct Settings<'a> {
     pub catalog: &'a Catalog,
     pub keep_sync: &'a [String],
+    /// Functions named by the project's console scripts (`pkg.cli.main`).
+    pub console_scripts: &'a [String],
     pub explain: Option<&'a str>,
     /// The Python version the output must run on.
     pub target: crate::target::PyVersion,
@@ -94,7 +96,14 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         dirty = again.into_iter().collect();
         knowledge = next;
     }
-    let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+    let mut colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+    for script in settings.console_scripts {
+        if let crate::project::Sym::Func(f) = project.resolve(script)
+            && colouring.coloured.contains(&f)
+        {
+            colouring.scripts.insert(f);
+        }
+    }
 
     for (f, pin) in &colouring.pinned {
         let m = &project.modules[pin.module];
@@ -524,6 +533,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     let settings = Settings {
         catalog: &cfg.catalog,
         keep_sync: &cfg.keep_sync,
+        console_scripts: &cfg.console_scripts,
         explain: cfg.explain.as_deref(),
         target: cfg.target,
     };
@@ -686,6 +696,7 @@ pub fn migrate_texts_for(
         &Settings {
             catalog,
             keep_sync: &[],
+            console_scripts: &[],
             explain: None,
             target,
         },

@@ -323,6 +323,7 @@ fn keep_sync_pins_a_function_and_its_callees() {
         &awaitify::run::Settings {
             catalog: &catalog,
             keep_sync: &keep,
+            console_scripts: &[],
             explain: None,
             target: Default::default(),
         },
@@ -919,4 +920,54 @@ fn project_decorators_get_async_wrappers() {
         diags.contains("main.py:32:1: mixed-decorator decorator `counted` wraps both"),
         "{diags}"
     );
+}
+
+// ---- console scripts --------------------------------------------------------------------
+
+const SCRIPTS: &str = r#"#- pyproject.toml
+[project]
+name = "demo"
+version = "0.1"
+
+[project.scripts]
+demo = "demo.cli:main"
+#- demo/__init__.py
+#- demo/cli.py
+import time
+
+
+def greet(name):
+    time.sleep(0)
+    return f"hello {name}"
+
+
+def main():
+    print(greet("cli"))
+    return 0
+
+
+def again():
+    return main() + 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+"#;
+
+#[test]
+fn console_scripts_keep_a_sync_entry_point() {
+    let tree = support::assert_equivalent(
+        SCRIPTS,
+        &["-c", "from demo.cli import main; print(main())"],
+        support::Equiv::default(),
+    );
+    let cli = &tree["demo/cli.py"];
+    for needle in [
+        "async def main_async():\n    print(await greet(\"cli\"))\n    return 0\n\n\ndef main(*args, **kwargs):\n",
+        "    return asyncio.run(main_async(*args, **kwargs))\n",
+        "async def again():\n    return await main_async() + 1",
+        "    raise SystemExit(main())",
+    ] {
+        assert!(cli.contains(needle), "missing {needle:?}:\n{cli}");
+    }
 }

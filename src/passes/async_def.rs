@@ -32,6 +32,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
         out.edits
             .push(Edit::insert(def.start, "async ", "async-def"));
+        if cx.colour.scripts.contains(&cx.fid(i)) {
+            console_script(cx, def, out);
+        }
         if let Some((_, to)) = RENAMES.iter().find(|(from, _)| *from == def.name) {
             out.edits.push(Edit::replace(
                 def.name_range.0,
@@ -101,4 +104,26 @@ pub fn line_offset(src: &str, line: usize) -> usize {
     src.match_indices('\n')
         .nth(line - 2)
         .map_or(src.len(), |(i, _)| i + 1)
+}
+
+/// A console script must stay a sync callable: the coroutine is renamed `<name>_async` and a
+/// sync function of the old name runs it with `asyncio.run`.
+fn console_script(cx: &PassCx, def: &crate::index::FuncDef, out: &mut PassOut) {
+    let (name, nl, unit) = (
+        &def.name,
+        cx.module().source.newline,
+        &cx.module().source.indent,
+    );
+    let indent = cx.line_indent(def.start);
+    out.edits.push(Edit::replace(
+        def.name_range.0,
+        def.name_range.1,
+        format!("{name}_async"),
+        "async-def",
+    ));
+    let wrapper = format!(
+        "{nl}{nl}{nl}{indent}def {name}(*args, **kwargs):{nl}{indent}{unit}\"\"\"Console-script entry point: runs `{name}_async` in a new event loop.\"\"\"{nl}{indent}{unit}return asyncio.run({name}_async(*args, **kwargs))"
+    );
+    out.edits.push(Edit::insert(def.end, wrapper, "async-def"));
+    out.imports.insert("asyncio".into());
 }

@@ -16,6 +16,7 @@
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::edit::Edit;
+use crate::matcher::Target;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     report_unresolved(cx, out);
@@ -36,6 +37,40 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         };
         await_node(node, out);
+        if let Target::Func(g) = &c.target
+            && cx.colour.scripts.contains(g)
+        {
+            rename_script_call(cx, c, *g, out);
+        }
+    }
+}
+
+/// Async callers of a console-script function call its coroutine, `<name>_async`.
+fn rename_script_call(
+    cx: &PassCx,
+    c: &crate::matcher::CallFact,
+    g: crate::project::FuncId,
+    out: &mut PassOut,
+) {
+    let Some(callee) = cx.node(c.callee.0, c.callee.1) else {
+        return;
+    };
+    let name = &cx.p.func(g).name;
+    let target = if callee.kind() == "attribute" {
+        callee.child_by_field_name("attribute")
+    } else {
+        Some(callee)
+    };
+    match target {
+        Some(t) if g.module as usize == cx.m || callee.kind() == "attribute" => {
+            out.edits.push(Edit::replace(t.start_byte(), t.end_byte(), format!("{name}_async"), "await-call"));
+        }
+        _ => out.diagnostics.push(cx.diag(
+            c.line,
+            c.col,
+            "console-script-call",
+            format!("`{name}` is a console script and stays a sync wrapper; call `{name}_async` here (import it) to await it"),
+        )),
     }
 }
 
