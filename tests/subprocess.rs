@@ -58,7 +58,7 @@ fn before_after() {
         (
             // `from subprocess import ...` and a string command without a shell.
             "from subprocess import call\n\ndef ok():\n    code = call(\"true\")\n    return code == 0\n",
-            "import asyncio\nimport subprocess\n\nasync def ok():\n    proc = await asyncio.create_subprocess_exec(\"true\")\n    code = await proc.wait()\n    return code == 0\n",
+            "import asyncio\n\nasync def ok():\n    proc = await asyncio.create_subprocess_exec(\"true\")\n    code = await proc.wait()\n    return code == 0\n",
         ),
         (
             // Names already used in the function are not reused for the process.

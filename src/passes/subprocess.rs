@@ -165,7 +165,9 @@ fn helper(cx: &PassCx, c: &CallFact, api: Api, out: &mut PassOut) -> bool {
     ));
     out.claimed.insert((c.start, c.end));
     out.imports.insert("asyncio".into());
-    need_subprocess(cx, out);
+    if text.contains(&format!("{}.", subprocess_name(cx))) {
+        need_subprocess(cx, out);
+    }
     out.rewritten += 1;
     true
 }
