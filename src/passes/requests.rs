@@ -301,7 +301,6 @@ fn with_form(cx: &PassCx, c: &CallFact) -> Result<Option<WithForm>, Decline> {
 fn enter_stream(cx: &PassCx, c: &CallFact, form: &WithForm, how: Entered, out: &mut PassOut) {
     out.edits
         .retain(|e| !(e.origin == "await-call" && e.start == c.start && e.end == c.start));
-    out.claimed.insert((c.start, c.end));
     out.edits
         .push(Edit::insert(form.with_kw, "async ", "requests"));
     let nl = cx.module().source.newline;

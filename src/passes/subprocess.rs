@@ -163,7 +163,6 @@ fn helper(cx: &PassCx, c: &CallFact, api: Api, out: &mut PassOut) -> bool {
         &text[indent.len()..],
         "subprocess",
     ));
-    out.claimed.insert((c.start, c.end));
     out.imports.insert("asyncio".into());
     if text.contains(&format!("{}.", subprocess_name(cx))) {
         need_subprocess(cx, out);
@@ -568,6 +567,7 @@ fn to_thread(
         "subprocess",
     ));
     out.imports.insert("asyncio".into());
+    super::awaits::await_node(call, out);
     out.diagnostics.push(cx.diag(
         c.line,
         c.col,
@@ -867,6 +867,7 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     };
     out.edits
         .push(Edit::replace(c.callee.0, c.callee.1, creator, "subprocess"));
+    super::awaits::await_node(call, out);
     let indent = cx.line_indent(c.start).len();
     let lead = c.start - line_start(cx.src(), c.start) - indent + "await ".len() + creator.len();
     let nl = cx.module().source.newline;
@@ -879,7 +880,6 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         "subprocess",
     ));
     out.imports.insert("asyncio".into());
-    out.rewritten += 1;
     // `proc.stdout.read()` is not a catalog call: await it here (and decode in text mode).
     for u in &p.uses {
         let PopenUse::Read(read) = u else { continue };
@@ -908,7 +908,6 @@ fn line_start(src: &str, at: usize) -> usize {
 
 /// A Popen that stays: it is not awaited, and the user is told why.
 fn keep_popen(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
-    out.claimed.insert((c.start, c.end));
     out.diagnostics.push(cx.diag(
         c.line,
         c.col,
@@ -1121,11 +1120,11 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
     };
     let Ok(p) = analysed else {
         // Left sync along with its Popen (which carries the diagnostic).
-        out.claimed.insert((c.start, c.end));
         return true;
     };
+    super::awaits::await_node(call, out);
     if method != "communicate" {
-        // `wait()`: awaiting is all it needs, which `await-call` does.
+        // `wait()`: awaiting is all it needs.
         return true;
     }
     let input = call
