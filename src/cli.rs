@@ -45,9 +45,13 @@ pub struct Args {
     /// Explain why the function NAME becomes async: the chain down to the blocking call.
     #[arg(long, value_name = "NAME")]
     pub explain: Option<String>,
-    /// Output format for diagnostics and the summary.
+    /// Output format: text (diffs on stdout, diagnostics on stderr), json (one document on
+    /// stdout, see the README) or sarif (SARIF 2.1.0 for code-scanning tools).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also print counts of rewritten call sites per rule and of diagnostics per code.
+    #[arg(long)]
+    pub statistics: bool,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -64,6 +68,7 @@ pub enum ColorChoice {
 pub enum Format {
     Text,
     Json,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +89,7 @@ pub struct Config {
     pub keep_sync: Vec<String>,
     pub explain: Option<String>,
     pub format: Format,
+    pub statistics: bool,
     pub max_file_size: u64,
     pub catalog: Catalog,
 }
@@ -121,6 +127,7 @@ impl Args {
             keep_sync: self.keep_sync,
             explain: self.explain,
             format: self.format,
+            statistics: self.statistics,
             max_file_size: self.max_file_size,
             catalog,
         })

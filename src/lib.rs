@@ -9,6 +9,7 @@ pub mod cli;
 pub mod colour;
 pub mod diff;
 pub mod edit;
+pub mod fileio;
 pub mod index;
 pub mod matcher;
 pub mod parse;

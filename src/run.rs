@@ -3,12 +3,13 @@
 use crate::cli::{Config, Format, Mode};
 use crate::colour::{self, Colouring, Why};
 use crate::edit;
+use crate::fileio;
 use crate::index;
 use crate::matcher::{self, Knowledge, ModuleFacts};
 use crate::parse;
 use crate::passes::{self, PassCx};
 use crate::project::{FuncId, Module, Project};
-use crate::report::{Diagnostic, Summary};
+use crate::report::{self, Changed, Diagnostic, Statistics, Summary};
 use crate::rules::Catalog;
 use crate::source::SourceText;
 use crate::walk::{self, Found, WalkOptions};
@@ -37,6 +38,8 @@ pub struct FileOutcome {
     /// Bytes to write (BOM restored).
     pub new_bytes: Option<Vec<u8>>,
     pub original: Vec<u8>,
+    /// Rewritten catalog call sites per rule id (for `--statistics`).
+    pub rule_hits: std::collections::BTreeMap<String, usize>,
 }
 
 pub struct Migration {
@@ -112,6 +115,9 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         if outcome.new.is_some() {
             summary.files_changed += 1;
             summary.call_sites_rewritten += rewritten;
+            for (rule, n) in &outcome.rule_hits {
+                *summary.rules.entry(rule.clone()).or_insert(0) += n;
+            }
             packages.extend(pkgs);
         }
         diagnostics.extend(diags);
@@ -295,6 +301,7 @@ fn rewrite(
         new: None,
         new_bytes: None,
         original: Vec::new(),
+        rule_hits: Default::default(),
     };
     if out.edits.is_empty() {
         return (outcome, diagnostics, 0, BTreeSet::new());
@@ -323,8 +330,28 @@ fn rewrite(
         return (outcome, diagnostics, 0, BTreeSet::new());
     }
     if new != module.source.text {
-        outcome.new_bytes = Some(module.source.encode(&new));
-        outcome.new = Some(new);
+        match module.source.encode(&new) {
+            Ok(bytes) => {
+                outcome.rule_hits = crate::report::rule_hits(cat, facts, &out.edits);
+                outcome.new_bytes = Some(bytes);
+                // Decoding checked the round trip, so this is exactly the bytes read.
+                outcome.original = module
+                    .source
+                    .encode(&module.source.text)
+                    .unwrap_or_default();
+                outcome.new = Some(new);
+            }
+            Err(why) => {
+                diagnostics.push(Diagnostic::error(
+                    &module.display,
+                    1,
+                    1,
+                    "encode-error",
+                    format!("{why}; file left unchanged"),
+                ));
+                return (outcome, diagnostics, 0, BTreeSet::new());
+            }
+        }
     }
     (outcome, diagnostics, out.rewritten, out.packages)
 }
@@ -441,7 +468,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     let max = cfg.max_file_size;
     let (inputs, read_errors): (Vec<Input>, Vec<Diagnostic>) = files
         .into_par_iter()
-        .map(|(path, root)| read_input(path, root, max))
+        .map(|(path, root)| fileio::read_input(path, root, max))
         .partition_map(|r| match r {
             Ok(i) => rayon::iter::Either::Left(i),
             Err(d) => rayon::iter::Either::Right(d),
@@ -467,16 +494,22 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     if cfg.mode == Mode::Write {
         for f in &migration.files {
             if let Some(bytes) = &f.new_bytes
-                && let Err(e) = write_atomic(&f.path, bytes, f.old_len_hint())
+                && let Err(e) = fileio::write_checked(&f.path, &f.original, bytes)
             {
-                migration
-                    .diagnostics
-                    .push(Diagnostic::error(&f.display, 1, 1, "write-error", e));
+                migration.diagnostics.push(Diagnostic::error(
+                    &f.display,
+                    1,
+                    1,
+                    e.code(),
+                    e.to_string(),
+                ));
                 migration.summary.errors += 1;
             }
         }
     }
 
+    migration.diagnostics.sort();
+    migration.summary.diagnostics = migration.diagnostics.len();
     let result = print(cfg, &migration, &mut out, &mut err);
     if let Err(e) = result
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -493,66 +526,39 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     )
 }
 
-impl FileOutcome {
-    fn old_len_hint(&self) -> &[u8] {
-        &self.original
-    }
-}
-
-fn read_input(path: PathBuf, root: PathBuf, max: u64) -> Result<Input, Diagnostic> {
-    let display = path.display().to_string();
-    let err = |code, msg: String| Diagnostic::error(&display, 1, 1, code, msg);
-    let meta =
-        std::fs::metadata(&path).map_err(|e| err("read-error", format!("cannot read: {e}")))?;
-    if !meta.is_file() {
-        return Err(err("read-error", "not a regular file".into()));
-    }
-    if meta.len() > max {
-        return Err(err(
-            "file-too-large",
-            format!(
-                "{} bytes is over the limit of {max} (raise it with --max-file-size)",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| err("read-error", format!("cannot read: {e}")))?;
-    Ok(Input {
-        path,
-        display,
-        bytes,
-        root,
-    })
-}
-
-/// Writes through a temporary file in the same directory and a rename, so a crash never
-/// leaves a half-written file; refuses if the file changed since it was read.
-fn write_atomic(path: &Path, bytes: &[u8], _hint: &[u8]) -> Result<(), String> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
-    tmp.write_all(bytes).map_err(|e| e.to_string())?;
-    tmp.as_file().sync_all().map_err(|e| e.to_string())?;
-    std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(|e| e.to_string())?;
-    tmp.persist(path)
-        .map_err(|e| format!("cannot replace the file: {}", e.error))?;
-    Ok(())
-}
-
 fn print(
     cfg: &Config,
     mig: &Migration,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> std::io::Result<()> {
+    let stats = cfg
+        .statistics
+        .then(|| Statistics::new(&mig.summary, &mig.diagnostics));
+    let changed = || -> Vec<Changed> {
+        mig.files
+            .iter()
+            .filter_map(|f| {
+                let new = f.new.as_deref()?;
+                Some(Changed {
+                    path: &f.display,
+                    diff: crate::diff::unified(&f.display, &f.old, new, false),
+                })
+            })
+            .collect()
+    };
     match cfg.format {
         Format::Json => {
-            let files: Vec<_> = mig.files.iter().filter(|f| f.new.is_some()).map(|f| serde_json::json!({"path": f.display, "diff": crate::diff::unified(&f.display, &f.old, f.new.as_deref().unwrap_or_default(), false)})).collect();
-            let doc = serde_json::json!({"files": files, "diagnostics": mig.diagnostics, "summary": mig.summary});
+            let doc =
+                report::json_report(&changed(), &mig.diagnostics, &mig.summary, stats.as_ref());
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )?;
+        }
+        Format::Sarif => {
+            let doc = report::sarif_report(&changed(), &mig.diagnostics, cfg.mode == Mode::Write);
             writeln!(
                 out,
                 "{}",
@@ -581,9 +587,12 @@ fn print(
             if !cfg.quiet {
                 writeln!(err, "{}", mig.summary)?;
             }
+            if let Some(stats) = &stats {
+                write!(err, "{stats}")?;
+            }
         }
     }
-    Ok(())
+    out.flush()
 }
 
 /// Convenience for tests: migrate in-memory files (`(path, text)`) rooted at `/project`.
