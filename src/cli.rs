@@ -52,6 +52,10 @@ pub struct Args {
     /// Also print counts of rewritten call sites per rule and of diagnostics per code.
     #[arg(long)]
     pub statistics: bool,
+    /// Index every file instead of only those the byte-level pre-filter selects (same
+    /// results, slower; for measuring and for ruling the pre-filter out).
+    #[arg(long)]
+    pub no_prefilter: bool,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -90,6 +94,7 @@ pub struct Config {
     pub explain: Option<String>,
     pub format: Format,
     pub statistics: bool,
+    pub no_prefilter: bool,
     pub max_file_size: u64,
     pub catalog: Catalog,
 }
@@ -128,6 +133,7 @@ impl Args {
             explain: self.explain,
             format: self.format,
             statistics: self.statistics,
+            no_prefilter: self.no_prefilter,
             max_file_size: self.max_file_size,
             catalog,
         })

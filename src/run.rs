@@ -8,6 +8,7 @@ use crate::index;
 use crate::matcher::{self, Knowledge, ModuleFacts};
 use crate::parse;
 use crate::passes::{self, PassCx};
+use crate::prefilter::Selection;
 use crate::project::{FuncId, Module, Project};
 use crate::report::{self, Changed, Diagnostic, Statistics, Summary};
 use crate::rules::Catalog;
@@ -53,35 +54,53 @@ pub struct Settings<'a> {
     pub catalog: &'a Catalog,
     pub keep_sync: &'a [String],
     pub explain: Option<&'a str>,
+    /// Index only the modules the byte-level pre-filter selects (same results, faster).
+    pub prefilter: bool,
 }
 
 /// Migrates a set of files as one project.
 pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let scanned = inputs.len();
-    let (modules, mut diagnostics): (Vec<_>, Vec<_>) =
-        inputs.into_par_iter().map(load).partition_map(|r| match r {
-            Ok(m) => rayon::iter::Either::Left(m),
-            Err(d) => rayon::iter::Either::Right(d),
-        });
-    let errors = diagnostics.len();
-    let project = Project::new(modules);
     let cat = settings.catalog;
-
-    // Type facts flow through names, parameters and returns: iterate to a fixed point.
-    let mut knowledge = base_knowledge(&project);
-    let mut facts: Vec<ModuleFacts> = Vec::new();
-    for _ in 0..8 {
-        facts = (0..project.modules.len())
+    let filter = settings.prefilter && settings.explain.is_none();
+    let mut selection = Selection::new(inputs, cat, filter);
+    // Files that are never indexed are still decoded and parsed once, for the same diagnostics.
+    let mut diagnostics = selection.check_unselected(|i| decode_parse(i).err());
+    let mut modules = Vec::new();
+    let (project, knowledge, facts, colouring) = loop {
+        let (loaded, failed): (Vec<_>, Vec<_>) = selection
+            .take_selected()
             .into_par_iter()
-            .map(|m| matcher::match_module(&project, cat, &knowledge, m))
-            .collect();
-        let next = learn(&knowledge, &facts);
-        if next == knowledge {
-            break;
+            .map(load)
+            .partition_map(|r| match r {
+                Ok(m) => rayon::iter::Either::Left(m),
+                Err(d) => rayon::iter::Either::Right(d),
+            });
+        modules.extend(loaded);
+        diagnostics.extend(failed);
+        let project = Project::new(modules);
+
+        // Type facts flow through names, parameters and returns: iterate to a fixed point.
+        let mut knowledge = base_knowledge(&project);
+        let mut facts: Vec<ModuleFacts> = Vec::new();
+        for _ in 0..8 {
+            facts = (0..project.modules.len())
+                .into_par_iter()
+                .map(|m| matcher::match_module(&project, cat, &knowledge, m))
+                .collect();
+            let next = learn(&knowledge, &facts);
+            if next == knowledge {
+                break;
+            }
+            knowledge = next;
         }
-        knowledge = next;
-    }
-    let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+        let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+        if !selection.grow(&project, &facts, &colouring) {
+            break (project, knowledge, facts, colouring);
+        }
+        modules = project.modules;
+    };
+    let errors = diagnostics.len();
 
     for (f, pin) in &colouring.pinned {
         let m = &project.modules[pin.module];
@@ -142,23 +161,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
 }
 
 fn load(input: Input) -> Result<Module, Diagnostic> {
-    let err = |code, msg: String| Diagnostic::error(&input.display, 1, 1, code, msg);
-    let source =
-        SourceText::decode(&input.bytes).map_err(|e| err("decode-error", e.to_string()))?;
-    let tree = parse::parse(&source.text)
-        .ok_or_else(|| err("parse-error", "tree-sitter could not parse the file".into()))?;
-    if parse::error_count(&tree) > 0 {
-        let at = parse::first_error(&tree)
-            .map(|n| n.start_position())
-            .unwrap_or_default();
-        return Err(Diagnostic::error(
-            &input.display,
-            at.row + 1,
-            at.column + 1,
-            "syntax-error",
-            "the file has a syntax error; skipped (awaitify only rewrites files that parse)",
-        ));
-    }
+    let (source, tree) = decode_parse(&input)?;
     let (name, aliases, is_package) = module_names(&input.path, &input.root);
     let file_name = input
         .path
@@ -183,9 +186,31 @@ fn load(input: Input) -> Result<Module, Diagnostic> {
     })
 }
 
+/// Decodes and parses a file; `Err` is the diagnostic for a file that cannot be migrated.
+fn decode_parse(input: &Input) -> Result<(SourceText, tree_sitter::Tree), Diagnostic> {
+    let err = |code, msg: String| Diagnostic::error(&input.display, 1, 1, code, msg);
+    let source =
+        SourceText::decode(&input.bytes).map_err(|e| err("decode-error", e.to_string()))?;
+    let tree = parse::parse(&source.text)
+        .ok_or_else(|| err("parse-error", "tree-sitter could not parse the file".into()))?;
+    if parse::error_count(&tree) > 0 {
+        let at = parse::first_error(&tree)
+            .map(|n| n.start_position())
+            .unwrap_or_default();
+        return Err(Diagnostic::error(
+            &input.display,
+            at.row + 1,
+            at.column + 1,
+            "syntax-error",
+            "the file has a syntax error; skipped (awaitify only rewrites files that parse)",
+        ));
+    }
+    Ok((source, tree))
+}
+
 /// The dotted name of a module: from the top of its package chain (directories with
 /// `__init__.py`), and also relative to the walked root, which covers namespace packages.
-fn module_names(path: &Path, root: &Path) -> (String, Vec<String>, bool) {
+pub(crate) fn module_names(path: &Path, root: &Path) -> (String, Vec<String>, bool) {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -478,6 +503,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
         catalog: &cfg.catalog,
         keep_sync: &cfg.keep_sync,
         explain: cfg.explain.as_deref(),
+        prefilter: !cfg.no_prefilter,
     };
     let mut migration = migrate(inputs, &settings);
     migration.summary.files_scanned += early.iter().filter(|d| d.code != "walk-error").count();
@@ -612,6 +638,7 @@ pub fn migrate_texts(files: &[(&str, &str)], catalog: &Catalog) -> Migration {
             catalog,
             keep_sync: &[],
             explain: None,
+            prefilter: true,
         },
     )
 }
