@@ -2,6 +2,7 @@
 //! validation into a [`Config`].
 
 use crate::rules::Catalog;
+use crate::target::PyVersion;
 use clap::{Parser, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -52,10 +53,14 @@ pub struct Args {
     /// Also print counts of rewritten call sites per rule and of diagnostics per code.
     #[arg(long)]
     pub statistics: bool,
-    /// Index every file instead of only those the byte-level pre-filter selects (same
-    /// results, slower; for measuring and for ruling the pre-filter out).
+    /// Experimental: index only the files a byte-level pre-filter selects (catalog words,
+    /// `async`/`await`, and what imports or names them); every file is still parsed once.
     #[arg(long)]
-    pub no_prefilter: bool,
+    pub prefilter: bool,
+    /// Python version the output must run on; decides e.g. `asyncio.TaskGroup` (3.11+) and
+    /// `anext` (3.10+). Default: `requires-python` of the nearest pyproject.toml, else py311.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub target_version: Option<PyVersion>,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -91,12 +96,15 @@ pub struct Config {
     pub no_ignore: bool,
     pub quiet: bool,
     pub keep_sync: Vec<String>,
+    /// Console scripts declared by the project (`pkg.cli.main`).
+    pub console_scripts: Vec<String>,
     pub explain: Option<String>,
     pub format: Format,
     pub statistics: bool,
-    pub no_prefilter: bool,
+    pub prefilter: bool,
     pub max_file_size: u64,
     pub catalog: Catalog,
+    pub target: PyVersion,
 }
 
 impl Args {
@@ -107,7 +115,19 @@ impl Args {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             catalog.add_toml(&file.display().to_string(), &text)?;
         }
-        let excludes = crate::walk::build_excludes(&self.exclude)?;
+        let mut keep_sync = self.keep_sync;
+        let mut exclude = self.exclude;
+        let start = self
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
+        if let Some((pyproject, project)) = crate::config::load(&start)? {
+            crate::config::add_rules(&pyproject, &project, &mut catalog)?;
+            keep_sync.extend(project.keep_sync);
+            exclude.extend(project.exclude);
+        }
+        let excludes = crate::walk::build_excludes(&exclude)?;
         let color = match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -122,18 +142,24 @@ impl Args {
         } else {
             Mode::DryRun
         };
+        let target = self.target_version.unwrap_or_else(|| {
+            let start = self.paths.first().map_or(std::path::Path::new("."), |p| p);
+            crate::target::from_pyproject(start).unwrap_or_default()
+        });
         Ok(Config {
+            target,
             paths: self.paths,
             mode,
             color,
             excludes,
             no_ignore: self.no_ignore,
             quiet: self.quiet,
-            keep_sync: self.keep_sync,
+            keep_sync,
+            console_scripts: crate::config::console_scripts(&start),
             explain: self.explain,
             format: self.format,
             statistics: self.statistics,
-            no_prefilter: self.no_prefilter,
+            prefilter: self.prefilter,
             max_file_size: self.max_file_size,
             catalog,
         })

@@ -53,6 +53,14 @@ pub struct Colouring {
     /// Pinned functions that are pinned only because a pinned caller needs them (caller, line).
     pub pinned_below: BTreeMap<FuncId, FuncId>,
     pub family: HashMap<FuncId, FuncId>,
+    /// Calls of a wrapped function inside a decorator's wrapper that must be awaited:
+    /// `(module, call start)`.
+    pub awaited_param_calls: HashSet<(usize, usize)>,
+    /// Console-script functions that became async: they keep a sync wrapper of their name
+    /// and the coroutine is renamed `<name>_async`.
+    pub scripts: HashSet<FuncId>,
+    /// Other findings to report: `(module, line, message)`.
+    pub notes: Vec<(usize, usize, String)>,
 }
 
 /// Sync-only dunders: Python calls them without awaiting.
@@ -87,9 +95,10 @@ const SYNC_DUNDERS: &[&str] = &[
     "__init_subclass__",
     "__set_name__",
     "__class_getitem__",
-    "__iter__",
-    "__next__",
     "__get__",
+    // unittest calls these without awaiting, even on IsolatedAsyncioTestCase.
+    "setUpClass",
+    "tearDownClass",
     "__set__",
     "__copy__",
     "__deepcopy__",
@@ -223,7 +232,11 @@ pub fn colour(
             .any(|d| d.ends_with(".setter") || d.ends_with(".deleter"))
         {
             pins.push((f, pin(format!("`{}` is a property setter", def.name))));
-        } else if def.is_method() && SYNC_DUNDERS.contains(&def.name.as_str()) {
+        } else if def.is_method()
+            && (SYNC_DUNDERS.contains(&def.name.as_str())
+                // `__aiter__` must return its iterator directly, unless it is an async generator.
+                || (def.name == "__iter__" && !def.is_generator))
+        {
             pins.push((
                 f,
                 pin(format!("`{}` is called by Python without await", def.name)),
@@ -306,6 +319,16 @@ pub fn colour(
             if p.func(r.target).is_async {
                 continue;
             }
+            // A callable the rewritten call runs itself (`Thread(target=f)` -> a task of
+            // `f(...)`): an ordinary call edge where the caller can await.
+            if r.called
+                && r.ctx == Ctx::Body
+                && let Some(f) = r.caller
+                && !p.func(r.target).is_generator
+            {
+                edges.push((fid(m, f), r.target, m, r.line));
+                continue;
+            }
             let how = match &r.passed_to {
                 Some(q) => format!(
                     "`{}` is passed as a value to `{q}`, which calls it without await",
@@ -340,14 +363,28 @@ pub fn colour(
             ));
         }
         for fr in &mf.fors {
-            let Some(f) = fr.caller.filter(|_| fr.ctx == Ctx::Body) else {
-                continue;
+            let driven = match &fr.kind {
+                Kind::Gen(g) => Some(*g),
+                Kind::Instance(k) => iteration_method(p, *k),
+                _ => None,
             };
-            match &fr.kind {
-                Kind::Gen(g) => edges.push((fid(m, f), *g, m, fr.line)),
-                Kind::Ext(ty) => {
-                    if let Some((rule, u)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
-                        let _ = u;
+            let body_caller = fr.caller.filter(|_| fr.ctx == Ctx::Body);
+            match (driven, body_caller, &fr.kind) {
+                (Some(g), Some(f), _) => edges.push((fid(m, f), g, m, fr.line)),
+                (Some(g), None, _) => pins.push((
+                    g,
+                    Pin {
+                        reason: format!(
+                            "`{}` is iterated in {}",
+                            p.func(g).name,
+                            fr.ctx.describe()
+                        ),
+                        module: m,
+                        line: fr.line,
+                    },
+                )),
+                (None, Some(f), Kind::Ext(ty)) => {
+                    if let Some((rule, _)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
                         seeds.push((
                             fid(m, f),
                             Why::Seed {
@@ -403,6 +440,21 @@ pub fn colour(
                         }
                     }
                 }
+                Kind::Gen(g) => match (w.ctx, w.caller) {
+                    (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m, w.line)),
+                    (ctx, _) => pins.push((
+                        *g,
+                        Pin {
+                            reason: format!(
+                                "`{}` is entered by a `with` at {}",
+                                p.func(*g).name,
+                                ctx.describe()
+                            ),
+                            module: m,
+                            line: w.line,
+                        },
+                    )),
+                },
                 Kind::Ext(ty) => {
                     if let (Some((rule, _)), Ctx::Body, Some(f)) = (
                         cat.with_use(ty).filter(|(_, u)| u.make_async),
@@ -487,6 +539,7 @@ pub fn colour(
             }
         }
     }
+    wrap_decorators(p, facts, &mut out);
     // Reasons, first found wins: seeds, then families, then edges in call order.
     for (f, why) in seeds {
         if async_fams.contains(&fam(f)) {
@@ -511,4 +564,81 @@ pub fn colour(
     }
     out.family = family;
     out
+}
+
+/// The method a `for` over an instance of `k` drives: `__next__`, or a generator `__iter__`.
+pub fn iteration_method(p: &Project, k: crate::project::ClassId) -> Option<FuncId> {
+    p.method(k, "__next__")
+        .or_else(|| p.method(k, "__iter__").filter(|f| p.func(*f).is_generator))
+}
+
+/// A project decorator whose wrapper calls the wrapped function: when every function it
+/// decorates became async, the wrapper becomes async and awaits the call (`functools.wraps`
+/// keeps working). Mixed use is reported rather than guessed at.
+fn wrap_decorators(p: &Project, facts: &[ModuleFacts], out: &mut Colouring) {
+    let mut applied: BTreeMap<FuncId, Vec<FuncId>> = BTreeMap::new();
+    for f in p.func_ids() {
+        for dec in &p.func(f).decorators {
+            if let crate::project::Sym::Func(d) = p.resolve_in_module(f.module as usize, dec) {
+                applied.entry(d).or_default().push(f);
+            }
+        }
+    }
+    let within = |m: usize, mut inner: usize, outer: usize| loop {
+        if inner == outer {
+            return true;
+        }
+        match p.modules[m].index.functions[inner].parent {
+            Some(up) => inner = up,
+            None => return false,
+        }
+    };
+    for (d, targets) in applied {
+        let m = d.module as usize;
+        let calls: Vec<_> = facts[m]
+            .param_calls
+            .iter()
+            .filter(|c| c.param == 0 && within(m, c.owner, d.func as usize) && c.ctx == Ctx::Body)
+            .collect();
+        if calls.is_empty() {
+            continue;
+        }
+        let asynchronous = targets
+            .iter()
+            .filter(|t| out.async_funcs.contains(t))
+            .count();
+        if asynchronous == 0 {
+            continue;
+        }
+        if asynchronous < targets.len() {
+            let names: Vec<&str> = targets
+                .iter()
+                .filter(|t| out.async_funcs.contains(t))
+                .map(|t| p.func(*t).name.as_str())
+                .collect();
+            out.notes.push((
+                m,
+                p.func(d).line,
+                format!(
+                    "decorator `{}` wraps both sync functions and now-async ones ({}); its wrapper was left sync and passes their coroutines through",
+                    p.func(d).name,
+                    names.join(", ")
+                ),
+            ));
+            continue;
+        }
+        for c in calls {
+            let wrapper = FuncId {
+                module: d.module,
+                func: c.caller as u32,
+            };
+            if p.func(wrapper).is_generator {
+                continue;
+            }
+            if out.async_funcs.insert(wrapper) && !p.func(wrapper).is_async {
+                out.coloured.insert(wrapper);
+            }
+            out.awaited_param_calls.insert((m, c.start));
+        }
+    }
 }

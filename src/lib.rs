@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod colour;
+pub mod config;
 pub mod diff;
 pub mod edit;
 pub mod fileio;
@@ -20,5 +21,6 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod source;
+pub mod target;
 pub mod verify;
 pub mod walk;

@@ -26,6 +26,8 @@ pub enum Kind {
     Super(ClassId),
     /// A project class object itself (`cls`).
     ClassObj(ClassId),
+    /// A list whose elements all have this kind (`[Thread(...), ...]`, `xs.append(t)`).
+    Seq(Box<Kind>),
 }
 
 /// A name's scope for type facts: `(module, function)`; `None` is module scope.
@@ -116,6 +118,11 @@ pub struct RefFact {
     pub caller: Option<usize>,
     /// The call it is an argument of, by callee qualified name, if any (`sorted`).
     pub passed_to: Option<String>,
+    pub start: usize,
+    pub end: usize,
+    /// Passed where the catalog says the rewritten code calls it (`Thread(target=f)`):
+    /// a call edge from `caller`, not a value reference.
+    pub called: bool,
 }
 
 /// A non-call reference to a catalog name (`requests.HTTPError`).
@@ -125,6 +132,20 @@ pub struct NameFact {
     pub start: usize,
     pub end: usize,
     pub caller: Option<usize>,
+}
+
+/// A read of an attribute that a catalog `[[attribute]]` rule rewrites (`response.ok`).
+#[derive(Debug, Clone)]
+pub struct AttrFact {
+    pub ty: String,
+    pub name: String,
+    /// The whole `value.name` expression.
+    pub start: usize,
+    pub end: usize,
+    /// The receiver expression.
+    pub object: (usize, usize),
+    pub caller: Option<usize>,
+    pub ctx: Ctx,
 }
 
 /// `for` (statement or comprehension clause) over a value of a known kind.
@@ -139,11 +160,46 @@ pub struct ForFact {
     pub already_async: bool,
 }
 
+/// A method call awaitify could not resolve, whose name some project method has.
+#[derive(Debug, Clone)]
+pub struct UnresolvedFact {
+    pub caller: Option<usize>,
+    pub ctx: Ctx,
+    pub name: String,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
+#[derive(Debug, Clone)]
+pub struct ParamCallFact {
+    pub caller: usize,
+    /// The enclosing function whose parameter is called.
+    pub owner: usize,
+    pub param: usize,
+    pub start: usize,
+    pub end: usize,
+    pub ctx: Ctx,
+    pub awaited: bool,
+}
+
+/// `yield from X` as a statement: a generator that turns async must loop instead.
+#[derive(Debug, Clone)]
+pub struct YieldFromFact {
+    pub caller: usize,
+    /// The expression statement holding the `yield from`.
+    pub stmt: (usize, usize),
+    pub expr: (usize, usize),
+    pub kind: Option<Kind>,
+}
+
 /// `with` over a value of a known kind.
 #[derive(Debug, Clone)]
 pub struct WithFact {
     pub caller: Option<usize>,
     pub with_kw: usize,
+    /// The `with_item` this fact is about.
+    pub item: (usize, usize),
     pub kind: Kind,
     pub line: usize,
     pub ctx: Ctx,
@@ -179,6 +235,10 @@ pub struct ModuleFacts {
     pub consumes: Vec<ConsumeFact>,
     pub escapes: Vec<EscapeFact>,
     pub names: Vec<NameFact>,
+    pub attrs: Vec<AttrFact>,
+    pub yield_froms: Vec<YieldFromFact>,
+    pub unresolved: Vec<UnresolvedFact>,
+    pub param_calls: Vec<ParamCallFact>,
     /// Type observations: `None` means this binding's type is not known.
     pub local_obs: Vec<(ScopeKey, Option<Kind>)>,
     pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
@@ -268,6 +328,7 @@ pub fn match_module(p: &Project, cat: &Catalog, k: &Knowledge, m: usize) -> Modu
         ix,
         func_by_start,
         facts: ModuleFacts::default(),
+        ancestors: Vec::new(),
     };
     w.walk(module.tree.root_node(), Ctx::Module, None);
     w.facts
@@ -282,6 +343,9 @@ struct Walker<'a> {
     ix: &'a ModuleIndex,
     func_by_start: HashMap<usize, usize>,
     facts: ModuleFacts,
+    /// The path from the root to the node being walked: tree-sitter's `parent()` walks
+    /// down from the root each time, which is quadratic over a file.
+    ancestors: Vec<Node<'a>>,
 }
 
 impl<'a> Walker<'a> {
@@ -296,7 +360,19 @@ impl<'a> Walker<'a> {
         &self.ix.functions[f]
     }
 
-    fn walk(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+    fn walk(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
+        self.ancestors.push(node);
+        self.walk_node(node, ctx, caller);
+        self.ancestors.pop();
+    }
+
+    /// The `k`-th ancestor of `node`, which must be on the walk's path.
+    fn up(&self, node: Node, k: usize) -> Option<Node<'a>> {
+        let idx = self.ancestors.iter().rposition(|n| n.id() == node.id())?;
+        idx.checked_sub(k).map(|i| self.ancestors[i])
+    }
+
+    fn walk_node(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
         let ctx = match ctx {
             Ctx::Module
                 if self
@@ -345,6 +421,7 @@ impl<'a> Walker<'a> {
             }
             "call" => {
                 self.call(node, ctx, caller);
+                self.append(node, caller);
                 // The callee itself is not a value reference; its sub-expressions may hold calls.
                 if let Some(f) = node.child_by_field_name("function") {
                     if f.kind() == "attribute" {
@@ -379,13 +456,14 @@ impl<'a> Walker<'a> {
                     self.facts.return_obs.push((self.fid(f), kind));
                 }
             }
+            "yield" => self.yield_from(node, caller),
             "import_statement" | "import_from_statement" | "future_import_statement" => return,
             _ => {}
         }
         self.children(node, ctx, caller);
     }
 
-    fn children(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+    fn children(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
         let mut cursor = node.walk();
         let kids: Vec<Node> = node.named_children(&mut cursor).collect();
         for child in kids {
@@ -524,6 +602,30 @@ impl<'a> Walker<'a> {
                     _ => Val::Unknown,
                 }
             }
+            "list" => {
+                let mut cursor = node.walk();
+                let kinds: Vec<Option<Kind>> = node
+                    .named_children(&mut cursor)
+                    .map(|e| self.kind_of(e, caller))
+                    .collect();
+                match kinds.first() {
+                    Some(Some(k)) if kinds.iter().all(|x| x.as_ref() == Some(k)) => {
+                        Val::Kind(Kind::Seq(Box::new(k.clone())))
+                    }
+                    _ => Val::Unknown,
+                }
+            }
+            "list_comprehension" => node
+                .child_by_field_name("body")
+                .and_then(|b| self.kind_of(b, caller))
+                .map_or(Val::Unknown, |k| Val::Kind(Kind::Seq(Box::new(k)))),
+            "subscript" => match node
+                .child_by_field_name("value")
+                .map(|v| self.resolve(v, caller))
+            {
+                Some(Val::Kind(Kind::Seq(elem))) => Val::Kind(*elem),
+                _ => Val::Unknown,
+            },
             "call" => {
                 let Some(f) = node.child_by_field_name("function") else {
                     return Val::Unknown;
@@ -602,6 +704,61 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `fn(*args)` inside a nested function, where `fn` is a parameter of an enclosing one:
+    /// the shape of a decorator's wrapper.
+    fn param_call(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
+        let name = text(f, self.src);
+        let chain = self.scope_chain(caller);
+        for (depth, &g) in chain.iter().enumerate() {
+            let def = self.func(g);
+            if !def.locals.contains(name) {
+                continue;
+            }
+            if let (true, Some(param)) = (depth > 0, def.params.iter().position(|p| p.name == name))
+            {
+                let parent = self.up(node, 1);
+                self.facts.param_calls.push(ParamCallFact {
+                    caller: chain[0],
+                    owner: g,
+                    param,
+                    start: node.start_byte(),
+                    end: node.end_byte(),
+                    ctx,
+                    awaited: parent.is_some_and(|p| p.kind() == "await"),
+                });
+            }
+            return;
+        }
+    }
+
+    /// `x.name()` on a receiver of unknown type, where some project method is called `name`.
+    fn unresolved(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
+        if f.kind() == "identifier" {
+            self.param_call(node, f, ctx, caller);
+            return;
+        }
+        if f.kind() != "attribute" || self.up(node, 1).is_some_and(|p| p.kind() == "await") {
+            return;
+        }
+        let Some(attr) = f.child_by_field_name("attribute") else {
+            return;
+        };
+        let name = text(attr, self.src);
+        let receiver_unknown = f
+            .child_by_field_name("object")
+            .is_some_and(|o| self.resolve(o, caller) == Val::Unknown);
+        if receiver_unknown && self.k.methods_by_name.contains_key(name) {
+            let pos = node.start_position();
+            self.facts.unresolved.push(UnresolvedFact {
+                caller,
+                ctx,
+                name: name.to_string(),
+                line: pos.row + 1,
+                col: pos.column + 1,
+            });
+        }
+    }
+
     fn kind_of(&self, node: Node, caller: Option<usize>) -> Option<Kind> {
         match self.resolve(node, caller) {
             Val::Kind(k) => Some(k),
@@ -630,7 +787,7 @@ impl<'a> Walker<'a> {
                 .then_some(Target::Method { ty, name }),
             _ => None,
         };
-        let parent = node.parent();
+        let parent = self.up(node, 1);
         let args = node.child_by_field_name("arguments");
         if target.is_none()
             && let Some(args) = args
@@ -646,13 +803,27 @@ impl<'a> Walker<'a> {
             }
         }
         // Argument kinds flow into the callee's parameters.
-        if let (Some(Target::Func(g)), Some(args)) = (&target, args) {
+        // A class call passes its arguments to `__init__`, after `self`.
+        let receiver = match &target {
+            Some(Target::Func(g)) => Some((
+                *g,
+                usize::from(
+                    self.p.func(*g).is_method()
+                        && !self
+                            .p
+                            .func(*g)
+                            .decorators
+                            .iter()
+                            .any(|d| d == "staticmethod")
+                        && !matches!(self.resolve(f, caller), Val::Sym(Sym::Func(_))),
+                ),
+            )),
+            Some(Target::Class(c)) => self.p.method(*c, "__init__").map(|init| (init, 1)),
+            _ => None,
+        };
+        if let (Some((g, offset)), Some(args)) = (receiver, args) {
+            let g = &g;
             let def = self.p.func(*g);
-            let offset = usize::from(
-                def.is_method()
-                    && !def.decorators.iter().any(|d| d == "staticmethod")
-                    && !matches!(self.resolve(f, caller), Val::Sym(Sym::Func(_))),
-            );
             let mut cursor = args.walk();
             let mut pos = 0;
             for a in args.named_children(&mut cursor) {
@@ -679,6 +850,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        self.callable_params(node, f, caller);
         // A generator's result must be consumed somewhere awaitify can follow.
         if let Some(Target::Func(g)) = &target
             && self.p.func(*g).is_generator
@@ -691,7 +863,10 @@ impl<'a> Walker<'a> {
                 col: pos.column + 1,
             });
         }
-        let Some(target) = target else { return };
+        let Some(target) = target else {
+            self.unresolved(node, f, ctx, caller);
+            return;
+        };
         let pos = node.start_position();
         self.facts.calls.push(CallFact {
             caller,
@@ -707,19 +882,131 @@ impl<'a> Walker<'a> {
         });
     }
 
+    /// A catalog call that runs a project callable with some of its arguments
+    /// (`Thread(target=f, args=(ev,))`): their kinds flow into the callable's parameters.
+    fn callable_params(&mut self, node: Node, f: Node, caller: Option<usize>) {
+        let entry = match self.resolve(f, caller) {
+            Val::Sym(Sym::External(q)) => self.cat.call(&q),
+            Val::ExtMethod(ty, name) => self.cat.method(&ty, &name),
+            _ => None,
+        };
+        let Some(spec) = entry.and_then(|e| e.callable.as_ref()) else {
+            return;
+        };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        let mut positional = Vec::new();
+        let mut keywords = Vec::new();
+        let mut cursor = args.walk();
+        for a in args.named_children(&mut cursor) {
+            match a.kind() {
+                "keyword_argument" => {
+                    if let (Some(n), Some(v)) = (
+                        a.child_by_field_name("name"),
+                        a.child_by_field_name("value"),
+                    ) {
+                        keywords.push((text(n, self.src).to_string(), v));
+                    }
+                }
+                "list_splat" | "dictionary_splat" => return,
+                "comment" => {}
+                _ => positional.push(a),
+            }
+        }
+        let find = |pos: Option<usize>, kw: Option<&str>| {
+            keywords
+                .iter()
+                .find(|(k, _)| Some(k.as_str()) == kw)
+                .map(|(_, v)| *v)
+                .or_else(|| pos.and_then(|p| positional.get(p).copied()))
+        };
+        let Some(callee) = find(spec.position, spec.keyword.as_deref()) else {
+            return;
+        };
+        let (g, bound) = match self.resolve(callee, caller) {
+            Val::Sym(Sym::Func(g)) => (g, false),
+            Val::Bound(g) => (g, true),
+            _ => return,
+        };
+        let def = self.p.func(g);
+        let offset = usize::from(
+            bound && def.is_method() && !def.decorators.iter().any(|d| d == "staticmethod"),
+        );
+        let mut pass_pos: Vec<Node> = Vec::new();
+        let mut pass_kw: Vec<(String, Node)> = Vec::new();
+        if spec.rest {
+            let first = spec.position.map_or(0, |p| p + 1);
+            pass_pos.extend(positional.iter().skip(first).copied());
+            pass_kw.extend(
+                keywords
+                    .iter()
+                    .filter(|(k, _)| Some(k.as_str()) != spec.keyword.as_deref())
+                    .cloned(),
+            );
+        }
+        if let Some(t) = spec
+            .args
+            .as_ref()
+            .and_then(|a| find(a.position, a.keyword.as_deref()))
+        {
+            if !matches!(t.kind(), "tuple" | "list") {
+                return;
+            }
+            let mut cursor = t.walk();
+            for e in t.named_children(&mut cursor) {
+                match e.kind() {
+                    "comment" => {}
+                    "list_splat" => return,
+                    _ => pass_pos.push(e),
+                }
+            }
+        }
+        if let Some(d) = spec
+            .kwargs
+            .as_ref()
+            .and_then(|a| find(a.position, a.keyword.as_deref()))
+            .filter(|d| d.kind() == "dictionary")
+        {
+            let mut cursor = d.walk();
+            for pair in d.named_children(&mut cursor) {
+                let (Some(k), Some(v)) = (
+                    pair.child_by_field_name("key"),
+                    pair.child_by_field_name("value"),
+                ) else {
+                    continue;
+                };
+                let key = text(k, self.src).trim_matches(['"', '\'']).to_string();
+                pass_kw.push((key, v));
+            }
+        }
+        for (i, a) in pass_pos.into_iter().enumerate() {
+            let kind = self.kind_of(a, caller);
+            self.facts.param_obs.push(((g, i + offset), kind));
+        }
+        for (name, v) in pass_kw {
+            if let Some(i) = def.params.iter().position(|p| p.name == name) {
+                let kind = self.kind_of(v, caller);
+                self.facts.param_obs.push(((g, i), kind));
+            }
+        }
+    }
+
     /// Whether a generator call's result goes where the rewrite can follow it: a loop, a
     /// known consumer, a project function's parameter, or a local name.
     fn gen_use_followed(&self, node: Node, caller: Option<usize>) -> bool {
-        let Some(parent) = node.parent() else {
+        let Some(parent) = self.up(node, 1) else {
             return false;
         };
         match parent.kind() {
             "for_statement" | "for_in_clause" => parent
                 .child_by_field_name("right")
                 .is_some_and(|r| r.id() == node.id()),
-            "assignment" => true,
+            "assignment" | "with_item" => true,
+            "as_pattern" => self.up(node, 2).is_some_and(|p| p.kind() == "with_item"),
+            "yield" => true,
             "argument_list" => {
-                let Some(call) = parent.parent() else {
+                let Some(call) = self.up(node, 2) else {
                     return false;
                 };
                 let Some(f) = call.child_by_field_name("function") else {
@@ -764,7 +1051,7 @@ impl<'a> Walker<'a> {
 
     fn reference(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
         // Parts of a larger attribute chain are handled at the top of the chain.
-        if let Some(p) = node.parent() {
+        if let Some(p) = self.up(node, 1) {
             if p.kind() == "attribute"
                 && p.child_by_field_name("attribute")
                     .is_some_and(|a| a.id() == node.id())
@@ -794,7 +1081,23 @@ impl<'a> Walker<'a> {
                 return;
             }
         }
-        let target = match self.resolve(node, caller) {
+        let val = self.resolve(node, caller);
+        if let Val::ExtMethod(ty, name) = &val
+            && let Some(obj) = node.child_by_field_name("object")
+            && self.cat.attribute(ty, name).is_some()
+        {
+            self.facts.attrs.push(AttrFact {
+                ty: ty.clone(),
+                name: name.clone(),
+                start: node.start_byte(),
+                end: node.end_byte(),
+                object: (obj.start_byte(), obj.end_byte()),
+                caller,
+                ctx,
+            });
+            return;
+        }
+        let target = match val {
             Val::Sym(Sym::Func(f)) | Val::Bound(f) => f,
             Val::Sym(Sym::External(q)) => {
                 if self.cat.name(&q).is_some() {
@@ -809,23 +1112,25 @@ impl<'a> Walker<'a> {
             }
             _ => return,
         };
-        let passed_to = node
-            .parent()
-            .and_then(|p| {
-                if p.kind() == "keyword_argument" {
-                    p.parent()
-                } else {
-                    Some(p)
-                }
-            })
+        let arg_list_depth = if self
+            .up(node, 1)
+            .is_some_and(|p| p.kind() == "keyword_argument")
+        {
+            2
+        } else {
+            1
+        };
+        let passed_to = self
+            .up(node, arg_list_depth)
             .filter(|p| p.kind() == "argument_list")
-            .and_then(|p| p.parent())
+            .and_then(|_| self.up(node, arg_list_depth + 1))
             .and_then(|call| call.child_by_field_name("function"))
             .map(|f| match self.resolve(f, caller) {
                 Val::Sym(Sym::External(q)) => q,
                 _ => text(f, self.src).to_string(),
             });
         let pos = node.start_position();
+        let called = self.callable_arg(node, caller);
         self.facts.refs.push(RefFact {
             target,
             line: pos.row + 1,
@@ -833,7 +1138,57 @@ impl<'a> Walker<'a> {
             ctx,
             caller,
             passed_to,
+            start: node.start_byte(),
+            end: node.end_byte(),
+            called,
         });
+    }
+
+    /// Whether `node` is an argument that a catalog entry's `callable` names.
+    fn callable_arg(&self, node: Node, caller: Option<usize>) -> bool {
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        let (args, keyword) = if parent.kind() == "keyword_argument" {
+            let name = parent
+                .child_by_field_name("name")
+                .map(|n| text(n, self.src).to_string());
+            (parent.parent(), name)
+        } else {
+            (Some(parent), None)
+        };
+        let Some(args) = args.filter(|a| a.kind() == "argument_list") else {
+            return false;
+        };
+        let Some(f) = args
+            .parent()
+            .and_then(|c| c.child_by_field_name("function"))
+        else {
+            return false;
+        };
+        let entry = match self.resolve(f, caller) {
+            Val::Sym(Sym::External(q)) => self.cat.call(&q),
+            Val::ExtMethod(ty, name) => self.cat.method(&ty, &name),
+            _ => None,
+        };
+        let Some(spec) = entry.and_then(|e| e.callable.as_ref()) else {
+            return false;
+        };
+        match keyword {
+            Some(k) => spec.keyword.as_deref() == Some(k.as_str()),
+            None => {
+                let mut cursor = args.walk();
+                let positional: Vec<Node> = args
+                    .named_children(&mut cursor)
+                    .filter(|a| !matches!(a.kind(), "keyword_argument" | "comment"))
+                    .collect();
+                let pos = positional.iter().position(|a| a.id() == node.id());
+                let splat_before = positional[..pos.unwrap_or(0)]
+                    .iter()
+                    .any(|a| a.kind() == "list_splat");
+                pos.is_some() && !splat_before && pos == spec.position
+            }
+        }
     }
 
     fn assignment(&mut self, node: Node, caller: Option<usize>) {
@@ -843,8 +1198,46 @@ impl<'a> Walker<'a> {
         ) else {
             return;
         };
+        // `xs = []` says nothing about the elements; the appends that follow do.
+        if right.kind() == "list" && right.named_child_count() == 0 && left.kind() == "identifier" {
+            return;
+        }
         let kind = self.kind_of(right, caller);
         self.bind_target(left, kind, caller);
+    }
+
+    /// `xs.append(v)` on a local list: an observation of its element kind.
+    fn append(&mut self, node: Node, caller: Option<usize>) {
+        let Some(f) = node.child_by_field_name("function") else {
+            return;
+        };
+        let (Some(obj), Some(attr)) = (
+            f.child_by_field_name("object"),
+            f.child_by_field_name("attribute"),
+        ) else {
+            return;
+        };
+        if obj.kind() != "identifier" || text(attr, self.src) != "append" {
+            return;
+        }
+        let name = text(obj, self.src);
+        // Only a name bound in this very scope: a global appended from a function is not.
+        let local = match caller {
+            Some(c) => self.func(c).locals.contains(name),
+            None => self.ix.bindings.contains_key(name),
+        };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        if !local || args.named_child_count() != 1 {
+            return;
+        }
+        let kind = args
+            .named_child(0)
+            .and_then(|a| self.kind_of(a, caller))
+            .map(|k| Kind::Seq(Box::new(k)));
+        let key = (self.m as u32, caller.map(|c| c as u32), name.to_string());
+        self.facts.local_obs.push((key, kind));
     }
 
     fn bind_target(&mut self, left: Node, kind: Option<Kind>, caller: Option<usize>) {
@@ -881,6 +1274,27 @@ impl<'a> Walker<'a> {
         }
     }
 
+    fn yield_from(&mut self, node: Node, caller: Option<usize>) {
+        let mut cursor = node.walk();
+        let is_from = node.children(&mut cursor).any(|c| c.kind() == "from");
+        let (Some(f), true, Some(stmt), Some(expr)) = (
+            caller,
+            is_from,
+            self.up(node, 1)
+                .filter(|p| p.kind() == "expression_statement"),
+            node.named_child(0),
+        ) else {
+            return;
+        };
+        let kind = self.kind_of(expr, caller);
+        self.facts.yield_froms.push(YieldFromFact {
+            caller: f,
+            stmt: (stmt.start_byte(), stmt.end_byte()),
+            expr: (expr.start_byte(), expr.end_byte()),
+            kind,
+        });
+    }
+
     fn for_loop(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
         let Some(right) = node.child_by_field_name("right") else {
             return;
@@ -898,9 +1312,25 @@ impl<'a> Walker<'a> {
                 .iterate_use(ty)
                 .and_then(|(_, u)| u.binds.clone())
                 .map(Kind::Ext),
+            Some(Kind::Seq(elem)) => Some((**elem).clone()),
             _ => None,
         };
-        if let Some(left) = node.child_by_field_name("left") {
+        // A local list whose element kind is not known yet (`threads.append(t)` needs `t`'s
+        // kind, which this loop also binds): no observation, so the fixed point can learn it.
+        let pending = bound.is_none()
+            && right.kind() == "identifier"
+            && caller.is_some_and(|c| {
+                let name = text(right, self.src);
+                self.func(c).locals.contains(name)
+                    && !self.k.locals.contains_key(&(
+                        self.m as u32,
+                        Some(c as u32),
+                        name.to_string(),
+                    ))
+            });
+        if let Some(left) = node.child_by_field_name("left")
+            && !pending
+        {
             self.bind_target(left, bound, caller);
         }
         if let Some(kind) = kind {
@@ -960,6 +1390,7 @@ impl<'a> Walker<'a> {
                 self.facts.withs.push(WithFact {
                     caller,
                     with_kw: node.start_byte(),
+                    item: (item.start_byte(), item.end_byte()),
                     kind,
                     line: line(node),
                     ctx,

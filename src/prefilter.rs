@@ -2,8 +2,12 @@
 //! only those are indexed and matched (every module is still parsed once, for the syntax check,
 //! and its tree dropped at once).
 //!
+//! Opt-in (`--prefilter`): it is exact for what the catalog and colouring do, but passes with
+//! name tables of their own outside the catalog are only covered when they act on modules that
+//! contain `async`/`await` or a catalog word.
+//!
 //! A module is a *seed* if its bytes contain, as a whole word, a catalog trigger word (the
-//! last segment of every catalog call or name: `sleep`, `get`, `urlopen`). Colour flows from a
+//! last segment of every catalog call or name: `sleep`, `get`, `urlopen`) or `async`/`await`. Colour flows from a
 //! callee to its callers, which import it, so every importer of a selected module is selected.
 //! Two flows skip imports: `x.name()` on an unknown receiver resolves by the method name alone
 //! (to an existing `async def`, or one that becomes async), and a value a selected module holds
@@ -283,7 +287,14 @@ impl Selection {
             pool: Vec::new(),
         };
         if enabled {
-            let triggers = Words::new(cat.trigger_words.iter().map(String::as_str));
+            // `async`/`await`: passes that inspect existing coroutines (blocking calls,
+            // dangling tasks) act on modules no catalog word names.
+            let triggers = Words::new(
+                cat.trigger_words
+                    .iter()
+                    .map(String::as_str)
+                    .chain(["async", "await"]),
+            );
             let (scans, names): (Vec<Scanned>, Vec<Vec<String>>) = inputs
                 .par_iter()
                 .map(|i| {
@@ -433,6 +444,11 @@ impl Selection {
         }
         more.retain(|&i| self.pool.get(i).is_some_and(Option::is_some));
         self.add(more)
+    }
+
+    /// The files that were only checked, never indexed: they do not change.
+    pub fn into_unloaded(self) -> Vec<Input> {
+        self.pool.into_iter().flatten().collect()
     }
 
     /// How many files were only parsed, never indexed.

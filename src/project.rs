@@ -51,6 +51,8 @@ pub enum Sym {
 pub struct Project {
     pub modules: Vec<Module>,
     by_name: HashMap<String, usize>,
+    /// Method resolution orders, computed once: method lookups are on the hot path.
+    mros: HashMap<ClassId, Vec<ClassId>>,
 }
 
 impl Project {
@@ -62,7 +64,13 @@ impl Project {
                 by_name.entry(name.clone()).or_insert(i);
             }
         }
-        Project { modules, by_name }
+        let mut p = Project {
+            modules,
+            by_name,
+            mros: HashMap::new(),
+        };
+        p.mros = p.class_ids().map(|c| (c, p.compute_mro(c))).collect();
+        p
     }
 
     pub fn module_named(&self, name: &str) -> Option<usize> {
@@ -173,6 +181,13 @@ impl Project {
 
     /// Method resolution order restricted to project classes (depth-first, left to right).
     pub fn mro(&self, c: ClassId) -> Vec<ClassId> {
+        self.mros
+            .get(&c)
+            .cloned()
+            .unwrap_or_else(|| self.compute_mro(c))
+    }
+
+    fn compute_mro(&self, c: ClassId) -> Vec<ClassId> {
         let mut out = Vec::new();
         let mut stack = vec![c];
         while let Some(k) = stack.pop() {

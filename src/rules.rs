@@ -50,6 +50,8 @@ pub struct CallRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    #[serde(default)]
+    pub callable: Option<ArgSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +70,40 @@ pub struct MethodRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    #[serde(default)]
+    pub callable: Option<ArgSpec>,
+}
+
+/// Where a call takes a callable that the rewritten code calls itself (`Thread(target=f)`,
+/// `pool.map(f, xs)`): a project function passed there is a call edge for the colouring,
+/// not a value that pins it sync.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    /// 0-based position among the positional arguments (receiver excluded).
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
+    /// The callable gets the call's remaining arguments (`pool.submit(f, *args, **kwargs)`).
+    #[serde(default)]
+    pub rest: bool,
+    /// The argument holding its positional arguments as a tuple (`Thread(args=...)`).
+    #[serde(default)]
+    pub args: Option<ArgPos>,
+    /// The argument holding its keyword arguments as a dict (`Thread(kwargs=...)`).
+    #[serde(default)]
+    pub kwargs: Option<ArgPos>,
+}
+
+/// One argument of a call, by position and/or keyword.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgPos {
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
 }
 
 fn keep() -> Action {
@@ -88,6 +124,19 @@ pub struct TypeUse {
     pub binds: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+}
+
+/// An attribute read on a value of a catalog type (`response.ok`). `replace` is either a new
+/// attribute name (`reason` -> `reason_phrase`) or an expression template in which `{value}`
+/// stands for the receiver (`{value}.status_code < 400`); the rewrite adds parentheses where
+/// the template's precedence needs them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttrRule {
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub names: Vec<String>,
+    pub replace: String,
 }
 
 /// A non-call reference (an exception class, a constant) renamed along with its family.
@@ -135,6 +184,8 @@ pub struct Rule {
     pub iterates: Vec<TypeUse>,
     #[serde(default, rename = "name")]
     pub names: Vec<NameRule>,
+    #[serde(default, rename = "attribute")]
+    pub attributes: Vec<AttrRule>,
     #[serde(default, rename = "example")]
     pub examples: Vec<Example>,
     #[serde(default, rename = "no_change")]
@@ -153,6 +204,7 @@ pub struct CallEntry {
     pub awaited: bool,
     pub returns: Option<String>,
     pub message: Option<String>,
+    pub callable: Option<ArgSpec>,
 }
 
 /// The loaded, validated catalog with lookup tables.
@@ -164,11 +216,21 @@ pub struct Catalog {
     withs: HashMap<String, (RuleId, TypeUse)>,
     iterates: HashMap<String, (RuleId, TypeUse)>,
     names: HashMap<String, (RuleId, String)>,
+    attributes: HashMap<(String, String), (RuleId, String)>,
     /// Last segments of every matched name, for the byte-level pre-filter.
     pub trigger_words: Vec<String>,
 }
 
-const KNOWN_PASSES: &[&str] = &["subprocess", "requests", "threads", "json-io"];
+const KNOWN_PASSES: &[&str] = &[
+    "subprocess",
+    "requests",
+    "threads",
+    "sockets",
+    "json-io",
+    "dangling-task",
+    "loop-api",
+    "never-awaited",
+];
 
 impl Catalog {
     /// The built-in catalog compiled from `transforms/`.
@@ -237,6 +299,7 @@ impl Catalog {
                     awaited: call.awaited,
                     returns: call.returns.clone(),
                     message: call.message.clone(),
+                    callable: call.callable.clone(),
                 };
                 if self.calls.insert(name.clone(), entry).is_some() {
                     return Err(format!("`{name}` is matched by two rules"));
@@ -255,6 +318,7 @@ impl Catalog {
                     awaited: m.awaited,
                     returns: m.returns.clone(),
                     message: m.message.clone(),
+                    callable: m.callable.clone(),
                 };
                 self.methods.insert((m.ty.clone(), name.clone()), entry);
             }
@@ -269,6 +333,23 @@ impl Catalog {
             self.names.insert(n.name.clone(), (id, n.replace.clone()));
             self.trigger_words
                 .push(n.name.rsplit('.').next().unwrap_or(&n.name).to_string());
+        }
+        for a in &rule.attributes {
+            let template = a.replace.matches("{value}").count();
+            let ident = !a.replace.is_empty()
+                && a.replace
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !(template == 1 || ident) {
+                return Err(format!(
+                    "[[attribute]] `{}`: `replace` must be a name or hold `{{value}}` once",
+                    a.replace
+                ));
+            }
+            for name in &a.names {
+                self.attributes
+                    .insert((a.ty.clone(), name.clone()), (id, a.replace.clone()));
+            }
         }
         self.rules.push(rule);
         self.trigger_words.sort();
@@ -290,6 +371,11 @@ impl Catalog {
 
     pub fn iterate_use(&self, ty: &str) -> Option<&(RuleId, TypeUse)> {
         self.iterates.get(ty)
+    }
+
+    /// The `[[attribute]]` rule for reading `name` on a value of type `ty`.
+    pub fn attribute(&self, ty: &str, name: &str) -> Option<&(RuleId, String)> {
+        self.attributes.get(&(ty.to_string(), name.to_string()))
     }
 
     pub fn name(&self, qualified: &str) -> Option<&(RuleId, String)> {

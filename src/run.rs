@@ -53,8 +53,12 @@ pub struct Migration {
 pub struct Settings<'a> {
     pub catalog: &'a Catalog,
     pub keep_sync: &'a [String],
+    /// Functions named by the project's console scripts (`pkg.cli.main`).
+    pub console_scripts: &'a [String],
     pub explain: Option<&'a str>,
-    /// Index only the modules the byte-level pre-filter selects (same results, faster).
+    /// The Python version the output must run on.
+    pub target: crate::target::PyVersion,
+    /// Index only the modules the byte-level pre-filter selects ([`crate::prefilter`]).
     pub prefilter: bool,
 }
 
@@ -67,7 +71,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     // Files that are never indexed are still decoded and parsed once, for the same diagnostics.
     let mut diagnostics = selection.check_unselected(|i| decode_parse(i).err());
     let mut modules = Vec::new();
-    let (project, knowledge, facts, colouring) = loop {
+    let (project, knowledge, facts, mut colouring) = loop {
         let (loaded, failed): (Vec<_>, Vec<_>) = selection
             .take_selected()
             .into_par_iter()
@@ -83,15 +87,29 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         // Type facts flow through names, parameters and returns: iterate to a fixed point.
         let mut knowledge = base_knowledge(&project);
         let mut facts: Vec<ModuleFacts> = Vec::new();
+        let importers = importers(&project);
+        let mut dirty: Vec<usize> = (0..project.modules.len()).collect();
+        facts.resize_with(project.modules.len(), ModuleFacts::default);
         for _ in 0..8 {
-            facts = (0..project.modules.len())
-                .into_par_iter()
-                .map(|m| matcher::match_module(&project, cat, &knowledge, m))
+            let fresh: Vec<(usize, ModuleFacts)> = dirty
+                .par_iter()
+                .map(|&m| (m, matcher::match_module(&project, cat, &knowledge, m)))
                 .collect();
+            for (m, f) in fresh {
+                facts[m] = f;
+            }
             let next = learn(&knowledge, &facts);
             if next == knowledge {
                 break;
             }
+            // Only modules whose own facts changed, and the modules importing them, can see
+            // a difference in the next round.
+            let mut again: BTreeSet<usize> = BTreeSet::new();
+            for m in changed_modules(&knowledge, &next) {
+                again.insert(m);
+                again.extend(importers[m].iter().copied());
+            }
+            dirty = again.into_iter().collect();
             knowledge = next;
         }
         let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
@@ -101,6 +119,13 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         modules = project.modules;
     };
     let errors = diagnostics.len();
+    for script in settings.console_scripts {
+        if let crate::project::Sym::Func(f) = project.resolve(script)
+            && colouring.coloured.contains(&f)
+        {
+            colouring.scripts.insert(f);
+        }
+    }
 
     for (f, pin) in &colouring.pinned {
         let m = &project.modules[pin.module];
@@ -117,10 +142,31 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         ));
     }
 
+    for (m, line, message) in &colouring.notes {
+        diagnostics.push(Diagnostic::new(
+            &project.modules[*m].display,
+            *line,
+            1,
+            "mixed-decorator",
+            message.clone(),
+        ));
+    }
+
     let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> =
         (0..project.modules.len())
             .into_par_iter()
-            .map(|m| rewrite(&project, cat, &colouring, &facts[m], &knowledge, m))
+            .map(|m| {
+                let cx = PassCx {
+                    p: &project,
+                    cat,
+                    colour: &colouring,
+                    facts: &facts[m],
+                    knowledge: &knowledge,
+                    m,
+                    target: settings.target,
+                };
+                rewrite(&cx)
+            })
             .collect();
 
     let mut summary = Summary {
@@ -142,6 +188,21 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         diagnostics.extend(diags);
         files.push(outcome);
     }
+    // Every file has an outcome, indexed or not (callers look files up by position and path).
+    files.par_extend(selection.into_unloaded().into_par_iter().map(|i| {
+        let old = SourceText::decode(&i.bytes)
+            .map(|s| s.text)
+            .unwrap_or_default();
+        FileOutcome {
+            path: i.path,
+            display: i.display,
+            old,
+            new: None,
+            new_bytes: None,
+            original: Vec::new(),
+            rule_hits: Default::default(),
+        }
+    }));
     summary.functions_made_async = colouring.coloured.len();
     summary.packages = packages.into_iter().collect();
     diagnostics.sort();
@@ -269,6 +330,58 @@ fn base_knowledge(p: &Project) -> Knowledge {
     k
 }
 
+/// For each module, the project modules that import it (directly).
+fn importers(p: &Project) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); p.modules.len()];
+    for (m, module) in p.modules.iter().enumerate() {
+        let mut deps = BTreeSet::new();
+        for stmt in &module.index.imports {
+            for name in &stmt.names {
+                let target = match p.resolve(&name.qualified) {
+                    crate::project::Sym::Module(d) => Some(d),
+                    crate::project::Sym::Func(f) => Some(f.module as usize),
+                    crate::project::Sym::Class(c) => Some(c.module as usize),
+                    crate::project::Sym::External(_) => {
+                        stmt.from_module.as_deref().and_then(|f| p.module_named(f))
+                    }
+                };
+                deps.extend(target.filter(|&d| d != m));
+            }
+        }
+        for d in deps {
+            out[d].push(m);
+        }
+    }
+    out
+}
+
+/// Modules owning a type fact that differs between two rounds.
+fn changed_modules(a: &Knowledge, b: &Knowledge) -> BTreeSet<usize> {
+    fn diff<K: std::hash::Hash + Eq, V: PartialEq>(
+        x: &HashMap<K, V>,
+        y: &HashMap<K, V>,
+        module: impl Fn(&K) -> usize,
+        out: &mut BTreeSet<usize>,
+    ) {
+        for (k, v) in x {
+            if y.get(k) != Some(v) {
+                out.insert(module(k));
+            }
+        }
+        for k in y.keys() {
+            if !x.contains_key(k) {
+                out.insert(module(k));
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    diff(&a.locals, &b.locals, |k| k.0 as usize, &mut out);
+    diff(&a.attrs, &b.attrs, |k| k.0.module as usize, &mut out);
+    diff(&a.params, &b.params, |k| k.0.module as usize, &mut out);
+    diff(&a.returns, &b.returns, |k| k.module as usize, &mut out);
+    out
+}
+
 /// Joins the type observations of every module: a binding seen with two types is unknown.
 fn learn(prev: &Knowledge, facts: &[ModuleFacts]) -> Knowledge {
     fn join<K: std::hash::Hash + Eq + Clone, V: Clone + PartialEq>(
@@ -299,24 +412,9 @@ fn learn(prev: &Knowledge, facts: &[ModuleFacts]) -> Knowledge {
     }
 }
 
-fn rewrite(
-    p: &Project,
-    cat: &Catalog,
-    colouring: &Colouring,
-    facts: &ModuleFacts,
-    knowledge: &Knowledge,
-    m: usize,
-) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
-    let module = &p.modules[m];
-    let cx = PassCx {
-        p,
-        cat,
-        colour: colouring,
-        facts,
-        knowledge,
-        m,
-    };
-    let out = passes::run_all(&cx);
+fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
+    let module = cx.module();
+    let out = passes::run_all(cx);
     let old = module.source.text.clone();
     let mut diagnostics = out.diagnostics;
     let mut outcome = FileOutcome {
@@ -357,7 +455,7 @@ fn rewrite(
     if new != module.source.text {
         match module.source.encode(&new) {
             Ok(bytes) => {
-                outcome.rule_hits = crate::report::rule_hits(cat, facts, &out.edits);
+                outcome.rule_hits = crate::report::rule_hits(cx.cat, cx.facts, &out.edits);
                 outcome.new_bytes = Some(bytes);
                 // Decoding checked the round trip, so this is exactly the bytes read.
                 outcome.original = module
@@ -502,8 +600,10 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     let settings = Settings {
         catalog: &cfg.catalog,
         keep_sync: &cfg.keep_sync,
+        console_scripts: &cfg.console_scripts,
         explain: cfg.explain.as_deref(),
-        prefilter: !cfg.no_prefilter,
+        target: cfg.target,
+        prefilter: cfg.prefilter,
     };
     let mut migration = migrate(inputs, &settings);
     migration.summary.files_scanned += early.iter().filter(|d| d.code != "walk-error").count();
@@ -592,7 +692,7 @@ fn print(
             )?;
         }
         Format::Text => {
-            if cfg.mode == Mode::DryRun && !cfg.quiet {
+            if cfg.mode == Mode::DryRun && !cfg.quiet && mig.explanations.is_empty() {
                 for f in &mig.files {
                     if let Some(new) = &f.new {
                         write!(
@@ -623,6 +723,15 @@ fn print(
 
 /// Convenience for tests: migrate in-memory files (`(path, text)`) rooted at `/project`.
 pub fn migrate_texts(files: &[(&str, &str)], catalog: &Catalog) -> Migration {
+    migrate_texts_for(files, catalog, crate::target::PyVersion::default())
+}
+
+/// [`migrate_texts`] for a given `--target-version`.
+pub fn migrate_texts_for(
+    files: &[(&str, &str)],
+    catalog: &Catalog,
+    target: crate::target::PyVersion,
+) -> Migration {
     let inputs = files
         .iter()
         .map(|(p, t)| Input {
@@ -637,8 +746,10 @@ pub fn migrate_texts(files: &[(&str, &str)], catalog: &Catalog) -> Migration {
         &Settings {
             catalog,
             keep_sync: &[],
+            console_scripts: &[],
             explain: None,
-            prefilter: true,
+            target,
+            prefilter: false,
         },
     )
 }

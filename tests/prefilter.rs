@@ -105,7 +105,9 @@ fn run(files: &[(&str, &str)], prefilter: bool) -> Migration {
         &Settings {
             catalog: &catalog,
             keep_sync: &[],
+            console_scripts: &[],
             explain: None,
+            target: Default::default(),
             prefilter,
         },
     )

@@ -57,6 +57,8 @@ pub struct ClassDef {
     pub bases: Vec<String>,
     pub methods: HashMap<String, usize>,
     pub line: usize,
+    /// Start of the `class_definition` node.
+    pub start: usize,
 }
 
 /// What a module-level name is bound to.
@@ -327,6 +329,7 @@ impl Builder<'_> {
             bases,
             methods: HashMap::new(),
             line: line(def),
+            start: def.start_byte(),
         });
         self.bind(func, None, &name, Binding::Class(idx));
         if let Some(body) = def.child_by_field_name("body") {

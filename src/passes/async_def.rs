@@ -15,15 +15,26 @@
 use super::{PassCx, PassOut};
 use crate::edit::Edit;
 
-const RENAMES: &[(&str, &str)] = &[("__enter__", "__aenter__"), ("__exit__", "__aexit__")];
+const RENAMES: &[(&str, &str)] = &[
+    ("__enter__", "__aenter__"),
+    ("__exit__", "__aexit__"),
+    ("__next__", "__anext__"),
+    // Only reached for a generator `__iter__`, which becomes an async generator.
+    ("__iter__", "__aiter__"),
+];
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    for (i, def) in cx.module().index.functions.iter().enumerate() {
+    let src = cx.src();
+    let ix = &cx.module().index;
+    for (i, def) in ix.functions.iter().enumerate() {
         if !cx.colour.coloured.contains(&cx.fid(i)) {
             continue;
         }
         out.edits
             .push(Edit::insert(def.start, "async ", "async-def"));
+        if cx.colour.scripts.contains(&cx.fid(i)) {
+            console_script(cx, def, out);
+        }
         if let Some((_, to)) = RENAMES.iter().find(|(from, _)| *from == def.name) {
             out.edits.push(Edit::replace(
                 def.name_range.0,
@@ -32,5 +43,87 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 "async-def",
             ));
         }
+        if def.name == "__next__" {
+            rename_stop_iteration(cx, def, out);
+            // The iterator protocol's other half: a sync `__aiter__` returning the iterator.
+            let sibling = def
+                .class
+                .and_then(|c| ix.classes[c].methods.get("__iter__"));
+            if let Some(&it) = sibling.filter(|&&it| !cx.colour.coloured.contains(&cx.fid(it))) {
+                let r = ix.functions[it].name_range;
+                out.edits
+                    .push(Edit::replace(r.0, r.1, "__aiter__", "async-def"));
+            }
+        }
+        // `@contextmanager` on a generator that now awaits.
+        let head = &src[line_offset(src, def.first_line)..def.start];
+        for name in ["contextlib.contextmanager", "contextmanager"] {
+            if let Some(at) = head.find(&format!("@{name}")) {
+                let at = line_offset(src, def.first_line) + at + 1;
+                out.edits.push(Edit::replace(
+                    at,
+                    at + name.len(),
+                    "contextlib.asynccontextmanager",
+                    "async-def",
+                ));
+                out.imports.insert("contextlib".into());
+                break;
+            }
+        }
     }
+}
+
+/// `raise StopIteration` inside a `__next__` that became `__anext__`.
+fn rename_stop_iteration(cx: &PassCx, def: &crate::index::FuncDef, out: &mut PassOut) {
+    let Some(node) = cx.node(def.start, def.end) else {
+        return;
+    };
+    let src = cx.src();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && &src[n.byte_range()] == "StopIteration" {
+            out.edits.push(Edit::replace(
+                n.start_byte(),
+                n.end_byte(),
+                "StopAsyncIteration",
+                "async-def",
+            ));
+        }
+        if n.id() == node.id() || !matches!(n.kind(), "function_definition" | "class_definition") {
+            let mut cursor = n.walk();
+            stack.extend(n.children(&mut cursor));
+        }
+    }
+}
+
+/// Byte offset of the start of 1-based `line`.
+pub fn line_offset(src: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    src.match_indices('\n')
+        .nth(line - 2)
+        .map_or(src.len(), |(i, _)| i + 1)
+}
+
+/// A console script must stay a sync callable: the coroutine is renamed `<name>_async` and a
+/// sync function of the old name runs it with `asyncio.run`.
+fn console_script(cx: &PassCx, def: &crate::index::FuncDef, out: &mut PassOut) {
+    let (name, nl, unit) = (
+        &def.name,
+        cx.module().source.newline,
+        &cx.module().source.indent,
+    );
+    let indent = cx.line_indent(def.start);
+    out.edits.push(Edit::replace(
+        def.name_range.0,
+        def.name_range.1,
+        format!("{name}_async"),
+        "async-def",
+    ));
+    let wrapper = format!(
+        "{nl}{nl}{nl}{indent}def {name}(*args, **kwargs):{nl}{indent}{unit}\"\"\"Console-script entry point: runs `{name}_async` in a new event loop.\"\"\"{nl}{indent}{unit}return asyncio.run({name}_async(*args, **kwargs))"
+    );
+    out.edits.push(Edit::insert(def.end, wrapper, "async-def"));
+    out.imports.insert("asyncio".into());
 }

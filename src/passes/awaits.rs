@@ -16,8 +16,19 @@
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::edit::Edit;
+use crate::matcher::Target;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
+    report_unresolved(cx, out);
+    for c in &cx.facts.param_calls {
+        if c.awaited || !cx.colour.awaited_param_calls.contains(&(cx.m, c.start)) {
+            continue;
+        }
+        let Some(node) = cx.node(c.start, c.end) else {
+            continue;
+        };
+        await_node(node, out);
+    }
     for c in &cx.facts.calls {
         if c.awaited || !cx.call_is_awaited(c) {
             continue;
@@ -25,19 +36,60 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         let Some(node) = cx.node(c.start, c.end) else {
             continue;
         };
-        out.rewritten += 1;
-        let len = c.end - c.start;
-        if needs_parens(node) {
-            out.edits
-                .push(Edit::open(c.start, len, "(await ", "await-call"));
-            out.edits.push(Edit::close(c.end, len, ")", "await-call"));
-        } else {
-            out.edits
-                .push(Edit::open(c.start, len, "await ", "await-call"));
+        await_node(node, out);
+        if let Target::Func(g) = &c.target
+            && cx.colour.scripts.contains(g)
+        {
+            rename_script_call(cx, c, *g, out);
         }
-        if let Some(g) = enclosing_genexp(node) {
-            genexp_to_list(g, out);
+    }
+}
+
+/// Async callers of a console-script function call its coroutine, `<name>_async`.
+fn rename_script_call(
+    cx: &PassCx,
+    c: &crate::matcher::CallFact,
+    g: crate::project::FuncId,
+    out: &mut PassOut,
+) {
+    let Some(callee) = cx.node(c.callee.0, c.callee.1) else {
+        return;
+    };
+    let name = &cx.p.func(g).name;
+    let target = if callee.kind() == "attribute" {
+        callee.child_by_field_name("attribute")
+    } else {
+        Some(callee)
+    };
+    match target {
+        Some(t) if g.module as usize == cx.m || callee.kind() == "attribute" => {
+            out.edits.push(Edit::replace(t.start_byte(), t.end_byte(), format!("{name}_async"), "await-call"));
         }
+        _ => out.diagnostics.push(cx.diag(
+            c.line,
+            c.col,
+            "console-script-call",
+            format!("`{name}` is a console script and stays a sync wrapper; call `{name}_async` here (import it) to await it"),
+        )),
+    }
+}
+
+/// `await` before `node`, parenthesised where precedence needs it; a generator expression
+/// around it becomes a list comprehension.
+fn await_node(node: tree_sitter::Node, out: &mut PassOut) {
+    let (start, end) = (node.start_byte(), node.end_byte());
+    let len = end - start;
+    out.rewritten += 1;
+    if needs_parens(node) {
+        out.edits
+            .push(Edit::open(start, len, "(await ", "await-call"));
+        out.edits.push(Edit::close(end, len, ")", "await-call"));
+    } else {
+        out.edits
+            .push(Edit::open(start, len, "await ", "await-call"));
+    }
+    if let Some(g) = enclosing_genexp(node) {
+        genexp_to_list(g, out);
     }
 }
 
@@ -56,5 +108,30 @@ pub fn needs_parens(node: tree_sitter::Node) -> bool {
         "subscript" => is("value"),
         "call" => is("function"),
         _ => false,
+    }
+}
+
+/// What cannot be resolved is not guessed at: a call that may reach a now-async method is
+/// left alone and reported.
+fn report_unresolved(cx: &PassCx, out: &mut PassOut) {
+    for u in &cx.facts.unresolved {
+        let Some(methods) = cx.knowledge.methods_by_name.get(&u.name) else {
+            continue;
+        };
+        let coloured: Vec<String> = methods
+            .iter()
+            .filter(|m| cx.colour.coloured.contains(m))
+            .map(|m| cx.p.func_name(*m))
+            .collect();
+        if coloured.is_empty() {
+            continue;
+        }
+        let msg = format!(
+            "`.{}()` may call the now-async {}, but the receiver's type is unknown; it was not awaited (check it, or annotate the receiver)",
+            u.name,
+            coloured.join(", ")
+        );
+        out.diagnostics
+            .push(cx.diag(u.line, u.col, "unresolved-call", msg));
     }
 }

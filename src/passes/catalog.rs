@@ -9,7 +9,7 @@
 
 use super::{PassCx, PassOut};
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Target};
+use crate::matcher::{AttrFact, CallFact, Target};
 use crate::rules::{Action, CallEntry};
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
@@ -28,6 +28,18 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         apply(cx, c, entry, out);
         out.packages
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
+    }
+    for a in &cx.facts.attrs {
+        // Inside functions, where typed values come from rewritten calls (a response passed
+        // to a sync helper is an httpx response too); module-level code keeps its calls.
+        if a.caller.is_none() {
+            continue;
+        }
+        if let Some((rule, replace)) = cx.cat.attribute(&a.ty, &a.name) {
+            attribute(cx, a, replace, out);
+            out.packages
+                .extend(cx.cat.rule(*rule).packages.iter().cloned());
+        }
     }
     for n in &cx.facts.names {
         if let Some((rule, replace)) = cx.cat.name(&n.qualified) {
@@ -77,32 +89,7 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
             }
         }
         Action::ToThread => {
-            let Some(args) = cx
-                .node(c.start, c.end)
-                .and_then(|n| n.child_by_field_name("arguments"))
-            else {
-                return;
-            };
-            if args.kind() != "argument_list" {
-                return;
-            }
-            let sep = if args.named_child_count() > 0 {
-                ", "
-            } else {
-                ""
-            };
-            out.edits.push(Edit::replace(
-                c.callee.0,
-                c.callee.1,
-                "asyncio.to_thread",
-                "to-thread",
-            ));
-            out.edits.push(Edit::insert(
-                args.start_byte() + 1,
-                format!("{what}{sep}"),
-                "to-thread",
-            ));
-            out.imports.insert("asyncio".into());
+            to_thread(cx, c, out);
         }
         Action::Report => {
             let msg = entry.message.clone().unwrap_or_else(|| {
@@ -126,6 +113,106 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
                     .push(cx.diag(c.line, c.col, "unconvertible-call", msg));
             }
         }
+    }
+}
+
+/// `f(a, b)` -> `asyncio.to_thread(f, a, b)` (the `await-call` pass adds the `await`).
+/// Returns false when the call has no plain argument list to extend.
+pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
+    let Some(args) = cx
+        .node(c.start, c.end)
+        .and_then(|n| n.child_by_field_name("arguments"))
+    else {
+        return false;
+    };
+    if args.kind() != "argument_list" {
+        return false;
+    }
+    let sep = if args.named_child_count() > 0 {
+        ", "
+    } else {
+        ""
+    };
+    // The callee's text stays where it is (so its import stays counted as used): the call's
+    // `(` becomes the separator after it. Opened last at this offset, inside any `await `.
+    out.edits
+        .push(Edit::open(c.callee.0, 0, "asyncio.to_thread(", "to-thread"));
+    out.edits.push(Edit::replace(
+        args.start_byte(),
+        args.start_byte() + 1,
+        sep,
+        "to-thread",
+    ));
+    out.imports.insert("asyncio".into());
+    true
+}
+
+/// `[[attribute]]` rules: a rename of the attribute, or a template around the receiver.
+/// The receiver's own text is never replaced, so edits inside it (an `await`) compose.
+fn attribute(cx: &PassCx, a: &AttrFact, replace: &str, out: &mut PassOut) {
+    let Some((prefix, suffix)) = replace.split_once("{value}") else {
+        // A plain rename: only the name after the dot changes.
+        let dot = cx.src()[a.object.1..a.end]
+            .rfind('.')
+            .map(|i| a.object.1 + i);
+        if let Some(dot) = dot {
+            out.edits
+                .push(Edit::replace(dot + 1, a.end, replace, "catalog-attribute"));
+        }
+        return;
+    };
+    let len = a.end - a.start;
+    let simple = |t: &str| {
+        t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.".contains(c))
+    };
+    let parens = !(simple(prefix) && simple(suffix))
+        && cx.node(a.start, a.end).is_some_and(|n| !stands_alone(n));
+    // Wider than the receiver's own `(await ` so that the template's text goes outside it.
+    let (open, close) = if parens { ("(", ")") } else { ("", "") };
+    if !prefix.is_empty() || parens {
+        out.edits.push(Edit::open(
+            a.start,
+            len + 1,
+            format!("{open}{prefix}"),
+            "catalog-attribute",
+        ));
+    }
+    out.edits.push(Edit::replace(
+        a.object.1,
+        a.end,
+        format!("{suffix}{close}"),
+        "catalog-attribute",
+    ));
+}
+
+/// Whether an expression in this position needs no parentheses whatever operators it holds
+/// (a comparison or `not` expression stays one operand there).
+fn stands_alone(n: tree_sitter::Node) -> bool {
+    let Some(p) = n.parent() else { return true };
+    match p.kind() {
+        "expression_statement"
+        | "return_statement"
+        | "argument_list"
+        | "keyword_argument"
+        | "parenthesized_expression"
+        | "boolean_operator"
+        | "not_operator"
+        | "list"
+        | "tuple"
+        | "set"
+        | "assert_statement"
+        | "pair"
+        | "interpolation"
+        | "conditional_expression"
+        | "expression_list" => true,
+        "if_statement" | "elif_clause" | "while_statement" => p
+            .child_by_field_name("condition")
+            .is_some_and(|c| c.id() == n.id()),
+        "assignment" => p
+            .child_by_field_name("right")
+            .is_some_and(|c| c.id() == n.id()),
+        _ => false,
     }
 }
 

@@ -23,6 +23,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             || c.awaited
             || !cx.colour.coloured.contains(g)
             || cx.p.func(*g).is_generator
+            // A console script keeps a sync wrapper of its name.
+            || cx.colour.scripts.contains(g)
         {
             continue;
         }

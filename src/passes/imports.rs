@@ -33,6 +33,17 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         .flat_map(|s| s.names.iter().map(|n| (n.local.as_str(), (0, 0))))
         .collect();
     count_refs(cx.root(), src, &replaced, &mut wanted);
+    // A pass that rebuilds an expression keeps some of its names in the new text
+    // (`Thread(target=job)` -> `create_task(job())`): those are still uses.
+    for e in &out.edits {
+        for name in bare_names(&e.text) {
+            if let Some(entry) = wanted.get_mut(name)
+                && entry.0 > 0
+            {
+                entry.1 += 1;
+            }
+        }
+    }
 
     let mut removed_whole: Vec<&ImportStmt> = Vec::new();
     for stmt in imports {
@@ -80,8 +91,30 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     for m in &missing {
         let line = format!("import {m}");
         let stdlib = is_stdlib(m);
-        // 1. The place of a removed import of the same kind (stdlib for stdlib).
-        if let Some(pos) = free_slots.iter().position(|s| stmt_is_stdlib(s) == stdlib) {
+        let kept: Vec<Node> = leading
+            .iter()
+            .copied()
+            .filter(|n| n.kind() == "import_statement")
+            .filter(|n| !removed_whole.iter().any(|r| r.start == n.start_byte()))
+            .filter(|n| is_stdlib(first_module(*n, src)) == stdlib)
+            .collect();
+        let slot = free_slots.iter().position(|s| stmt_is_stdlib(s) == stdlib);
+        // isort order: a section's plain imports come before its from-imports.
+        let first_from = leading.iter().find(|n| {
+            n.kind() == "import_from_statement" && is_stdlib(from_module(**n, src)) == stdlib
+        });
+        let first_non_future = leading
+            .iter()
+            .find(|n| n.kind() != "future_import_statement");
+        let before = |n: &Node| (line_start(src, n.start_byte()), format!("{line}{nl}"));
+        let after = |n: &Node| (line_end(src, n.end_byte()), format!("{line}{nl}"));
+        if let Some(next) = kept.iter().find(|n| first_module(**n, src) > m.as_str()) {
+            // 1. Sorted among the kept plain imports of its section.
+            inserts.push(before(next));
+        } else if let Some(last) = kept.last() {
+            inserts.push(after(last));
+        } else if let Some(pos) = slot {
+            // 2. The place of the removed import it replaces.
             substitutes
                 .entry(free_slots[pos].start)
                 .or_default()
@@ -89,28 +122,13 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             if !stdlib {
                 free_slots.remove(pos);
             }
-            continue;
-        }
-        // 2. Sorted among kept plain imports of the same kind.
-        let kept: Vec<Node> = leading
-            .iter()
-            .copied()
-            .filter(|n| {
-                n.kind() == "import_statement"
-                    && !removed_whole.iter().any(|r| r.start == n.start_byte())
-            })
-            .filter(|n| is_stdlib(first_module(*n, src)) == stdlib)
-            .collect();
-        // isort order: plain imports of a section come before its from-imports.
-        let first_from = leading.iter().find(|n| {
-            n.kind() == "import_from_statement" && is_stdlib(from_module(**n, src)) == stdlib
-        });
-        if let Some(next) = kept.iter().find(|n| first_module(**n, src) > m.as_str()) {
-            inserts.push((line_start(src, next.start_byte()), format!("{line}{nl}")));
-        } else if let (None, Some(from)) = (kept.last(), first_from) {
-            inserts.push((line_start(src, from.start_byte()), format!("{line}{nl}")));
-        } else if let Some(last) = kept.last().or(leading.last()) {
-            inserts.push((line_end(src, last.end_byte()), format!("{line}{nl}")));
+        } else if let Some(from) = first_from {
+            inserts.push(before(from));
+        } else if let (true, Some(first)) = (stdlib, first_non_future) {
+            // 3. The standard library section comes first.
+            inserts.push(before(first));
+        } else if let Some(last) = leading.last() {
+            inserts.push(after(last));
         } else {
             inserts.push((top_insertion_point(cx.root(), src), format!("{line}{nl}")));
         }
@@ -131,6 +149,42 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     for (at, text) in inserts {
         out.edits.push(Edit::insert(at, text, "imports"));
     }
+}
+
+/// Identifiers of a piece of new code that are not attribute names or inside strings.
+fn bare_names(code: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let bytes = code.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == b'\\' {
+                i += 1;
+            } else if b == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' || b == b'\'' {
+            quote = Some(b);
+            i += 1;
+        } else if b.is_ascii_alphabetic() || b == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let after_dot = code[..start].trim_end().ends_with('.');
+            if !after_dot {
+                names.push(&code[start..i]);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    names
 }
 
 fn count_refs(

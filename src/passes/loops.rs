@@ -12,9 +12,11 @@
 //! ```
 //!
 //! The same applies to catalog types iterated asynchronously (aiofiles files, aiosqlite
-//! cursors). `anext` needs Python 3.10.
+//! cursors). `anext` needs Python 3.10: for an older `--target-version`, `next(gen)` becomes
+//! `await gen.__anext__()`, which is what `anext` calls.
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
+use crate::colour::iteration_method;
 use crate::edit::Edit;
 use crate::matcher::Kind;
 
@@ -25,6 +27,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
         let asynchronous = match &f.kind {
             Kind::Gen(g) => cx.colour.async_funcs.contains(g),
+            Kind::Instance(k) => {
+                iteration_method(cx.p, *k).is_some_and(|g| cx.colour.async_funcs.contains(&g))
+            }
             Kind::Ext(ty) => cx.cat.iterate_use(ty).is_some_and(|(_, u)| u.make_async),
             _ => false,
         };
@@ -51,11 +56,45 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         let new = match c.consumer.as_str() {
             "list" => comp,
             "set" => format!("{{item async for item in {arg}}}"),
-            "next" => format!("await anext({arg})"),
+            "next" if cx.target.has_anext() => format!("await anext({arg})"),
+            "next" => {
+                let simple = cx
+                    .node(c.arg.0, c.arg.1)
+                    .is_some_and(|n| matches!(n.kind(), "identifier" | "call" | "attribute"));
+                if simple {
+                    format!("await {arg}.__anext__()")
+                } else {
+                    format!("await ({arg}).__anext__()")
+                }
+            }
             other => format!("{other}({comp})"),
         };
         out.edits
             .push(Edit::replace(c.call.0, c.call.1, new, "async-for"));
+        out.rewritten += 1;
+    }
+    for y in &cx.facts.yield_froms {
+        if !cx.colour.coloured.contains(&cx.fid(y.caller)) {
+            continue;
+        }
+        // An async generator cannot `yield from`; it loops and yields each item.
+        let asynchronous = match &y.kind {
+            Some(Kind::Gen(g)) => cx.colour.async_funcs.contains(g),
+            Some(Kind::Instance(k)) => {
+                iteration_method(cx.p, *k).is_some_and(|g| cx.colour.async_funcs.contains(&g))
+            }
+            Some(Kind::Ext(ty)) => cx.cat.iterate_use(ty).is_some_and(|(_, u)| u.make_async),
+            _ => false,
+        };
+        let src = cx.src();
+        let indent = cx.line_indent(y.stmt.0);
+        let unit = &cx.module().source.indent;
+        let nl = cx.module().source.newline;
+        let kw = if asynchronous { "async for" } else { "for" };
+        let expr = &src[y.expr.0..y.expr.1];
+        let text = format!("{kw} item in {expr}:{nl}{indent}{unit}yield item");
+        out.edits
+            .push(Edit::replace(y.stmt.0, y.stmt.1, text, "async-for"));
         out.rewritten += 1;
     }
 }

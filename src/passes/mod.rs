@@ -13,11 +13,21 @@ use tree_sitter::Node;
 
 pub mod async_def;
 pub mod awaits;
+pub mod blocking_in_coroutine;
+pub mod cancellation;
 pub mod catalog;
+pub mod dangling_task;
 pub mod entry_point;
 pub mod imports;
+pub mod loop_api;
 pub mod loops;
+pub mod never_awaited;
 pub mod pytest;
+pub mod requests;
+pub mod sockets;
+pub mod sync_callback;
+pub mod threads;
+pub mod unbounded_queue;
 pub mod withs;
 
 /// Everything a pass may read about one module.
@@ -28,6 +38,8 @@ pub struct PassCx<'a> {
     pub facts: &'a ModuleFacts,
     pub knowledge: &'a Knowledge,
     pub m: usize,
+    /// The Python version the output must run on.
+    pub target: crate::target::PyVersion,
 }
 
 /// What the passes produce for one module.
@@ -126,10 +138,24 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     catalog::run(cx, &mut out);
     loops::run(cx, &mut out);
     withs::run(cx, &mut out);
+    // After `await-call`: it takes back the `await` of a call it makes non-blocking.
+    threads::run(cx, &mut out);
+    sockets::run(cx, &mut out);
     entry_point::run(cx, &mut out);
     pytest::run(cx, &mut out);
+    // Hazards that remain in async code; the queue report reads the edits made above.
+    dangling_task::run_produced(cx, &mut out);
+    blocking_in_coroutine::run(cx, &mut out);
+    cancellation::run(cx, &mut out);
+    never_awaited::run(cx, &mut out);
+    sync_callback::run(cx, &mut out);
+    unbounded_queue::run(cx, &mut out);
     // Imports last: they depend on which references the other passes replaced.
-    imports::run(cx, &mut out);
+    if !out.edits.is_empty() {
+        imports::run(cx, &mut out);
+    }
+    // Re-indenting passes go after the imports: they adjust the lines others inserted.
+    requests::run(cx, &mut out);
     out
 }
 
@@ -166,12 +192,48 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
 /// Dispatches a catalog entry with `action = "pass"` to the Rust pass its rule names.
 /// Returns false when the pass declined the call (it is then reported as unconvertible).
 pub fn family(
-    _name: &str,
+    name: &str,
     cx: &PassCx,
     c: &CallFact,
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
-    let _ = (cx, c, entry, out);
-    false
+    match name {
+        "requests" => requests::rewrite_call(cx, c, entry, out),
+        "dangling-task" => dangling_task::rewrite(cx, c, out),
+        "loop-api" => loop_api::rewrite(cx, c, out),
+        "never-awaited" => never_awaited::rewrite(cx, c, out),
+        // `threads` runs over the whole module itself (see `run_all`) and reports what it keeps.
+        "threads" | "sockets" => true,
+        _ => false,
+    }
+}
+
+/// Indents every line of `block` by `extra` more, leaving blank lines and the continuation
+/// lines of multi-line strings alone (their bytes are the string's value).
+pub fn reindent(cx: &PassCx, block: Node, extra: &str, out: &mut PassOut) {
+    let src = cx.src();
+    let first = src[..block.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let mut strings: Vec<(usize, usize)> = Vec::new();
+    let mut stack = vec![block];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "string" {
+            if src[n.byte_range()].contains('\n') {
+                strings.push((n.start_byte(), n.end_byte()));
+            }
+            continue;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.children(&mut cursor));
+    }
+    let mut at = first;
+    while at < block.end_byte() {
+        let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i + 1);
+        let blank = src[at..line_end].trim().is_empty();
+        let in_string = strings.iter().any(|&(s, e)| s < at && at < e);
+        if !blank && !in_string {
+            out.edits.push(Edit::insert(at, extra, "reindent"));
+        }
+        at = line_end;
+    }
 }

@@ -1,45 +1,73 @@
-//! `async-test`: pytest tests and fixtures that now await become pytest-asyncio ones.
+//! `async-test`: tests and fixtures that now await become async tests their runner awaits.
 //!
 //! Why: pytest calls a test function and ignores a returned coroutine (with a warning), so
-//! an `async def` test without pytest-asyncio's marker silently passes without running.
+//! an `async def` test without pytest-asyncio's marker passes without running its body;
+//! `unittest.TestCase` does the same. pytest tests get pytest-asyncio's marker (it works in
+//! the default strict mode, so the project's configuration is left alone), fixtures get
+//! `pytest_asyncio.fixture`, and `unittest.TestCase` classes become
+//! `unittest.IsolatedAsyncioTestCase` with `asyncSetUp`/`asyncTearDown`.
 //!
 //! ```python
 //! def test_add():                      @pytest.mark.asyncio
 //!     assert slow_add(2, 3) == 5   ->  async def test_add():
 //!                                          assert await slow_add(2, 3) == 5
 //! @pytest.fixture                      @pytest_asyncio.fixture
+//! class T(unittest.TestCase):          class T(unittest.IsolatedAsyncioTestCase):
+//!     def setUp(self): ...                 async def asyncSetUp(self): ...
 //! ```
 //!
-//! Explicit markers work in pytest-asyncio's default strict mode without touching the
-//! project's configuration.
+//! Unsafe when: a fixture is shared with sync tests of another module that call it
+//! directly (rare; pytest forbids calling fixtures directly).
 
+use super::async_def::line_offset;
 use super::{PassCx, PassOut};
 use crate::edit::Edit;
+use crate::project::{ClassId, Sym};
+use std::collections::BTreeSet;
+
+const FIXTURES: &[&str] = &["pytest.fixture", "fixture"];
+const TEST_CASES: &[&str] = &["unittest.TestCase", "unittest.case.TestCase"];
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     let module = cx.module();
+    let src = cx.src();
+    let ix = &module.index;
+    let mut unittest_classes = BTreeSet::new();
+    for (c, class) in ix.classes.iter().enumerate() {
+        let id = ClassId {
+            module: cx.m as u32,
+            class: c as u32,
+        };
+        let coloured = class
+            .methods
+            .values()
+            .any(|&f| cx.colour.coloured.contains(&cx.fid(f)));
+        if coloured && is_test_case(cx, id) {
+            unittest_classes.insert(c);
+            convert_test_case(cx, c, out);
+        }
+    }
     if !module.is_test {
         return;
     }
-    let src = cx.src();
-    for (i, def) in module.index.functions.iter().enumerate() {
-        if !cx.colour.coloured.contains(&cx.fid(i)) {
+    for (i, def) in ix.functions.iter().enumerate() {
+        if !cx.colour.coloured.contains(&cx.fid(i))
+            || def.class.is_some_and(|c| unittest_classes.contains(&c))
+        {
             continue;
         }
-        let is_fixture = def
+        if let Some(fixture) = def
             .decorators
             .iter()
-            .any(|d| d == "pytest.fixture" || d == "fixture");
-        if is_fixture {
-            // Replace the decorator's callee text, keeping its arguments.
-            let head = &src[..def.start];
-            if let Some(at) = head
-                .rfind("pytest.fixture")
-                .filter(|&at| at >= line_start(src, first_line_offset(src, def.first_line)))
-            {
+            .find(|d| FIXTURES.contains(&d.as_str()))
+        {
+            // Replace the decorator's callee, keeping its arguments.
+            let head_start = line_offset(src, def.first_line);
+            if let Some(at) = src[head_start..def.start].find(&format!("@{fixture}")) {
+                let at = head_start + at + 1;
                 out.edits.push(Edit::replace(
                     at,
-                    at + "pytest.fixture".len(),
+                    at + fixture.len(),
                     "pytest_asyncio.fixture",
                     "async-test",
                 ));
@@ -52,29 +80,75 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if !is_test || def.decorators.iter().any(|d| d.ends_with("mark.asyncio")) {
             continue;
         }
-        let at = first_line_offset(src, def.first_line);
+        let at = line_offset(src, def.first_line);
         let indent = cx.line_indent(at);
         let nl = module.source.newline;
-        out.edits.push(Edit::insert(
-            at + indent.len(),
-            format!("@pytest.mark.asyncio{nl}{indent}"),
-            "async-test",
-        ));
+        // Before the `async ` that the async-def pass inserts at the same offset.
+        out.edits.push(Edit {
+            rank: -1,
+            ..Edit::insert(
+                at + indent.len(),
+                format!("@pytest.mark.asyncio{nl}{indent}"),
+                "async-test",
+            )
+        });
         out.imports.insert("pytest".into());
         out.packages.insert("pytest-asyncio".into());
     }
 }
 
-/// Byte offset of the start of 1-based `line`.
-fn first_line_offset(src: &str, line: usize) -> usize {
-    if line <= 1 {
-        return 0;
-    }
-    src.match_indices('\n')
-        .nth(line - 2)
-        .map_or(src.len(), |(i, _)| i + 1)
+fn is_test_case(cx: &PassCx, class: ClassId) -> bool {
+    cx.p.mro(class).into_iter().any(|k| {
+        cx.p.class(k)
+            .bases
+            .iter()
+            .any(|b| match cx.p.resolve_in_module(k.module as usize, b) {
+                Sym::External(q) => TEST_CASES.contains(&q.as_str()),
+                _ => false,
+            })
+    })
 }
 
-fn line_start(src: &str, offset: usize) -> usize {
-    src[..offset].rfind('\n').map_or(0, |i| i + 1)
+fn convert_test_case(cx: &PassCx, c: usize, out: &mut PassOut) {
+    let ix = &cx.module().index;
+    let class = &ix.classes[c];
+    let Some(node) = cx
+        .root()
+        .descendant_for_byte_range(class.start, class.start + 1)
+        .and_then(|mut n| {
+            loop {
+                if n.kind() == "class_definition" {
+                    break Some(n);
+                }
+                n = n.parent()?;
+            }
+        })
+    else {
+        return;
+    };
+    if let Some(args) = node.child_by_field_name("superclasses") {
+        let mut cursor = args.walk();
+        for base in args.named_children(&mut cursor) {
+            let written = &cx.src()[base.byte_range()];
+            if let Sym::External(q) = cx.p.resolve_in_module(cx.m, written)
+                && TEST_CASES.contains(&q.as_str())
+            {
+                out.edits.push(Edit::replace(
+                    base.start_byte(),
+                    base.end_byte(),
+                    "unittest.IsolatedAsyncioTestCase",
+                    "async-test",
+                ));
+                out.imports.insert("unittest".into());
+            }
+        }
+    }
+    for (name, new) in [("setUp", "asyncSetUp"), ("tearDown", "asyncTearDown")] {
+        if let Some(&f) = class.methods.get(name)
+            && cx.colour.coloured.contains(&cx.fid(f))
+        {
+            let r = ix.functions[f].name_range;
+            out.edits.push(Edit::replace(r.0, r.1, new, "async-test"));
+        }
+    }
 }

@@ -23,6 +23,10 @@ Endpoints (JSON unless noted; JSON is serialised with sorted keys):
   GET  /lines[?n=N]              N text lines "line 1\\n".. (default 5, capped at 1000)
   GET  /flaky?key=K&fail=N       the first N calls for K answer 503, later ones 200
   GET  /auth                     200 with "Authorization: Bearer secret-token", else 401
+  GET  /cookies                  {"cookies": {...}}: the request's cookies
+  GET  /set-cookie?k=v           sets cookie k=v, answers {"set": {...}}
+  POST /form                     {"form": {...}, "type": ...}: an urlencoded body, parsed
+  POST /upload                   {"files": {field: [filename, size, type]}, "fields": {...}}: a multipart body
   GET  /store                    {"keys": [...]} sorted
   GET|PUT|POST|DELETE /store/KEY key-value store of raw bodies; PUT answers 201 when new, 200 after
   anything else                  404 {"error": "not found"}
@@ -34,6 +38,9 @@ import json
 import sys
 import threading
 import time
+import email.policy
+from email.parser import BytesParser
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -203,6 +210,33 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get("Authorization") == TOKEN:
                 return self.json(200, {"user": "alice"})
             return self.json(401, {"error": "unauthorized"})
+        if head == "cookies" and not rest and get:
+            jar = SimpleCookie(self.headers.get("Cookie") or "")
+            return self.json(200, {"cookies": {k: m.value for k, m in sorted(jar.items())}})
+        if head == "set-cookie" and not rest and get:
+            self.send_response(200)
+            body = json.dumps({"set": args}, sort_keys=True).encode()
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in args.items():
+                self.send_header("Set-Cookie", f"{k}={v}; Path=/")
+            self.end_headers()
+            self.wfile.write(body)
+            return None
+        if head == "form" and not rest and method == "POST":
+            fields = {k: v[0] if len(v) == 1 else v for k, v in sorted(parse_qs(body.decode()).items())}
+            return self.json(200, {"form": fields, "type": ctype.split(";")[0]})
+        if head == "upload" and not rest and method == "POST":
+            msg = BytesParser(policy=email.policy.default).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+            files, fields = {}, {}
+            for part in msg.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                data = part.get_payload(decode=True) or b""
+                if part.get_filename() is not None:
+                    files[name] = [part.get_filename(), len(data), part.get_content_type()]
+                else:
+                    fields[name] = data.decode()
+            return self.json(200, {"files": files, "fields": fields})
         if head == "store" and not rest and get:
             with STATE.lock:
                 keys = sorted(STATE.store)

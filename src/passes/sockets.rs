@@ -1,0 +1,461 @@
+//! `sockets`: a TCP client socket becomes an asyncio stream pair.
+//!
+//! Why: `sock.recv()` and `sock.sendall()` block the whole thread until the peer answers;
+//! inside a coroutine every other task stops meanwhile. `asyncio.open_connection` gives a
+//! reader and a writer whose waits are awaited:
+//!
+//! ```python
+//! s = socket.create_connection((host, port))   reader, writer = await asyncio.open_connection(host, port)
+//! s.sendall(data)                         ->   writer.write(data)
+//!                                              await writer.drain()
+//! reply = s.recv(1024)                         reply = await reader.read(1024)
+//! f = s.makefile("rb"); f.readline()           f = reader; await f.readline()
+//! s.shutdown(socket.SHUT_WR)                   writer.write_eof()
+//! s.close()                                    writer.close()
+//!                                              await writer.wait_closed()
+//! with socket.create_connection(a) as s:       reader, writer = await asyncio.open_connection(...)
+//!     ...                                      try:
+//!                                                  ...
+//!                                              finally:
+//!                                                  writer.close()
+//!                                                  await writer.wait_closed()
+//! ```
+//!
+//! Only a socket bound to a local name and used in that function through these methods is
+//! converted; any other use (passed on, `settimeout`, `setsockopt`, a text-mode `makefile`,
+//! `socket.socket()` + `connect`) keeps it a socket, reported as `socket-kept`.
+//!
+//! Unsafe when: the connect `timeout` also bounded every later `recv` (now only the connect
+//! is bounded), or `send` returned a partial count that the code used.
+
+use super::threads::drop_await;
+use super::{PassCx, PassOut};
+use crate::edit::Edit;
+use crate::matcher::{CallFact, Target};
+use crate::parse::text;
+use std::collections::HashSet;
+use tree_sitter::Node;
+
+const CONNECT: &str = "socket.create_connection";
+const SOCKET: &str = "socket.socket";
+const FILE: &str = "socket.SocketFile";
+
+/// One `create_connection` this pass converts, and the names of its stream pair.
+struct Conn<'a> {
+    caller: usize,
+    name: String,
+    reader: String,
+    writer: String,
+    call: &'a CallFact,
+    /// The `with` statement when the socket is the `as` target of one.
+    with: Option<Node<'a>>,
+    /// The name bound to `makefile("rb")`, now the reader itself.
+    files: Vec<String>,
+}
+
+pub fn run(cx: &PassCx, out: &mut PassOut) {
+    let mut conns: Vec<Conn> = Vec::new();
+    let mut handled: HashSet<usize> = HashSet::new();
+    for c in &cx.facts.calls {
+        if matches!(&c.target, Target::Rule(q) if q == CONNECT) && cx.call_is_awaited(c) {
+            match connection(cx, c) {
+                Ok(conn) => conns.push(conn),
+                Err(why) => keep(cx, c, &why, out),
+            }
+        }
+    }
+    conns.retain(|conn| match uses_ok(cx, conn) {
+        Ok(()) => true,
+        Err(why) => {
+            keep(cx, conn.call, &why, out);
+            false
+        }
+    });
+    for conn in &mut conns {
+        rewrite_creation(cx, conn, out);
+        for c in &cx.facts.calls {
+            let Target::Method { ty, name } = &c.target else {
+                continue;
+            };
+            if ty != SOCKET || c.caller != Some(conn.caller) {
+                continue;
+            }
+            let Some(recv) = receiver(cx, c) else {
+                continue;
+            };
+            if text(recv, cx.src()) != conn.name {
+                continue;
+            }
+            handled.insert(c.start);
+            method(cx, c, name, conn, out);
+        }
+    }
+    // Socket methods on anything else stay blocking calls: take back their `await`.
+    for c in &cx.facts.calls {
+        let Target::Method { ty, .. } = &c.target else {
+            continue;
+        };
+        let file_of_conn = ty == FILE
+            && receiver(cx, c).is_some_and(|r| {
+                conns.iter().any(|k| {
+                    Some(k.caller) == c.caller && k.files.iter().any(|f| f == text(r, cx.src()))
+                })
+            });
+        if (ty == SOCKET && !handled.contains(&c.start) || ty == FILE && !file_of_conn)
+            && cx.call_is_awaited(c)
+            && !c.awaited
+        {
+            drop_await(c, out);
+        }
+    }
+}
+
+fn receiver<'a>(cx: &PassCx<'a>, c: &CallFact) -> Option<Node<'a>> {
+    cx.node(c.callee.0, c.callee.1)?
+        .child_by_field_name("object")
+}
+
+fn keep(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
+    drop_await(c, out);
+    out.diagnostics.push(cx.diag(
+        c.line,
+        c.col,
+        "socket-kept",
+        format!("this socket stays a blocking socket: {why}"),
+    ));
+}
+
+/// Recognises `s = socket.create_connection(...)` and `with ... as s:`.
+fn connection<'a>(cx: &PassCx<'a>, c: &'a CallFact) -> Result<Conn<'a>, String> {
+    let node = cx.node(c.start, c.end).ok_or("no node")?;
+    let caller = c.caller.ok_or("not in a function")?;
+    let parent = node.parent().ok_or("no parent")?;
+    let (name, with) = match parent.kind() {
+        "assignment" => {
+            let left = parent
+                .child_by_field_name("left")
+                .filter(|l| l.kind() == "identifier")
+                .ok_or("it is not bound to a plain name")?;
+            if parent
+                .parent()
+                .is_none_or(|s| s.kind() != "expression_statement")
+            {
+                return Err("it is not bound by a plain assignment".into());
+            }
+            (text(left, cx.src()).to_string(), None)
+        }
+        "as_pattern" => {
+            let alias = parent
+                .child_by_field_name("alias")
+                .map(|a| a.named_child(0).unwrap_or(a))
+                .filter(|a| a.kind() == "identifier")
+                .ok_or("its `as` target is not a plain name")?;
+            let with = parent
+                .parent()
+                .filter(|i| i.kind() == "with_item")
+                .and_then(|i| i.parent())
+                .filter(|cl| cl.kind() == "with_clause" && cl.named_child_count() == 1)
+                .and_then(|cl| cl.parent())
+                .filter(|w| w.kind() == "with_statement")
+                .ok_or("it is entered together with other context managers")?;
+            (text(alias, cx.src()).to_string(), Some(with))
+        }
+        _ => return Err("it is not bound to a name".into()),
+    };
+    let def = &cx.module().index.functions[caller];
+    let body = &cx.src()[def.start..def.end];
+    let used = |n: &str| {
+        body.split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+            .any(|w| w == n)
+    };
+    let (reader, writer) = if !used("reader") && !used("writer") {
+        ("reader".to_string(), "writer".to_string())
+    } else {
+        (format!("{name}_reader"), format!("{name}_writer"))
+    };
+    Ok(Conn {
+        caller,
+        name,
+        reader,
+        writer,
+        call: c,
+        with,
+        files: Vec::new(),
+    })
+}
+
+/// Every use of the socket's name in its function must be a method this pass maps.
+fn uses_ok(cx: &PassCx, conn: &Conn) -> Result<(), String> {
+    let def = &cx.module().index.functions[conn.caller];
+    let func = cx.node(def.start, def.end).ok_or("no function node")?;
+    let src = cx.src();
+    let mut stack = vec![func];
+    let binding = cx
+        .node(conn.call.start, conn.call.end)
+        .and_then(|n| n.parent())
+        .and_then(|p| {
+            p.child_by_field_name(if p.kind() == "assignment" {
+                "left"
+            } else {
+                "alias"
+            })
+        })
+        .map(|n| n.named_child(0).unwrap_or(n).id());
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && text(n, src) == conn.name && Some(n.id()) != binding {
+            let method = n
+                .parent()
+                .filter(|p| {
+                    p.kind() == "attribute"
+                        && p.child_by_field_name("object")
+                            .is_some_and(|o| o.id() == n.id())
+                })
+                .filter(|a| a.parent().is_some_and(|c| c.kind() == "call"))
+                .and_then(|a| a.child_by_field_name("attribute"))
+                .map(|a| text(a, src));
+            let call = n.parent().and_then(|a| a.parent());
+            let is_stmt = call
+                .and_then(|c| c.parent())
+                .is_some_and(|p| p.kind() == "expression_statement");
+            let first = call
+                .map(args)
+                .and_then(|a| a.first().map(|f| text(*f, src)));
+            match method {
+                Some("recv") => {}
+                Some("sendall" | "send" | "close") if is_stmt => {}
+                Some("shutdown") if is_stmt && first.is_some_and(|f| f.ends_with("SHUT_WR")) => {}
+                Some("makefile")
+                    if first.is_some_and(|m| {
+                        m.contains('b') && m.contains('r') && !m.contains('w')
+                    }) && call
+                        .and_then(|c| c.parent())
+                        .is_some_and(|p| p.kind() == "assignment") => {}
+                Some(m) => {
+                    return Err(format!(
+                        "`{}.{m}(...)` has no stream equivalent here (line {})",
+                        conn.name,
+                        n.start_position().row + 1
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "`{}` is used other than through its methods (line {})",
+                        conn.name,
+                        n.start_position().row + 1
+                    ));
+                }
+            }
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    Ok(())
+}
+
+fn args<'a>(call: Node<'a>) -> Vec<Node<'a>> {
+    let Some(list) = call.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+/// `create_connection((h, p), t)` -> `asyncio.open_connection(h, p)`, in its statement.
+fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
+    let src = cx.src();
+    let Some(node) = cx.node(conn.call.start, conn.call.end) else {
+        return;
+    };
+    let a = args(node);
+    let address = a
+        .iter()
+        .find(|n| n.kind() != "keyword_argument")
+        .or_else(|| {
+            a.iter().find(|n| {
+                n.child_by_field_name("name")
+                    .is_some_and(|k| text(k, src) == "address")
+            })
+        })
+        .map(|n| n.child_by_field_name("value").unwrap_or(*n));
+    let Some(address) = address else { return };
+    let target = if address.kind() == "tuple" && address.named_child_count() == 2 {
+        let mut cursor = address.walk();
+        let parts: Vec<&str> = address
+            .named_children(&mut cursor)
+            .map(|n| text(n, src))
+            .collect();
+        parts.join(", ")
+    } else {
+        format!("*{}", text(address, src))
+    };
+    let timeout = a
+        .iter()
+        .filter(|n| n.kind() != "keyword_argument")
+        .nth(1)
+        .copied()
+        .or_else(|| {
+            a.iter()
+                .find(|n| {
+                    n.child_by_field_name("name")
+                        .is_some_and(|k| text(k, src) == "timeout")
+                })
+                .and_then(|n| n.child_by_field_name("value"))
+        });
+    let open = format!("asyncio.open_connection({target})");
+    let open = match timeout {
+        Some(t) => {
+            out.diagnostics.push(cx.diag(
+                conn.call.line,
+                conn.call.col,
+                "socket-timeout",
+                "the timeout now bounds the connect only, not each later read",
+            ));
+            format!("asyncio.wait_for({open}, {})", text(t, src))
+        }
+        None => open,
+    };
+    let pair = format!("{}, {}", conn.reader, conn.writer);
+    out.imports.insert("asyncio".into());
+    out.rewritten += 1;
+    let Some(with) = conn.with else {
+        // `s = create_connection(...)`: the await stays where `await-call` put it.
+        let Some(assign) = node.parent() else { return };
+        let Some(left) = assign.child_by_field_name("left") else {
+            return;
+        };
+        out.edits.push(Edit::replace(
+            left.start_byte(),
+            left.end_byte(),
+            pair,
+            "sockets",
+        ));
+        out.edits.push(Edit::replace(
+            conn.call.start,
+            conn.call.end,
+            open,
+            "sockets",
+        ));
+        return;
+    };
+    // `with create_connection(...) as s:` -> the pair, then `try:`/`finally:` closing it.
+    drop_await(conn.call, out);
+    let Some(body) = with.child_by_field_name("body") else {
+        return;
+    };
+    let nl = cx.module().source.newline;
+    let indent = cx.line_indent(with.start_byte());
+    let inner = body
+        .named_child(0)
+        .map_or("    ", |first| cx.line_indent(first.start_byte()));
+    let header_end = body.start_byte();
+    let header = &src[with.start_byte()..header_end];
+    let colon = header
+        .rfind(':')
+        .map_or(header_end, |i| with.start_byte() + i + 1);
+    out.edits.push(Edit::replace(
+        with.start_byte(),
+        colon,
+        format!("{pair} = await {open}{nl}{indent}try:"),
+        "sockets",
+    ));
+    let end = with.end_byte();
+    out.edits.push(Edit::insert(
+        end,
+        format!(
+            "{nl}{indent}finally:{nl}{inner}{w}.close(){nl}{inner}await {w}.wait_closed()",
+            w = conn.writer
+        ),
+        "sockets",
+    ));
+}
+
+fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut PassOut) {
+    let src = cx.src();
+    let Some(node) = cx.node(c.start, c.end) else {
+        return;
+    };
+    let a = args(node);
+    let arg = |i: usize| a.get(i).map_or("", |n| text(*n, src));
+    let stmt = node.parent().filter(|p| p.kind() == "expression_statement");
+    let nl = cx.module().source.newline;
+    let indent = cx.line_indent(c.start);
+    let (r, w) = (&conn.reader, &conn.writer);
+    let statement_only = |out: &mut PassOut, new: String| {
+        if stmt.is_none() {
+            drop_await(c, out);
+            out.diagnostics.push(cx.diag(
+                c.line,
+                c.col,
+                "socket-kept",
+                format!("the result of `.{name}()` is used; left as is"),
+            ));
+            return;
+        }
+        drop_await(c, out);
+        out.edits
+            .push(Edit::replace(c.start, c.end, new, "sockets"));
+    };
+    match name {
+        "sendall" | "send" => statement_only(
+            out,
+            format!("{w}.write({}){nl}{indent}await {w}.drain()", arg(0)),
+        ),
+        "close" => statement_only(
+            out,
+            format!("{w}.close(){nl}{indent}await {w}.wait_closed()"),
+        ),
+        "shutdown" => {
+            if stmt.is_some() && arg(0).ends_with("SHUT_WR") {
+                out.edits.push(Edit::replace(
+                    c.start,
+                    c.end,
+                    format!("{w}.write_eof()"),
+                    "sockets",
+                ));
+            } else {
+                out.diagnostics.push(cx.diag(
+                    c.line,
+                    c.col,
+                    "socket-kept",
+                    "only `shutdown(socket.SHUT_WR)` maps to `writer.write_eof()`; left as is",
+                ));
+            }
+        }
+        "recv" => {
+            out.edits.push(Edit::replace(
+                c.start,
+                c.end,
+                format!("{r}.read({})", arg(0)),
+                "sockets",
+            ));
+        }
+        "makefile" => {
+            let binary = a.first().is_some_and(|m| {
+                let m = text(*m, src);
+                m.contains('b') && m.contains('r') && !m.contains('w')
+            });
+            let bound = node
+                .parent()
+                .filter(|p| p.kind() == "assignment")
+                .and_then(|p| p.child_by_field_name("left"))
+                .filter(|l| l.kind() == "identifier");
+            match (binary, bound) {
+                (true, Some(left)) => {
+                    conn.files.push(text(left, src).to_string());
+                    out.edits
+                        .push(Edit::replace(c.start, c.end, r.clone(), "sockets"));
+                }
+                _ => out.diagnostics.push(cx.diag(
+                    c.line,
+                    c.col,
+                    "socket-kept",
+                    "only `f = sock.makefile(\"rb\")` maps to the stream reader; left as is",
+                )),
+            }
+        }
+        _ => {}
+    }
+    out.rewritten += 1;
+}

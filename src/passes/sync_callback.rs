@@ -1,0 +1,58 @@
+//! `coroutine-callback`: a coroutine function handed to an API that calls it without
+//! `await` is reported.
+//!
+//! Why: `loop.call_soon(f)`, `call_later`, `call_at`, `add_done_callback(f)`,
+//! `loop.add_signal_handler`, `signal.signal` and `atexit.register` call `f(...)` and drop
+//! the result. When `f` is an `async def`, that result is a coroutine object, so the body
+//! never runs (Python only warns "coroutine ... was never awaited").
+//!
+//! ```python
+//! loop.call_later(1, refresh)   # async def refresh()
+//! # reported; a fix that keeps a reference to the task:
+//! loop.call_later(1, lambda: _background_tasks.add(asyncio.create_task(refresh())))
+//! ```
+//!
+//! Functions that would become async but are passed like this stay sync (see `colour`), so
+//! only functions that were already `async def` are reported. The rewrite is left to a
+//! person: when the callback runs (a signal handler, at exit) there may be no running loop
+//! to create the task in.
+
+use super::{PassCx, PassOut};
+
+/// Methods (on a loop or a future) whose callback argument is called without `await`.
+const CALLBACK_METHODS: &[&str] = &[
+    "call_soon",
+    "call_soon_threadsafe",
+    "call_later",
+    "call_at",
+    "add_done_callback",
+    "add_signal_handler",
+    "add_reader",
+    "add_writer",
+];
+
+/// Functions, by qualified name, that call their callback argument without `await`.
+const CALLBACK_FUNCTIONS: &[&str] = &["signal.signal", "atexit.register"];
+
+pub fn run(cx: &PassCx, out: &mut PassOut) {
+    for r in &cx.facts.refs {
+        let Some(to) = &r.passed_to else { continue };
+        let method = to.rsplit('.').next().unwrap_or(to);
+        let calls_sync = CALLBACK_FUNCTIONS.contains(&to.as_str())
+            || (to.contains('.') && CALLBACK_METHODS.contains(&method));
+        if !calls_sync || !cx.colour.async_funcs.contains(&r.target) {
+            continue;
+        }
+        let name = &cx.p.func(r.target).name;
+        out.diagnostics.push(cx.diag(
+            r.line,
+            r.col,
+            "coroutine-callback",
+            format!(
+                "`{name}` is a coroutine function and `{to}` calls it without await, so its \
+                 body never runs; schedule it as a task and keep a reference, e.g. \
+                 `lambda: _background_tasks.add(asyncio.create_task({name}()))`"
+            ),
+        ));
+    }
+}

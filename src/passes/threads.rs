@@ -1,0 +1,1001 @@
+//! `threads`: threads, thread pools, threading primitives and queues become asyncio tasks,
+//! task groups, asyncio primitives and asyncio queues.
+//!
+//! Why: a thread that waits (`time.sleep`, `q.get()`, `lock.acquire()`) blocks only itself;
+//! in a coroutine the same wait blocks every task. Once the code it runs is async, a thread
+//! becomes a task, a pool a `TaskGroup`, and each blocking wait an `await`:
+//!
+//! ```python
+//! t = threading.Thread(target=work, args=(1,))    t = asyncio.create_task(work(1))
+//! t.start()                                  ->   (removed: a task starts by itself)
+//! t.join()                                        await t
+//! with ThreadPoolExecutor(max_workers=3) as p:    pool_slots = asyncio.Semaphore(3)
+//!     rs = list(p.map(f, xs))                     async with asyncio.TaskGroup() as p:
+//!                                                     rs = list(await asyncio.gather(*(
+//!                                                         _bounded(p_slots, f(arg)) for arg in xs)))
+//! item = jobs.get(timeout=1)                 ->   item = await asyncio.wait_for(jobs.get(), 1)
+//! except queue.Empty:                             except (asyncio.QueueEmpty, asyncio.TimeoutError):
+//! ```
+//!
+//! A target that stays sync (pure CPU, or pinned) runs with `asyncio.to_thread` inside the
+//! task, so it still runs beside the event loop. `max_workers` stays a bound through an
+//! `asyncio.Semaphore` and the module helper `_bounded`.
+//!
+//! Unsafe when: an exception in a thread was printed and swallowed, while `await t` raises
+//! it in the joiner (and a `TaskGroup` cancels its other tasks and raises an
+//! `ExceptionGroup`); a thread created where the code stays sync but joined in code that
+//! becomes async (`await t` on a `Thread`); a primitive or queue shared with code that stays
+//! sync (reported); a timed `wait`/`acquire` raises `TimeoutError` instead of returning
+//! `False` (reported).
+
+use super::awaits::needs_parens;
+use super::{PassCx, PassOut};
+use crate::edit::Edit;
+use crate::matcher::{CallFact, Kind, Target};
+use crate::parse::text;
+use std::collections::{HashMap, HashSet};
+use tree_sitter::Node;
+
+const THREAD: &str = "threading.Thread";
+const POOL: &str = "concurrent.futures.ThreadPoolExecutor";
+const POOL_ENTERED: &str = "concurrent.futures.ThreadPoolExecutor[entered]";
+const FUTURE: &str = "concurrent.futures.Future";
+const QUEUE: &str = "queue.Queue";
+/// Name of the module helper that holds a pool slot around one task.
+const BOUNDED: &str = "_bounded";
+
+/// A pool turned into a task group: where its `with` is and its slot semaphore, if bounded.
+struct Pool {
+    caller: Option<usize>,
+    alias: String,
+    /// Byte range of the `with` statement: its methods are rewritten inside it only.
+    range: (usize, usize),
+    slots: Option<String>,
+}
+
+struct State {
+    pools: Vec<Pool>,
+    /// `with` statements over an executor in async code that could not become a task group.
+    declined_withs: HashSet<usize>,
+    need_bounded: Option<usize>,
+    timed_get: bool,
+    timed_put: bool,
+}
+
+pub fn run(cx: &PassCx, out: &mut PassOut) {
+    let mut st = State {
+        pools: Vec::new(),
+        declined_withs: HashSet::new(),
+        need_bounded: None,
+        timed_get: false,
+        timed_put: false,
+    };
+    let kept = kept_types(cx, out);
+    // Pools first: their methods need to know the task group they belong to.
+    for c in &cx.facts.calls {
+        if matches!(&c.target, Target::Rule(q) if q == POOL) {
+            pool_creation(cx, c, &mut st, out);
+        }
+    }
+    for w in &cx.facts.withs {
+        if w.kind == Kind::Ext(POOL.into())
+            && !st.pools.iter().any(|p| p.range.0 == w.with_kw)
+            && cx.can_await(w.caller, w.ctx)
+            && !w.already_async
+        {
+            st.declined_withs.insert(w.with_kw);
+        }
+    }
+    for c in &cx.facts.calls {
+        let Some(node) = cx.node(c.start, c.end) else {
+            continue;
+        };
+        match &c.target {
+            Target::Rule(q) if q == THREAD => thread_creation(cx, c, node, out),
+            Target::Rule(_) => {
+                if let Some(entry) = creation(cx, c)
+                    && let (Some(new), Some(ty)) = (&entry.replace, &entry.returns)
+                    && !kept.contains(ty)
+                {
+                    out.edits.push(Edit::replace(
+                        c.callee.0,
+                        c.callee.1,
+                        new.clone(),
+                        "threads",
+                    ));
+                    super::catalog::need_import(new, out);
+                    out.rewritten += 1;
+                }
+            }
+            Target::Method { ty, name } => match (ty.as_str(), name.as_str()) {
+                (THREAD, m) => thread_method(cx, c, node, m, out),
+                (POOL_ENTERED, m) => pool_method(cx, c, node, m, &mut st, out),
+                (FUTURE, "result") => future_result(cx, c, node, out),
+                (ty, _) if kept.contains(ty) => {}
+                (ty, m) => {
+                    if cx
+                        .cat
+                        .method(ty, m)
+                        .is_some_and(|e| e.action == crate::rules::Action::Pass)
+                    {
+                        timed_wait(cx, c, node, ty, m, &mut st, out);
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+    for &w in &st.declined_withs {
+        let (line, col) = line_col(cx, w);
+        out.diagnostics.push(cx.diag(
+            line,
+            col,
+            "thread-pool-kept",
+            "this executor is not created in the `with` itself; left as a thread pool",
+        ));
+    }
+    except_timeouts(cx, &st, out);
+    if let Some(at) = st.need_bounded {
+        insert_bounded(cx, at, out);
+    }
+}
+
+fn is_mine(cx: &PassCx, rule: usize) -> bool {
+    cx.cat.rule(rule).pass.as_deref() == Some("threads")
+}
+
+fn line_col(cx: &PassCx, offset: usize) -> (usize, usize) {
+    let src = cx.src();
+    let line = src[..offset].matches('\n').count() + 1;
+    let col = offset - src[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// Positional and keyword arguments of a call; `None` if it has `*`/`**` splats.
+struct Args<'a> {
+    positional: Vec<Node<'a>>,
+    keywords: Vec<(String, Node<'a>)>,
+}
+
+fn args_of<'a>(cx: &PassCx<'a>, call: Node<'a>) -> Option<Args<'a>> {
+    let list = call.child_by_field_name("arguments")?;
+    if list.kind() != "argument_list" {
+        return None;
+    }
+    let mut a = Args {
+        positional: Vec::new(),
+        keywords: Vec::new(),
+    };
+    let mut cursor = list.walk();
+    for n in list.named_children(&mut cursor) {
+        match n.kind() {
+            "keyword_argument" => {
+                let name = n.child_by_field_name("name")?;
+                let value = n.child_by_field_name("value")?;
+                a.keywords.push((text(name, cx.src()).to_string(), value));
+            }
+            "list_splat" | "dictionary_splat" => return None,
+            "comment" => {}
+            _ => a.positional.push(n),
+        }
+    }
+    Some(a)
+}
+
+impl<'a> Args<'a> {
+    /// The argument at this position or with this keyword.
+    fn get(&self, pos: Option<usize>, kw: &str) -> Option<Node<'a>> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| k == kw)
+            .map(|(_, v)| *v)
+            .or_else(|| pos.and_then(|p| self.positional.get(p).copied()))
+    }
+}
+
+fn receiver<'a>(cx: &PassCx<'a>, c: &CallFact) -> Option<Node<'a>> {
+    cx.node(c.callee.0, c.callee.1)?
+        .child_by_field_name("object")
+}
+
+/// Wraps `new` in `await`, parenthesised where the call stands in a primary position.
+fn awaited(node: Node, new: String) -> String {
+    if needs_parens(node) {
+        format!("(await {new})")
+    } else {
+        format!("await {new}")
+    }
+}
+
+/// Removes the `await` that `await-call` put before this call (it became a sync call).
+pub fn drop_await(c: &CallFact, out: &mut PassOut) {
+    let len = (c.end - c.start) as i64;
+    out.edits.retain(|e| {
+        !(e.origin == "await-call"
+            && ((e.start == c.start && e.rank == 1_000_000_000 - len)
+                || (e.start == c.end && e.rank == -1_000_000_000 + len)))
+    });
+    out.rewritten = out.rewritten.saturating_sub(1);
+}
+
+/// The call text of `f(args...)`, or `asyncio.to_thread(f, args...)` for a sync `f`.
+fn call_of(callable: &str, args: &[String], is_async: bool, out: &mut PassOut) -> String {
+    if is_async {
+        format!("{callable}({})", args.join(", "))
+    } else {
+        out.imports.insert("asyncio".into());
+        let mut all = vec![callable.to_string()];
+        all.extend(args.iter().cloned());
+        format!("asyncio.to_thread({})", all.join(", "))
+    }
+}
+
+/// Whether the project function passed at `arg` is async in the output.
+fn target_is_async(cx: &PassCx, arg: Node) -> bool {
+    cx.facts.refs.iter().any(|r| {
+        r.called
+            && r.start == arg.start_byte()
+            && r.end == arg.end_byte()
+            && cx.colour.async_funcs.contains(&r.target)
+            && !cx.p.func(r.target).is_generator
+    })
+}
+
+// ---- threads ------------------------------------------------------------------------------
+
+fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
+    if !cx.can_await(c.caller, c.ctx) {
+        return;
+    }
+    let src = cx.src();
+    let decline = |out: &mut PassOut, why: &str| {
+        out.diagnostics.push(cx.diag(
+            c.line,
+            c.col,
+            "thread-kept",
+            format!("this thread stays a thread: {why}"),
+        ));
+    };
+    let Some(a) = args_of(cx, node) else {
+        return decline(out, "its arguments use `*`/`**` unpacking");
+    };
+    let Some(target) = a.get(Some(1), "target") else {
+        return decline(
+            out,
+            "it has no `target` (a `Thread` subclass is not converted)",
+        );
+    };
+    if a.positional.len() > 5
+        || a.keywords.iter().any(|(k, _)| {
+            !["group", "target", "name", "args", "kwargs", "daemon"].contains(&k.as_str())
+        })
+    {
+        return decline(out, "it has arguments awaitify does not know");
+    }
+    let mut call_args: Vec<String> = Vec::new();
+    if let Some(args) = a.get(Some(3), "args") {
+        match args.kind() {
+            "tuple" | "list" => {
+                let mut cursor = args.walk();
+                for e in args.named_children(&mut cursor) {
+                    if e.kind() != "comment" {
+                        call_args.push(text(e, src).to_string());
+                    }
+                }
+            }
+            _ => call_args.push(format!("*{}", text(args, src))),
+        }
+    }
+    if let Some(kwargs) = a.get(Some(4), "kwargs") {
+        match dict_as_keywords(kwargs, src) {
+            Some(kws) => call_args.extend(kws),
+            None if kwargs.kind() == "none" => {}
+            None => call_args.push(format!("**{}", text(kwargs, src))),
+        }
+    }
+    let inner = call_of(
+        text(target, src),
+        &call_args,
+        target_is_async(cx, target),
+        out,
+    );
+    let name = a
+        .get(Some(2), "name")
+        .filter(|n| n.kind() != "none")
+        .map(|n| format!(", name={}", text(n, src)))
+        .unwrap_or_default();
+    out.edits.push(Edit::replace(
+        c.start,
+        c.end,
+        format!("asyncio.create_task({inner}{name})"),
+        "threads",
+    ));
+    out.imports.insert("asyncio".into());
+    out.rewritten += 1;
+    remove_daemon_flags(cx, c, node, out);
+}
+
+/// `task`, or a numbered variant that the enclosing function does not use.
+fn fresh_task_name(cx: &PassCx, c: &CallFact) -> String {
+    let body = c
+        .caller
+        .map(|f| &cx.module().index.functions[f])
+        .map_or("", |d| &cx.src()[d.start..d.end]);
+    let used = |n: &str| {
+        body.split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+            .any(|w| w == n)
+            || cx.module().index.bindings.contains_key(n)
+    };
+    ["task".to_string(), "thread_task".to_string()]
+        .into_iter()
+        .chain((2..).map(|i| format!("task_{i}")))
+        .find(|n| !used(n))
+        .expect("an unused name exists")
+}
+
+/// `{"k": v}` as `k=v` keywords, when every key is a string that is an identifier.
+fn dict_as_keywords(dict: Node, src: &str) -> Option<Vec<String>> {
+    if dict.kind() != "dictionary" {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut cursor = dict.walk();
+    for pair in dict.named_children(&mut cursor) {
+        match pair.kind() {
+            "pair" => {
+                let key = pair.child_by_field_name("key")?;
+                let value = pair.child_by_field_name("value")?;
+                let k = text(key, src);
+                let inner = k
+                    .strip_prefix('"')
+                    .and_then(|k| k.strip_suffix('"'))
+                    .or_else(|| k.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))?;
+                let ident = inner
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+                    && inner.chars().all(|c| c.is_alphanumeric() || c == '_');
+                if key.kind() != "string" || !ident {
+                    return None;
+                }
+                out.push(format!("{inner}={}", text(value, src)));
+            }
+            "dictionary_splat" => out.push(text(pair, src).to_string()),
+            "comment" => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// `t.daemon = True` after `t = Thread(...)`: a task has no such flag (tasks left running
+/// are cancelled when `asyncio.run` returns, as daemon threads are dropped at exit).
+fn remove_daemon_flags(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
+    let Some(assign) = node.parent().filter(|p| p.kind() == "assignment") else {
+        return;
+    };
+    let Some(name) = assign
+        .child_by_field_name("left")
+        .filter(|l| l.kind() == "identifier")
+    else {
+        return;
+    };
+    let name = text(name, cx.src());
+    let Some(block) = assign.parent().and_then(|s| s.parent()) else {
+        return;
+    };
+    let mut cursor = block.walk();
+    for stmt in block.named_children(&mut cursor) {
+        if stmt.start_byte() < c.end || stmt.kind() != "expression_statement" {
+            continue;
+        }
+        let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") else {
+            continue;
+        };
+        let is_flag = a.child_by_field_name("left").is_some_and(|l| {
+            l.kind() == "attribute"
+                && l.child_by_field_name("object")
+                    .is_some_and(|o| text(o, cx.src()) == name)
+                && l.child_by_field_name("attribute")
+                    .is_some_and(|at| text(at, cx.src()) == "daemon")
+        });
+        if is_flag {
+            remove_statement(cx, stmt, out);
+        }
+    }
+}
+
+/// Deletes a statement: its whole line when alone on it, `pass` when alone in its block.
+fn remove_statement(cx: &PassCx, stmt: Node, out: &mut PassOut) {
+    let src = cx.src();
+    let alone_in_block = stmt
+        .parent()
+        .is_some_and(|b| b.kind() == "block" && b.named_child_count() == 1);
+    let line_start = src[..stmt.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[stmt.end_byte()..]
+        .find('\n')
+        .map_or(src.len(), |i| stmt.end_byte() + i + 1);
+    let before_blank = src[line_start..stmt.start_byte()].trim().is_empty();
+    let after_blank = src[stmt.end_byte()..line_end].trim().is_empty();
+    if alone_in_block || !before_blank || !after_blank {
+        out.edits.push(Edit::replace(
+            stmt.start_byte(),
+            stmt.end_byte(),
+            "pass",
+            "threads",
+        ));
+    } else {
+        out.edits
+            .push(Edit::replace(line_start, line_end, "", "threads"));
+    }
+}
+
+fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut PassOut) {
+    if !cx.can_await(c.caller, c.ctx) {
+        return;
+    }
+    let src = cx.src();
+    let Some(recv) = receiver(cx, c) else { return };
+    let recv_text = text(recv, src);
+    let Some(a) = args_of(cx, node) else { return };
+    match method {
+        "start" => {
+            let stmt = node.parent().filter(|p| p.kind() == "expression_statement");
+            if recv.kind() == "call" {
+                // `Thread(...).start()`: nothing joins it, so the task is kept in the
+                // module's task set, as the `dangling-task` pass does for `create_task`.
+                let own_line = stmt.is_some_and(|s| {
+                    let line_start = src[..s.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+                    let line_end = src[s.end_byte()..]
+                        .find('\n')
+                        .map_or(src.len(), |i| s.end_byte() + i);
+                    src[line_start..s.start_byte()].trim().is_empty()
+                        && src[s.end_byte()..line_end].trim().is_empty()
+                });
+                let set = super::dangling_task::TASK_SET;
+                if !own_line {
+                    out.edits
+                        .push(Edit::replace(recv.end_byte(), c.end, "", "threads"));
+                    out.diagnostics.push(cx.diag(
+                        c.line,
+                        c.col,
+                        "dangling-task",
+                        "a thread started and never joined becomes a task nothing keeps; keep a reference",
+                    ));
+                } else {
+                    let name = fresh_task_name(cx, c);
+                    let indent = cx.line_indent(c.start);
+                    let nl = cx.module().source.newline;
+                    out.edits
+                        .push(Edit::insert(c.start, format!("{name} = "), "threads"));
+                    out.edits.push(Edit::replace(
+                        recv.end_byte(),
+                        c.end,
+                        format!(
+                            "{nl}{indent}{set}.add({name}){nl}{indent}{name}.add_done_callback({set}.discard)"
+                        ),
+                        "threads",
+                    ));
+                    out.edits
+                        .extend(super::dangling_task::task_set_definition(cx));
+                }
+            } else if let Some(stmt) = stmt {
+                // `for t in threads: t.start()` goes as a whole.
+                let whole_loop = stmt
+                    .parent()
+                    .filter(|b| b.kind() == "block" && b.named_child_count() == 1)
+                    .and_then(|b| b.parent())
+                    .filter(|f| {
+                        f.kind() == "for_statement"
+                            && f.child_by_field_name("alternative").is_none()
+                            && f.child_by_field_name("right")
+                                .is_some_and(|r| r.kind() == "identifier")
+                            && f.child_by_field_name("left")
+                                .is_some_and(|l| text(l, src) == recv_text)
+                    });
+                remove_statement(cx, whole_loop.unwrap_or(stmt), out);
+            } else {
+                return;
+            }
+        }
+        "join" => {
+            let new = match a.get(Some(0), "timeout").filter(|t| t.kind() != "none") {
+                None => recv_text.to_string(),
+                Some(t) => format!("asyncio.wait({{{recv_text}}}, timeout={})", text(t, src)),
+            };
+            out.edits
+                .push(Edit::replace(c.start, c.end, awaited(node, new), "threads"));
+        }
+        "is_alive" => {
+            let new = format!("not {recv_text}.done()");
+            // `not` binds looser than operators, comparisons and primaries.
+            let tight = needs_parens(node)
+                || node.parent().is_some_and(|p| {
+                    matches!(
+                        p.kind(),
+                        "binary_operator"
+                            | "comparison_operator"
+                            | "unary_operator"
+                            | "await"
+                            | "not_operator"
+                    )
+                });
+            let new = if tight { format!("({new})") } else { new };
+            out.edits
+                .push(Edit::replace(c.start, c.end, new, "threads"));
+        }
+        _ => return,
+    }
+    out.imports.insert("asyncio".into());
+    out.rewritten += 1;
+}
+
+// ---- pools --------------------------------------------------------------------------------
+
+fn pool_creation(cx: &PassCx, c: &CallFact, st: &mut State, out: &mut PassOut) {
+    let Some(node) = cx.node(c.start, c.end) else {
+        return;
+    };
+    // `with ThreadPoolExecutor(...) [as pool]:` only.
+    let mut item = node.parent();
+    let alias = match item {
+        Some(p) if p.kind() == "as_pattern" => {
+            item = p.parent();
+            p.child_by_field_name("alias")
+                .map(|a| a.named_child(0).unwrap_or(a))
+                .filter(|a| a.kind() == "identifier")
+                .map(|a| text(a, cx.src()).to_string())
+        }
+        _ => None,
+    };
+    let Some(with) = item
+        .filter(|i| i.kind() == "with_item")
+        .and_then(|i| i.parent())
+        .and_then(|cl| cl.parent())
+        .filter(|w| w.kind() == "with_statement")
+    else {
+        return;
+    };
+    if !cx.can_await(c.caller, c.ctx) || with.child(0).is_some_and(|k| k.kind() == "async") {
+        return;
+    }
+    let Some(a) = args_of(cx, node) else {
+        st.declined_withs.insert(with.start_byte());
+        return;
+    };
+    if a.positional.len() > 1 || a.keywords.iter().any(|(k, _)| k != "max_workers") {
+        st.declined_withs.insert(with.start_byte());
+        return;
+    }
+    let alias_name = alias.clone().unwrap_or_else(|| "pool".into());
+    let slots = a
+        .get(Some(0), "max_workers")
+        .filter(|n| n.kind() != "none")
+        .map(|n| {
+            let name = format!("{alias_name}_slots");
+            let indent = cx.line_indent(with.start_byte());
+            let nl = cx.module().source.newline;
+            let line_start = with.start_byte() - indent.len();
+            out.edits.push(Edit::insert(
+                line_start,
+                format!(
+                    "{indent}{name} = asyncio.Semaphore({}){nl}",
+                    text(n, cx.src())
+                ),
+                "threads",
+            ));
+            name
+        });
+    out.edits
+        .push(Edit::insert(with.start_byte(), "async ", "threads"));
+    out.edits.push(Edit::replace(
+        c.start,
+        c.end,
+        "asyncio.TaskGroup()",
+        "threads",
+    ));
+    out.imports.insert("asyncio".into());
+    out.rewritten += 1;
+    if let Some(alias) = alias {
+        st.pools.push(Pool {
+            caller: c.caller,
+            alias,
+            range: (with.start_byte(), with.end_byte()),
+            slots,
+        });
+    } else {
+        st.pools.push(Pool {
+            caller: c.caller,
+            alias: String::new(),
+            range: (with.start_byte(), with.end_byte()),
+            slots,
+        });
+    }
+}
+
+fn pool_method(
+    cx: &PassCx,
+    c: &CallFact,
+    node: Node,
+    method: &str,
+    st: &mut State,
+    out: &mut PassOut,
+) {
+    let src = cx.src();
+    let Some(recv) = receiver(cx, c) else { return };
+    let Some(pool) = st.pools.iter().find(|p| {
+        p.caller == c.caller
+            && !p.alias.is_empty()
+            && p.alias == text(recv, src)
+            && p.range.0 <= c.start
+            && c.end <= p.range.1
+    }) else {
+        return;
+    };
+    if !cx.can_await(c.caller, c.ctx) {
+        return;
+    }
+    let decline = |out: &mut PassOut| {
+        out.diagnostics.push(cx.diag(
+            c.line,
+            c.col,
+            "unconvertible-call",
+            format!(
+                "`{}.{method}(...)` has arguments awaitify cannot map; left as is",
+                pool.alias
+            ),
+        ));
+    };
+    let Some(a) = args_of(cx, node) else {
+        return decline(out);
+    };
+    let Some(f) = a.positional.first() else {
+        return decline(out);
+    };
+    let is_async = target_is_async(cx, *f);
+    let bound = |inner: String, st_need: &mut Option<usize>| match &pool.slots {
+        Some(slots) => {
+            *st_need = Some(st_need.map_or(c.start, |x: usize| x.min(c.start)));
+            format!("{BOUNDED}({slots}, {inner})")
+        }
+        None => inner,
+    };
+    let mut need = st.need_bounded;
+    let new = match method {
+        "submit" => {
+            let mut args: Vec<String> = a.positional[1..]
+                .iter()
+                .map(|n| text(*n, src).to_string())
+                .collect();
+            args.extend(
+                a.keywords
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", text(*v, src))),
+            );
+            let inner = bound(call_of(text(*f, src), &args, is_async, out), &mut need);
+            format!("{}.create_task({inner})", pool.alias)
+        }
+        "map" => {
+            if !a.keywords.is_empty() || a.positional.len() < 2 {
+                return decline(out);
+            }
+            let iterables: Vec<&str> = a.positional[1..].iter().map(|n| text(*n, src)).collect();
+            let whole = text(node, src);
+            let var = ["arg", "item", "value", "each"]
+                .into_iter()
+                .find(|v| !whole.contains(v))
+                .unwrap_or("arg_");
+            let (args, over) = if iterables.len() == 1 {
+                (vec![var.to_string()], iterables[0].to_string())
+            } else {
+                (
+                    vec![format!("*{var}")],
+                    format!("zip({})", iterables.join(", ")),
+                )
+            };
+            let inner = bound(call_of(text(*f, src), &args, is_async, out), &mut need);
+            awaited(
+                node,
+                format!("asyncio.gather(*({inner} for {var} in {over}))"),
+            )
+        }
+        _ => return,
+    };
+    st.need_bounded = need;
+    out.edits
+        .push(Edit::replace(c.start, c.end, new, "threads"));
+    out.imports.insert("asyncio".into());
+    out.rewritten += 1;
+}
+
+/// `fut.result()` -> `await fut`.
+fn future_result(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
+    if !cx.can_await(c.caller, c.ctx) {
+        return;
+    }
+    let Some(recv) = receiver(cx, c) else { return };
+    let Some(a) = args_of(cx, node) else { return };
+    let recv = text(recv, cx.src());
+    let new = match a.get(Some(0), "timeout").filter(|t| t.kind() != "none") {
+        None => recv.to_string(),
+        // The shield keeps the task running past the timeout, as a future's would.
+        Some(t) => format!(
+            "asyncio.wait_for(asyncio.shield({recv}), {})",
+            text(t, cx.src())
+        ),
+    };
+    out.edits
+        .push(Edit::replace(c.start, c.end, awaited(node, new), "threads"));
+    out.imports.insert("asyncio".into());
+    out.rewritten += 1;
+    if let Some(g) = super::enclosing_genexp(node) {
+        super::genexp_to_list(g, out);
+    }
+}
+
+/// The `_bounded` helper, once per module, before the top-level statement of its first use.
+fn insert_bounded(cx: &PassCx, at: usize, out: &mut PassOut) {
+    let root = cx.root();
+    let mut cursor = root.walk();
+    let Some(top) = root
+        .named_children(&mut cursor)
+        .find(|n| n.start_byte() <= at && at < n.end_byte())
+    else {
+        return;
+    };
+    if cx.module().index.bindings.contains_key(BOUNDED) {
+        return;
+    }
+    let nl = cx.module().source.newline;
+    let indent = if cx.src().contains('\t') && !cx.src().contains("\n    ") {
+        "\t"
+    } else {
+        "    "
+    };
+    let helper = [
+        format!("async def {BOUNDED}(slots, aw):"),
+        format!(
+            "{indent}\"\"\"Awaits `aw` holding one of `slots` (a thread pool's max_workers).\"\"\""
+        ),
+        format!("{indent}async with slots:"),
+        format!("{indent}{indent}return await aw"),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]
+    .join(nl);
+    // Before any other insertion there (such as the `async ` of the function below).
+    out.edits.push(Edit {
+        rank: -2_000_000_000,
+        ..Edit::insert(top.start_byte(), helper, "threads")
+    });
+}
+
+// ---- primitives and queues ----------------------------------------------------------------
+
+/// The creation rules of this pass that swap the callee (`threading.Lock` -> `asyncio.Lock`).
+fn creation<'c>(cx: &PassCx<'c>, c: &CallFact) -> Option<&'c crate::rules::CallEntry> {
+    let Target::Rule(q) = &c.target else {
+        return None;
+    };
+    cx.cat.call(q).filter(|e| {
+        e.action == crate::rules::Action::Pass && e.replace.is_some() && is_mine(cx, e.rule)
+    })
+}
+
+/// Primitive and queue types that stay `threading`/`queue` here: some use in this module
+/// stays sync, and one object cannot serve both worlds. Their creations are reported.
+fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
+    let mut kept = HashSet::new();
+    for c in &cx.facts.calls {
+        let Some(ty) = creation(cx, c).and_then(|e| e.returns.as_deref()) else {
+            continue;
+        };
+        let sync_use = cx.facts.calls.iter().find(|u| {
+            matches!(&u.target, Target::Method { ty: t, name }
+                if t == ty && cx.cat.method(t, name).is_some_and(|e| e.awaited)
+                    && !cx.call_is_awaited(u))
+        });
+        let sync_with = cx
+            .facts
+            .withs
+            .iter()
+            .find(|w| w.kind == Kind::Ext(ty.to_string()) && !cx.can_await(w.caller, w.ctx));
+        let line = sync_use
+            .map(|u| u.line)
+            .or_else(|| sync_with.map(|w| w.line));
+        if let Some(line) = line {
+            let what = &cx.src()[c.callee.0..c.callee.1];
+            out.diagnostics.push(cx.diag(
+                c.line,
+                c.col,
+                "primitive-kept",
+                format!("`{what}` stays: it is also used by code that stays sync (line {line})"),
+            ));
+            kept.insert(ty.to_string());
+        }
+    }
+    if kept.is_empty() {
+        return kept;
+    }
+    // Take back what the other passes did to the uses of a kept type.
+    for u in &cx.facts.calls {
+        if let Target::Method { ty, .. } = &u.target
+            && kept.contains(ty)
+            && cx.call_is_awaited(u)
+            && !u.awaited
+        {
+            drop_await(u, out);
+        }
+    }
+    let withs: HashSet<usize> = cx
+        .facts
+        .withs
+        .iter()
+        .filter(|w| matches!(&w.kind, Kind::Ext(t) if kept.contains(t)))
+        .map(|w| w.with_kw)
+        .collect();
+    out.edits
+        .retain(|e| !(e.origin == "async-with" && withs.contains(&e.start)));
+    let names: HashSet<(usize, usize)> = cx
+        .facts
+        .names
+        .iter()
+        .filter(|n| {
+            (n.qualified == "queue.Empty" || n.qualified == "queue.Full") && kept.contains(QUEUE)
+        })
+        .map(|n| (n.start, n.end))
+        .collect();
+    out.edits
+        .retain(|e| !(e.origin == "catalog-name" && names.contains(&(e.start, e.end))));
+    // The import those renames asked for, unless another edit still needs it.
+    if !out.edits.iter().any(|e| e.text.contains("asyncio")) {
+        out.imports.remove("asyncio");
+    }
+    kept
+}
+
+/// Arguments of a blocking wait: the kept ones, the `block` flag and the `timeout`.
+struct WaitShape {
+    kept: usize,
+    block: Option<(usize, &'static str)>,
+    timeout: usize,
+}
+
+fn wait_shape(ty: &str, method: &str) -> Option<WaitShape> {
+    let shape = |kept, block, timeout| {
+        Some(WaitShape {
+            kept,
+            block,
+            timeout,
+        })
+    };
+    match (ty, method) {
+        (QUEUE, "get") => shape(0, Some((0, "block")), 1),
+        (QUEUE, "put") => shape(1, Some((1, "block")), 2),
+        (_, "acquire") => shape(0, Some((0, "blocking")), 1),
+        (_, "wait") => shape(0, None, 0),
+        (_, "wait_for") => shape(1, None, 1),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn timed_wait(
+    cx: &PassCx,
+    c: &CallFact,
+    node: Node,
+    ty: &str,
+    method: &str,
+    st: &mut State,
+    out: &mut PassOut,
+) {
+    if !cx.call_is_awaited(c) {
+        return;
+    }
+    let Some(shape) = wait_shape(ty, method) else {
+        return;
+    };
+    let src = cx.src();
+    let Some(recv) = receiver(cx, c) else { return };
+    let Some(a) = args_of(cx, node) else { return };
+    let literal = |n: Option<Node>, v: &str| n.is_some_and(|n| text(n, src) == v);
+    let block = shape.block.and_then(|(pos, kw)| a.get(Some(pos), kw));
+    let timeout = a
+        .get(Some(shape.timeout), "timeout")
+        .filter(|t| t.kind() != "none");
+    if block.is_none() && timeout.is_none() {
+        return;
+    }
+    let kept: Vec<&str> = a.positional[..shape.kept.min(a.positional.len())]
+        .iter()
+        .map(|n| text(*n, src))
+        .collect();
+    let recv = text(recv, src);
+    let kept = kept.join(", ");
+    let non_blocking = literal(block, "False") || literal(block, "0");
+    let new = if non_blocking {
+        if ty != QUEUE {
+            drop_await(c, out);
+            out.diagnostics.push(cx.diag(
+                c.line,
+                c.col,
+                "unconvertible-call",
+                format!("a non-blocking `{method}` has no asyncio form; left as is"),
+            ));
+            return;
+        }
+        drop_await(c, out);
+        format!("{recv}.{method}_nowait({kept})")
+    } else if let Some(t) = timeout {
+        if ty == QUEUE {
+            if method == "get" {
+                st.timed_get = true;
+            } else {
+                st.timed_put = true;
+            }
+        } else {
+            out.diagnostics.push(cx.diag(
+                c.line,
+                c.col,
+                "timeout-raises",
+                format!(
+                    "`{method}` with a timeout now raises `TimeoutError` instead of returning False"
+                ),
+            ));
+        }
+        out.imports.insert("asyncio".into());
+        format!(
+            "asyncio.wait_for({recv}.{method}({kept}), {})",
+            text(t, src)
+        )
+    } else if literal(block, "True") || literal(block, "1") {
+        format!("{recv}.{method}({kept})")
+    } else {
+        // `block` is a variable: it picks one of two behaviours at run time.
+        drop_await(c, out);
+        out.diagnostics.push(cx.diag(
+            c.line,
+            c.col,
+            "unconvertible-call",
+            format!("`{method}` with a computed `block` flag; left as is"),
+        ));
+        return;
+    };
+    out.edits
+        .push(Edit::replace(c.start, c.end, new, "threads"));
+}
+
+/// `except queue.Empty:` must also catch the `TimeoutError` of a timed `get`.
+fn except_timeouts(cx: &PassCx, st: &State, out: &mut PassOut) {
+    let mut wanted: HashMap<&str, bool> = HashMap::new();
+    wanted.insert("queue.Empty", st.timed_get);
+    wanted.insert("queue.Full", st.timed_put);
+    for n in &cx.facts.names {
+        if !wanted.get(n.qualified.as_str()).copied().unwrap_or(false) {
+            continue;
+        }
+        let Some(node) = cx.node(n.start, n.end) else {
+            continue;
+        };
+        let in_except = {
+            let mut p = node.parent();
+            while p.is_some_and(|p| {
+                matches!(
+                    p.kind(),
+                    "tuple" | "parenthesized_expression" | "as_pattern"
+                )
+            }) {
+                p = p.and_then(|p| p.parent());
+            }
+            p.is_some_and(|p| p.kind() == "except_clause")
+        };
+        if !in_except {
+            continue;
+        }
+        out.edits.push(Edit::insert(n.start, "(", "threads"));
+        out.edits
+            .push(Edit::insert(n.end, ", asyncio.TimeoutError)", "threads"));
+        out.imports.insert("asyncio".into());
+    }
+}

@@ -1,0 +1,70 @@
+//! `unbounded-queue`: an `asyncio` queue without a bound, produced from a sync queue without
+//! one, is reported with a suggested `maxsize`.
+//!
+//! Why: a thread blocked on a full `queue.Queue` rarely mattered because the producer was
+//! usually slower than the consumer thread. After the migration producers are coroutines
+//! that never block on `put` into an unbounded `asyncio.Queue`, so a fast producer can buffer
+//! without limit and memory grows; a bound gives back-pressure (`await q.put(x)` waits).
+//!
+//! ```python
+//! q = queue.Queue()   ->   q = asyncio.Queue()   # reported: consider asyncio.Queue(maxsize=100)
+//! ```
+//!
+//! The behaviour is kept (the rewrite belongs to the queue rule); only the report is added.
+//! It is keyed on the produced code: a `queue.Queue`/`LifoQueue`/`PriorityQueue` call with
+//! no `maxsize` (or `maxsize` 0) that another pass turned into its `asyncio` twin.
+
+use super::{PassCx, PassOut};
+use crate::matcher::Target;
+
+const QUEUES: &[&str] = &["queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"];
+
+pub fn run(cx: &PassCx, out: &mut PassOut) {
+    for c in &cx.facts.calls {
+        let Target::Rule(q) = &c.target else { continue };
+        if !QUEUES.contains(&q.as_str()) {
+            continue;
+        }
+        let class = q.rsplit('.').next().unwrap_or(q);
+        let twin = format!("asyncio.{class}");
+        let produced = out
+            .edits
+            .iter()
+            .any(|e| c.start <= e.start && e.end <= c.end && e.text.contains(&twin));
+        if !produced || bounded(cx, c.start, c.end) {
+            continue;
+        }
+        out.diagnostics.push(cx.diag(
+            c.line,
+            c.col,
+            "unbounded-queue",
+            format!(
+                "`{twin}()` has no maxsize, so producers never wait and it can grow without \
+                 limit; consider a bound such as `{twin}(maxsize=100)`"
+            ),
+        ));
+    }
+}
+
+/// The call passes a non-zero `maxsize` (first positional or keyword).
+fn bounded(cx: &PassCx, start: usize, end: usize) -> bool {
+    let Some(args) = cx
+        .node(start, end)
+        .and_then(|n| n.child_by_field_name("arguments"))
+    else {
+        return false;
+    };
+    let src = cx.src();
+    let mut cursor = args.walk();
+    let size = args
+        .named_children(&mut cursor)
+        .find_map(|a| match a.kind() {
+            "keyword_argument" => a
+                .child_by_field_name("name")
+                .filter(|n| &src[n.byte_range()] == "maxsize")
+                .and_then(|_| a.child_by_field_name("value")),
+            "comment" | "list_splat" | "dictionary_splat" => None,
+            _ => Some(a),
+        });
+    size.is_some_and(|v| !matches!(src[v.byte_range()].trim(), "0" | "-1"))
+}
