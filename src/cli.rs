@@ -58,7 +58,8 @@ pub struct Args {
     #[arg(long)]
     pub prefilter: bool,
     /// Python version the output must run on; decides e.g. `asyncio.TaskGroup` (3.11+) and
-    /// `anext` (3.10+). Default: `requires-python` of the nearest pyproject.toml, else py311.
+    /// `anext` (3.10+). Default: the nearest pyproject.toml's [tool.awaitify] target-version,
+    /// else its requires-python floor, else py311.
     #[arg(long, value_enum, value_name = "VERSION")]
     pub target_version: Option<PyVersion>,
     /// Skip files larger than this many bytes.

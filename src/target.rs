@@ -1,8 +1,8 @@
 //! The Python version the migrated code must run on (`--target-version`), which decides the
 //! constructs a pass may emit: `anext` needs 3.10, `asyncio.TaskGroup` 3.11.
 //!
-//! Without the flag it comes from `requires-python` in the nearest `pyproject.toml` (its
-//! lowest allowed version), else 3.11.
+//! Without the flag it comes from the nearest `pyproject.toml`: `[tool.awaitify]`
+//! `target-version`, else the lowest version `requires-python` allows; else 3.11.
 
 use clap::ValueEnum;
 use std::path::Path;
@@ -86,7 +86,21 @@ pub fn lowest_allowed(spec: &str) -> Option<PyVersion> {
     lowest.map(PyVersion::from_minor)
 }
 
-/// `requires-python` of the nearest `pyproject.toml` at or above `start`.
+/// `py311` or `3.11`.
+pub fn parse_name(name: &str) -> Option<PyVersion> {
+    let name = name.trim();
+    let minor = name
+        .strip_prefix("py3")
+        .or_else(|| name.strip_prefix("3."))?
+        .parse::<u32>()
+        .ok()?;
+    (9..=13)
+        .contains(&minor)
+        .then(|| PyVersion::from_minor(minor))
+}
+
+/// The target set in the nearest `pyproject.toml` at or above `start`: `[tool.awaitify]`
+/// `target-version`, else the floor of `[project]` `requires-python`.
 pub fn from_pyproject(start: &Path) -> Option<PyVersion> {
     let start = if start.is_file() {
         start.parent()?
@@ -101,6 +115,15 @@ pub fn from_pyproject(start: &Path) -> Option<PyVersion> {
         };
         // The nearest file decides, even when it does not say.
         let doc: toml::Table = text.parse().ok()?;
+        let configured = doc
+            .get("tool")
+            .and_then(|t| t.get("awaitify"))
+            .and_then(|a| a.get("target-version"))
+            .and_then(|v| v.as_str())
+            .and_then(parse_name);
+        if configured.is_some() {
+            return configured;
+        }
         let spec = doc
             .get("project")
             .and_then(|p| p.get("requires-python"))
@@ -144,5 +167,11 @@ mod tests {
         assert_eq!(from_pyproject(&pkg), Some(PyVersion::Py39));
         std::fs::write(pkg.join("pyproject.toml"), "[tool.x]\n").unwrap();
         assert_eq!(from_pyproject(&pkg), None);
+        std::fs::write(
+            pkg.join("pyproject.toml"),
+            "[project]\nrequires-python = \">=3.9\"\n[tool.awaitify]\ntarget-version = \"py312\"\n",
+        )
+        .unwrap();
+        assert_eq!(from_pyproject(&pkg), Some(PyVersion::Py312));
     }
 }

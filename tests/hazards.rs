@@ -559,3 +559,18 @@ fn dangling_task_produced_by_another_pass() {
     );
     assert!(diags.is_empty(), "{diags:?}");
 }
+
+#[test]
+fn started_thread_that_is_never_joined_becomes_an_owned_task() {
+    // The threads family turns a thread into `asyncio.create_task(...)`; one that was never
+    // joined is a dropped task, kept alive in the same run (and a second run is a no-op).
+    let (got, _) = migrate(
+        "import threading\nimport time\n\n\ndef work(n):\n    time.sleep(0.01)\n\n\ndef main():\n    threading.Thread(target=work, args=(1,)).start()\n    t = threading.Thread(target=work, args=(2,))\n    t.start()\n    u = threading.Thread(target=work, args=(3,))\n    u.start()\n    u.join()\n",
+    );
+    assert!(
+        got.contains(
+            "    task = asyncio.create_task(work(1))\n    _background_tasks.add(task)\n    task.add_done_callback(_background_tasks.discard)\n    t = asyncio.create_task(work(2))\n    _background_tasks.add(t)\n    t.add_done_callback(_background_tasks.discard)\n    u = asyncio.create_task(work(3))\n    await u\n"
+        ),
+        "{got}"
+    );
+}

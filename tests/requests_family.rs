@@ -610,3 +610,53 @@ if __name__ == "__main__":
         insta::assert_snapshot!("requests-equiv-streaming", main);
     });
 }
+
+#[test]
+fn sync_httpx_client_runs_the_same() {
+    let tree = assert_equivalent(
+        r#"import os
+
+import httpx
+
+BASE = os.environ["TEST_SERVER"]
+
+
+def lines(client, path):
+    out = []
+    with client.stream("GET", BASE + path) as r:
+        for line in r.iter_lines():
+            out.append(line)
+    return out
+
+
+def raw(client, path):
+    with client.stream("GET", BASE + path) as r:
+        return len(r.read())
+
+
+def main():
+    with httpx.Client(headers={"X-Via": "httpx"}) as client:
+        print(client.get(BASE + "/headers").json())
+        print(client.post(BASE + "/echo", json={"a": 1}).json())
+        print(lines(client, "/lines?n=3"), raw(client, "/bytes/50"))
+        print(client.get(BASE + "/redirect").status_code)
+    other = httpx.Client(follow_redirects=True)
+    print(other.get(BASE + "/redirect?to=/text").text)
+    other.close()
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        &["main.py"],
+        server(),
+    );
+    let main = &tree["main.py"];
+    assert!(main.contains("async with httpx.AsyncClient("), "{main}");
+    assert!(
+        main.contains("async for line in r.aiter_lines():"),
+        "{main}"
+    );
+    assert!(main.contains("return len(await r.aread())"), "{main}");
+    assert!(main.contains("await other.aclose()"), "{main}");
+}

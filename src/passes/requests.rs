@@ -87,6 +87,7 @@ struct Scope {
 pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut PassOut) -> bool {
     match &c.target {
         Target::Rule(q) if q == SESSION => session_ctor(cx, c, out),
+        Target::Rule(q) if q == "httpx.Client" => httpx_client(cx, c, out),
         Target::Rule(q) if HELPERS.contains(&q.as_str()) => helper(cx, c, q, out),
         Target::Method { ty, name } if ty == SESSION => {
             let Some(method) = http_method(name) else {
@@ -337,20 +338,7 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     if args.named_child_count() > 0 {
         return false;
     }
-    // Module level is fine (one `asyncio.run` drives every use); elsewhere outside a
-    // coroutine the client can be neither entered with `async with` nor awaited.
-    if c.ctx != Ctx::Module && !cx.can_await(c.caller, c.ctx) {
-        out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
-            "requests-session-outside-coroutine",
-            format!(
-                "the session becomes an `httpx.AsyncClient` in {}, where nothing can await it: \
-                 create it inside an async function (e.g. `main`) and pass it on",
-                c.ctx.describe()
-            ),
-        ));
-    }
+    outside_coroutine(cx, c, out);
     out.edits.push(Edit::replace(
         c.start,
         c.end,
@@ -358,6 +346,52 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         "requests",
     ));
     out.imports.insert("httpx".into());
+    out.packages.insert("httpx".into());
+    out.rewritten += 1;
+    true
+}
+
+/// Module level is fine (one `asyncio.run` drives every use); elsewhere outside a
+/// coroutine the client can be neither entered with `async with` nor awaited.
+fn outside_coroutine(cx: &PassCx, c: &CallFact, out: &mut PassOut) {
+    if c.ctx != Ctx::Module && !cx.can_await(c.caller, c.ctx) {
+        out.diagnostics.push(cx.diag(
+            c.line,
+            c.col,
+            "requests-session-outside-coroutine",
+            format!(
+                "the client becomes an `httpx.AsyncClient` in {}, where nothing can await it: \
+                 create it inside an async function (e.g. `main`) and pass it on",
+                c.ctx.describe()
+            ),
+        ));
+    }
+}
+
+/// `httpx.Client(...)` -> `httpx.AsyncClient(...)`: same constructor, same defaults.
+fn httpx_client(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
+    outside_coroutine(cx, c, out);
+    let Some(callee) = cx.node(c.callee.0, c.callee.1) else {
+        return false;
+    };
+    // Only the class name changes, so `import httpx` stays counted as used.
+    match callee.child_by_field_name("attribute") {
+        Some(attr) => out.edits.push(Edit::replace(
+            attr.start_byte(),
+            attr.end_byte(),
+            "AsyncClient",
+            "requests",
+        )),
+        None => {
+            out.edits.push(Edit::replace(
+                c.callee.0,
+                c.callee.1,
+                "httpx.AsyncClient",
+                "requests",
+            ));
+            out.imports.insert("httpx".into());
+        }
+    }
     out.packages.insert("httpx".into());
     out.rewritten += 1;
     true

@@ -40,6 +40,7 @@ const THREAD: &str = "threading.Thread";
 const POOL: &str = "concurrent.futures.ThreadPoolExecutor";
 const POOL_ENTERED: &str = "concurrent.futures.ThreadPoolExecutor[entered]";
 const FUTURE: &str = "concurrent.futures.Future";
+const AS_COMPLETED: &str = "concurrent.futures.as_completed";
 const QUEUE: &str = "queue.Queue";
 /// Name of the module helper that holds a pool slot around one task.
 const BOUNDED: &str = "_bounded";
@@ -92,6 +93,21 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         };
         match &c.target {
             Target::Rule(q) if q == THREAD => thread_creation(cx, c, node, out),
+            // Over the tasks of a pool this pass converted in the same function only.
+            Target::Rule(q)
+                if q == AS_COMPLETED
+                    && st.pools.iter().any(|p| p.caller == c.caller)
+                    && cx.can_await(c.caller, c.ctx) =>
+            {
+                out.edits.push(Edit::replace(
+                    c.callee.0,
+                    c.callee.1,
+                    "asyncio.as_completed",
+                    "threads",
+                ));
+                out.imports.insert("asyncio".into());
+                out.rewritten += 1;
+            }
             Target::Rule(_) => {
                 if let Some(entry) = creation(cx, c)
                     && let (Some(new), Some(ty)) = (&entry.replace, &entry.returns)
@@ -110,7 +126,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             Target::Method { ty, name } => match (ty.as_str(), name.as_str()) {
                 (THREAD, m) => thread_method(cx, c, node, m, out),
                 (POOL_ENTERED, m) => pool_method(cx, c, node, m, &mut st, out),
-                (FUTURE, "result") => future_result(cx, c, node, out),
+                (FUTURE, "result") if st.pools.iter().any(|p| p.caller == c.caller) => {
+                    future_result(cx, c, node, out)
+                }
                 (ty, _) if kept.contains(ty) => {}
                 (ty, m) => {
                     if cx
@@ -563,7 +581,12 @@ fn pool_creation(cx: &PassCx, c: &CallFact, st: &mut State, out: &mut PassOut) {
         st.declined_withs.insert(with.start_byte());
         return;
     };
-    if a.positional.len() > 1 || a.keywords.iter().any(|(k, _)| k != "max_workers") {
+    // `thread_name_prefix` only names threads; anything else changes what runs.
+    if a.positional.len() > 2
+        || a.keywords
+            .iter()
+            .any(|(k, _)| k != "max_workers" && k != "thread_name_prefix")
+    {
         st.declined_withs.insert(with.start_byte());
         return;
     }
@@ -778,6 +801,9 @@ fn creation<'c>(cx: &PassCx<'c>, c: &CallFact) -> Option<&'c crate::rules::CallE
     let Target::Rule(q) = &c.target else {
         return None;
     };
+    if q == AS_COMPLETED {
+        return None;
+    }
     cx.cat.call(q).filter(|e| {
         e.action == crate::rules::Action::Pass && e.replace.is_some() && is_mine(cx, e.rule)
     })
