@@ -535,7 +535,9 @@ impl<'a> Walker<'a> {
             };
         }
         match self.ix.bindings.get(name) {
-            None => Val::Sym(Sym::External(name.to_string())),
+            None => self
+                .star_imported(name)
+                .unwrap_or_else(|| Val::Sym(Sym::External(name.to_string()))),
             Some(_) => match self.ix.binding(name) {
                 Some(crate::index::Binding::Import(q)) => Val::Sym(self.p.resolve(q)),
                 Some(crate::index::Binding::Function(f)) => Val::Sym(Sym::Func(self.fid(*f))),
@@ -549,6 +551,28 @@ impl<'a> Walker<'a> {
                 },
             },
         }
+    }
+
+    /// A name bound by `from X import *`: a public name of a project module X, or a
+    /// catalog name `X.name` (`from time import *; sleep(1)`).
+    fn star_imported(&self, name: &str) -> Option<Val> {
+        if name.starts_with('_') {
+            return None;
+        }
+        self.ix.imports.iter().filter(|s| s.wildcard).find_map(|s| {
+            let from = s.from_module.as_deref()?;
+            let qualified = format!("{from}.{name}");
+            match self.p.module_named(from) {
+                Some(m) => self.p.modules[m]
+                    .index
+                    .binding(name)
+                    .map(|_| Val::Sym(self.p.resolve(&qualified))),
+                None => self
+                    .cat
+                    .call(&qualified)
+                    .map(|_| Val::Sym(Sym::External(qualified))),
+            }
+        })
     }
 
     fn annotation_kind(&self, ann: &str) -> Option<Kind> {

@@ -98,3 +98,16 @@ fn unknown_fields_are_rejected() {
         .unwrap_err();
     assert!(err.to_string().contains("needs `replace`"), "{err}");
 }
+
+#[test]
+fn a_replacement_in_the_same_module_keeps_its_import() {
+    let mut catalog = Catalog::builtin().unwrap();
+    catalog
+        .add_toml(
+            "user.toml",
+            "id = \"user-client\"\nsummary = \"s\"\n[[call]]\nname = \"mylib.Client\"\naction = \"replace\"\nreplace = \"mylib.AsyncClient\"\n",
+        )
+        .unwrap();
+    let out = migrated(&catalog, "import mylib\n\nc = mylib.Client()\n");
+    assert_eq!(out, "import mylib\n\nc = mylib.AsyncClient()\n");
+}

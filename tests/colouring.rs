@@ -972,3 +972,39 @@ fn console_scripts_keep_a_sync_entry_point() {
         assert!(cli.contains(needle), "missing {needle:?}:\n{cli}");
     }
 }
+
+#[test]
+fn star_imports_resolve_project_and_catalog_names() {
+    let spec = r#"#- helpers.py
+from time import *
+
+
+def pause():
+    sleep(0)
+    return "paused"
+
+
+def _private():
+    return 1
+#- main.py
+from helpers import *
+
+
+def run():
+    return pause()
+
+
+def _private():
+    return 2
+"#;
+    let out = after(spec);
+    assert!(
+        out.contains("async def pause():\n    await asyncio.sleep(0)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("async def run():\n    return await pause()"),
+        "{out}"
+    );
+    assert!(out.contains("def _private():\n    return 2"), "{out}");
+}

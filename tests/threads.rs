@@ -70,6 +70,11 @@ fn before_after_table() {
             "import time\nfrom concurrent.futures import ThreadPoolExecutor\n\n\ndef sq(n):\n    return n * n\n\n\ndef main(xs):\n    time.sleep(0)\n    with ThreadPoolExecutor() as ex:\n        fut = ex.submit(sq, 3)\n        return list(ex.map(sq, xs, xs)), fut.result(timeout=1)\n",
             "import asyncio\n\n\ndef sq(n):\n    return n * n\n\n\nasync def main(xs):\n    await asyncio.sleep(0)\n    async with asyncio.TaskGroup() as ex:\n        fut = ex.create_task(asyncio.to_thread(sq, 3))\n        return list(await asyncio.gather(*(asyncio.to_thread(sq, *arg) for arg in zip(xs, xs)))), await asyncio.wait_for(asyncio.shield(fut), 1)\n",
         ),
+        (
+            "a future's result read in a generator expression",
+            "import time\nfrom concurrent.futures import ThreadPoolExecutor, as_completed\n\n\ndef sq(n):\n    time.sleep(0)\n    return n * n\n\n\ndef main(xs):\n    with ThreadPoolExecutor() as ex:\n        fs = [ex.submit(sq, x) for x in xs]\n        return sum(f.result() for f in as_completed(fs))\n",
+            "import asyncio\n\n\nasync def sq(n):\n    await asyncio.sleep(0)\n    return n * n\n\n\nasync def main(xs):\n    async with asyncio.TaskGroup() as ex:\n        fs = [ex.create_task(sq(x)) for x in xs]\n        return sum([await f for f in asyncio.as_completed(fs)])\n",
+        ),
     ];
     let mut failures = Vec::new();
     for (name, before, expected) in cases {

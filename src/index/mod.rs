@@ -218,6 +218,11 @@ impl Builder<'_> {
     fn targets(&mut self, node: Node, func: Option<usize>, class: Option<usize>) {
         let mut names = Vec::new();
         collect_bound_names(node, self.src, &mut names);
+        // A comprehension's variables, so that types can flow through them (only in functions:
+        // at module level they would shadow imports of the same name).
+        if func.is_some() {
+            comprehension_names(node, self.src, &mut names);
+        }
         for n in names {
             self.bind(func, class, &n, Binding::Value);
         }
@@ -381,6 +386,30 @@ pub fn contains_yield(node: Node) -> bool {
 
 /// Names bound by the statement `node` itself (assignment targets, for targets, `with ... as`,
 /// `except ... as`, walrus, `global` is ignored). Does not descend into nested blocks.
+/// The targets of `for ... in` clauses of comprehensions in `node`, not entering nested
+/// blocks, functions, lambdas or classes (their own statements are walked separately).
+fn comprehension_names(node: Node, src: &str, out: &mut Vec<String>) {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "block" | "function_definition" | "class_definition" | "lambda"
+                if n.id() != node.id() =>
+            {
+                continue;
+            }
+            "block" => continue,
+            "for_in_clause" => {
+                if let Some(left) = n.child_by_field_name("left") {
+                    pattern_names(left, src, out);
+                }
+            }
+            _ => {}
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+}
+
 pub fn collect_bound_names(node: Node, src: &str, out: &mut Vec<String>) {
     match node.kind() {
         "expression_statement" => {
@@ -480,6 +509,20 @@ mod tests {
     fn rebinding_an_import_makes_it_ambiguous() {
         let ix = index("from time import sleep\nsleep = print\n");
         assert_eq!(ix.binding("sleep"), None);
+    }
+
+    #[test]
+    fn comprehension_variables_are_function_locals_only() {
+        let ix = index(
+            "import time\n\nlast = [time for time in range(2)]\n\ndef f(fs):\n    if any(x for x in fs):\n        return sum(g.result() for g in fs)\n",
+        );
+        assert_eq!(ix.binding("time"), Some(&Binding::Import("time".into())));
+        let f = &ix.functions[0];
+        assert!(
+            f.locals.contains("x") && f.locals.contains("g"),
+            "{:?}",
+            f.locals
+        );
     }
 
     #[test]

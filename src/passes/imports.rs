@@ -49,8 +49,13 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     for stmt in imports {
         let dead: Vec<usize> = (0..stmt.names.len())
             .filter(|&i| {
-                let (before, after) = wanted[stmt.names[i].local.as_str()];
-                before > 0 && after == 0
+                let name = &stmt.names[i];
+                let (before, after) = wanted[name.local.as_str()];
+                // A replacement in the same module (`httpx.Client` → `httpx.AsyncClient`)
+                // still needs the import it rewrote.
+                let still_needed =
+                    stmt.from_module.is_none() && out.imports.contains(&name.qualified);
+                before > 0 && after == 0 && !still_needed
             })
             .collect();
         if dead.is_empty() {
