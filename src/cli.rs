@@ -46,6 +46,9 @@ pub struct Args {
     /// Explain why the function NAME becomes async: the chain down to the blocking call.
     #[arg(long, value_name = "NAME")]
     pub explain: Option<String>,
+    /// Print the rule catalog (built-in and added rules) as Markdown and exit.
+    #[arg(long)]
+    pub list_rules: bool,
     /// Output format: text (diffs on stdout, diagnostics on stderr), json (one document on
     /// stdout, see the README) or sarif (SARIF 2.1.0 for code-scanning tools).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -97,6 +100,7 @@ pub struct Config {
     pub no_ignore: bool,
     pub quiet: bool,
     pub keep_sync: Vec<String>,
+    pub list_rules: bool,
     /// Console scripts declared by the project (`pkg.cli.main`).
     pub console_scripts: Vec<String>,
     pub explain: Option<String>,
@@ -156,6 +160,7 @@ impl Args {
             no_ignore: self.no_ignore,
             quiet: self.quiet,
             keep_sync,
+            list_rules: self.list_rules,
             console_scripts: crate::config::console_scripts(&start),
             explain: self.explain,
             format: self.format,

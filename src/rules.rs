@@ -395,3 +395,98 @@ impl Catalog {
         &self.rules[id]
     }
 }
+
+impl Catalog {
+    /// The catalog as a Markdown table, one row per rule: the README's catalog section and
+    /// `awaitify --list-rules` both come from here, so the documentation cannot go stale.
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("| rule | what it matches | rewrite |\n|---|---|---|\n");
+        for rule in &self.rules {
+            let mut matched: Vec<String> = Vec::new();
+            let mut rewrites: Vec<String> = Vec::new();
+            for call in &rule.calls {
+                let mut names = call.names.clone();
+                names.extend(call.name.clone());
+                let what = compact(&names);
+                let how = match call.action {
+                    Action::Replace => format!("`{}`", call.replace.as_deref().unwrap_or_default()),
+                    Action::ToThread => "`asyncio.to_thread(...)`".to_string(),
+                    Action::Report => "reported".to_string(),
+                    Action::Keep => "kept".to_string(),
+                    Action::Pass => format!("`{}` pass", rule.pass.as_deref().unwrap_or_default()),
+                };
+                let awaited = if call.awaited { "await " } else { "" };
+                matched.push(what);
+                rewrites.push(format!("{awaited}{how}"));
+            }
+            for m in &rule.methods {
+                matched.push(format!(
+                    "`{}`: {}",
+                    m.ty,
+                    compact(
+                        &m.names
+                            .iter()
+                            .map(|n| format!(".{n}()"))
+                            .collect::<Vec<_>>()
+                    )
+                ));
+                let how = match (m.action, &m.replace) {
+                    (Action::Replace, Some(r)) => format!("`.{r}()`"),
+                    (Action::ToThread, _) => "`asyncio.to_thread(...)`".to_string(),
+                    (Action::Report, _) => "reported".to_string(),
+                    (Action::Pass, _) => {
+                        format!("`{}` pass", rule.pass.as_deref().unwrap_or_default())
+                    }
+                    _ => "same method".to_string(),
+                };
+                rewrites.push(format!("{}{how}", if m.awaited { "await " } else { "" }));
+            }
+            for w in rule.withs.iter().filter(|w| w.make_async) {
+                matched.push(format!("`with` over `{}`", w.ty));
+                rewrites.push("`async with`".to_string());
+            }
+            for it in rule.iterates.iter().filter(|i| i.make_async) {
+                matched.push(format!("`for` over `{}`", it.ty));
+                rewrites.push("`async for`".to_string());
+            }
+            for n in &rule.names {
+                matched.push(format!("`{}`", n.name));
+                rewrites.push(format!("`{}`", n.replace));
+            }
+            for a in &rule.attributes {
+                matched.push(format!(
+                    "`{}`: {}",
+                    a.ty,
+                    compact(&a.names.iter().map(|n| format!(".{n}")).collect::<Vec<_>>())
+                ));
+                rewrites.push(format!("`{}`", a.replace));
+            }
+            let cell = |v: &[String]| {
+                if v.is_empty() {
+                    "—".to_string()
+                } else {
+                    v.join("<br>")
+                }
+            };
+            out.push_str(&format!(
+                "| `{}`: {} | {} | {} |\n",
+                rule.id,
+                rule.summary.replace('|', "\\|"),
+                cell(&matched).replace('|', "\\|"),
+                cell(&rewrites).replace('|', "\\|")
+            ));
+        }
+        out
+    }
+}
+
+/// `a.b.x`, `a.b.y` → "`a.b.x`, `a.b.y`", shortened after eight names.
+fn compact(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().take(8).map(|n| format!("`{n}`")).collect();
+    let more = names.len().saturating_sub(8);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}

@@ -557,6 +557,10 @@ fn explain(p: &Project, c: &Colouring, name: &str) -> Vec<String> {
 
 /// The command-line run: discover, migrate, print, write. Returns the exit code.
 pub fn run(cfg: &Config) -> anyhow::Result<u8> {
+    if cfg.list_rules {
+        print!("{}", cfg.catalog.markdown());
+        return Ok(0);
+    }
     let opts = WalkOptions {
         no_ignore: cfg.no_ignore,
         exclude: &cfg.excludes,
