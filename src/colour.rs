@@ -457,7 +457,9 @@ pub fn colour(
                 },
                 Kind::Ext(ty) => {
                     if let (Some((rule, _)), Ctx::Body, Some(f)) = (
-                        cat.with_use(ty).filter(|(_, u)| u.make_async),
+                        // A `with` the rule's pass rewrites (an SQLite transaction) awaits too.
+                        cat.with_use(ty)
+                            .filter(|(_, u)| u.make_async || u.action == Some(Action::Pass)),
                         w.ctx,
                         w.caller,
                     ) {

@@ -200,6 +200,8 @@ pub struct WithFact {
     pub with_kw: usize,
     /// The `with_item` this fact is about.
     pub item: (usize, usize),
+    /// The context expression of this item (`open(p)` in `with open(p) as f:`).
+    pub expr: (usize, usize),
     pub kind: Kind,
     pub line: usize,
     pub ctx: Ctx,
@@ -579,6 +581,8 @@ impl<'a> Walker<'a> {
         let ann = ann.trim().trim_matches(['"', '\'']);
         match self.p.resolve_in_module(self.m, ann) {
             Sym::Class(c) => Some(Kind::Instance(c)),
+            // `conn: sqlite3.Connection`: a catalog type named by an annotation.
+            Sym::External(q) if self.cat.knows_type(&q) => Some(Kind::Ext(q)),
             _ => None,
         }
     }
@@ -623,6 +627,29 @@ impl<'a> Walker<'a> {
                         .super_method(c, attr)
                         .map_or(Val::Unknown, Val::Bound),
                     Val::Kind(Kind::Ext(ty)) => Val::ExtMethod(ty, attr.to_string()),
+                    _ => Val::Unknown,
+                }
+            }
+            // An operator on a catalog value is its dunder method: `Path(d) / "x"` is a
+            // `[[method]]` named `__truediv__` whose `returns` types the result.
+            "binary_operator" => {
+                let (Some(left), Some(op)) = (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("operator"),
+                ) else {
+                    return Val::Unknown;
+                };
+                let dunder = match op.kind() {
+                    "/" => "__truediv__",
+                    "+" => "__add__",
+                    _ => return Val::Unknown,
+                };
+                match self.resolve(left, caller) {
+                    Val::Kind(Kind::Ext(ty)) => self
+                        .cat
+                        .method(&ty, dunder)
+                        .and_then(|e| e.returns.clone())
+                        .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
                     _ => Val::Unknown,
                 }
             }
@@ -802,7 +829,10 @@ impl<'a> Walker<'a> {
             Val::Sym(Sym::Class(c)) => Some(Target::Class(c)),
             Val::Sym(Sym::External(q)) => {
                 self.consumer(node, &q, ctx, caller);
-                self.cat.call(&q).is_some().then_some(Target::Rule(q))
+                self.cat
+                    .call(&q)
+                    .is_some_and(|e| self.arg_guard_holds(e, node, caller))
+                    .then_some(Target::Rule(q))
             }
             Val::ExtMethod(ty, name) => self
                 .cat
@@ -904,6 +934,45 @@ impl<'a> Walker<'a> {
             awaited: parent.is_some_and(|p| p.kind() == "await"),
             statement: parent.is_some_and(|p| p.kind() == "expression_statement"),
         });
+    }
+
+    /// A `[[call]]` with an `arg` guard matches only when that argument has the named type.
+    fn arg_guard_holds(
+        &self,
+        entry: &crate::rules::CallEntry,
+        node: Node,
+        caller: Option<usize>,
+    ) -> bool {
+        let Some(guard) = &entry.arg else {
+            return true;
+        };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return false;
+        };
+        let mut cursor = args.walk();
+        let mut pos = 0;
+        for a in args.named_children(&mut cursor) {
+            let value = match a.kind() {
+                "keyword_argument" => {
+                    let name = a.child_by_field_name("name").map(|n| text(n, self.src));
+                    if name.is_none() || name != guard.keyword.as_deref() {
+                        continue;
+                    }
+                    a.child_by_field_name("value")
+                }
+                "list_splat" | "dictionary_splat" | "comment" => continue,
+                _ => {
+                    pos += 1;
+                    if Some(pos - 1) != guard.position {
+                        continue;
+                    }
+                    Some(a)
+                }
+            };
+            return value.and_then(|v| self.kind_of(v, caller))
+                == Some(Kind::Ext(guard.ty.clone()));
+        }
+        false
     }
 
     /// A catalog call that runs a project callable with some of its arguments
@@ -1222,6 +1291,11 @@ impl<'a> Walker<'a> {
         ) else {
             return;
         };
+        // `self.conn = None` before `self.conn = sqlite3.connect(p)` is a placeholder, not a
+        // second type: it must not make the binding's type unknown.
+        if right.kind() == "none" {
+            return;
+        }
         // `xs = []` says nothing about the elements; the appends that follow do.
         if right.kind() == "list" && right.named_child_count() == 0 && left.kind() == "identifier" {
             return;
@@ -1415,6 +1489,7 @@ impl<'a> Walker<'a> {
                     caller,
                     with_kw: node.start_byte(),
                     item: (item.start_byte(), item.end_byte()),
+                    expr: (expr.start_byte(), expr.end_byte()),
                     kind,
                     line: line(node),
                     ctx,

@@ -50,8 +50,28 @@ pub struct CallRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    /// Match only when this argument is a value of a catalog type (`json.load(f)` with `f`
+    /// a file): the rewrite needs to know what the argument is.
+    #[serde(default)]
+    pub arg: Option<ArgGuard>,
+    /// With `action = "pass"`: the pass writes the `await` itself, inside its replacement
+    /// (`json.load(f)` -> `json.loads(await f.read())`), so `await-call` leaves the call alone.
+    #[serde(default)]
+    pub pass_awaits: bool,
     #[serde(default)]
     pub callable: Option<ArgSpec>,
+}
+
+/// One argument of a call, by position and/or keyword, that must have a catalog type.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ArgGuard {
+    #[serde(default)]
+    pub position: Option<usize>,
+    #[serde(default)]
+    pub keyword: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -70,6 +90,9 @@ pub struct MethodRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    /// As for [`CallRule::pass_awaits`].
+    #[serde(default)]
+    pub pass_awaits: bool,
     #[serde(default)]
     pub callable: Option<ArgSpec>,
 }
@@ -124,6 +147,10 @@ pub struct TypeUse {
     pub binds: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    /// `"pass"`: the rule's Rust pass rewrites the statement (a `with` whose async form is
+    /// not `async with`, such as an SQLite transaction).
+    #[serde(default)]
+    pub action: Option<Action>,
 }
 
 /// An attribute read on a value of a catalog type (`response.ok`). `replace` is either a new
@@ -204,6 +231,8 @@ pub struct CallEntry {
     pub awaited: bool,
     pub returns: Option<String>,
     pub message: Option<String>,
+    pub arg: Option<ArgGuard>,
+    pub pass_awaits: bool,
     pub callable: Option<ArgSpec>,
 }
 
@@ -227,6 +256,8 @@ const KNOWN_PASSES: &[&str] = &[
     "threads",
     "sockets",
     "json-io",
+    "files",
+    "sqlite",
     "dangling-task",
     "loop-api",
     "never-awaited",
@@ -299,6 +330,8 @@ impl Catalog {
                     awaited: call.awaited,
                     returns: call.returns.clone(),
                     message: call.message.clone(),
+                    arg: call.arg.clone(),
+                    pass_awaits: call.pass_awaits,
                     callable: call.callable.clone(),
                 };
                 if self.calls.insert(name.clone(), entry).is_some() {
@@ -318,9 +351,22 @@ impl Catalog {
                     awaited: m.awaited,
                     returns: m.returns.clone(),
                     message: m.message.clone(),
+                    arg: None,
+                    pass_awaits: m.pass_awaits,
                     callable: m.callable.clone(),
                 };
-                self.methods.insert((m.ty.clone(), name.clone()), entry);
+                if self
+                    .methods
+                    .insert((m.ty.clone(), name.clone()), entry)
+                    .is_some()
+                {
+                    return Err(format!("`{}.{name}` is matched by two rules", m.ty));
+                }
+            }
+        }
+        for u in rule.withs.iter().chain(&rule.iterates) {
+            if let Some(action) = u.action {
+                check(action, &None, &u.ty)?;
             }
         }
         for w in &rule.withs {
@@ -371,6 +417,14 @@ impl Catalog {
 
     pub fn iterate_use(&self, ty: &str) -> Option<&(RuleId, TypeUse)> {
         self.iterates.get(ty)
+    }
+
+    /// Whether `ty` is a catalog type tag (a `[[method]]`, `[[with]]` or `[[iterate]]`
+    /// type), so that an annotation naming it types the value.
+    pub fn knows_type(&self, ty: &str) -> bool {
+        self.withs.contains_key(ty)
+            || self.iterates.contains_key(ty)
+            || self.methods.keys().any(|(t, _)| t == ty)
     }
 
     /// The `[[attribute]]` rule for reading `name` on a value of type `ty`.

@@ -17,6 +17,7 @@
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::edit::Edit;
 use crate::matcher::Target;
+use crate::rules::Action;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     report_unresolved(cx, out);
@@ -30,7 +31,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         await_node(node, out);
     }
     for c in &cx.facts.calls {
-        if c.awaited || !cx.call_is_awaited(c) {
+        if c.awaited || !cx.call_is_awaited(c) || pass_awaits(cx, c) {
             continue;
         }
         let Some(node) = cx.node(c.start, c.end) else {
@@ -91,6 +92,16 @@ fn await_node(node: tree_sitter::Node, out: &mut PassOut) {
     if let Some(g) = enclosing_genexp(node) {
         genexp_to_list(g, out);
     }
+}
+
+/// A `pass_awaits` catalog entry: its Rust pass places the `await` inside its rewrite.
+fn pass_awaits(cx: &PassCx, c: &crate::matcher::CallFact) -> bool {
+    let entry = match &c.target {
+        Target::Rule(q) => cx.cat.call(q),
+        Target::Method { ty, name } => cx.cat.method(ty, name),
+        _ => None,
+    };
+    entry.is_some_and(|e| e.pass_awaits && e.action == Action::Pass)
 }
 
 /// Whether `await <node>` must be parenthesised where `node` stands.

@@ -185,8 +185,9 @@ const HTTPX_CLIENT_METHODS: &[&str] = &[
 ];
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    let handled: std::collections::HashSet<usize> =
-        cx.facts.calls.iter().map(|c| c.start).collect();
+    // By range: `Path(p).iterdir()` starts where its receiver call `Path(p)` does.
+    let handled: std::collections::HashSet<(usize, usize)> =
+        cx.facts.calls.iter().map(|c| (c.start, c.end)).collect();
     for (i, def) in cx.module().index.functions.iter().enumerate() {
         if !cx.colour.async_funcs.contains(&cx.fid(i)) {
             continue;
@@ -200,7 +201,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         let mut calls = Vec::new();
         own_calls(body, &mut calls);
         for call in calls {
-            if handled.contains(&call.start_byte()) || already_awaited(call) {
+            if handled.contains(&(call.start_byte(), call.end_byte())) || already_awaited(call) {
                 continue;
             }
             if let Some((what, rule, advice)) = blocking(cx, i, func, call) {

@@ -21,7 +21,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         };
         let Some(entry) = entry else { continue };
         let blocking = entry.awaited || entry.action == Action::ToThread;
-        if blocking && !cx.call_is_awaited(c) {
+        if blocking && !cx.call_is_awaited(c) && !cx.entered_by_async_with(c) {
             report_kept(cx, c, out);
             continue;
         }
@@ -134,9 +134,14 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         ""
     };
     // The callee's text stays where it is (so its import stays counted as used): the call's
-    // `(` becomes the separator after it. Opened last at this offset, inside any `await `.
-    out.edits
-        .push(Edit::open(c.callee.0, 0, "asyncio.to_thread(", "to-thread"));
+    // `(` becomes the separator after it. Sized by the callee: inside the call's own
+    // `await `, outside an `(await ` of a receiver call (`(await get()).read_text`).
+    out.edits.push(Edit::open(
+        c.callee.0,
+        c.callee.1 - c.callee.0,
+        "asyncio.to_thread(",
+        "to-thread",
+    ));
     out.edits.push(Edit::replace(
         args.start_byte(),
         args.start_byte() + 1,

@@ -152,7 +152,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
     }
     for (at, text) in inserts {
-        out.edits.push(Edit::insert(at, text, "imports"));
+        // Before any other insertion at the same offset (`async ` of a first-line `def`).
+        out.edits
+            .push(Edit::open(at, usize::MAX / 4, text, "imports"));
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::colour::Colouring;
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, Target};
+use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, Catalog};
@@ -18,6 +18,7 @@ pub mod cancellation;
 pub mod catalog;
 pub mod dangling_task;
 pub mod entry_point;
+pub mod files;
 pub mod imports;
 pub mod loop_api;
 pub mod loops;
@@ -25,6 +26,7 @@ pub mod never_awaited;
 pub mod pytest;
 pub mod requests;
 pub mod sockets;
+pub mod sqlite;
 pub mod sync_callback;
 pub mod threads;
 pub mod unbounded_queue;
@@ -91,7 +93,7 @@ impl<'a> PassCx<'a> {
 
     /// Whether this call is an `await` in the output (whether or not it already was).
     pub fn call_is_awaited(&self, c: &CallFact) -> bool {
-        if !self.can_await(c.caller, c.ctx) {
+        if !self.can_await(c.caller, c.ctx) || self.entered_by_async_with(c) {
             return false;
         }
         match &c.target {
@@ -109,6 +111,19 @@ impl<'a> PassCx<'a> {
             }),
             Target::Class(_) => false,
         }
+    }
+
+    /// Whether this `with` item is an `async with` in the output.
+    pub fn with_is_async(&self, w: &WithFact) -> bool {
+        w.already_async || (self.can_await(w.caller, w.ctx) && withs::is_async(self, &w.kind))
+    }
+
+    /// `async with aiofiles.open(p) as f:` enters the call's result, it does not await it.
+    pub fn entered_by_async_with(&self, c: &CallFact) -> bool {
+        self.facts
+            .withs
+            .iter()
+            .any(|w| w.expr == (c.start, c.end) && self.with_is_async(w))
     }
 
     pub fn line_indent(&self, offset: usize) -> &'a str {
@@ -199,12 +214,22 @@ pub fn family(
     out: &mut PassOut,
 ) -> bool {
     match name {
+        "files" | "json-io" => files::call(cx, c, out),
         "requests" => requests::rewrite_call(cx, c, entry, out),
         "dangling-task" => dangling_task::rewrite(cx, c, out),
         "loop-api" => loop_api::rewrite(cx, c, out),
         "never-awaited" => never_awaited::rewrite(cx, c, out),
         // `threads` runs over the whole module itself (see `run_all`) and reports what it keeps.
         "threads" | "sockets" => true,
+        _ => false,
+    }
+}
+
+/// Dispatches a `[[with]]` with `action = "pass"` to the Rust pass its rule names.
+/// Returns false when the pass declined (the `with` is then reported as unconvertible).
+pub fn family_with(name: &str, cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
+    match name {
+        "sqlite" => sqlite::with_transaction(cx, w, out),
         _ => false,
     }
 }

@@ -15,12 +15,16 @@
 use super::{PassCx, PassOut, reindent};
 use crate::edit::Edit;
 use crate::matcher::{Kind, WithFact};
+use crate::rules::Action;
 use std::collections::BTreeMap;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     let mut statements: BTreeMap<usize, Vec<&WithFact>> = BTreeMap::new();
     for w in &cx.facts.withs {
-        if w.already_async || !cx.can_await(w.caller, w.ctx) || !is_async(cx, &w.kind) {
+        if w.already_async || !cx.can_await(w.caller, w.ctx) || by_pass(cx, w, out) {
+            continue;
+        }
+        if !is_async(cx, &w.kind) {
             continue;
         }
         statements.entry(w.with_kw).or_default().push(w);
@@ -60,13 +64,52 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     }
 }
 
-fn is_async(cx: &PassCx, kind: &Kind) -> bool {
+/// A `[[with]]` with `action = "pass"` (an SQLite transaction): its rule's Rust pass
+/// rewrites the statement, or the `with` is reported. True if the rule owns this `with`.
+fn by_pass(cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
+    let Kind::Ext(ty) = &w.kind else {
+        return false;
+    };
+    let Some((rule, u)) = cx
+        .cat
+        .with_use(ty)
+        .filter(|(_, u)| u.action == Some(Action::Pass))
+    else {
+        return false;
+    };
+    let rule = cx.cat.rule(*rule);
+    let handled = rule
+        .pass
+        .as_deref()
+        .is_some_and(|p| super::family_with(p, cx, w, out));
+    if handled {
+        out.packages.extend(rule.packages.iter().cloned());
+    } else {
+        let msg = u.message.clone().unwrap_or_else(|| {
+            format!(
+                "this `with` over a `{ty}` ({}) could not be rewritten here; left as is",
+                rule.id
+            )
+        });
+        let col = w.with_kw - cx.src()[..w.with_kw].rfind('\n').map_or(0, |i| i + 1) + 1;
+        out.diagnostics
+            .push(cx.diag(w.line, col, "unconvertible-with", msg));
+    }
+    true
+}
+
+/// Whether entering a value of this kind needs `async with` (a `with` rewritten by a pass
+/// does not).
+pub fn is_async(cx: &PassCx, kind: &Kind) -> bool {
     match kind {
         Kind::Instance(k) => {
             cx.p.method(*k, "__enter__")
                 .is_some_and(|e| cx.colour.async_funcs.contains(&e))
         }
-        Kind::Ext(ty) => cx.cat.with_use(ty).is_some_and(|(_, u)| u.make_async),
+        Kind::Ext(ty) => cx
+            .cat
+            .with_use(ty)
+            .is_some_and(|(_, u)| u.make_async && u.action.is_none()),
         Kind::Gen(g) => cx.colour.async_funcs.contains(g),
         _ => false,
     }
@@ -106,33 +149,36 @@ fn split(
     }) else {
         return;
     };
-    let src = cx.src();
     let indent = cx.line_indent(stmt.start_byte());
     let unit = &cx.module().source.indent;
     let nl = cx.module().source.newline;
-    let mut groups: Vec<(bool, Vec<&str>)> = Vec::new();
-    for (item, &a) in items.iter().zip(flags) {
-        match groups.last_mut() {
-            Some((last, texts)) if *last == a => texts.push(&src[item.byte_range()]),
-            _ => groups.push((a, vec![&src[item.byte_range()]])),
-        }
-    }
-    let mut header = String::new();
-    for (depth, (a, texts)) in groups.iter().enumerate() {
-        if depth > 0 {
-            header.push_str(nl);
-            header.push_str(indent);
-            header.push_str(&unit.repeat(depth));
-        }
-        header.push_str(if *a { "async with " } else { "with " });
-        header.push_str(&texts.join(", "));
-        header.push(':');
-    }
-    out.edits.push(Edit::replace(
+    let keyword = |a: bool| if a { "async with " } else { "with " };
+    // Only the gaps between items change, never an item: items keep their own edits
+    // (`open(p)` -> `aiofiles.open(p)`). Parentheses around the items go with the gaps.
+    let gap = |from: usize, to: usize, text: String, out: &mut PassOut| {
+        out.edits.push(Edit::replace(from, to, text, "async-with"));
+    };
+    gap(
         stmt.start_byte(),
+        items[0].start_byte(),
+        keyword(flags[0]).to_string(),
+        out,
+    );
+    let mut depth = 0;
+    for i in 1..items.len() {
+        let text = if flags[i] == flags[i - 1] {
+            ", ".to_string()
+        } else {
+            depth += 1;
+            format!(":{nl}{indent}{}{}", unit.repeat(depth), keyword(flags[i]))
+        };
+        gap(items[i - 1].end_byte(), items[i].start_byte(), text, out);
+    }
+    gap(
+        items[items.len() - 1].end_byte(),
         colon.end_byte(),
-        header,
-        "async-with",
-    ));
-    reindent(cx, body, &unit.repeat(groups.len() - 1), out);
+        ":".to_string(),
+        out,
+    );
+    reindent(cx, body, &unit.repeat(depth), out);
 }

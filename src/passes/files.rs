@@ -1,0 +1,329 @@
+//! `files`: the file-I/O calls whose aiofiles form is not a callee swap.
+//!
+//! Why: a file from `aiofiles.open` does its reads and writes in a worker thread and returns
+//! coroutines. Code that hands the file to a sync API expecting `.read()`/`.write()` to do
+//! the work (`json.load(f)`, `print(..., file=f)`) would get coroutine objects back and read
+//! or write nothing, and `Path.open` has no method form in aiofiles. So these calls are
+//! rewritten around the file's own awaited methods:
+//!
+//! ```python
+//! p.open("w")                    ->  aiofiles.open(p, "w")
+//! data = json.load(f)            ->  data = json.loads(await f.read())
+//! json.dump(obj, f, indent=2)    ->  await f.write(json.dumps(obj, indent=2))
+//! print(name, score, file=f)     ->  await f.write(" ".join(map(str, (name, score))) + "\n")
+//! ```
+//!
+//! `json.load`/`json.dump`/`print` only match when the file argument is known to be a file
+//! the migration opens (the `arg` guard of their rules), so `json.load(sys.stdin)` and
+//! `print(x, file=sys.stderr)` stay as they are.
+//!
+//! Unsafe when: `json.dump` fails half-way (the sync form may have written a prefix, the new
+//! form writes nothing); `print(..., flush=True)` is left alone (and reported) because the
+//! flush would need its own await.
+
+use super::{PassCx, PassOut, awaits::needs_parens};
+use crate::edit::Edit;
+use crate::matcher::{CallFact, Target};
+use tree_sitter::Node;
+
+/// Rewrites one call of a `files`/`json-io` rule; false if this form is not handled.
+pub fn call(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
+    let Some(node) = cx.node(c.start, c.end) else {
+        return false;
+    };
+    let Some(args) = node
+        .child_by_field_name("arguments")
+        .filter(|a| a.kind() == "argument_list")
+    else {
+        return false;
+    };
+    let done = match &c.target {
+        Target::Method { name, .. } if name == "open" => path_open(cx, c, args, out),
+        Target::Rule(q) if q == "json.load" => json_load(cx, c, args, out),
+        Target::Rule(q) if q == "json.dump" => json_dump(cx, node, args, out),
+        Target::Rule(q) if q == "print" => print_to_file(cx, node, args, out),
+        _ => false,
+    };
+    if done {
+        out.rewritten += 1;
+    }
+    done
+}
+
+/// The arguments of a call, split into positionals and keywords; `None` if it has splats.
+struct Args<'a> {
+    positional: Vec<Node<'a>>,
+    keywords: Vec<(&'a str, Node<'a>)>,
+}
+
+fn split_args<'a>(cx: &PassCx<'a>, args: Node<'a>) -> Option<Args<'a>> {
+    let mut a = Args {
+        positional: Vec::new(),
+        keywords: Vec::new(),
+    };
+    let mut cursor = args.walk();
+    for n in args.named_children(&mut cursor) {
+        match n.kind() {
+            "keyword_argument" => {
+                let name = n.child_by_field_name("name")?;
+                let value = n.child_by_field_name("value")?;
+                a.keywords.push((&cx.src()[name.byte_range()], value));
+            }
+            "list_splat" | "dictionary_splat" => return None,
+            "comment" => {}
+            _ => a.positional.push(n),
+        }
+    }
+    Some(a)
+}
+
+/// `p.open(mode)` -> `aiofiles.open(p, mode)`; the `await` (or `async with`) comes from the
+/// generic passes, as for a builtin `open`.
+fn path_open(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
+    let Some(recv) = cx
+        .node(c.callee.0, c.callee.1)
+        .and_then(|f| f.child_by_field_name("object"))
+    else {
+        return false;
+    };
+    let sep = if args.named_child_count() > 0 {
+        ", "
+    } else {
+        ""
+    };
+    // Around the receiver, not over it: its own edits and import uses stay intact.
+    out.edits.push(Edit::open(
+        c.callee.0,
+        c.callee.1 - c.callee.0,
+        "aiofiles.open(",
+        "files",
+    ));
+    out.edits.push(Edit::replace(
+        recv.end_byte(),
+        args.start_byte() + 1,
+        sep,
+        "files",
+    ));
+    out.imports.insert("aiofiles".into());
+    true
+}
+
+/// The file argument: the one at `position` or the keyword `kw`.
+fn file_arg<'a>(a: &Args<'a>, position: usize, kw: &str) -> Option<Node<'a>> {
+    a.positional
+        .get(position)
+        .copied()
+        .or_else(|| a.keywords.iter().find(|(k, _)| *k == kw).map(|(_, v)| *v))
+}
+
+/// `json.load(f, **kw)` -> `json.loads(await f.read(), **kw)`.
+fn json_load(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
+    let Some(a) = split_args(cx, args) else {
+        return false;
+    };
+    let Some(f) = file_arg(&a, 0, "fp") else {
+        return false;
+    };
+    rename_callee(cx, c.callee, "loads", out);
+    if a.positional.is_empty() {
+        // `fp=f` -> `await f.read()` as the first positional argument, `s`.
+        let kw = f.parent().map_or(f, |p| p);
+        out.edits.push(Edit::replace(
+            kw.start_byte(),
+            f.start_byte(),
+            "",
+            "json-io",
+        ));
+    }
+    await_method(f, "read()", out, "json-io");
+    true
+}
+
+/// `await <f>.<method>`, wrapping `f` in parentheses unless it is a plain name or attribute;
+/// sized one byte wider than `f` so that edits inside `f` (an awaited `open`) nest inside.
+fn await_method(f: Node, method: &str, out: &mut PassOut, origin: &'static str) {
+    let len = f.end_byte() - f.start_byte() + 1;
+    let simple = matches!(f.kind(), "identifier" | "attribute");
+    let (open, close) = if simple {
+        ("await ".to_string(), format!(".{method}"))
+    } else {
+        ("await (".to_string(), format!(").{method}"))
+    };
+    out.edits
+        .push(Edit::open(f.start_byte(), len, open, origin));
+    out.edits
+        .push(Edit::close(f.end_byte(), len, close, origin));
+}
+
+/// `json.dump(obj, f, **kw)` -> `await f.write(json.dumps(obj, **kw))`.
+fn json_dump(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool {
+    let Some(a) = split_args(cx, args) else {
+        return false;
+    };
+    if file_arg(&a, 0, "obj").is_none() {
+        return false;
+    }
+    let Some(f) = file_arg(&a, 1, "fp") else {
+        return false;
+    };
+    if !matches!(f.kind(), "identifier" | "attribute") {
+        return false;
+    }
+    let src = cx.src();
+    let file = &src[f.byte_range()];
+    // Remove the file argument (as `f` or `fp=f`) with one of its commas.
+    let f_item = if a.positional.len() > 1 {
+        f
+    } else {
+        f.parent().unwrap_or(f)
+    };
+    let mut cursor = args.walk();
+    let items: Vec<Node> = args
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    let Some(i) = items.iter().position(|n| n.id() == f_item.id()) else {
+        return false;
+    };
+    let cut = if i > 0 {
+        (items[i - 1].end_byte(), f_item.end_byte())
+    } else if let Some(next) = items.get(1) {
+        (f_item.start_byte(), next.start_byte())
+    } else {
+        return false;
+    };
+    let (lead, trail) = if needs_parens(node) {
+        ("(await ", "))")
+    } else {
+        ("await ", ")")
+    };
+    let len = node.end_byte() - node.start_byte();
+    out.edits.push(Edit::open(
+        node.start_byte(),
+        len,
+        format!("{lead}{file}.write("),
+        "json-io",
+    ));
+    if let Some(f) = node.child_by_field_name("function") {
+        rename_callee(cx, (f.start_byte(), f.end_byte()), "dumps", out);
+    }
+    out.edits.push(Edit::replace(cut.0, cut.1, "", "json-io"));
+    out.edits
+        .push(Edit::close(node.end_byte(), len, trail, "json-io"));
+    true
+}
+
+/// `json.load` -> `json.loads`: only the attribute name changes, so `json` (or its alias)
+/// stays in use; a bare `load` from `from json import load` becomes `json.loads`.
+fn rename_callee(cx: &PassCx, callee: (usize, usize), new: &str, out: &mut PassOut) {
+    match cx
+        .node(callee.0, callee.1)
+        .and_then(|f| f.child_by_field_name("attribute"))
+    {
+        Some(attr) => out.edits.push(Edit::replace(
+            attr.start_byte(),
+            attr.end_byte(),
+            new,
+            "json-io",
+        )),
+        None => {
+            out.edits.push(Edit::replace(
+                callee.0,
+                callee.1,
+                format!("json.{new}"),
+                "json-io",
+            ));
+            out.imports.insert("json".into());
+        }
+    }
+}
+
+/// `print(*values, sep=s, end=e, file=f)` -> `await f.write(<what print would write>)`.
+fn print_to_file(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool {
+    let Some(a) = split_args(cx, args) else {
+        return false;
+    };
+    let src = cx.src();
+    let kw = |name: &str| {
+        a.keywords
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| &src[v.byte_range()])
+            .filter(|v| *v != "None")
+    };
+    if a.keywords
+        .iter()
+        .any(|(k, _)| !matches!(*k, "sep" | "end" | "file"))
+    {
+        return false;
+    }
+    let Some(file) = kw("file") else {
+        return false;
+    };
+    let sep = match a.keywords.iter().find(|(k, _)| *k == "sep") {
+        Some((_, v)) if !matches!(v.kind(), "string" | "identifier" | "none") => {
+            format!("({})", &src[v.byte_range()])
+        }
+        _ => kw("sep").unwrap_or("\" \"").to_string(),
+    };
+    let end = kw("end").unwrap_or("\"\\n\"");
+    let is_str = |n: Node| n.kind() == "string" || n.kind() == "concatenated_string";
+    let (lead, trail) = if needs_parens(node) {
+        ("(await ", "))")
+    } else {
+        ("await ", ")")
+    };
+    let head = format!("{lead}{file}.write(");
+    let end_empty = matches!(end, "\"\"" | "''");
+    let tail = |close: &str| {
+        if end_empty {
+            format!("{close}{trail}")
+        } else {
+            format!("{close} + {end}{trail}")
+        }
+    };
+    match a.positional.as_slice() {
+        [] => {
+            out.edits.push(Edit::replace(
+                node.start_byte(),
+                node.end_byte(),
+                format!("{head}{end}{trail}"),
+                "files",
+            ));
+        }
+        [one] => {
+            let (open, close) = if is_str(*one) {
+                ("", "")
+            } else {
+                ("str(", ")")
+            };
+            out.edits.push(Edit::replace(
+                node.start_byte(),
+                one.start_byte(),
+                format!("{head}{open}"),
+                "files",
+            ));
+            out.edits.push(Edit::replace(
+                one.end_byte(),
+                node.end_byte(),
+                tail(close),
+                "files",
+            ));
+        }
+        [first, .., last] => {
+            out.edits.push(Edit::replace(
+                node.start_byte(),
+                first.start_byte(),
+                format!("{head}{sep}.join(map(str, ("),
+                "files",
+            ));
+            out.edits.push(Edit::replace(
+                last.end_byte(),
+                node.end_byte(),
+                tail(")))"),
+                "files",
+            ));
+        }
+    }
+    true
+}
