@@ -541,7 +541,7 @@ impl<'a> Walker<'a> {
                 .star_imported(name)
                 .unwrap_or_else(|| Val::Sym(Sym::External(name.to_string()))),
             Some(_) => match self.ix.binding(name) {
-                Some(crate::index::Binding::Import(q)) => Val::Sym(self.p.resolve(q)),
+                Some(crate::index::Binding::Import(q)) => self.imported(self.p.resolve(q)),
                 Some(crate::index::Binding::Function(f)) => Val::Sym(Sym::Func(self.fid(*f))),
                 Some(crate::index::Binding::Class(c)) => Val::Sym(Sym::Class(ClassId {
                     module: self.m as u32,
@@ -577,6 +577,19 @@ impl<'a> Walker<'a> {
         })
     }
 
+    /// A name from another module: a module-level value of a project module
+    /// (`from pkg.shared import jobs`) has the kind learnt for it there.
+    fn imported(&self, sym: Sym) -> Val {
+        if let Sym::External(q) = &sym
+            && let Some((module, name)) = q.rsplit_once('.')
+            && let Sym::Module(mi) = self.p.resolve(module)
+            && let Some(kind) = self.k.locals.get(&(mi as u32, None, name.to_string()))
+        {
+            return Val::Kind(kind.clone());
+        }
+        Val::Sym(sym)
+    }
+
     fn annotation_kind(&self, ann: &str) -> Option<Kind> {
         let ann = ann.trim().trim_matches(['"', '\'']);
         match self.p.resolve_in_module(self.m, ann) {
@@ -604,7 +617,7 @@ impl<'a> Walker<'a> {
                 match self.resolve(obj, caller) {
                     Val::Sym(Sym::Module(mi)) => {
                         let name = &self.p.modules[mi].name;
-                        Val::Sym(self.p.resolve(&format!("{name}.{attr}")))
+                        self.imported(self.p.resolve(&format!("{name}.{attr}")))
                     }
                     Val::Sym(Sym::External(q)) => Val::Sym(Sym::External(format!("{q}.{attr}"))),
                     Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {

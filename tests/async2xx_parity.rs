@@ -194,98 +194,88 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "ASYNC220",
         "import subprocess",
         "subprocess.Popen(['ls'])",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
-    (
-        "ASYNC220",
-        "import os",
-        "os.popen('ls')",
-        Fixme("subprocess"),
-    ),
+    ("ASYNC220", "import os", "os.popen('ls')", Now(Reported)),
     (
         "ASYNC220",
         "import os",
         "os.spawnl(os.P_NOWAIT, '/bin/true', 'true')",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
     (
         "ASYNC220",
         "import os\nfrom os import P_NOWAIT",
         "os.spawnl(mode=P_NOWAIT)",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
     // ASYNC221 running processes
     (
         "ASYNC221",
         "import subprocess",
         "subprocess.run('foo')",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import subprocess",
         "subprocess.call('foo')",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import subprocess",
         "subprocess.check_call('foo')",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import subprocess",
         "subprocess.check_output('foo')",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import subprocess",
         "subprocess.getoutput('foo')",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import subprocess",
         "subprocess.getstatusoutput('foo')",
-        Fixme("subprocess"),
+        Now(Rewritten),
     ),
-    (
-        "ASYNC221",
-        "import os",
-        "os.system('foo')",
-        Fixme("to-thread"),
-    ),
+    ("ASYNC221", "import os", "os.system('foo')", Now(Rewritten)),
     (
         "ASYNC221",
         "from os import system as sh",
         "sh('foo')",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import os",
         "os.posix_spawn('/bin/true', ['true'], {})",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import os",
         "os.posix_spawnp('true', ['true'], {})",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import os",
         "os.spawnv(os.P_WAIT, '/bin/true', ['true'])",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
         "import os",
         "os.spawnvpe(os.P_WAIT, 'true', ['true'], {})",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC221",
@@ -302,26 +292,16 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         Now(Untouched),
     ),
     // ASYNC222 waiting for processes
-    ("ASYNC222", "import os", "os.wait()", Fixme("to-thread")),
-    ("ASYNC222", "import os", "os.wait3(0)", Fixme("to-thread")),
-    (
-        "ASYNC222",
-        "import os",
-        "os.wait4(10, 0)",
-        Fixme("to-thread"),
-    ),
+    ("ASYNC222", "import os", "os.wait()", Now(Rewritten)),
+    ("ASYNC222", "import os", "os.wait3(0)", Now(Rewritten)),
+    ("ASYNC222", "import os", "os.wait4(10, 0)", Now(Rewritten)),
     (
         "ASYNC222",
         "import os",
         "os.waitid(os.P_ALL, 0, os.WEXITED)",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
-    (
-        "ASYNC222",
-        "import os",
-        "os.waitpid(12, 0)",
-        Fixme("to-thread"),
-    ),
+    ("ASYNC222", "import os", "os.waitpid(12, 0)", Now(Rewritten)),
     ("ASYNC222", "import os", "os.waitpi()", Now(Untouched)),
     // ASYNC230 opening files
     // Bound to a name: the rewrite `await aiofiles.open('')` contains `open('')` as text.
@@ -369,25 +349,25 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "ASYNC240",
         "import os",
         "os.path.exists(file)",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC240",
         "import os.path",
         "os.path.getsize(file)",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC240",
         "from os import path",
         "path.isdir(file)",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC240",
         "import pathlib",
         "path = pathlib.Path(file)\n    path.exists()",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC240",
@@ -399,7 +379,7 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "ASYNC240",
         "from pathlib import Path as PathAlias",
         "PathAlias(file).is_file()",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC240",
@@ -432,12 +412,12 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         Now(Untouched),
     ),
     // ASYNC250 input
-    ("ASYNC250", "", "k = input()", Fixme("to-thread")),
+    ("ASYNC250", "", "k = input()", Now(Rewritten)),
     (
         "ASYNC250",
         "import builtins",
         "builtins.input('testing')",
-        Fixme("to-thread"),
+        Now(Rewritten),
     ),
     (
         "ASYNC250",
@@ -528,26 +508,32 @@ fn every_async2xx_case_is_rewritten_or_reported() {
 
 #[test]
 fn blocking_calls_in_sync_code_are_not_reported_here() {
-    // ruff only flags inside `async def`; a sync function that stays sync is not a coroutine.
+    // ruff only flags inside `async def`; a function that must stay sync (`__init__`) is not
+    // a coroutine, so its blocking calls are kept (and said so), never called "in a coroutine".
     let cat = Catalog::builtin().unwrap();
-    let src = "import os\nimport subprocess\n\n\ndef build():\n    subprocess.run(['make'])\n    return os.path.exists('x')\n";
+    let src = "import os\nimport subprocess\n\n\nclass Build:\n    def __init__(self):\n        subprocess.run(['make'])\n        self.ok = os.path.exists('x')\n";
     let m = migrate_texts(&[("main.py", src)], &cat);
     assert!(m.files[0].new.is_none());
-    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    assert!(
+        m.diagnostics
+            .iter()
+            .all(|d| d.code != "blocking-call-in-coroutine"),
+        "{:?}",
+        m.diagnostics
+    );
 }
 
 #[test]
-fn blocking_call_in_a_function_that_becomes_async_is_reported() {
-    // `fetch` becomes async because it sleeps; its os.system call is then in a coroutine.
+fn blocking_call_in_a_function_that_becomes_async_is_rewritten() {
+    // `fetch` becomes async because it sleeps; its os.system call then runs in a thread.
     let cat = Catalog::builtin().unwrap();
     let src =
         "import os\nimport time\n\n\ndef fetch():\n    time.sleep(0)\n    os.system('true')\n";
     let m = migrate_texts(&[("main.py", src)], &cat);
-    let codes: Vec<String> = m
-        .diagnostics
-        .iter()
-        .map(|d| format!("{}:{}", d.line, d.code))
-        .collect();
-    // FIXME(to-thread): becomes a rewrite to `await asyncio.to_thread(os.system, 'true')`.
-    assert_eq!(codes, ["7:blocking-call-in-coroutine"]);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let new = m.files[0].new.as_deref().unwrap_or_default();
+    assert!(
+        new.contains("    await asyncio.to_thread(os.system, 'true')\n"),
+        "{new}"
+    );
 }

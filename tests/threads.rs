@@ -460,3 +460,53 @@ print(sorted(out))
         },
     );
 }
+
+#[test]
+fn queue_and_lock_shared_from_another_module_run_the_same() {
+    let spec = r#"
+#- main.py
+import threading
+import time
+from pkg.shared import jobs, lock
+from pkg import shared
+
+
+def producer():
+    for i in range(3):
+        jobs.put(i)
+        time.sleep(0.001)
+    shared.jobs.put(None)
+
+
+def consumer():
+    out = []
+    while (item := jobs.get()) is not None:
+        with lock:
+            out.append(item)
+    print(out)
+
+
+def main():
+    ts = [threading.Thread(target=producer), threading.Thread(target=consumer)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
+if __name__ == "__main__":
+    main()
+#- pkg/__init__.py
+#- pkg/shared.py
+import queue
+import threading
+
+jobs = queue.Queue(maxsize=3)
+lock = threading.Lock()
+"#;
+    let tree = assert_equivalent(spec, &["main.py"], Equiv::default());
+    let main = &tree["main.py"];
+    assert!(main.contains("await shared.jobs.put(None)"), "{main}");
+    assert!(main.contains("async with lock:"), "{main}");
+    assert!(tree["pkg/shared.py"].contains("asyncio.Queue(maxsize=3)"));
+}

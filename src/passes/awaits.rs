@@ -77,7 +77,7 @@ fn rename_script_call(
 
 /// `await` before `node`, parenthesised where precedence needs it; a generator expression
 /// around it becomes a list comprehension.
-fn await_node(node: tree_sitter::Node, out: &mut PassOut) {
+pub fn await_node(node: tree_sitter::Node, out: &mut PassOut) {
     let (start, end) = (node.start_byte(), node.end_byte());
     let len = end - start;
     out.rewritten += 1;

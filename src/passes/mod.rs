@@ -27,6 +27,7 @@ pub mod pytest;
 pub mod requests;
 pub mod sockets;
 pub mod sqlite;
+pub mod subprocess;
 pub mod sync_callback;
 pub mod threads;
 pub mod unbounded_queue;
@@ -216,6 +217,7 @@ pub fn family(
     match name {
         "files" | "json-io" => files::call(cx, c, out),
         "requests" => requests::rewrite_call(cx, c, entry, out),
+        "subprocess" => subprocess::rewrite(cx, c, entry, out),
         "dangling-task" => dangling_task::rewrite(cx, c, out),
         "loop-api" => loop_api::rewrite(cx, c, out),
         "never-awaited" => never_awaited::rewrite(cx, c, out),
