@@ -160,7 +160,13 @@ fn bom_character_inside_a_comment() {
     let src = "#\u{feff}import time\r\n\r\ndef f():\r\n\ttime.sleep(1)\r\n\treturn 1\r\n";
     let m = migrate_texts(&[("main.py", src)], catalog());
     assert!(!m.diagnostics.iter().any(|d| d.code == "internal-error"));
-    assert!(m.files[0].new.as_deref().unwrap().contains("\tawait asyncio.sleep(1)"));
+    assert!(
+        m.files[0]
+            .new
+            .as_deref()
+            .unwrap()
+            .contains("\tawait asyncio.sleep(1)")
+    );
 }
 
 #[test]
