@@ -328,6 +328,43 @@ def config(path):
 }
 
 #[test]
+fn a_file_or_connection_handed_to_unfollowed_code_is_reported() {
+    // FIXME: the file and the connection are still migrated; only the hazard is reported.
+    let (got, diags) = migrate(
+        r#"import csv
+import sqlite3
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        print(f, len(path))
+        return list(csv.reader(f))
+
+
+def dump(conn: sqlite3.Connection, out):
+    conn.commit()
+    for line in conn.iterdump():
+        out.append(line)
+    return helper(conn)
+
+
+def helper(conn):
+    return conn.total_changes
+"#,
+    );
+    assert!(got.contains("async with aiofiles.open(path"), "{got}");
+    assert!(got.contains("async for line in conn.iterdump():"), "{got}");
+    assert_eq!(
+        diags
+            .iter()
+            .filter(|d| d.ends_with("async-value-passed-to-sync-code"))
+            .collect::<Vec<_>>(),
+        ["8:21 async-value-passed-to-sync-code"],
+        "{diags:?}"
+    );
+}
+
+#[test]
 fn print_with_flush_is_not_rewritten() {
     // FIXME: `print(..., flush=True, file=f)` is left as is inside an `async with`, where it
     // writes nothing; it is at least reported.

@@ -327,3 +327,95 @@ fn print_to_file(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool
     }
     true
 }
+
+/// Types whose sync methods other code may call on its own: handing such a value to a call
+/// awaitify does not follow (`csv.reader(f)`, `pickle.load(f)`, `pandas.read_sql(q, conn)`)
+/// gives that code the async object, whose methods return coroutines.
+const FOLLOWED_TYPES: &[&str] = &["io.IOBase", "sqlite3.Connection", "sqlite3.Cursor"];
+
+/// `async-value-passed-to-sync-code`: reports a migrated file or connection passed as an
+/// argument to a call that is neither a project function nor a catalog entry.
+pub fn escapes(cx: &PassCx, out: &mut PassOut) {
+    let followed: std::collections::HashSet<(usize, usize)> =
+        cx.facts.calls.iter().map(|c| (c.start, c.end)).collect();
+    for (i, def) in cx.module().index.functions.iter().enumerate() {
+        if !cx.colour.async_funcs.contains(&cx.fid(i)) {
+            continue;
+        }
+        let Some(body) = cx
+            .node(def.start, def.end)
+            .and_then(|f| f.child_by_field_name("body"))
+        else {
+            continue;
+        };
+        let mut stack = vec![body];
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "function_definition" | "class_definition" | "lambda" => continue,
+                "call" if !followed.contains(&(n.start_byte(), n.end_byte())) => {
+                    check_call(cx, i, n, out);
+                }
+                _ => {}
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.named_children(&mut cursor));
+        }
+    }
+}
+
+fn check_call(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
+    let Some(args) = call
+        .child_by_field_name("arguments")
+        .filter(|a| a.kind() == "argument_list")
+    else {
+        return;
+    };
+    let src = cx.src();
+    let callee = call
+        .child_by_field_name("function")
+        .map_or("", |c| &src[c.byte_range()]);
+    // Builtins that only look at the object itself.
+    if matches!(
+        callee,
+        "print" | "repr" | "str" | "id" | "type" | "isinstance" | "len"
+    ) {
+        return;
+    }
+    let mut cursor = args.walk();
+    for a in args.named_children(&mut cursor) {
+        let value = if a.kind() == "keyword_argument" {
+            a.child_by_field_name("value")
+        } else {
+            Some(a)
+        };
+        let Some(v) = value.filter(|v| v.kind() == "identifier") else {
+            continue;
+        };
+        let name = &src[v.byte_range()];
+        let def = &cx.module().index.functions[f];
+        let kind = match def.params.iter().position(|p| p.name == name) {
+            Some(p) => cx.knowledge.params.get(&(cx.fid(f), p)),
+            None => cx
+                .knowledge
+                .locals
+                .get(&(cx.m as u32, Some(f as u32), name.to_string())),
+        };
+        let Some(crate::matcher::Kind::Ext(ty)) = kind else {
+            continue;
+        };
+        if !FOLLOWED_TYPES.contains(&ty.as_str()) {
+            continue;
+        }
+        let pos = call.start_position();
+        out.diagnostics.push(cx.diag(
+            pos.row + 1,
+            pos.column + 1,
+            "async-value-passed-to-sync-code",
+            format!(
+                "`{name}` (a `{ty}`) is async after the migration, but `{callee}` may call its \
+                 methods without await and get coroutines; read or write through `{name}` \
+                 first, or keep this part sync in a helper run with `asyncio.to_thread`"
+            ),
+        ));
+    }
+}

@@ -166,6 +166,7 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     never_awaited::run(cx, &mut out);
     sync_callback::run(cx, &mut out);
     unbounded_queue::run(cx, &mut out);
+    files::escapes(cx, &mut out);
     // Imports last: they depend on which references the other passes replaced.
     if !out.edits.is_empty() {
         imports::run(cx, &mut out);
