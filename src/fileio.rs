@@ -7,7 +7,8 @@
 
 use crate::report::Diagnostic;
 use crate::run::Input;
-use std::io::Write;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Reads one discovered file, or explains why it cannot be migrated.
@@ -125,4 +126,34 @@ pub fn write_checked(path: &Path, expected: &[u8], bytes: &[u8]) -> Result<(), W
     tmp.persist(&target)
         .map_err(|e| io("cannot replace the file", e.error))?;
     Ok(())
+}
+
+/// Runs shorter than this many files finish before a bar would be worth drawing.
+const PROGRESS_MIN_FILES: usize = 500;
+
+/// A progress bar on stderr over reading `len` files, only for a long run on a terminal;
+/// otherwise hidden, so nothing extra is printed into pipes, logs or CI.
+pub fn progress(len: usize, quiet: bool) -> ProgressBar {
+    if quiet || len < PROGRESS_MIN_FILES || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Switches the bar to a spinner for a stage whose length is not known in files.
+pub fn progress_stage(bar: &ProgressBar, stage: &'static str) {
+    if bar.is_hidden() {
+        return;
+    }
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        bar.set_style(style);
+    }
+    bar.set_message(stage);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
 }

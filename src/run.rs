@@ -442,7 +442,9 @@ fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String
             return (outcome, diagnostics, 0, BTreeSet::new());
         }
     };
-    if let Err(why) = crate::verify::check(&new, &out.edits) {
+    if let Err(why) =
+        crate::verify::check_with_original(&module.tree, &module.source.text, &new, &out.edits)
+    {
         diagnostics.push(Diagnostic::error(
             &module.display,
             1,
@@ -593,9 +595,13 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
         })
         .collect();
     let max = cfg.max_file_size;
+    let progress = fileio::progress(files.len(), cfg.quiet);
     let (inputs, read_errors): (Vec<Input>, Vec<Diagnostic>) = files
         .into_par_iter()
-        .map(|(path, root)| fileio::read_input(path, root, max))
+        .map(|(path, root)| {
+            progress.inc(1);
+            fileio::read_input(path, root, max)
+        })
         .partition_map(|r| match r {
             Ok(i) => rayon::iter::Either::Left(i),
             Err(d) => rayon::iter::Either::Right(d),
@@ -609,7 +615,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
         target: cfg.target,
         prefilter: cfg.prefilter,
     };
+    fileio::progress_stage(&progress, "parsing, matching and colouring");
     let mut migration = migrate(inputs, &settings);
+    progress.finish_and_clear();
     migration.summary.files_scanned += early.iter().filter(|d| d.code != "walk-error").count();
     migration.summary.errors += early.len();
     migration.diagnostics.extend(early);
