@@ -49,9 +49,17 @@ pub struct Args {
     /// Print the rule catalog (built-in and added rules) as Markdown and exit.
     #[arg(long)]
     pub list_rules: bool,
-    /// Output format for diagnostics and the summary.
+    /// Output format: text (diffs on stdout, diagnostics on stderr), json (one document on
+    /// stdout, see the README) or sarif (SARIF 2.1.0 for code-scanning tools).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also print counts of rewritten call sites per rule and of diagnostics per code.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Experimental: index only the files a byte-level pre-filter selects (catalog words,
+    /// `async`/`await`, and what imports or names them); every file is still parsed once.
+    #[arg(long)]
+    pub prefilter: bool,
     /// Python version the output must run on; decides e.g. `asyncio.TaskGroup` (3.11+) and
     /// `anext` (3.10+). Default: the nearest pyproject.toml's [tool.awaitify] target-version,
     /// else its requires-python floor, else py311.
@@ -73,6 +81,7 @@ pub enum ColorChoice {
 pub enum Format {
     Text,
     Json,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +105,8 @@ pub struct Config {
     pub console_scripts: Vec<String>,
     pub explain: Option<String>,
     pub format: Format,
+    pub statistics: bool,
+    pub prefilter: bool,
     pub max_file_size: u64,
     pub catalog: Catalog,
     pub target: PyVersion,
@@ -153,6 +164,8 @@ impl Args {
             console_scripts: crate::config::console_scripts(&start),
             explain: self.explain,
             format: self.format,
+            statistics: self.statistics,
+            prefilter: self.prefilter,
             max_file_size: self.max_file_size,
             catalog,
         })

@@ -246,6 +246,9 @@ pub struct ModuleFacts {
     pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
     pub param_obs: Vec<((FuncId, usize), Option<Kind>)>,
     pub return_obs: Vec<(FuncId, Option<Kind>)>,
+    /// Qualified names of functions outside the project called with a catalog-typed value or a
+    /// project generator as an argument (the pre-filter re-selects a project file it skipped).
+    pub typed_ext_args: Vec<String>,
 }
 
 /// The value an expression evaluates to, as far as it can be resolved.
@@ -853,6 +856,19 @@ impl<'a> Walker<'a> {
         };
         let parent = self.up(node, 1);
         let args = node.child_by_field_name("arguments");
+        if target.is_none()
+            && let Some(args) = args
+            && let Val::Sym(Sym::External(q)) = self.resolve(f, caller)
+        {
+            let mut cursor = args.walk();
+            let typed = args.named_children(&mut cursor).any(|a| {
+                let v = a.child_by_field_name("value").unwrap_or(a);
+                matches!(self.kind_of(v, caller), Some(Kind::Ext(_) | Kind::Gen(_)))
+            });
+            if typed {
+                self.facts.typed_ext_args.push(q);
+            }
+        }
         // Argument kinds flow into the callee's parameters.
         // A class call passes its arguments to `__init__`, after `self`.
         let receiver = match &target {

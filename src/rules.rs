@@ -377,6 +377,8 @@ impl Catalog {
         }
         for n in &rule.names {
             self.names.insert(n.name.clone(), (id, n.replace.clone()));
+            self.trigger_words
+                .push(n.name.rsplit('.').next().unwrap_or(&n.name).to_string());
         }
         for a in &rule.attributes {
             let template = a.replace.matches("{value}").count();

@@ -3,12 +3,14 @@
 use crate::cli::{Config, Format, Mode};
 use crate::colour::{self, Colouring, Why};
 use crate::edit;
+use crate::fileio;
 use crate::index;
 use crate::matcher::{self, Knowledge, ModuleFacts};
 use crate::parse;
 use crate::passes::{self, PassCx};
+use crate::prefilter::Selection;
 use crate::project::{FuncId, Module, Project};
-use crate::report::{Diagnostic, Summary};
+use crate::report::{self, Changed, Diagnostic, Statistics, Summary};
 use crate::rules::Catalog;
 use crate::source::SourceText;
 use crate::walk::{self, Found, WalkOptions};
@@ -37,6 +39,8 @@ pub struct FileOutcome {
     /// Bytes to write (BOM restored).
     pub new_bytes: Option<Vec<u8>>,
     pub original: Vec<u8>,
+    /// Rewritten catalog call sites per rule id (for `--statistics`).
+    pub rule_hits: std::collections::BTreeMap<String, usize>,
 }
 
 pub struct Migration {
@@ -54,49 +58,67 @@ pub struct Settings<'a> {
     pub explain: Option<&'a str>,
     /// The Python version the output must run on.
     pub target: crate::target::PyVersion,
+    /// Index only the modules the byte-level pre-filter selects ([`crate::prefilter`]).
+    pub prefilter: bool,
 }
 
 /// Migrates a set of files as one project.
 pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let scanned = inputs.len();
-    let (modules, mut diagnostics): (Vec<_>, Vec<_>) =
-        inputs.into_par_iter().map(load).partition_map(|r| match r {
-            Ok(m) => rayon::iter::Either::Left(m),
-            Err(d) => rayon::iter::Either::Right(d),
-        });
-    let errors = diagnostics.len();
-    let project = Project::new(modules);
     let cat = settings.catalog;
+    let filter = settings.prefilter && settings.explain.is_none();
+    let mut selection = Selection::new(inputs, cat, filter);
+    // Files that are never indexed are still decoded and parsed once, for the same diagnostics.
+    let mut diagnostics = selection.check_unselected(|i| decode_parse(i).err());
+    let mut modules = Vec::new();
+    let (project, knowledge, facts, mut colouring) = loop {
+        let (loaded, failed): (Vec<_>, Vec<_>) = selection
+            .take_selected()
+            .into_par_iter()
+            .map(load)
+            .partition_map(|r| match r {
+                Ok(m) => rayon::iter::Either::Left(m),
+                Err(d) => rayon::iter::Either::Right(d),
+            });
+        modules.extend(loaded);
+        diagnostics.extend(failed);
+        let project = Project::new(modules);
 
-    // Type facts flow through names, parameters and returns: iterate to a fixed point.
-    let mut knowledge = base_knowledge(&project);
-    let mut facts: Vec<ModuleFacts> = Vec::new();
-    let importers = importers(&project);
-    let mut dirty: Vec<usize> = (0..project.modules.len()).collect();
-    facts.resize_with(project.modules.len(), ModuleFacts::default);
-    for _ in 0..8 {
-        let fresh: Vec<(usize, ModuleFacts)> = dirty
-            .par_iter()
-            .map(|&m| (m, matcher::match_module(&project, cat, &knowledge, m)))
-            .collect();
-        for (m, f) in fresh {
-            facts[m] = f;
+        // Type facts flow through names, parameters and returns: iterate to a fixed point.
+        let mut knowledge = base_knowledge(&project);
+        let mut facts: Vec<ModuleFacts> = Vec::new();
+        let importers = importers(&project);
+        let mut dirty: Vec<usize> = (0..project.modules.len()).collect();
+        facts.resize_with(project.modules.len(), ModuleFacts::default);
+        for _ in 0..8 {
+            let fresh: Vec<(usize, ModuleFacts)> = dirty
+                .par_iter()
+                .map(|&m| (m, matcher::match_module(&project, cat, &knowledge, m)))
+                .collect();
+            for (m, f) in fresh {
+                facts[m] = f;
+            }
+            let next = learn(&knowledge, &facts);
+            if next == knowledge {
+                break;
+            }
+            // Only modules whose own facts changed, and the modules importing them, can see
+            // a difference in the next round.
+            let mut again: BTreeSet<usize> = BTreeSet::new();
+            for m in changed_modules(&knowledge, &next) {
+                again.insert(m);
+                again.extend(importers[m].iter().copied());
+            }
+            dirty = again.into_iter().collect();
+            knowledge = next;
         }
-        let next = learn(&knowledge, &facts);
-        if next == knowledge {
-            break;
+        let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+        if !selection.grow(&project, &facts, &colouring) {
+            break (project, knowledge, facts, colouring);
         }
-        // Only modules whose own facts changed, and the modules importing them, can see
-        // a difference in the next round.
-        let mut again: BTreeSet<usize> = BTreeSet::new();
-        for m in changed_modules(&knowledge, &next) {
-            again.insert(m);
-            again.extend(importers[m].iter().copied());
-        }
-        dirty = again.into_iter().collect();
-        knowledge = next;
-    }
-    let mut colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+        modules = project.modules;
+    };
+    let errors = diagnostics.len();
     for script in settings.console_scripts {
         if let crate::project::Sym::Func(f) = project.resolve(script)
             && colouring.coloured.contains(&f)
@@ -158,11 +180,29 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         if outcome.new.is_some() {
             summary.files_changed += 1;
             summary.call_sites_rewritten += rewritten;
+            for (rule, n) in &outcome.rule_hits {
+                *summary.rules.entry(rule.clone()).or_insert(0) += n;
+            }
             packages.extend(pkgs);
         }
         diagnostics.extend(diags);
         files.push(outcome);
     }
+    // Every file has an outcome, indexed or not (callers look files up by position and path).
+    files.par_extend(selection.into_unloaded().into_par_iter().map(|i| {
+        let old = SourceText::decode(&i.bytes)
+            .map(|s| s.text)
+            .unwrap_or_default();
+        FileOutcome {
+            path: i.path,
+            display: i.display,
+            old,
+            new: None,
+            new_bytes: None,
+            original: Vec::new(),
+            rule_hits: Default::default(),
+        }
+    }));
     summary.functions_made_async = colouring.coloured.len();
     summary.packages = packages.into_iter().collect();
     diagnostics.sort();
@@ -182,23 +222,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
 }
 
 fn load(input: Input) -> Result<Module, Diagnostic> {
-    let err = |code, msg: String| Diagnostic::error(&input.display, 1, 1, code, msg);
-    let source =
-        SourceText::decode(&input.bytes).map_err(|e| err("decode-error", e.to_string()))?;
-    let tree = parse::parse(&source.text)
-        .ok_or_else(|| err("parse-error", "tree-sitter could not parse the file".into()))?;
-    if parse::error_count(&tree) > 0 {
-        let at = parse::first_error(&tree)
-            .map(|n| n.start_position())
-            .unwrap_or_default();
-        return Err(Diagnostic::error(
-            &input.display,
-            at.row + 1,
-            at.column + 1,
-            "syntax-error",
-            "the file has a syntax error; skipped (awaitify only rewrites files that parse)",
-        ));
-    }
+    let (source, tree) = decode_parse(&input)?;
     let (name, aliases, is_package) = module_names(&input.path, &input.root);
     let file_name = input
         .path
@@ -223,9 +247,31 @@ fn load(input: Input) -> Result<Module, Diagnostic> {
     })
 }
 
+/// Decodes and parses a file; `Err` is the diagnostic for a file that cannot be migrated.
+fn decode_parse(input: &Input) -> Result<(SourceText, tree_sitter::Tree), Diagnostic> {
+    let err = |code, msg: String| Diagnostic::error(&input.display, 1, 1, code, msg);
+    let source =
+        SourceText::decode(&input.bytes).map_err(|e| err("decode-error", e.to_string()))?;
+    let tree = parse::parse(&source.text)
+        .ok_or_else(|| err("parse-error", "tree-sitter could not parse the file".into()))?;
+    if parse::error_count(&tree) > 0 {
+        let at = parse::first_error(&tree)
+            .map(|n| n.start_position())
+            .unwrap_or_default();
+        return Err(Diagnostic::error(
+            &input.display,
+            at.row + 1,
+            at.column + 1,
+            "syntax-error",
+            "the file has a syntax error; skipped (awaitify only rewrites files that parse)",
+        ));
+    }
+    Ok((source, tree))
+}
+
 /// The dotted name of a module: from the top of its package chain (directories with
 /// `__init__.py`), and also relative to the walked root, which covers namespace packages.
-fn module_names(path: &Path, root: &Path) -> (String, Vec<String>, bool) {
+pub(crate) fn module_names(path: &Path, root: &Path) -> (String, Vec<String>, bool) {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -378,6 +424,7 @@ fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String
         new: None,
         new_bytes: None,
         original: Vec::new(),
+        rule_hits: Default::default(),
     };
     if out.edits.is_empty() {
         return (outcome, diagnostics, 0, BTreeSet::new());
@@ -395,7 +442,9 @@ fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String
             return (outcome, diagnostics, 0, BTreeSet::new());
         }
     };
-    if let Err(why) = crate::verify::check(&new, &out.edits) {
+    if let Err(why) =
+        crate::verify::check_with_original(&module.tree, &module.source.text, &new, &out.edits)
+    {
         diagnostics.push(Diagnostic::error(
             &module.display,
             1,
@@ -406,8 +455,28 @@ fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String
         return (outcome, diagnostics, 0, BTreeSet::new());
     }
     if new != module.source.text {
-        outcome.new_bytes = Some(module.source.encode(&new));
-        outcome.new = Some(new);
+        match module.source.encode(&new) {
+            Ok(bytes) => {
+                outcome.rule_hits = crate::report::rule_hits(cx.cat, cx.facts, &out.edits);
+                outcome.new_bytes = Some(bytes);
+                // Decoding checked the round trip, so this is exactly the bytes read.
+                outcome.original = module
+                    .source
+                    .encode(&module.source.text)
+                    .unwrap_or_default();
+                outcome.new = Some(new);
+            }
+            Err(why) => {
+                diagnostics.push(Diagnostic::error(
+                    &module.display,
+                    1,
+                    1,
+                    "encode-error",
+                    format!("{why}; file left unchanged"),
+                ));
+                return (outcome, diagnostics, 0, BTreeSet::new());
+            }
+        }
     }
     (outcome, diagnostics, out.rewritten, out.packages)
 }
@@ -526,9 +595,13 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
         })
         .collect();
     let max = cfg.max_file_size;
+    let progress = fileio::progress(files.len(), cfg.quiet);
     let (inputs, read_errors): (Vec<Input>, Vec<Diagnostic>) = files
         .into_par_iter()
-        .map(|(path, root)| read_input(path, root, max))
+        .map(|(path, root)| {
+            progress.inc(1);
+            fileio::read_input(path, root, max)
+        })
         .partition_map(|r| match r {
             Ok(i) => rayon::iter::Either::Left(i),
             Err(d) => rayon::iter::Either::Right(d),
@@ -540,8 +613,11 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
         console_scripts: &cfg.console_scripts,
         explain: cfg.explain.as_deref(),
         target: cfg.target,
+        prefilter: cfg.prefilter,
     };
+    fileio::progress_stage(&progress, "parsing, matching and colouring");
     let mut migration = migrate(inputs, &settings);
+    progress.finish_and_clear();
     migration.summary.files_scanned += early.iter().filter(|d| d.code != "walk-error").count();
     migration.summary.errors += early.len();
     migration.diagnostics.extend(early);
@@ -556,16 +632,22 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     if cfg.mode == Mode::Write {
         for f in &migration.files {
             if let Some(bytes) = &f.new_bytes
-                && let Err(e) = write_atomic(&f.path, bytes, f.old_len_hint())
+                && let Err(e) = fileio::write_checked(&f.path, &f.original, bytes)
             {
-                migration
-                    .diagnostics
-                    .push(Diagnostic::error(&f.display, 1, 1, "write-error", e));
+                migration.diagnostics.push(Diagnostic::error(
+                    &f.display,
+                    1,
+                    1,
+                    e.code(),
+                    e.to_string(),
+                ));
                 migration.summary.errors += 1;
             }
         }
     }
 
+    migration.diagnostics.sort();
+    migration.summary.diagnostics = migration.diagnostics.len();
     let result = print(cfg, &migration, &mut out, &mut err);
     if let Err(e) = result
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -582,66 +664,39 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     )
 }
 
-impl FileOutcome {
-    fn old_len_hint(&self) -> &[u8] {
-        &self.original
-    }
-}
-
-fn read_input(path: PathBuf, root: PathBuf, max: u64) -> Result<Input, Diagnostic> {
-    let display = path.display().to_string();
-    let err = |code, msg: String| Diagnostic::error(&display, 1, 1, code, msg);
-    let meta =
-        std::fs::metadata(&path).map_err(|e| err("read-error", format!("cannot read: {e}")))?;
-    if !meta.is_file() {
-        return Err(err("read-error", "not a regular file".into()));
-    }
-    if meta.len() > max {
-        return Err(err(
-            "file-too-large",
-            format!(
-                "{} bytes is over the limit of {max} (raise it with --max-file-size)",
-                meta.len()
-            ),
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| err("read-error", format!("cannot read: {e}")))?;
-    Ok(Input {
-        path,
-        display,
-        bytes,
-        root,
-    })
-}
-
-/// Writes through a temporary file in the same directory and a rename, so a crash never
-/// leaves a half-written file; refuses if the file changed since it was read.
-fn write_atomic(path: &Path, bytes: &[u8], _hint: &[u8]) -> Result<(), String> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
-    tmp.write_all(bytes).map_err(|e| e.to_string())?;
-    tmp.as_file().sync_all().map_err(|e| e.to_string())?;
-    std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(|e| e.to_string())?;
-    tmp.persist(path)
-        .map_err(|e| format!("cannot replace the file: {}", e.error))?;
-    Ok(())
-}
-
 fn print(
     cfg: &Config,
     mig: &Migration,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> std::io::Result<()> {
+    let stats = cfg
+        .statistics
+        .then(|| Statistics::new(&mig.summary, &mig.diagnostics));
+    let changed = || -> Vec<Changed> {
+        mig.files
+            .iter()
+            .filter_map(|f| {
+                let new = f.new.as_deref()?;
+                Some(Changed {
+                    path: &f.display,
+                    diff: crate::diff::unified(&f.display, &f.old, new, false),
+                })
+            })
+            .collect()
+    };
     match cfg.format {
         Format::Json => {
-            let files: Vec<_> = mig.files.iter().filter(|f| f.new.is_some()).map(|f| serde_json::json!({"path": f.display, "diff": crate::diff::unified(&f.display, &f.old, f.new.as_deref().unwrap_or_default(), false)})).collect();
-            let doc = serde_json::json!({"files": files, "diagnostics": mig.diagnostics, "summary": mig.summary});
+            let doc =
+                report::json_report(&changed(), &mig.diagnostics, &mig.summary, stats.as_ref());
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )?;
+        }
+        Format::Sarif => {
+            let doc = report::sarif_report(&changed(), &mig.diagnostics, cfg.mode == Mode::Write);
             writeln!(
                 out,
                 "{}",
@@ -670,9 +725,12 @@ fn print(
             if !cfg.quiet {
                 writeln!(err, "{}", mig.summary)?;
             }
+            if let Some(stats) = &stats {
+                write!(err, "{stats}")?;
+            }
         }
     }
-    Ok(())
+    out.flush()
 }
 
 /// Convenience for tests: migrate in-memory files (`(path, text)`) rooted at `/project`.
@@ -703,6 +761,7 @@ pub fn migrate_texts_for(
             console_scripts: &[],
             explain: None,
             target,
+            prefilter: false,
         },
     )
 }
