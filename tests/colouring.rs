@@ -1008,3 +1008,15 @@ def _private():
     );
     assert!(out.contains("def _private():\n    return 2"), "{out}");
 }
+
+#[test]
+fn new_imports_go_after_a_docstring_that_follows_comments() {
+    check(
+        "#!/usr/bin/env python\n# licence header\n\"\"\"Docstring.\"\"\"\nfrom __future__ import annotations\n\nimport time\n\n\ndef f():\n    time.sleep(0)\n",
+        "#!/usr/bin/env python\n# licence header\n\"\"\"Docstring.\"\"\"\nfrom __future__ import annotations\n\nimport asyncio\n\n\nasync def f():\n    await asyncio.sleep(0)\n",
+    );
+    check(
+        "# header\n\"\"\"Docstring.\"\"\"\nfrom __future__ import annotations\n\n\ndef g(): pass\n\n\nimport time\n\n\ndef f():\n    time.sleep(0)\n",
+        "# header\n\"\"\"Docstring.\"\"\"\nfrom __future__ import annotations\n\n\ndef g(): pass\n\n\nimport asyncio\n\n\nasync def f():\n    await asyncio.sleep(0)\n",
+    );
+}

@@ -277,14 +277,12 @@ fn removal(cx: &PassCx, stmt: &ImportStmt) -> Edit {
 fn leading_imports(root: Node) -> Vec<Node> {
     let mut out = Vec::new();
     let mut cursor = root.walk();
-    for (i, child) in root.named_children(&mut cursor).enumerate() {
+    for (i, child) in statements(root, &mut cursor).enumerate() {
         match child.kind() {
             "import_statement" | "import_from_statement" | "future_import_statement" => {
                 out.push(child)
             }
-            "comment" => {}
-            "expression_statement"
-                if i == 0 && child.named_child(0).is_some_and(|s| s.kind() == "string") => {}
+            _ if i == 0 && is_docstring(child) => {}
             _ => break,
         }
     }
@@ -293,18 +291,29 @@ fn leading_imports(root: Node) -> Vec<Node> {
 
 fn top_insertion_point(root: Node, src: &str) -> usize {
     let mut cursor = root.walk();
-    for (i, child) in root.named_children(&mut cursor).enumerate() {
-        match child.kind() {
-            "comment" => {}
-            "expression_statement"
-                if i == 0 && child.named_child(0).is_some_and(|s| s.kind() == "string") =>
-            {
-                return line_end(src, child.end_byte());
-            }
-            _ => return line_start(src, child.start_byte()),
-        }
+    let first = statements(root, &mut cursor).next();
+    match first {
+        Some(doc) if is_docstring(doc) => line_end(src, doc.end_byte()),
+        Some(stmt) => line_start(src, stmt.start_byte()),
+        None => src.len(),
     }
-    src.len()
+}
+
+/// The module's statements, without comments: a docstring is the first *statement*, even
+/// after a shebang, a coding line or a licence header.
+fn statements<'t>(
+    root: Node<'t>,
+    cursor: &mut tree_sitter::TreeCursor<'t>,
+) -> impl Iterator<Item = Node<'t>> {
+    root.named_children(cursor)
+        .filter(|c| c.kind() != "comment")
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+fn is_docstring(stmt: Node) -> bool {
+    stmt.kind() == "expression_statement"
+        && stmt.named_child(0).is_some_and(|s| s.kind() == "string")
 }
 
 fn first_module<'a>(stmt: Node, src: &'a str) -> &'a str {
