@@ -466,10 +466,19 @@ impl<'a> Walker<'a> {
     }
 
     fn children(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
+        // A cursor of its own, so no child list is allocated per node.
         let mut cursor = node.walk();
-        let kids: Vec<Node> = node.named_children(&mut cursor).collect();
-        for child in kids {
-            self.walk(child, ctx, caller);
+        if !cursor.goto_first_child() {
+            return;
+        }
+        loop {
+            let child = cursor.node();
+            if child.is_named() {
+                self.walk(child, ctx, caller);
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
         }
     }
 

@@ -9,11 +9,16 @@ use tree_sitter::{Node, Tree};
 
 /// `Err` names the passes whose edits were involved and where the new error is.
 pub fn check(new_text: &str, edits: &[Edit]) -> Result<(), String> {
+    parse_clean(new_text, edits).map(|_| ())
+}
+
+/// Parses the output once; `Ok` holds its tree when it has no syntax error.
+fn parse_clean(new_text: &str, edits: &[Edit]) -> Result<Tree, String> {
     let Some(tree) = parse(new_text) else {
         return Err("the output could not be parsed".into());
     };
     if error_count(&tree) == 0 {
-        return Ok(());
+        return Ok(tree);
     }
     let mut origins: Vec<&str> = edits.iter().map(|e| e.origin).collect();
     origins.sort();
@@ -35,10 +40,7 @@ pub fn check_with_original(
     new_text: &str,
     edits: &[Edit],
 ) -> Result<(), String> {
-    check(new_text, edits)?;
-    let Some(new_tree) = parse(new_text) else {
-        return Err("the output could not be parsed".into());
-    };
+    let new_tree = parse_clean(new_text, edits)?;
     let before = compile_errors(old_tree, old_text).len();
     let after = compile_errors(&new_tree, new_text);
     if after.len() <= before {

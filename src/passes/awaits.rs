@@ -140,7 +140,15 @@ fn report_unresolved(cx: &PassCx, out: &mut PassOut) {
         let msg = format!(
             "`.{}()` may call the now-async {}, but the receiver's type is unknown; it was not awaited (check it, or annotate the receiver)",
             u.name,
-            coloured.join(", ")
+            if coloured.len() > 3 {
+                format!(
+                    "{} and {} more",
+                    coloured[..3].join(", "),
+                    coloured.len() - 3
+                )
+            } else {
+                coloured.join(", ")
+            }
         );
         out.diagnostics
             .push(cx.diag(u.line, u.col, "unresolved-call", msg));
