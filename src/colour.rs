@@ -522,7 +522,10 @@ pub fn colour(
             out.pinned.insert(f, pin);
         }
     }
-    let mut queue: VecDeque<FuncId> = pinned.iter().copied().collect();
+    // Sorted, so that which caller a message names does not depend on hash order.
+    let mut seeds_sorted: Vec<FuncId> = pinned.iter().copied().collect();
+    seeds_sorted.sort();
+    let mut queue: VecDeque<FuncId> = seeds_sorted.into();
     while let Some(f) = queue.pop_front() {
         for &g in fwd.get(&f).into_iter().flatten() {
             if candidates.contains(&g) && !pre_async.contains(&g) && pinned.insert(g) {

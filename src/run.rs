@@ -104,8 +104,9 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             }
             // Only modules whose own facts changed, and the modules importing them, can see
             // a difference in the next round.
-            let mut again: BTreeSet<usize> = BTreeSet::new();
-            for m in changed_modules(&knowledge, &next) {
+            let (own, exported) = changed_modules(&knowledge, &next);
+            let mut again = own;
+            for m in exported {
                 again.insert(m);
                 again.extend(importers[m].iter().copied());
             }
@@ -355,8 +356,10 @@ fn importers(p: &Project) -> Vec<Vec<usize>> {
     out
 }
 
-/// Modules owning a type fact that differs between two rounds.
-fn changed_modules(a: &Knowledge, b: &Knowledge) -> BTreeSet<usize> {
+/// Modules owning a type fact that differs between two rounds: `(own, exported)`. Facts
+/// only the owner reads (a function's locals and parameters) dirty the owner; facts other
+/// modules read (returns, attributes, module-level values) dirty its importers too.
+fn changed_modules(a: &Knowledge, b: &Knowledge) -> (BTreeSet<usize>, BTreeSet<usize>) {
     fn diff<K: std::hash::Hash + Eq, V: PartialEq>(
         x: &HashMap<K, V>,
         y: &HashMap<K, V>,
@@ -374,12 +377,22 @@ fn changed_modules(a: &Knowledge, b: &Knowledge) -> BTreeSet<usize> {
             }
         }
     }
-    let mut out = BTreeSet::new();
-    diff(&a.locals, &b.locals, |k| k.0 as usize, &mut out);
-    diff(&a.attrs, &b.attrs, |k| k.0.module as usize, &mut out);
-    diff(&a.params, &b.params, |k| k.0.module as usize, &mut out);
-    diff(&a.returns, &b.returns, |k| k.module as usize, &mut out);
-    out
+    let (mut own, mut exported) = (BTreeSet::new(), BTreeSet::new());
+    let (fn_locals_a, mod_locals_a): (HashMap<_, _>, HashMap<_, _>) =
+        a.locals.iter().partition(|(k, _)| k.1.is_some());
+    let (fn_locals_b, mod_locals_b): (HashMap<_, _>, HashMap<_, _>) =
+        b.locals.iter().partition(|(k, _)| k.1.is_some());
+    diff(&fn_locals_a, &fn_locals_b, |k| k.0 as usize, &mut own);
+    diff(&a.params, &b.params, |k| k.0.module as usize, &mut own);
+    diff(
+        &mod_locals_a,
+        &mod_locals_b,
+        |k| k.0 as usize,
+        &mut exported,
+    );
+    diff(&a.attrs, &b.attrs, |k| k.0.module as usize, &mut exported);
+    diff(&a.returns, &b.returns, |k| k.module as usize, &mut exported);
+    (own, exported)
 }
 
 /// Joins the type observations of every module: a binding seen with two types is unknown.
