@@ -128,26 +128,16 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     if args.kind() != "argument_list" {
         return false;
     }
-    let sep = if args.named_child_count() > 0 {
-        ", "
-    } else {
-        ""
-    };
     // The callee's text stays where it is (so its import stays counted as used): the call's
-    // `(` becomes the separator after it. Sized by the callee: inside the call's own
-    // `await `, outside an `(await ` of a receiver call (`(await get()).read_text`).
-    out.edits.push(Edit::open(
-        c.callee.0,
-        c.callee.1 - c.callee.0,
-        "asyncio.to_thread(",
-        "to-thread",
-    ));
-    out.edits.push(Edit::replace(
+    // `(` becomes the separator after it.
+    super::wrap_as_first_argument(
+        c.callee,
         args.start_byte(),
-        args.start_byte() + 1,
-        sep,
+        args,
+        "asyncio.to_thread",
         "to-thread",
-    ));
+        out,
+    );
     out.imports.insert("asyncio".into());
     true
 }

@@ -86,24 +86,15 @@ fn path_open(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
     else {
         return false;
     };
-    let sep = if args.named_child_count() > 0 {
-        ", "
-    } else {
-        ""
-    };
     // Around the receiver, not over it: its own edits and import uses stay intact.
-    out.edits.push(Edit::open(
-        c.callee.0,
-        c.callee.1 - c.callee.0,
-        "aiofiles.open(",
-        "files",
-    ));
-    out.edits.push(Edit::replace(
+    super::wrap_as_first_argument(
+        c.callee,
         recv.end_byte(),
-        args.start_byte() + 1,
-        sep,
+        args,
+        "aiofiles.open",
         "files",
-    ));
+        out,
+    );
     out.imports.insert("aiofiles".into());
     true
 }

@@ -265,3 +265,34 @@ pub fn reindent(cx: &PassCx, block: Node, extra: &str, out: &mut PassOut) {
         at = line_end;
     }
 }
+
+/// `callee(args)` → `wrapper(callee, args)`: the callee's text up to `keep_until` becomes the
+/// wrapper's first argument (`p.open(m)` → `aiofiles.open(p, m)` keeps only `p`). Sized by the
+/// callee, the opening sits inside the call's own `await ` and outside an `(await ` of a
+/// receiver call (`(await get()).read_text`).
+pub fn wrap_as_first_argument(
+    callee: (usize, usize),
+    keep_until: usize,
+    args: Node,
+    wrapper: &str,
+    origin: &'static str,
+    out: &mut PassOut,
+) {
+    let sep = if args.named_child_count() > 0 {
+        ", "
+    } else {
+        ""
+    };
+    out.edits.push(Edit::open(
+        callee.0,
+        callee.1 - callee.0,
+        format!("{wrapper}("),
+        origin,
+    ));
+    out.edits.push(Edit::replace(
+        keep_until,
+        args.start_byte() + 1,
+        sep,
+        origin,
+    ));
+}
