@@ -33,6 +33,15 @@ pub enum Kind {
 /// A name's scope for type facts: `(module, function)`; `None` is module scope.
 pub type ScopeKey = (u32, Option<u32>, String);
 
+/// One knowledge entry the matcher looked up for a module.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Read {
+    Local(ScopeKey),
+    Attr(ClassId, String),
+    Param(FuncId, usize),
+    Return(FuncId),
+}
+
 /// Project knowledge that the matcher reads; rebuilt from facts until it stops changing.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Knowledge {
@@ -246,6 +255,9 @@ pub struct ModuleFacts {
     pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
     pub param_obs: Vec<((FuncId, usize), Option<Kind>)>,
     pub return_obs: Vec<(FuncId, Option<Kind>)>,
+    /// Every knowledge key the walk looked up: the module is matched again only when one of
+    /// these changes.
+    pub reads: HashSet<Read>,
     /// Qualified names of functions outside the project called with a catalog-typed value or a
     /// project generator as an argument (the pre-filter re-selects a project file it skipped).
     pub typed_ext_args: Vec<String>,
@@ -331,8 +343,10 @@ pub fn match_module(p: &Project, cat: &Catalog, k: &Knowledge, m: usize) -> Modu
         func_by_start,
         facts: ModuleFacts::default(),
         ancestors: Vec::new(),
+        reads: Default::default(),
     };
     w.walk(module.tree.root_node(), Ctx::Module, None);
+    w.facts.reads = w.reads.into_inner();
     w.facts
 }
 
@@ -348,6 +362,8 @@ struct Walker<'a> {
     /// The path from the root to the node being walked: tree-sitter's `parent()` walks
     /// down from the root each time, which is quadratic over a file.
     ancestors: Vec<Node<'a>>,
+    /// Knowledge keys looked up so far (lookups happen behind `&self`).
+    reads: std::cell::RefCell<HashSet<Read>>,
 }
 
 impl<'a> Walker<'a> {
@@ -356,6 +372,31 @@ impl<'a> Walker<'a> {
             module: self.m as u32,
             func: f as u32,
         }
+    }
+
+    // Knowledge lookups go through these four, which record the key (found or not): a module
+    // whose recorded keys did not change between two rounds would produce the same facts.
+    fn known_local(&self, key: ScopeKey) -> Option<&'a Kind> {
+        let found = self.k.locals.get(&key);
+        self.reads.borrow_mut().insert(Read::Local(key));
+        found
+    }
+
+    fn known_param(&self, f: FuncId, i: usize) -> Option<&'a Kind> {
+        self.reads.borrow_mut().insert(Read::Param(f, i));
+        self.k.params.get(&(f, i))
+    }
+
+    fn known_attr(&self, c: ClassId, attr: &str) -> Option<&'a Kind> {
+        let key = (c, attr.to_string());
+        let found = self.k.attrs.get(&key);
+        self.reads.borrow_mut().insert(Read::Attr(key.0, key.1));
+        found
+    }
+
+    fn known_return(&self, f: FuncId) -> Option<&'a Kind> {
+        self.reads.borrow_mut().insert(Read::Return(f));
+        self.k.returns.get(&f)
     }
 
     fn func(&self, f: usize) -> &'a FuncDef {
@@ -525,7 +566,7 @@ impl<'a> Walker<'a> {
                 }
             }
             if let Some(i) = def.params.iter().position(|p| p.name == name) {
-                if let Some(kind) = self.k.params.get(&(self.fid(f), i)) {
+                if let Some(kind) = self.known_param(self.fid(f), i) {
                     return Val::Kind(kind.clone());
                 }
                 if let Some(kind) = def.params[i]
@@ -536,11 +577,7 @@ impl<'a> Walker<'a> {
                     return Val::Kind(kind);
                 }
             }
-            return match self
-                .k
-                .locals
-                .get(&(self.m as u32, Some(f as u32), name.to_string()))
-            {
+            return match self.known_local((self.m as u32, Some(f as u32), name.to_string())) {
                 Some(kind) => Val::Kind(kind.clone()),
                 None => Val::Unknown,
             };
@@ -556,7 +593,7 @@ impl<'a> Walker<'a> {
                     module: self.m as u32,
                     class: *c as u32,
                 })),
-                _ => match self.k.locals.get(&(self.m as u32, None, name.to_string())) {
+                _ => match self.known_local((self.m as u32, None, name.to_string())) {
                     Some(kind) => Val::Kind(kind.clone()),
                     None => Val::Unknown,
                 },
@@ -592,7 +629,7 @@ impl<'a> Walker<'a> {
         if let Sym::External(q) = &sym
             && let Some((module, name)) = q.rsplit_once('.')
             && let Sym::Module(mi) = self.p.resolve(module)
-            && let Some(kind) = self.k.locals.get(&(mi as u32, None, name.to_string()))
+            && let Some(kind) = self.known_local((mi as u32, None, name.to_string()))
         {
             return Val::Kind(kind.clone());
         }
@@ -641,7 +678,7 @@ impl<'a> Walker<'a> {
                             .p
                             .mro(c)
                             .into_iter()
-                            .find_map(|k| self.k.attrs.get(&(k, attr.to_string())))
+                            .find_map(|k| self.known_attr(k, attr))
                             .map_or(Val::Unknown, |kind| Val::Kind(kind.clone())),
                     },
                     Val::Kind(Kind::Super(c)) => self
@@ -709,9 +746,7 @@ impl<'a> Walker<'a> {
                         if self.p.func(g).is_generator {
                             Val::Kind(Kind::Gen(g))
                         } else {
-                            self.k
-                                .returns
-                                .get(&g)
+                            self.known_return(g)
                                 .map_or(Val::Unknown, |k| Val::Kind(k.clone()))
                         }
                     }
@@ -1442,11 +1477,9 @@ impl<'a> Walker<'a> {
             && caller.is_some_and(|c| {
                 let name = text(right, self.src);
                 self.func(c).locals.contains(name)
-                    && !self.k.locals.contains_key(&(
-                        self.m as u32,
-                        Some(c as u32),
-                        name.to_string(),
-                    ))
+                    && self
+                        .known_local((self.m as u32, Some(c as u32), name.to_string()))
+                        .is_none()
             });
         if let Some(left) = node.child_by_field_name("left")
             && !pending
@@ -1494,7 +1527,7 @@ impl<'a> Walker<'a> {
                 Some(Kind::Instance(c)) => self
                     .p
                     .method(*c, "__enter__")
-                    .and_then(|e| self.k.returns.get(&e).cloned()),
+                    .and_then(|e| self.known_return(e).cloned()),
                 Some(Kind::Ext(ty)) => self
                     .cat
                     .with_use(ty)

@@ -5,7 +5,7 @@ use crate::colour::{self, Colouring, Why};
 use crate::edit;
 use crate::fileio;
 use crate::index;
-use crate::matcher::{self, Knowledge, ModuleFacts};
+use crate::matcher::{self, Knowledge, ModuleFacts, Read};
 use crate::parse;
 use crate::passes::{self, PassCx};
 use crate::prefilter::Selection;
@@ -15,7 +15,7 @@ use crate::rules::Catalog;
 use crate::source::SourceText;
 use crate::walk::{self, Found, WalkOptions};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -87,7 +87,6 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         // Type facts flow through names, parameters and returns: iterate to a fixed point.
         let mut knowledge = base_knowledge(&project);
         let mut facts: Vec<ModuleFacts> = Vec::new();
-        let importers = importers(&project);
         let mut dirty: Vec<usize> = (0..project.modules.len()).collect();
         facts.resize_with(project.modules.len(), ModuleFacts::default);
         for _ in 0..8 {
@@ -102,15 +101,12 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             if next == knowledge {
                 break;
             }
-            // Only modules whose own facts changed, and the modules importing them, can see
-            // a difference in the next round.
-            let (own, exported) = changed_modules(&knowledge, &next);
-            let mut again = own;
-            for m in exported {
-                again.insert(m);
-                again.extend(importers[m].iter().copied());
-            }
-            dirty = again.into_iter().collect();
+            // A module's facts depend on its tree, the project and the knowledge keys it read:
+            // only modules that read a changed key can see a difference in the next round.
+            let changed = changed_keys(&knowledge, &next);
+            dirty = (0..facts.len())
+                .filter(|&m| facts[m].reads.iter().any(|r| changed.contains(r)))
+                .collect();
             knowledge = next;
         }
         let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
@@ -331,68 +327,31 @@ fn base_knowledge(p: &Project) -> Knowledge {
     k
 }
 
-/// For each module, the project modules that import it (directly).
-fn importers(p: &Project) -> Vec<Vec<usize>> {
-    let mut out = vec![Vec::new(); p.modules.len()];
-    for (m, module) in p.modules.iter().enumerate() {
-        let mut deps = BTreeSet::new();
-        for stmt in &module.index.imports {
-            for name in &stmt.names {
-                let target = match p.resolve(&name.qualified) {
-                    crate::project::Sym::Module(d) => Some(d),
-                    crate::project::Sym::Func(f) => Some(f.module as usize),
-                    crate::project::Sym::Class(c) => Some(c.module as usize),
-                    crate::project::Sym::External(_) => {
-                        stmt.from_module.as_deref().and_then(|f| p.module_named(f))
-                    }
-                };
-                deps.extend(target.filter(|&d| d != m));
-            }
-        }
-        for d in deps {
-            out[d].push(m);
-        }
-    }
-    out
-}
-
-/// Modules owning a type fact that differs between two rounds: `(own, exported)`. Facts
-/// only the owner reads (a function's locals and parameters) dirty the owner; facts other
-/// modules read (returns, attributes, module-level values) dirty its importers too.
-fn changed_modules(a: &Knowledge, b: &Knowledge) -> (BTreeSet<usize>, BTreeSet<usize>) {
-    fn diff<K: std::hash::Hash + Eq, V: PartialEq>(
+/// The knowledge keys whose value differs between two rounds.
+fn changed_keys(a: &Knowledge, b: &Knowledge) -> HashSet<Read> {
+    fn diff<K: std::hash::Hash + Eq + Clone, V: PartialEq>(
         x: &HashMap<K, V>,
         y: &HashMap<K, V>,
-        module: impl Fn(&K) -> usize,
-        out: &mut BTreeSet<usize>,
+        read: impl Fn(K) -> Read,
+        out: &mut HashSet<Read>,
     ) {
         for (k, v) in x {
             if y.get(k) != Some(v) {
-                out.insert(module(k));
+                out.insert(read(k.clone()));
             }
         }
         for k in y.keys() {
             if !x.contains_key(k) {
-                out.insert(module(k));
+                out.insert(read(k.clone()));
             }
         }
     }
-    let (mut own, mut exported) = (BTreeSet::new(), BTreeSet::new());
-    let (fn_locals_a, mod_locals_a): (HashMap<_, _>, HashMap<_, _>) =
-        a.locals.iter().partition(|(k, _)| k.1.is_some());
-    let (fn_locals_b, mod_locals_b): (HashMap<_, _>, HashMap<_, _>) =
-        b.locals.iter().partition(|(k, _)| k.1.is_some());
-    diff(&fn_locals_a, &fn_locals_b, |k| k.0 as usize, &mut own);
-    diff(&a.params, &b.params, |k| k.0.module as usize, &mut own);
-    diff(
-        &mod_locals_a,
-        &mod_locals_b,
-        |k| k.0 as usize,
-        &mut exported,
-    );
-    diff(&a.attrs, &b.attrs, |k| k.0.module as usize, &mut exported);
-    diff(&a.returns, &b.returns, |k| k.module as usize, &mut exported);
-    (own, exported)
+    let mut out = HashSet::new();
+    diff(&a.locals, &b.locals, Read::Local, &mut out);
+    diff(&a.params, &b.params, |(f, i)| Read::Param(f, i), &mut out);
+    diff(&a.attrs, &b.attrs, |(c, n)| Read::Attr(c, n), &mut out);
+    diff(&a.returns, &b.returns, Read::Return, &mut out);
+    out
 }
 
 /// Joins the type observations of every module: a binding seen with two types is unknown.
