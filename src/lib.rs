@@ -21,6 +21,7 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod source;
+pub mod syntax;
 pub mod target;
 pub mod verify;
 pub mod walk;

@@ -7,11 +7,10 @@
 //! local that shadows the import is not a match.
 
 use crate::index::{FuncDef, ModuleIndex};
-use crate::parse::{line, text};
 use crate::project::{ClassId, FuncId, Project, Sym};
 use crate::rules::Catalog;
+use crate::syntax::{Node, line, text};
 use std::collections::{HashMap, HashSet};
-use tree_sitter::Node;
 
 /// The abstract type of a value, as far as the migration cares.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -345,7 +344,7 @@ pub fn match_module(p: &Project, cat: &Catalog, k: &Knowledge, m: usize) -> Modu
         ancestors: Vec::new(),
         reads: Default::default(),
     };
-    w.walk(module.tree.root_node(), Ctx::Module, None);
+    w.walk(module.syntax.root_node(), Ctx::Module, None);
     w.facts.reads = w.reads.into_inner();
     w.facts
 }
@@ -507,19 +506,8 @@ impl<'a> Walker<'a> {
     }
 
     fn children(&mut self, node: Node<'a>, ctx: Ctx, caller: Option<usize>) {
-        // A cursor of its own, so no child list is allocated per node.
-        let mut cursor = node.walk();
-        if !cursor.goto_first_child() {
-            return;
-        }
-        loop {
-            let child = cursor.node();
-            if child.is_named() {
-                self.walk(child, ctx, caller);
-            }
-            if !cursor.goto_next_sibling() {
-                break;
-            }
+        for child in node.named_children(&mut node.walk()) {
+            self.walk(child, ctx, caller);
         }
     }
 

@@ -4,7 +4,6 @@ use crate::index::{Binding, ModuleIndex};
 use crate::source::SourceText;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use tree_sitter::Tree;
 
 /// A function or method anywhere in the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,7 +33,9 @@ pub struct Module {
     pub source: SourceText,
     /// The original bytes, to detect a file that changed on disk before writing.
     pub original_len: usize,
-    pub tree: Tree,
+    /// The compact syntax the matcher walks (the tree-sitter tree is dropped after indexing;
+    /// the rewrite parses again).
+    pub syntax: crate::syntax::Syntax,
     pub index: ModuleIndex,
 }
 

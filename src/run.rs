@@ -153,7 +153,11 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         (0..project.modules.len())
             .into_par_iter()
             .map(|m| {
+                // Parsed before, so this cannot fail; the tree lives for this module only.
+                let tree = parse::parse(&project.modules[m].source.text)
+                    .expect("tree-sitter parses what it parsed before");
                 let cx = PassCx {
+                    tree: &tree,
                     p: &project,
                     cat,
                     colour: &colouring,
@@ -230,6 +234,8 @@ fn load(input: Input) -> Result<Module, Diagnostic> {
         || file_name.ends_with("_test.py")
         || file_name == "conftest.py";
     let index = index::build(&tree, &source.text, &name, is_package);
+    let syntax = crate::syntax::Syntax::new(&tree, &source.text);
+    drop(tree);
     Ok(Module {
         path: input.path,
         display: input.display,
@@ -239,7 +245,7 @@ fn load(input: Input) -> Result<Module, Diagnostic> {
         is_test,
         original_len: input.bytes.len(),
         source,
-        tree,
+        syntax,
         index,
     })
 }
@@ -415,7 +421,7 @@ fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String
         }
     };
     if let Err(why) =
-        crate::verify::check_with_original(&module.tree, &module.source.text, &new, &out.edits)
+        crate::verify::check_with_original(cx.tree, &module.source.text, &new, &out.edits)
     {
         diagnostics.push(Diagnostic::error(
             &module.display,

@@ -41,6 +41,8 @@ pub struct PassCx<'a> {
     pub facts: &'a ModuleFacts,
     pub knowledge: &'a Knowledge,
     pub m: usize,
+    /// The module's tree-sitter tree, parsed again for the rewrite.
+    pub tree: &'a tree_sitter::Tree,
     /// The Python version the output must run on.
     pub target: crate::target::PyVersion,
 }
@@ -68,7 +70,7 @@ impl<'a> PassCx<'a> {
     }
 
     pub fn root(&self) -> Node<'a> {
-        self.module().tree.root_node()
+        self.tree.root_node()
     }
 
     pub fn fid(&self, f: usize) -> FuncId {

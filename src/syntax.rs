@@ -1,0 +1,356 @@
+//! A compact, read-only copy of a tree-sitter tree, built once per module after parsing.
+//!
+//! The knowledge fixed point walks a module's syntax several times. A tree-sitter tree costs
+//! about 30 bytes of memory per byte of source and every step through it is a call into C that
+//! re-derives hidden nodes; this copy keeps the named nodes, the keywords and the anonymous nodes
+//! that fill a field (operators), which is all the matcher looks at, in one preorder array of
+//! 20-byte entries, so a walk is a loop over memory and the tree-sitter tree can be dropped right
+//! after indexing.
+//!
+//! [`Node`] offers the subset of `tree_sitter::Node`'s API the matcher uses, with the same
+//! meaning, so the matcher reads like any tree-sitter code.
+
+use std::sync::OnceLock;
+use tree_sitter::{Point, Tree};
+
+/// One node: 20 bytes.
+#[derive(Clone, Copy)]
+struct Raw {
+    kind: u16,
+    /// Field id within its parent (0: none).
+    field: u8,
+    named: bool,
+    start: u32,
+    end: u32,
+    parent: u32,
+    /// One past the last node of this node's subtree (preorder).
+    subtree_end: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The syntax of one module.
+pub struct Syntax {
+    nodes: Vec<Raw>,
+    /// Byte offset of each line's start, for row/column positions.
+    line_starts: Vec<u32>,
+}
+
+struct Language {
+    kinds: Vec<&'static str>,
+    /// Anonymous kinds worth keeping: keywords (`async`, `for`, `from`), not punctuation.
+    keyword: Vec<bool>,
+    fields: Vec<(&'static str, u8)>,
+}
+
+fn language() -> &'static Language {
+    static LANG: OnceLock<Language> = OnceLock::new();
+    LANG.get_or_init(|| {
+        // Once per process: the names it hands out live as long as the language.
+        let lang: &'static tree_sitter::Language =
+            Box::leak(Box::new(tree_sitter_python::LANGUAGE.into()));
+        let n = lang.node_kind_count();
+        let kinds: Vec<&'static str> = (0..n as u16)
+            .map(|id| lang.node_kind_for_id(id).unwrap_or(""))
+            .collect();
+        let keyword = kinds
+            .iter()
+            .map(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .collect();
+        let fields = (1..=lang.field_count() as u16)
+            .filter_map(|id| Some((lang.field_name_for_id(id)?, u8::try_from(id).ok()?)))
+            .collect();
+        Language {
+            kinds,
+            keyword,
+            fields,
+        }
+    })
+}
+
+impl Syntax {
+    /// Copies the named nodes, keywords and field tokens of `tree`, parsed from `src`.
+    pub fn new(tree: &Tree, src: &str) -> Syntax {
+        let lang = language();
+        let mut nodes: Vec<Raw> = Vec::with_capacity(src.len() / 6);
+        let mut open: Vec<u32> = Vec::new();
+        let mut cursor = tree.walk();
+        'outer: loop {
+            let n = cursor.node();
+            let keep = n.is_named()
+                || lang.keyword.get(n.kind_id() as usize) == Some(&true)
+                || cursor.field_id().is_some();
+            if keep {
+                let i = nodes.len() as u32;
+                nodes.push(Raw {
+                    kind: n.kind_id(),
+                    field: cursor
+                        .field_id()
+                        .and_then(|f| u8::try_from(f.get()).ok())
+                        .unwrap_or(0),
+                    named: n.is_named(),
+                    start: n.start_byte() as u32,
+                    end: n.end_byte() as u32,
+                    parent: open.last().copied().unwrap_or(NONE),
+                    subtree_end: i + 1,
+                });
+                if cursor.goto_first_child() {
+                    open.push(i);
+                    continue;
+                }
+            }
+            // Anonymous tokens have no children worth keeping.
+            loop {
+                if cursor.goto_next_sibling() {
+                    continue 'outer;
+                }
+                if !cursor.goto_parent() {
+                    break 'outer;
+                }
+                if let Some(p) = open.pop() {
+                    nodes[p as usize].subtree_end = nodes.len() as u32;
+                }
+            }
+        }
+        while let Some(p) = open.pop() {
+            nodes[p as usize].subtree_end = nodes.len() as u32;
+        }
+        nodes.shrink_to_fit();
+        let mut line_starts = vec![0u32];
+        line_starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i as u32 + 1));
+        line_starts.shrink_to_fit();
+        Syntax { nodes, line_starts }
+    }
+
+    pub fn root_node(&self) -> Node<'_> {
+        Node { s: self, i: 0 }
+    }
+
+    /// Heap bytes held.
+    pub fn heap_size(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Raw>() + self.line_starts.capacity() * 4
+    }
+}
+
+/// A node of a [`Syntax`]; `Copy`, like `tree_sitter::Node`.
+#[derive(Clone, Copy)]
+pub struct Node<'a> {
+    s: &'a Syntax,
+    i: u32,
+}
+
+impl PartialEq for Node<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.i == other.i && std::ptr::eq(self.s, other.s)
+    }
+}
+
+impl Eq for Node<'_> {}
+
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} [{}..{}]",
+            self.kind(),
+            self.start_byte(),
+            self.end_byte()
+        )
+    }
+}
+
+/// Stands in for `tree_sitter::TreeCursor` in the `children(&mut cursor)` idiom; iteration
+/// here needs no state.
+pub struct Cursor;
+
+impl<'a> Node<'a> {
+    fn raw(&self) -> &'a Raw {
+        &self.s.nodes[self.i as usize]
+    }
+
+    fn at(&self, i: u32) -> Node<'a> {
+        Node { s: self.s, i }
+    }
+
+    pub fn id(&self) -> usize {
+        self.i as usize
+    }
+
+    pub fn kind(&self) -> &'static str {
+        language().kinds[self.raw().kind as usize]
+    }
+
+    pub fn is_named(&self) -> bool {
+        self.raw().named
+    }
+
+    pub fn start_byte(&self) -> usize {
+        self.raw().start as usize
+    }
+
+    pub fn end_byte(&self) -> usize {
+        self.raw().end as usize
+    }
+
+    pub fn byte_range(&self) -> std::ops::Range<usize> {
+        self.start_byte()..self.end_byte()
+    }
+
+    /// Row and byte column, as tree-sitter counts them.
+    pub fn start_position(&self) -> Point {
+        let at = self.raw().start;
+        let row = self.s.line_starts.partition_point(|&s| s <= at) - 1;
+        Point {
+            row,
+            column: (at - self.s.line_starts[row]) as usize,
+        }
+    }
+
+    pub fn parent(&self) -> Option<Node<'a>> {
+        let p = self.raw().parent;
+        (p != NONE).then(|| self.at(p))
+    }
+
+    pub fn walk(&self) -> Cursor {
+        Cursor
+    }
+
+    /// Every kept child: named nodes, keywords and field tokens.
+    pub fn children(&self, _cursor: &mut Cursor) -> Children<'a> {
+        Children {
+            s: self.s,
+            next: self.i + 1,
+            end: self.raw().subtree_end,
+        }
+    }
+
+    pub fn named_children(&self, cursor: &mut Cursor) -> impl Iterator<Item = Node<'a>> + use<'a> {
+        self.children(cursor).filter(|c| c.is_named())
+    }
+
+    pub fn child(&self, i: usize) -> Option<Node<'a>> {
+        self.children(&mut Cursor).nth(i)
+    }
+
+    pub fn named_child(&self, i: usize) -> Option<Node<'a>> {
+        self.named_children(&mut Cursor).nth(i)
+    }
+
+    pub fn named_child_count(&self) -> usize {
+        self.named_children(&mut Cursor).count()
+    }
+
+    pub fn child_by_field_name(&self, name: &str) -> Option<Node<'a>> {
+        let (_, id) = language().fields.iter().find(|(n, _)| *n == name)?;
+        self.children(&mut Cursor).find(|c| c.raw().field == *id)
+    }
+}
+
+pub struct Children<'a> {
+    s: &'a Syntax,
+    next: u32,
+    end: u32,
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = Node<'a>;
+
+    fn next(&mut self) -> Option<Node<'a>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let n = Node {
+            s: self.s,
+            i: self.next,
+        };
+        self.next = self.s.nodes[self.next as usize].subtree_end;
+        Some(n)
+    }
+}
+
+/// The source text of a node.
+pub fn text<'a>(node: Node<'_>, src: &'a str) -> &'a str {
+    &src[node.byte_range()]
+}
+
+/// 1-based line of a node's start.
+pub fn line(node: Node<'_>) -> usize {
+    node.start_position().row + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kept node, with its field, position and parent, as tree-sitter has it.
+    fn outline_ts(n: tree_sitter::Node, field: Option<&str>, out: &mut Vec<String>) {
+        let lang = language();
+        if n.is_named() || lang.keyword[n.kind_id() as usize] || field.is_some() {
+            out.push(format!(
+                "{} {:?} {:?} {:?} {:?}",
+                n.kind(),
+                field,
+                n.byte_range(),
+                n.start_position(),
+                n.parent().map(|p| p.byte_range())
+            ));
+        }
+        let mut c = n.walk();
+        if c.goto_first_child() {
+            loop {
+                outline_ts(c.node(), c.field_name(), out);
+                if !c.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn outline(n: Node, field: Option<&str>, out: &mut Vec<String>) {
+        out.push(format!(
+            "{} {:?} {:?} {:?} {:?}",
+            n.kind(),
+            field,
+            n.byte_range(),
+            n.start_position(),
+            n.parent().map(|p| p.byte_range())
+        ));
+        for c in n.children(&mut n.walk()) {
+            let f = language()
+                .fields
+                .iter()
+                .find(|(_, id)| *id == c.raw().field)
+                .map(|(name, _)| *name);
+            outline(c, f, out);
+        }
+    }
+
+    #[test]
+    fn same_nodes_fields_and_positions_as_tree_sitter() {
+        let src = "import os\ny = -(a / b) + c % d\n\nasync def f(a, b=1, *c, **d) -> int:\n    async with x as y, z:\n        async for i in y:\n            await g(i, k=[j for j in i if j])\n    return (lambda q: q)(a)\n\n\nclass C(B, metaclass=M):\n    @property\n    def p(self):\n        from . import z\n        return self.z\r\nx = 'é' + f\"{a!r}\"\n";
+        let tree = crate::parse::parse(src).unwrap();
+        let syntax = Syntax::new(&tree, src);
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        outline_ts(tree.root_node(), None, &mut want);
+        outline(syntax.root_node(), None, &mut got);
+        assert_eq!(got, want);
+        let root = syntax.root_node();
+        let def = root.named_child(2).unwrap();
+        assert_eq!(def.kind(), "function_definition");
+        assert_eq!(def.child(0).unwrap().kind(), "async");
+        let ts_def = tree.root_node().named_child(2).unwrap();
+        for field in ["name", "parameters", "return_type", "body"] {
+            assert_eq!(
+                def.child_by_field_name(field).map(|n| n.byte_range()),
+                ts_def.child_by_field_name(field).map(|n| n.byte_range()),
+                "{field}"
+            );
+        }
+        assert_eq!(
+            def.child_by_field_name("parameters")
+                .unwrap()
+                .named_child_count(),
+            4
+        );
+    }
+}
