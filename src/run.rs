@@ -233,9 +233,9 @@ fn load(input: Input) -> Result<Module, Diagnostic> {
     let is_test = file_name.starts_with("test_")
         || file_name.ends_with("_test.py")
         || file_name == "conftest.py";
-    let index = index::build(&tree, &source.text, &name, is_package);
     let syntax = crate::syntax::Syntax::new(&tree, &source.text);
     drop(tree);
+    let index = index::build(&syntax, &source.text, &name, is_package);
     Ok(Module {
         path: input.path,
         display: input.display,

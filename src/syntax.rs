@@ -241,8 +241,20 @@ impl<'a> Node<'a> {
     }
 
     pub fn child_by_field_name(&self, name: &str) -> Option<Node<'a>> {
-        let (_, id) = language().fields.iter().find(|(n, _)| *n == name)?;
-        self.children(&mut Cursor).find(|c| c.raw().field == *id)
+        self.children_by_field_name(name, &mut Cursor).next()
+    }
+
+    pub fn children_by_field_name(
+        &self,
+        name: &str,
+        cursor: &mut Cursor,
+    ) -> impl Iterator<Item = Node<'a>> + use<'a> {
+        let id = language()
+            .fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(u8::MAX, |(_, id)| *id);
+        self.children(cursor).filter(move |c| c.raw().field == id)
     }
 }
 

@@ -1,8 +1,7 @@
 //! Import statements: what each imported name stands for, and where it sits in the text
 //! (so a now-unused name can be removed without touching its neighbours).
 
-use crate::parse::{line, text};
-use tree_sitter::Node;
+use crate::syntax::{Node, line, text};
 
 #[derive(Debug, Clone)]
 pub struct ImportStmt {

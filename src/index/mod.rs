@@ -4,9 +4,8 @@
 //! The index is built once per parsed module; the matcher combines it with the project's
 //! current knowledge to resolve call sites.
 
-use crate::parse::{line, text};
+use crate::syntax::{Node, Syntax, line, text};
 use std::collections::{HashMap, HashSet};
-use tree_sitter::{Node, Tree};
 
 pub mod imports;
 
@@ -104,7 +103,7 @@ impl ModuleIndex {
 
 /// Builds the index of one module. `module` is its dotted name and `is_package` whether it
 /// is an `__init__.py`, both needed to resolve relative imports.
-pub fn build(tree: &Tree, src: &str, module: &str, is_package: bool) -> ModuleIndex {
+pub fn build(tree: &Syntax, src: &str, module: &str, is_package: bool) -> ModuleIndex {
     let mut ix = ModuleIndex::default();
     let mut b = Builder {
         src,
@@ -486,7 +485,7 @@ mod tests {
     use crate::parse::parse;
 
     fn index(src: &str) -> ModuleIndex {
-        build(&parse(src).unwrap(), src, "m", false)
+        build(&Syntax::new(&parse(src).unwrap(), src), src, "m", false)
     }
 
     #[test]
