@@ -4,7 +4,7 @@
 
 use crate::colour::Colouring;
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, Target, WithFact};
+use crate::matcher::{CallFact, Ctx, Kind, Knowledge, ModuleFacts, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, Catalog};
@@ -176,6 +176,63 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     // Re-indenting passes go after the imports: they adjust the lines others inserted.
     requests::run(cx, &mut out);
     out
+}
+
+/// Whether no pass can act on module `m`: nothing in it is async in the output and it touches
+/// nothing async or from the catalog. Every pass starts from one of those, so the rewrite (a
+/// second parse and a dozen walks) is skipped for such a module; debug builds run it anyway and
+/// assert that it changes and reports nothing.
+pub fn quiet(
+    p: &Project,
+    colour: &Colouring,
+    knowledge: &Knowledge,
+    facts: &ModuleFacts,
+    m: usize,
+) -> bool {
+    let sync = |f: &FuncId| !colour.async_funcs.contains(f);
+    // A value whose protocol methods all stay sync: `with`/`for` over it stays as it is.
+    let sync_protocol = |kind: &Kind, methods: [&str; 2]| match kind {
+        Kind::Instance(c) => methods
+            .iter()
+            .all(|n| p.method(*c, n).is_none_or(|f| sync(&f))),
+        Kind::Gen(f) => sync(f),
+        _ => false,
+    };
+    let index = &p.modules[m].index;
+    let none_async = (0..index.functions.len()).all(|f| {
+        let id = FuncId {
+            module: m as u32,
+            func: f as u32,
+        };
+        sync(&id) && !index.functions[f].is_async
+    });
+    none_async
+        && facts.calls.iter().all(|c| match &c.target {
+            Target::Func(f) => sync(f),
+            Target::Class(_) => true,
+            Target::Rule(_) | Target::Method { .. } => false,
+        })
+        && facts.refs.iter().all(|r| sync(&r.target))
+        && facts
+            .fors
+            .iter()
+            .all(|f| sync_protocol(&f.kind, ["__iter__", "__next__"]))
+        && facts
+            .withs
+            .iter()
+            .all(|w| sync_protocol(&w.kind, ["__enter__", "__exit__"]))
+        && facts.consumes.is_empty()
+        && facts.escapes.is_empty()
+        && facts.names.is_empty()
+        && facts.attrs.is_empty()
+        && facts.yield_froms.is_empty()
+        && facts.unresolved.iter().all(|u| {
+            knowledge
+                .methods_by_name
+                .get(&u.name)
+                .is_none_or(|fs| fs.iter().all(sync))
+        })
+        && facts.param_calls.is_empty()
 }
 
 /// Finds the generator expression that would turn async if an `await` or `async for` were
