@@ -9,7 +9,8 @@
 use crate::matcher::{Ctx, Kind, ModuleFacts, Target};
 use crate::project::{FuncId, Project};
 use crate::rules::{Action, Catalog};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{BTreeMap, VecDeque};
 
 /// Why a function became async: the first reason found, for `--explain`.
 #[derive(Debug, Clone)]
@@ -139,7 +140,7 @@ const SYNC_DECORATORS: &[(&str, &str)] = &[
 
 /// Builds override families: a method and the same-named methods of its project bases.
 pub fn families(p: &Project) -> HashMap<FuncId, FuncId> {
-    let mut uf: HashMap<FuncId, FuncId> = HashMap::new();
+    let mut uf: HashMap<FuncId, FuncId> = HashMap::default();
     fn find(uf: &mut HashMap<FuncId, FuncId>, x: FuncId) -> FuncId {
         let parent = *uf.get(&x).unwrap_or(&x);
         if parent == x {
@@ -201,7 +202,7 @@ pub fn colour(
         func: f as u32,
     };
 
-    let mut members: HashMap<FuncId, Vec<FuncId>> = HashMap::new();
+    let mut members: HashMap<FuncId, Vec<FuncId>> = HashMap::default();
     for f in p.func_ids() {
         members.entry(fam(f)).or_default().push(f);
     }
@@ -480,14 +481,14 @@ pub fn colour(
     }
 
     // Candidates: everything a seed would make async, ignoring pins.
-    let mut rev: HashMap<FuncId, Vec<(FuncId, usize, usize)>> = HashMap::new();
-    let mut fwd: HashMap<FuncId, Vec<FuncId>> = HashMap::new();
+    let mut rev: HashMap<FuncId, Vec<(FuncId, usize, usize)>> = HashMap::default();
+    let mut fwd: HashMap<FuncId, Vec<FuncId>> = HashMap::default();
     for &(f, g, m, line) in &edges {
         rev.entry(fam(g)).or_default().push((fam(f), m, line));
         fwd.entry(fam(f)).or_default().push(fam(g));
     }
     let upward = |start: &[FuncId], blocked: &HashSet<FuncId>| -> HashSet<FuncId> {
-        let mut seen: HashSet<FuncId> = HashSet::new();
+        let mut seen: HashSet<FuncId> = HashSet::default();
         let mut queue: VecDeque<FuncId> = start
             .iter()
             .copied()
@@ -506,7 +507,7 @@ pub fn colour(
         seen
     };
     let seed_fams: Vec<FuncId> = seeds.iter().map(|(f, _)| fam(*f)).collect();
-    let candidates = upward(&seed_fams, &HashSet::new());
+    let candidates = upward(&seed_fams, &HashSet::default());
     let pre_async: HashSet<FuncId> = p
         .func_ids()
         .filter(|f| p.func(*f).is_async)
@@ -515,7 +516,7 @@ pub fn colour(
 
     // Pins that matter, then everything a pinned function would have to await.
     let mut out = Colouring::default();
-    let mut pinned: HashSet<FuncId> = HashSet::new();
+    let mut pinned: HashSet<FuncId> = HashSet::default();
     for (f, pin) in pins {
         let ff = fam(f);
         if candidates.contains(&ff) && !pre_async.contains(&ff) && pinned.insert(ff) {

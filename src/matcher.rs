@@ -10,7 +10,7 @@ use crate::index::{FuncDef, ModuleIndex};
 use crate::project::{ClassId, FuncId, Project, Sym};
 use crate::rules::Catalog;
 use crate::syntax::{Node, line, text};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The abstract type of a value, as far as the migration cares.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -665,8 +665,8 @@ impl<'a> Walker<'a> {
                         None => self
                             .p
                             .mro(c)
-                            .into_iter()
-                            .find_map(|k| self.known_attr(k, attr))
+                            .iter()
+                            .find_map(|&k| self.known_attr(k, attr))
                             .map_or(Val::Unknown, |kind| Val::Kind(kind.clone())),
                     },
                     Val::Kind(Kind::Super(c)) => self

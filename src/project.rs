@@ -2,7 +2,7 @@
 
 use crate::index::{Binding, ModuleIndex};
 use crate::source::SourceText;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 /// A function or method anywhere in the project.
@@ -58,7 +58,7 @@ pub struct Project {
 
 impl Project {
     pub fn new(modules: Vec<Module>) -> Project {
-        let mut by_name = HashMap::new();
+        let mut by_name = HashMap::default();
         for (i, m) in modules.iter().enumerate() {
             // First one wins: two roots can give one file two names, never two files one name.
             for name in std::iter::once(&m.name).chain(&m.aliases) {
@@ -68,7 +68,7 @@ impl Project {
         let mut p = Project {
             modules,
             by_name,
-            mros: HashMap::new(),
+            mros: HashMap::default(),
         };
         p.mros = p.class_ids().map(|c| (c, p.compute_mro(c))).collect();
         p
@@ -95,17 +95,22 @@ impl Project {
         if depth > 8 {
             return Sym::External(qualified.to_string());
         }
-        let parts: Vec<&str> = qualified.split('.').collect();
-        for cut in (1..=parts.len()).rev() {
-            let Some(&m) = self.by_name.get(&parts[..cut].join(".")) else {
+        // Longest module prefix first; prefixes are slices of `qualified`, nothing allocated.
+        let cuts = qualified
+            .match_indices('.')
+            .map(|(i, _)| i)
+            .chain([qualified.len()])
+            .collect::<Vec<_>>();
+        for &cut in cuts.iter().rev() {
+            let Some(&m) = self.by_name.get(&qualified[..cut]) else {
                 continue;
             };
-            let rest = &parts[cut..];
-            if rest.is_empty() {
+            if cut == qualified.len() {
                 return Sym::Module(m);
             }
+            let rest: Vec<&str> = qualified[cut + 1..].split('.').collect();
             return self
-                .member(m, rest, depth)
+                .member(m, &rest, depth)
                 .unwrap_or_else(|| Sym::External(qualified.to_string()));
         }
         Sym::External(qualified.to_string())
@@ -181,11 +186,9 @@ impl Project {
     }
 
     /// Method resolution order restricted to project classes (depth-first, left to right).
-    pub fn mro(&self, c: ClassId) -> Vec<ClassId> {
-        self.mros
-            .get(&c)
-            .cloned()
-            .unwrap_or_else(|| self.compute_mro(c))
+    pub fn mro(&self, c: ClassId) -> &[ClassId] {
+        // Every class of the project is in the table.
+        self.mros.get(&c).map_or(&[], Vec::as_slice)
     }
 
     fn compute_mro(&self, c: ClassId) -> Vec<ClassId> {
@@ -205,7 +208,7 @@ impl Project {
 
     /// Finds `name` on the class or its project bases.
     pub fn method(&self, c: ClassId, name: &str) -> Option<FuncId> {
-        self.mro(c).into_iter().find_map(|k| {
+        self.mro(c).iter().find_map(|&k| {
             self.class(k).methods.get(name).map(|&f| FuncId {
                 module: k.module,
                 func: f as u32,
@@ -215,7 +218,7 @@ impl Project {
 
     /// Finds `name` on the bases of `c` (what `super().name` calls).
     pub fn super_method(&self, c: ClassId, name: &str) -> Option<FuncId> {
-        self.mro(c).into_iter().skip(1).find_map(|k| {
+        self.mro(c).iter().skip(1).find_map(|&k| {
             self.class(k).methods.get(name).map(|&f| FuncId {
                 module: k.module,
                 func: f as u32,

@@ -15,7 +15,8 @@ use crate::rules::Catalog;
 use crate::source::SourceText;
 use crate::walk::{self, Found, WalkOptions};
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -363,7 +364,7 @@ fn changed_keys(a: &Knowledge, b: &Knowledge) -> HashSet<Read> {
             }
         }
     }
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     diff(&a.locals, &b.locals, Read::Local, &mut out);
     diff(&a.params, &b.params, |(f, i)| Read::Param(f, i), &mut out);
     diff(&a.attrs, &b.attrs, |(c, n)| Read::Attr(c, n), &mut out);
@@ -376,7 +377,7 @@ fn learn(prev: &Knowledge, facts: &[ModuleFacts]) -> Knowledge {
     fn join<K: std::hash::Hash + Eq + Clone, V: Clone + PartialEq>(
         obs: impl Iterator<Item = (K, Option<V>)>,
     ) -> HashMap<K, V> {
-        let mut seen: HashMap<K, Option<V>> = HashMap::new();
+        let mut seen: HashMap<K, Option<V>> = HashMap::default();
         for (k, v) in obs {
             match seen.get(&k) {
                 None => {

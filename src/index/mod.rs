@@ -5,7 +5,7 @@
 //! current knowledge to resolve call sites.
 
 use crate::syntax::{Node, Syntax, line, text};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub mod imports;
 
@@ -331,7 +331,7 @@ impl Builder<'_> {
             name: name.clone(),
             qualname: qualname.clone(),
             bases,
-            methods: HashMap::new(),
+            methods: HashMap::default(),
             line: line(def),
             start: def.start_byte(),
         });

@@ -98,7 +98,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
 }
 
 fn is_test_case(cx: &PassCx, class: ClassId) -> bool {
-    cx.p.mro(class).into_iter().any(|k| {
+    cx.p.mro(class).iter().any(|&k| {
         cx.p.class(k)
             .bases
             .iter()
