@@ -91,7 +91,8 @@ impl fmt::Display for Conflict {
 
 /// Sorts the edits and applies them in one pass. Identical duplicates are merged; any
 /// other overlap is a conflict (a bug in a pass), reported rather than guessed at.
-pub fn apply(src: &str, mut edits: Vec<Edit>) -> Result<String, Conflict> {
+/// The edits in the order [`apply`] applies them, duplicates removed.
+pub fn in_order(mut edits: Vec<Edit>) -> Vec<Edit> {
     edits.sort_by(|a, b| {
         a.start
             .cmp(&b.start)
@@ -101,6 +102,11 @@ pub fn apply(src: &str, mut edits: Vec<Edit>) -> Result<String, Conflict> {
             .then(a.end.cmp(&b.end))
     });
     edits.dedup();
+    edits
+}
+
+pub fn apply(src: &str, edits: Vec<Edit>) -> Result<String, Conflict> {
+    let edits = in_order(edits);
     let mut out = String::with_capacity(src.len() + 64);
     let mut pos = 0;
     let mut last: Option<&Edit> = None;

@@ -21,6 +21,12 @@ pub fn parse(text: &str) -> Option<Tree> {
     PARSER.with(|p| p.borrow_mut().parse(text, None))
 }
 
+/// Parses `text`, reusing the parts of `old` that its edits (already applied with
+/// `Tree::edit`) did not touch.
+pub fn reparse(text: &str, old: &Tree) -> Option<Tree> {
+    PARSER.with(|p| p.borrow_mut().parse(text, Some(old)))
+}
+
 /// Number of ERROR and MISSING nodes: zero means the file parsed cleanly.
 pub fn error_count(tree: &Tree) -> usize {
     if !tree.root_node().has_error() {

@@ -4,8 +4,8 @@
 //! involved are named in an internal-error diagnostic: never emit broken code.
 
 use crate::edit::Edit;
-use crate::parse::{error_count, first_error, parse};
-use tree_sitter::{Node, Tree};
+use crate::parse::{error_count, first_error, parse, reparse};
+use tree_sitter::{InputEdit, Node, Point, Tree};
 
 /// `Err` names the passes whose edits were involved and where the new error is.
 pub fn check(new_text: &str, edits: &[Edit]) -> Result<(), String> {
@@ -17,6 +17,101 @@ fn parse_clean(new_text: &str, edits: &[Edit]) -> Result<Tree, String> {
     let Some(tree) = parse(new_text) else {
         return Err("the output could not be parsed".into());
     };
+    judge(tree, edits)
+}
+
+/// Like [`parse_clean`], but re-parses incrementally from the original's tree: only the
+/// regions the edits touched are parsed again. Debug builds check the tree against a fresh parse.
+fn reparse_clean(old_tree: &Tree, old: &str, new: &str, edits: &[Edit]) -> Result<Tree, String> {
+    let mut edited = old_tree.clone();
+    for e in input_edits(old, new, edits).into_iter().rev() {
+        edited.edit(&e);
+    }
+    let Some(tree) = reparse(new, &edited) else {
+        return Err("the output could not be parsed".into());
+    };
+    debug_assert!(
+        parse(new).is_some_and(|fresh| outline(&fresh) == outline(&tree)),
+        "an incremental parse differs from a fresh one"
+    );
+    judge(tree, edits)
+}
+
+/// The edits as tree-sitter input edits, in ascending order; each is expressed in the
+/// coordinates of a text where only the edits after it are applied (apply them last first).
+fn input_edits(old: &str, new: &str, edits: &[Edit]) -> Vec<InputEdit> {
+    // Adjacent edits (insertions at one offset, touching replacements) become one region:
+    // (old start, old end, new length).
+    let mut regions: Vec<(usize, usize, usize)> = Vec::new();
+    for e in crate::edit::in_order(edits.to_vec()) {
+        match regions.last_mut() {
+            // In order and without conflicts, so `e.start` is exactly the region's end.
+            Some(r) if e.start <= r.1 => {
+                r.2 += e.text.len();
+                r.1 = r.1.max(e.end);
+            }
+            _ => regions.push((e.start, e.end, e.text.len())),
+        }
+    }
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', old.as_bytes()).map(|i| i + 1))
+        .collect();
+    let point = |at: usize| {
+        let row = line_starts.partition_point(|&s| s <= at) - 1;
+        Point {
+            row,
+            column: at - line_starts[row],
+        }
+    };
+    let mut out = Vec::with_capacity(regions.len());
+    let mut shift: isize = 0;
+    for (start, end, new_len) in regions {
+        let new_start = (start as isize + shift) as usize;
+        let inserted = &new.as_bytes()[new_start..new_start + new_len];
+        let start_position = point(start);
+        let new_end_position = match memchr::memrchr(b'\n', inserted) {
+            None => Point {
+                row: start_position.row,
+                column: start_position.column + new_len,
+            },
+            Some(i) => Point {
+                row: start_position.row + memchr::memchr_iter(b'\n', inserted).count(),
+                column: new_len - i - 1,
+            },
+        };
+        out.push(InputEdit {
+            start_byte: start,
+            old_end_byte: end,
+            new_end_byte: start + new_len,
+            start_position,
+            old_end_position: point(end),
+            new_end_position,
+        });
+        shift += new_len as isize - (end - start) as isize;
+    }
+    out
+}
+
+/// Every node's kind, byte range and start position, in preorder: two trees with the same
+/// outline are the same parse.
+fn outline(tree: &Tree) -> Vec<(u16, usize, usize, Point)> {
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        out.push((
+            n.kind_id(),
+            n.start_byte(),
+            n.end_byte(),
+            n.start_position(),
+        ));
+        let mut c = n.walk();
+        stack.extend(n.children(&mut c));
+    }
+    out
+}
+
+/// `Ok(tree)` if the output tree has no syntax error.
+fn judge(tree: Tree, edits: &[Edit]) -> Result<Tree, String> {
     if error_count(&tree) == 0 {
         return Ok(tree);
     }
@@ -40,7 +135,7 @@ pub fn check_with_original(
     new_text: &str,
     edits: &[Edit],
 ) -> Result<(), String> {
-    let new_tree = parse_clean(new_text, edits)?;
+    let new_tree = reparse_clean(old_tree, old_text, new_text, edits)?;
     let before = compile_errors(old_tree, old_text).len();
     let after = compile_errors(&new_tree, new_text);
     if after.len() <= before {
@@ -170,6 +265,37 @@ mod tests {
             .into_iter()
             .map(|(_, w)| w)
             .collect()
+    }
+
+    #[test]
+    fn incremental_reparse_matches_a_fresh_parse() {
+        // Untouched code after each edit: its nodes are reused, at shifted positions.
+        let filler: String = (0..40)
+            .map(|i| format!("\n\ndef h{i}(a, b):\n    return [a, b, {{'k': a}}]\n"))
+            .collect();
+        let old = &format!(
+            "import os\r\n\ndef f(x):\n    with open(x) as fh:\n        return fh.read()\n{filler}\n\ndef g():\n    return f(1) + f(2)\n{filler}"
+        );
+        let def_f = old.find("def f").unwrap();
+        let def_g = old.find("def g").unwrap();
+        let with = old.find("with open").unwrap();
+        let call = old.find("f(1)").unwrap();
+        let edits = vec![
+            Edit::insert(0, "import asyncio\n", "imports"),
+            Edit::insert(def_f, "async ", "async-def"),
+            Edit::insert(with, "async ", "async-with"),
+            // Two insertions at one offset, then a replacement right after them.
+            Edit::insert(def_g, "async ", "async-def"),
+            Edit::insert(call, "(await ", "await-call"),
+            Edit::replace(call, call + 4, "f(1))", "await-call"),
+            Edit::replace(old.len() - 1, old.len(), "\n# end\n", "test"),
+        ];
+        let new = crate::edit::apply(old, edits.clone()).unwrap();
+        let old_tree = parse(old).unwrap();
+        let fresh = parse(&new).unwrap();
+        let tree = reparse_clean(&old_tree, old, &new, &edits).unwrap();
+        assert_eq!(outline(&tree), outline(&fresh));
+        assert!(new.contains("async def g():\n    return (await f(1)) + f(2)"));
     }
 
     #[test]
