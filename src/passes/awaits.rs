@@ -16,11 +16,20 @@
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::edit::Edit;
-use crate::matcher::Target;
+use crate::colour::Colouring;
+use crate::matcher::{Knowledge, ModuleFacts, Target};
+use crate::project::Project;
+use crate::report::Diagnostic;
 use crate::rules::Action;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    report_unresolved(cx, out);
+    out.diagnostics.extend(unresolved(
+        cx.p,
+        cx.colour,
+        cx.knowledge,
+        cx.facts,
+        cx.m,
+    ));
     for c in &cx.facts.param_calls {
         if c.awaited || !cx.colour.awaited_param_calls.contains(&(cx.m, c.start)) {
             continue;
@@ -123,16 +132,24 @@ pub fn needs_parens(node: tree_sitter::Node) -> bool {
 }
 
 /// What cannot be resolved is not guessed at: a call that may reach a now-async method is
-/// left alone and reported.
-fn report_unresolved(cx: &PassCx, out: &mut PassOut) {
-    for u in &cx.facts.unresolved {
-        let Some(methods) = cx.knowledge.methods_by_name.get(&u.name) else {
+/// left alone and reported. Needs no syntax tree, so modules that are otherwise untouched
+/// get these reports without being parsed again.
+pub fn unresolved(
+    p: &Project,
+    colour: &Colouring,
+    knowledge: &Knowledge,
+    facts: &ModuleFacts,
+    m: usize,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for u in &facts.unresolved {
+        let Some(methods) = knowledge.methods_by_name.get(&u.name) else {
             continue;
         };
         let coloured: Vec<String> = methods
             .iter()
-            .filter(|m| cx.colour.coloured.contains(m))
-            .map(|m| cx.p.func_name(*m))
+            .filter(|f| colour.coloured.contains(f))
+            .map(|f| p.func_name(*f))
             .collect();
         if coloured.is_empty() {
             continue;
@@ -150,7 +167,13 @@ fn report_unresolved(cx: &PassCx, out: &mut PassOut) {
                 coloured.join(", ")
             }
         );
-        out.diagnostics
-            .push(cx.diag(u.line, u.col, "unresolved-call", msg));
+        out.push(Diagnostic::new(
+            &p.modules[m].display,
+            u.line,
+            u.col,
+            "unresolved-call",
+            msg,
+        ));
     }
+    out
 }

@@ -178,17 +178,12 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     out
 }
 
-/// Whether no pass can act on module `m`: nothing in it is async in the output and it touches
+/// Whether no pass can change module `m`: nothing in it is async in the output and it touches
 /// nothing async or from the catalog. Every pass starts from one of those, so the rewrite (a
-/// second parse and a dozen walks) is skipped for such a module; debug builds run it anyway and
-/// assert that it changes and reports nothing.
-pub fn quiet(
-    p: &Project,
-    colour: &Colouring,
-    knowledge: &Knowledge,
-    facts: &ModuleFacts,
-    m: usize,
-) -> bool {
+/// second parse and a dozen walks) is skipped for such a module and only its
+/// [`awaits::unresolved`] reports are made; debug builds run the passes anyway and assert that
+/// they change nothing and report only those.
+pub fn quiet(p: &Project, colour: &Colouring, facts: &ModuleFacts, m: usize) -> bool {
     let sync = |f: &FuncId| !colour.async_funcs.contains(f);
     // A value whose protocol methods all stay sync: `with`/`for` over it stays as it is.
     let sync_protocol = |kind: &Kind, methods: [&str; 2]| match kind {
@@ -226,12 +221,6 @@ pub fn quiet(
         && facts.names.is_empty()
         && facts.attrs.is_empty()
         && facts.yield_froms.is_empty()
-        && facts.unresolved.iter().all(|u| {
-            knowledge
-                .methods_by_name
-                .get(&u.name)
-                .is_none_or(|fs| fs.iter().all(sync))
-        })
         && facts.param_calls.is_empty()
 }
 
