@@ -150,41 +150,42 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         ));
     }
 
-    let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> =
-        (0..project.modules.len())
-            .into_par_iter()
-            .map(|m| {
-                let quiet = passes::quiet(&project, &colouring, &facts[m], m);
-                let reports = || {
-                    let u = passes::awaits::unresolved(&project, &colouring, &knowledge, &facts[m], m);
-                    untouched(&project.modules[m], u)
-                };
-                // Release builds trust the predicate; debug builds (the tests) check it.
-                if quiet && !cfg!(debug_assertions) {
-                    return reports();
-                }
-                // Parsed before, so this cannot fail; the tree lives for this module only.
-                let tree = parse::parse(&project.modules[m].source.text)
-                    .expect("tree-sitter parses what it parsed before");
-                let cx = PassCx {
-                    tree: &tree,
-                    p: &project,
-                    cat,
-                    colour: &colouring,
-                    facts: &facts[m],
-                    knowledge: &knowledge,
-                    m,
-                    target: settings.target,
-                };
-                let result = rewrite(&cx);
-                debug_assert!(
-                    !quiet || (result.0.new.is_none() && result.1 == reports().1),
-                    "{}: a module judged quiet was changed or reported more",
-                    project.modules[m].display
-                );
-                result
-            })
-            .collect();
+    let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> = (0..project
+        .modules
+        .len())
+        .into_par_iter()
+        .map(|m| {
+            let quiet = passes::quiet(&project, &colouring, &facts[m], m);
+            let reports = || {
+                let u = passes::awaits::unresolved(&project, &colouring, &knowledge, &facts[m], m);
+                untouched(&project.modules[m], u)
+            };
+            // Release builds trust the predicate; debug builds (the tests) check it.
+            if quiet && !cfg!(debug_assertions) {
+                return reports();
+            }
+            // Parsed before, so this cannot fail; the tree lives for this module only.
+            let tree = parse::parse(&project.modules[m].source.text)
+                .expect("tree-sitter parses what it parsed before");
+            let cx = PassCx {
+                tree: &tree,
+                p: &project,
+                cat,
+                colour: &colouring,
+                facts: &facts[m],
+                knowledge: &knowledge,
+                m,
+                target: settings.target,
+            };
+            let result = rewrite(&cx);
+            debug_assert!(
+                !quiet || (result.0.new.is_none() && result.1 == reports().1),
+                "{}: a module judged quiet was changed or reported more",
+                project.modules[m].display
+            );
+            result
+        })
+        .collect();
 
     let mut summary = Summary {
         files_scanned: scanned,

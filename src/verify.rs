@@ -136,9 +136,9 @@ pub fn check_with_original(
     edits: &[Edit],
 ) -> Result<(), String> {
     let new_tree = reparse_clean(old_tree, old_text, new_text, edits)?;
-    let before = compile_errors(old_tree, old_text).len();
     let after = compile_errors(&new_tree, new_text);
-    if after.len() <= before {
+    // The original is only walked when the output has such errors (rarely).
+    if after.is_empty() || after.len() <= compile_errors(old_tree, old_text).len() {
         return Ok(());
     }
     let mut origins: Vec<&str> = edits.iter().map(|e| e.origin).collect();
@@ -174,35 +174,47 @@ pub fn compile_errors(tree: &Tree, _text: &str) -> Vec<(usize, &'static str)> {
         }
         first = false;
     }
-    let mut stack = vec![root];
-    while let Some(node) = stack.pop() {
-        let mut c = node.walk();
-        stack.extend(node.named_children(&mut c));
-        let line = node.start_position().row + 1;
-        match node.kind() {
-            "await" if !in_coroutine(node) => out.push((line, "`await` outside a coroutine")),
-            "for_statement" | "with_statement"
-                if starts_with_async(node) && !in_coroutine(node) =>
-            {
-                out.push((line, "`async for`/`async with` outside a coroutine"))
+    // One cursor over the whole tree: no child list per node.
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_named() {
+            compile_error_at(node, &mut out);
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return out;
             }
-            "yield" => {
-                let from = node.child(1).is_some_and(|n| n.kind() == "from");
-                if from && enclosing_async(node) {
-                    out.push((line, "`yield from` in an async function"));
-                }
-            }
-            "return_statement" if node.named_child_count() > 0 && enclosing_async(node) => {
-                if let Some(f) = enclosing_function(node)
-                    && has_own_yield(f)
-                {
-                    out.push((line, "`return` with a value in an async generator"));
-                }
-            }
-            _ => {}
         }
     }
-    out
+}
+
+/// Records the compile-time error `node` is, if it is one.
+fn compile_error_at(node: Node, out: &mut Vec<(usize, &'static str)>) {
+    let line = node.start_position().row + 1;
+    match node.kind() {
+        "await" if !in_coroutine(node) => out.push((line, "`await` outside a coroutine")),
+        "for_statement" | "with_statement" if starts_with_async(node) && !in_coroutine(node) => {
+            out.push((line, "`async for`/`async with` outside a coroutine"))
+        }
+        "yield" => {
+            let from = node.child(1).is_some_and(|n| n.kind() == "from");
+            if from && enclosing_async(node) {
+                out.push((line, "`yield from` in an async function"));
+            }
+        }
+        "return_statement" if node.named_child_count() > 0 && enclosing_async(node) => {
+            if let Some(f) = enclosing_function(node)
+                && has_own_yield(f)
+            {
+                out.push((line, "`return` with a value in an async generator"));
+            }
+        }
+        _ => {}
+    }
 }
 
 fn is_docstring(stmt: Node) -> bool {

@@ -15,21 +15,16 @@
 //! would become an async generator, so it becomes a list comprehension.
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
-use crate::edit::Edit;
 use crate::colour::Colouring;
+use crate::edit::Edit;
 use crate::matcher::{Knowledge, ModuleFacts, Target};
 use crate::project::Project;
 use crate::report::Diagnostic;
 use crate::rules::Action;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    out.diagnostics.extend(unresolved(
-        cx.p,
-        cx.colour,
-        cx.knowledge,
-        cx.facts,
-        cx.m,
-    ));
+    out.diagnostics
+        .extend(unresolved(cx.p, cx.colour, cx.knowledge, cx.facts, cx.m));
     for c in &cx.facts.param_calls {
         if c.awaited || !cx.colour.awaited_param_calls.contains(&(cx.m, c.start)) {
             continue;

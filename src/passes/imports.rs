@@ -32,7 +32,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         .iter()
         .flat_map(|s| s.names.iter().map(|n| (n.local.as_str(), (0, 0))))
         .collect();
-    count_refs(cx.root(), src, &replaced, &mut wanted);
+    // On the compact syntax: this visits every identifier and asks for its parent, which
+    // tree-sitter finds by walking down from the root.
+    count_refs(module.syntax.root_node(), src, &replaced, &mut wanted);
     // A pass that rebuilds an expression keeps some of its names in the new text
     // (`Thread(target=job)` -> `create_task(job())`): those are still uses.
     for e in &out.edits {
@@ -195,7 +197,7 @@ fn bare_names(code: &str) -> Vec<&str> {
 }
 
 fn count_refs(
-    node: Node,
+    node: crate::syntax::Node,
     src: &str,
     replaced: &[(usize, usize)],
     wanted: &mut HashMap<&str, (usize, usize)>,
