@@ -41,6 +41,17 @@ pub enum Read {
     Return(FuncId),
 }
 
+impl Read {
+    /// A 64-bit hash standing for the key. Two keys sharing one can only make a module be
+    /// matched again needlessly, never skipped.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
 /// Project knowledge that the matcher reads; rebuilt from facts until it stops changing.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Knowledge {
@@ -254,9 +265,9 @@ pub struct ModuleFacts {
     pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
     pub param_obs: Vec<((FuncId, usize), Option<Kind>)>,
     pub return_obs: Vec<(FuncId, Option<Kind>)>,
-    /// Every knowledge key the walk looked up: the module is matched again only when one of
-    /// these changes.
-    pub reads: HashSet<Read>,
+    /// Fingerprints ([`Read::fingerprint`]) of every knowledge key the walk looked up, sorted:
+    /// the module is matched again only when one of these keys changes.
+    pub reads: Vec<u64>,
     /// Qualified names of functions outside the project called with a catalog-typed value or a
     /// project generator as an argument (the pre-filter re-selects a project file it skipped).
     pub typed_ext_args: Vec<String>,
@@ -345,8 +356,22 @@ pub fn match_module(p: &Project, cat: &Catalog, k: &Knowledge, m: usize) -> Modu
         reads: Default::default(),
     };
     w.walk(module.syntax.root_node(), Ctx::Module, None);
-    w.facts.reads = w.reads.into_inner();
+    let mut reads: Vec<u64> = w.reads.into_inner().into_iter().collect();
+    reads.sort_unstable();
+    w.facts.reads = reads;
+    shrink(&mut w.facts);
     w.facts
+}
+
+/// Facts live for the whole run: no spare capacity.
+fn shrink(f: &mut ModuleFacts) {
+    f.calls.shrink_to_fit();
+    f.refs.shrink_to_fit();
+    f.unresolved.shrink_to_fit();
+    f.local_obs.shrink_to_fit();
+    f.attr_obs.shrink_to_fit();
+    f.param_obs.shrink_to_fit();
+    f.return_obs.shrink_to_fit();
 }
 
 struct Walker<'a> {
@@ -362,7 +387,7 @@ struct Walker<'a> {
     /// down from the root each time, which is quadratic over a file.
     ancestors: Vec<Node<'a>>,
     /// Knowledge keys looked up so far (lookups happen behind `&self`).
-    reads: std::cell::RefCell<HashSet<Read>>,
+    reads: std::cell::RefCell<HashSet<u64>>,
 }
 
 impl<'a> Walker<'a> {
@@ -375,26 +400,30 @@ impl<'a> Walker<'a> {
 
     // Knowledge lookups go through these four, which record the key (found or not): a module
     // whose recorded keys did not change between two rounds would produce the same facts.
+    fn read(&self, r: Read) {
+        self.reads.borrow_mut().insert(r.fingerprint());
+    }
+
     fn known_local(&self, key: ScopeKey) -> Option<&'a Kind> {
         let found = self.k.locals.get(&key);
-        self.reads.borrow_mut().insert(Read::Local(key));
+        self.read(Read::Local(key));
         found
     }
 
     fn known_param(&self, f: FuncId, i: usize) -> Option<&'a Kind> {
-        self.reads.borrow_mut().insert(Read::Param(f, i));
+        self.read(Read::Param(f, i));
         self.k.params.get(&(f, i))
     }
 
     fn known_attr(&self, c: ClassId, attr: &str) -> Option<&'a Kind> {
         let key = (c, attr.to_string());
         let found = self.k.attrs.get(&key);
-        self.reads.borrow_mut().insert(Read::Attr(key.0, key.1));
+        self.read(Read::Attr(key.0, key.1));
         found
     }
 
     fn known_return(&self, f: FuncId) -> Option<&'a Kind> {
-        self.reads.borrow_mut().insert(Read::Return(f));
+        self.read(Read::Return(f));
         self.k.returns.get(&f)
     }
 

@@ -351,21 +351,21 @@ fn base_knowledge(p: &Project) -> Knowledge {
 }
 
 /// The knowledge keys whose value differs between two rounds.
-fn changed_keys(a: &Knowledge, b: &Knowledge) -> HashSet<Read> {
+fn changed_keys(a: &Knowledge, b: &Knowledge) -> HashSet<u64> {
     fn diff<K: std::hash::Hash + Eq + Clone, V: PartialEq>(
         x: &HashMap<K, V>,
         y: &HashMap<K, V>,
         read: impl Fn(K) -> Read,
-        out: &mut HashSet<Read>,
+        out: &mut HashSet<u64>,
     ) {
         for (k, v) in x {
             if y.get(k) != Some(v) {
-                out.insert(read(k.clone()));
+                out.insert(read(k.clone()).fingerprint());
             }
         }
         for k in y.keys() {
             if !x.contains_key(k) {
-                out.insert(read(k.clone()));
+                out.insert(read(k.clone()).fingerprint());
             }
         }
     }
