@@ -98,17 +98,20 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             for (m, f) in fresh {
                 facts[m] = f;
             }
-            let next = learn(&knowledge, &facts);
-            if next == knowledge {
-                break;
-            }
+            let next = learn(&facts);
             // A module's facts depend on its tree, the project and the knowledge keys it read:
             // only modules that read a changed key can see a difference in the next round.
             let changed = changed_keys(&knowledge, &next);
+            if changed.is_empty() {
+                break;
+            }
             dirty = (0..facts.len())
                 .filter(|&m| facts[m].reads.iter().any(|r| changed.contains(r)))
                 .collect();
-            knowledge = next;
+            knowledge.locals = next.locals;
+            knowledge.attrs = next.attrs;
+            knowledge.params = next.params;
+            knowledge.returns = next.returns;
         }
         let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
         if !selection.grow(&project, &facts, &colouring) {
@@ -378,32 +381,49 @@ fn changed_keys(a: &Knowledge, b: &Knowledge) -> HashSet<u64> {
 }
 
 /// Joins the type observations of every module: a binding seen with two types is unknown.
-fn learn(prev: &Knowledge, facts: &[ModuleFacts]) -> Knowledge {
-    fn join<K: std::hash::Hash + Eq + Clone, V: Clone + PartialEq>(
-        obs: impl Iterator<Item = (K, Option<V>)>,
-    ) -> HashMap<K, V> {
-        let mut seen: HashMap<K, Option<V>> = HashMap::default();
+/// Only the learnt maps are filled in; the rest stays empty.
+fn learn(facts: &[ModuleFacts]) -> Knowledge {
+    // Runs every round over every observation: joined by reference, cloning only the result.
+    fn join<'f, K, V>(obs: impl Iterator<Item = &'f (K, Option<V>)>) -> HashMap<K, V>
+    where
+        K: std::hash::Hash + Eq + Clone + 'f,
+        V: Clone + PartialEq + 'f,
+    {
+        let mut seen: HashMap<&K, Option<&V>> = HashMap::default();
         for (k, v) in obs {
-            match seen.get(&k) {
-                None => {
-                    seen.insert(k, v);
-                }
-                Some(old) if *old != v => {
-                    seen.insert(k, None);
-                }
-                _ => {}
-            }
+            let v = v.as_ref();
+            seen.entry(k)
+                .and_modify(|old| {
+                    if *old != v {
+                        *old = None;
+                    }
+                })
+                .or_insert(v);
         }
         seen.into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .filter_map(|(k, v)| Some((k.clone(), v?.clone())))
             .collect()
     }
+    let ((locals, attrs), (params, returns)) = rayon::join(
+        || {
+            rayon::join(
+                || join(facts.iter().flat_map(|f| &f.local_obs)),
+                || join(facts.iter().flat_map(|f| &f.attr_obs)),
+            )
+        },
+        || {
+            rayon::join(
+                || join(facts.iter().flat_map(|f| &f.param_obs)),
+                || join(facts.iter().flat_map(|f| &f.return_obs)),
+            )
+        },
+    );
     Knowledge {
-        locals: join(facts.iter().flat_map(|f| f.local_obs.iter().cloned())),
-        attrs: join(facts.iter().flat_map(|f| f.attr_obs.iter().cloned())),
-        params: join(facts.iter().flat_map(|f| f.param_obs.iter().cloned())),
-        returns: join(facts.iter().flat_map(|f| f.return_obs.iter().cloned())),
-        ..prev.clone()
+        locals,
+        attrs,
+        params,
+        returns,
+        ..Knowledge::default()
     }
 }
 
