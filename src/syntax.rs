@@ -77,18 +77,16 @@ impl Syntax {
         let mut cursor = tree.walk();
         'outer: loop {
             let n = cursor.node();
-            let keep = n.is_named()
-                || lang.keyword.get(n.kind_id() as usize) == Some(&true)
-                || cursor.field_id().is_some();
-            if keep {
+            // Asked once per node: tree-sitter finds a field by searching the parent's field map.
+            let field = cursor.field_id();
+            let named = n.is_named();
+            let kind = n.kind_id();
+            if named || field.is_some() || lang.keyword.get(kind as usize) == Some(&true) {
                 let i = nodes.len() as u32;
                 nodes.push(Raw {
-                    kind: n.kind_id(),
-                    field: cursor
-                        .field_id()
-                        .and_then(|f| u8::try_from(f.get()).ok())
-                        .unwrap_or(0),
-                    named: n.is_named(),
+                    kind,
+                    field: field.and_then(|f| u8::try_from(f.get()).ok()).unwrap_or(0),
+                    named,
                     start: n.start_byte() as u32,
                     end: n.end_byte() as u32,
                     parent: open.last().copied().unwrap_or(NONE),
