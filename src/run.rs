@@ -88,16 +88,15 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         // Type facts flow through names, parameters and returns: iterate to a fixed point.
         let mut knowledge = base_knowledge(&project);
         let mut facts: Vec<ModuleFacts> = Vec::new();
-        let mut dirty: Vec<usize> = (0..project.modules.len()).collect();
+        let mut dirty = vec![true; project.modules.len()];
         facts.resize_with(project.modules.len(), ModuleFacts::default);
         for _ in 0..8 {
-            let fresh: Vec<(usize, ModuleFacts)> = dirty
-                .par_iter()
-                .map(|&m| (m, matcher::match_module(&project, cat, &knowledge, m)))
-                .collect();
-            for (m, f) in fresh {
-                facts[m] = f;
-            }
+            // In place: a module's old facts are freed as soon as its new ones exist.
+            facts
+                .par_iter_mut()
+                .enumerate()
+                .filter(|(m, _)| dirty[*m])
+                .for_each(|(m, f)| *f = matcher::match_module(&project, cat, &knowledge, m));
             let next = learn(&facts);
             // A module's facts depend on its tree, the project and the knowledge keys it read:
             // only modules that read a changed key can see a difference in the next round.
@@ -105,8 +104,9 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             if changed.is_empty() {
                 break;
             }
-            dirty = (0..facts.len())
-                .filter(|&m| facts[m].reads.iter().any(|r| changed.contains(r)))
+            dirty = facts
+                .iter()
+                .map(|f| f.reads.iter().any(|r| changed.contains(r)))
                 .collect();
             knowledge.locals = next.locals;
             knowledge.attrs = next.attrs;
