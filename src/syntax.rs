@@ -2,32 +2,34 @@
 //!
 //! The knowledge fixed point walks a module's syntax several times. A tree-sitter tree costs
 //! about 30 bytes of memory per byte of source and every step through it is a call into C that
-//! re-derives hidden nodes; this copy keeps the named nodes, the keywords and the anonymous nodes
-//! that fill a field (operators), which is all the matcher looks at, in one preorder array of
-//! 20-byte entries, so a walk is a loop over memory and the tree-sitter tree can be dropped right
-//! after indexing.
+//! re-derives hidden nodes; this copy keeps the named nodes and the few anonymous tokens the
+//! analysis reads ([`KEPT_TOKENS`]) in one preorder array of 16-byte entries, so a walk is a loop
+//! over memory and the tree-sitter tree can be dropped right after indexing.
 //!
-//! [`Node`] offers the subset of `tree_sitter::Node`'s API the matcher uses, with the same
-//! meaning, so the matcher reads like any tree-sitter code.
+//! [`Node`] offers the subset of `tree_sitter::Node`'s API the matcher and the index use, with
+//! the same meaning over the kept nodes, so they read like any tree-sitter code. `parent()` is
+//! found by descending from the root (no parent pointers, to keep entries small): fine for the
+//! few places that ask, not for a walk over every node.
 
 use std::sync::OnceLock;
 use tree_sitter::{Point, Tree};
 
-/// One node: 20 bytes.
+/// Anonymous tokens the analysis looks at: `async for`/`async with`/`async def`, the `for` of a
+/// loop or comprehension, `yield from`, and the operators with a catalog dunder (`Path / "x"`).
+/// Every other anonymous token (punctuation, other keywords and operators) is left out.
+pub const KEPT_TOKENS: &[&str] = &["async", "for", "from", "/", "+"];
+
+/// One node: 16 bytes.
 #[derive(Clone, Copy)]
 struct Raw {
     kind: u16,
     /// Field id within its parent (0: none).
     field: u8,
-    named: bool,
     start: u32,
     end: u32,
-    parent: u32,
     /// One past the last node of this node's subtree (preorder).
     subtree_end: u32,
 }
-
-const NONE: u32 = u32::MAX;
 
 /// The syntax of one module.
 pub struct Syntax {
@@ -38,8 +40,9 @@ pub struct Syntax {
 
 struct Language {
     kinds: Vec<&'static str>,
-    /// Anonymous kinds worth keeping: keywords (`async`, `for`, `from`), not punctuation.
-    keyword: Vec<bool>,
+    named: Vec<bool>,
+    /// Named kinds and [`KEPT_TOKENS`].
+    kept: Vec<bool>,
     fields: Vec<(&'static str, u8)>,
 }
 
@@ -53,23 +56,28 @@ fn language() -> &'static Language {
         let kinds: Vec<&'static str> = (0..n as u16)
             .map(|id| lang.node_kind_for_id(id).unwrap_or(""))
             .collect();
-        let keyword = kinds
+        let named: Vec<bool> = (0..n as u16)
+            .map(|id| lang.node_kind_is_named(id))
+            .collect();
+        let kept = kinds
             .iter()
-            .map(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .zip(&named)
+            .map(|(k, &named)| named || KEPT_TOKENS.contains(k))
             .collect();
         let fields = (1..=lang.field_count() as u16)
             .filter_map(|id| Some((lang.field_name_for_id(id)?, u8::try_from(id).ok()?)))
             .collect();
         Language {
             kinds,
-            keyword,
+            named,
+            kept,
             fields,
         }
     })
 }
 
 impl Syntax {
-    /// Copies the named nodes, keywords and field tokens of `tree`, parsed from `src`.
+    /// Copies the named nodes and [`KEPT_TOKENS`] of `tree`, parsed from `src`.
     pub fn new(tree: &Tree, src: &str) -> Syntax {
         let lang = language();
         let mut nodes: Vec<Raw> = Vec::with_capacity(src.len() / 6);
@@ -77,19 +85,17 @@ impl Syntax {
         let mut cursor = tree.walk();
         'outer: loop {
             let n = cursor.node();
-            // Asked once per node: tree-sitter finds a field by searching the parent's field map.
-            let field = cursor.field_id();
-            let named = n.is_named();
             let kind = n.kind_id();
-            if named || field.is_some() || lang.keyword.get(kind as usize) == Some(&true) {
+            if lang.kept.get(kind as usize) == Some(&true) {
                 let i = nodes.len() as u32;
                 nodes.push(Raw {
                     kind,
-                    field: field.and_then(|f| u8::try_from(f.get()).ok()).unwrap_or(0),
-                    named,
+                    field: cursor
+                        .field_id()
+                        .and_then(|f| u8::try_from(f.get()).ok())
+                        .unwrap_or(0),
                     start: n.start_byte() as u32,
                     end: n.end_byte() as u32,
-                    parent: open.last().copied().unwrap_or(NONE),
                     subtree_end: i + 1,
                 });
                 if cursor.goto_first_child() {
@@ -97,7 +103,7 @@ impl Syntax {
                     continue;
                 }
             }
-            // Anonymous tokens have no children worth keeping.
+            // Tokens have no children.
             loop {
                 if cursor.goto_next_sibling() {
                     continue 'outer;
@@ -166,10 +172,6 @@ impl<'a> Node<'a> {
         &self.s.nodes[self.i as usize]
     }
 
-    fn at(&self, i: u32) -> Node<'a> {
-        Node { s: self.s, i }
-    }
-
     pub fn id(&self) -> usize {
         self.i as usize
     }
@@ -179,7 +181,7 @@ impl<'a> Node<'a> {
     }
 
     pub fn is_named(&self) -> bool {
-        self.raw().named
+        language().named[self.raw().kind as usize]
     }
 
     pub fn start_byte(&self) -> usize {
@@ -204,9 +206,22 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The parent, found by descending from the root through the children whose subtree
+    /// holds this node.
     pub fn parent(&self) -> Option<Node<'a>> {
-        let p = self.raw().parent;
-        (p != NONE).then(|| self.at(p))
+        let mut cur = self.s.root_node();
+        if self.i == 0 {
+            return None;
+        }
+        loop {
+            let next = cur
+                .children(&mut Cursor)
+                .find(|c| c.i <= self.i && self.i < c.raw().subtree_end)?;
+            if next.i == self.i {
+                return Some(cur);
+            }
+            cur = next;
+        }
     }
 
     pub fn walk(&self) -> Cursor {
@@ -295,7 +310,7 @@ mod tests {
     /// Every kept node, with its field, position and parent, as tree-sitter has it.
     fn outline_ts(n: tree_sitter::Node, field: Option<&str>, out: &mut Vec<String>) {
         let lang = language();
-        if n.is_named() || lang.keyword[n.kind_id() as usize] || field.is_some() {
+        if lang.kept[n.kind_id() as usize] {
             out.push(format!(
                 "{} {:?} {:?} {:?} {:?}",
                 n.kind(),
@@ -337,7 +352,7 @@ mod tests {
 
     #[test]
     fn same_nodes_fields_and_positions_as_tree_sitter() {
-        let src = "import os\ny = -(a / b) + c % d\n\nasync def f(a, b=1, *c, **d) -> int:\n    async with x as y, z:\n        async for i in y:\n            await g(i, k=[j for j in i if j])\n    return (lambda q: q)(a)\n\n\nclass C(B, metaclass=M):\n    @property\n    def p(self):\n        from . import z\n        return self.z\r\nx = 'é' + f\"{a!r}\"\n";
+        let src = "import os\ny = -(a / b) + c % d\n\nasync def f(a, b=1, *c, **d) -> int:\n    async with x as y, z:\n        async for i in y:\n            await g(i, k=[j for j in i if j])\n    return (lambda q: q)(a)\n\n\nclass C(B, metaclass=M):\n    @property\n    def p(self):\n        from . import z\n        return self.z\r\nx = 'é' + f\"{a!r}\"\n\ndef g():\n    yield from range(3)\n    for i in x: pass\n";
         let tree = crate::parse::parse(src).unwrap();
         let syntax = Syntax::new(&tree, src);
         let (mut want, mut got) = (Vec::new(), Vec::new());

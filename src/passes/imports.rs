@@ -34,7 +34,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         .collect();
     // On the compact syntax: this visits every identifier and asks for its parent, which
     // tree-sitter finds by walking down from the root.
-    count_refs(module.syntax.root_node(), src, &replaced, &mut wanted);
+    count_refs(module.syntax.root_node(), None, src, &replaced, &mut wanted);
     // A pass that rebuilds an expression keeps some of its names in the new text
     // (`Thread(target=job)` -> `create_task(job())`): those are still uses.
     for e in &out.edits {
@@ -198,6 +198,7 @@ fn bare_names(code: &str) -> Vec<&str> {
 
 fn count_refs(
     node: crate::syntax::Node,
+    parent: Option<crate::syntax::Node>,
     src: &str,
     replaced: &[(usize, usize)],
     wanted: &mut HashMap<&str, (usize, usize)>,
@@ -205,7 +206,6 @@ fn count_refs(
     match node.kind() {
         "import_statement" | "import_from_statement" | "future_import_statement" => return,
         "identifier" => {
-            let parent = node.parent();
             let is_field = |field: &str| {
                 parent
                     .and_then(|p| p.child_by_field_name(field))
@@ -231,7 +231,7 @@ fn count_refs(
     }
     let mut cursor = node.walk();
     for child in node.children(&mut cursor) {
-        count_refs(child, src, replaced, wanted);
+        count_refs(child, Some(node), src, replaced, wanted);
     }
 }
 
