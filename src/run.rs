@@ -37,9 +37,10 @@ pub struct FileOutcome {
     pub old: String,
     /// `Some` if the file changes.
     pub new: Option<String>,
-    /// Bytes to write (BOM restored).
-    pub new_bytes: Option<Vec<u8>>,
-    pub original: Vec<u8>,
+    /// Turns `old` and `new` back into bytes (BOM and encoding restored) when writing: the
+    /// rewrite checked that `new` can be encoded, and decoding that `old` round-trips to
+    /// exactly the bytes read.
+    pub codec: crate::source::Codec,
     /// Rewritten catalog call sites per rule id (for `--statistics`).
     pub rule_hits: std::collections::BTreeMap<String, usize>,
 }
@@ -72,7 +73,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     // Files that are never indexed are still decoded and parsed once, for the same diagnostics.
     let mut diagnostics = selection.check_unselected(|i| decode_parse(i).err());
     let mut modules = Vec::new();
-    let (project, knowledge, facts, mut colouring) = loop {
+    let (mut project, knowledge, facts, mut colouring) = loop {
         let (loaded, failed): (Vec<_>, Vec<_>) = selection
             .take_selected()
             .into_par_iter()
@@ -209,6 +210,11 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         diagnostics.extend(diags);
         files.push(outcome);
     }
+    // The originals move into the outcomes (in module order): a copy of every source would be
+    // the largest allocation of the rewrite.
+    for (f, m) in files.iter_mut().zip(project.modules.iter_mut()) {
+        f.old = std::mem::take(&mut m.source.text);
+    }
     // Every file has an outcome, indexed or not (callers look files up by position and path).
     files.par_extend(selection.into_unloaded().into_par_iter().map(|i| {
         let old = SourceText::decode(&i.bytes)
@@ -219,8 +225,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             display: i.display,
             old,
             new: None,
-            new_bytes: None,
-            original: Vec::new(),
+            codec: Default::default(),
             rule_hits: Default::default(),
         }
     }));
@@ -435,10 +440,9 @@ fn untouched(
     let outcome = FileOutcome {
         path: module.path.clone(),
         display: module.display.clone(),
-        old: module.source.text.clone(),
+        old: String::new(),
         new: None,
-        new_bytes: None,
-        original: Vec::new(),
+        codec: module.source.codec(),
         rule_hits: Default::default(),
     };
     (outcome, diagnostics, 0, BTreeSet::new())
@@ -447,15 +451,14 @@ fn untouched(
 fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
     let module = cx.module();
     let out = passes::run_all(cx);
-    let old = module.source.text.clone();
     let mut diagnostics = out.diagnostics;
     let mut outcome = FileOutcome {
         path: module.path.clone(),
         display: module.display.clone(),
-        old,
+        // Filled in by `migrate` once every module is rewritten.
+        old: String::new(),
         new: None,
-        new_bytes: None,
-        original: Vec::new(),
+        codec: module.source.codec(),
         rule_hits: Default::default(),
     };
     if out.edits.is_empty() {
@@ -487,15 +490,14 @@ fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String
         return (outcome, diagnostics, 0, BTreeSet::new());
     }
     if new != module.source.text {
-        match module.source.encode(&new) {
-            Ok(bytes) => {
+        // UTF-8 always encodes; a legacy encoding may not hold every character the rewrite added.
+        let encodable = match module.source.encoding {
+            None => Ok(()),
+            Some(_) => module.source.encode(&new).map(drop),
+        };
+        match encodable {
+            Ok(()) => {
                 outcome.rule_hits = crate::report::rule_hits(cx.cat, cx.facts, &out.edits);
-                outcome.new_bytes = Some(bytes);
-                // Decoding checked the round trip, so this is exactly the bytes read.
-                outcome.original = module
-                    .source
-                    .encode(&module.source.text)
-                    .unwrap_or_default();
                 outcome.new = Some(new);
             }
             Err(why) => {
@@ -663,16 +665,18 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
 
     if cfg.mode == Mode::Write {
         for f in &migration.files {
-            if let Some(bytes) = &f.new_bytes
-                && let Err(e) = fileio::write_checked(&f.path, &f.original, bytes)
-            {
-                migration.diagnostics.push(Diagnostic::error(
-                    &f.display,
-                    1,
-                    1,
-                    e.code(),
-                    e.to_string(),
-                ));
+            let Some(new) = &f.new else { continue };
+            // Both were checked before (decoding round-trips, the rewrite encodes `new`);
+            // should that ever fail, the file is left alone.
+            let written = match (f.codec.encode(&f.old), f.codec.encode(new)) {
+                (Ok(old), Ok(new)) => fileio::write_checked(&f.path, &old, &new)
+                    .map_err(|e| (e.code(), e.to_string())),
+                (Err(why), _) | (_, Err(why)) => Err(("encode-error", why)),
+            };
+            if let Err((code, why)) = written {
+                migration
+                    .diagnostics
+                    .push(Diagnostic::error(&f.display, 1, 1, code, why));
                 migration.summary.errors += 1;
             }
         }

@@ -89,6 +89,28 @@ impl SourceText {
     /// Builds the bytes to write for `new_text`, restoring the BOM and the declared encoding.
     /// `Err` if the new text has a character the file's encoding cannot represent.
     pub fn encode(&self, new_text: &str) -> Result<Vec<u8>, String> {
+        self.codec().encode(new_text)
+    }
+
+    /// How the text is written back.
+    pub fn codec(&self) -> Codec {
+        Codec {
+            bom: self.bom,
+            encoding: self.encoding,
+        }
+    }
+}
+
+/// How a file's text becomes bytes again: its BOM and its encoding.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Codec {
+    pub bom: bool,
+    /// `None` for UTF-8.
+    pub encoding: Option<&'static Encoding>,
+}
+
+impl Codec {
+    pub fn encode(&self, new_text: &str) -> Result<Vec<u8>, String> {
         let mut out = Vec::with_capacity(new_text.len() + 3);
         if self.bom {
             out.extend_from_slice(BOM.as_bytes());
