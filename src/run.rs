@@ -154,12 +154,21 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         ));
     }
 
+    let quiet: Vec<bool> = (0..project.modules.len())
+        .map(|m| passes::quiet(&project, &colouring, &facts[m], m))
+        .collect();
+    // Release builds skip the passes of quiet modules (below): their syntax is not needed.
+    if !cfg!(debug_assertions) {
+        for (module, _) in project.modules.iter_mut().zip(&quiet).filter(|(_, q)| **q) {
+            module.syntax = crate::syntax::Syntax::default();
+        }
+    }
     let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> = (0..project
         .modules
         .len())
         .into_par_iter()
         .map(|m| {
-            let quiet = passes::quiet(&project, &colouring, &facts[m], m);
+            let quiet = quiet[m];
             let reports = || {
                 let u = passes::awaits::unresolved(&project, &colouring, &knowledge, &facts[m], m);
                 untouched(&project.modules[m], u)

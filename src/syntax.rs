@@ -2,9 +2,10 @@
 //!
 //! The knowledge fixed point walks a module's syntax several times. A tree-sitter tree costs
 //! about 30 bytes of memory per byte of source and every step through it is a call into C that
-//! re-derives hidden nodes; this copy keeps the named nodes and the few anonymous tokens the
-//! analysis reads ([`KEPT_TOKENS`]) in one preorder array of 16-byte entries, so a walk is a loop
-//! over memory and the tree-sitter tree can be dropped right after indexing.
+//! re-derives hidden nodes; this copy keeps the named nodes (but a string's delimiters and text)
+//! and the few anonymous tokens the analysis reads ([`KEPT_TOKENS`]) in one preorder array of
+//! 16-byte entries, so a walk is a loop over memory and the tree-sitter tree can be dropped right
+//! after indexing.
 //!
 //! [`Node`] offers the subset of `tree_sitter::Node`'s API the matcher and the index use, with
 //! the same meaning over the kept nodes, so they read like any tree-sitter code. `parent()` is
@@ -19,6 +20,15 @@ use tree_sitter::{Point, Tree};
 /// Every other anonymous token (punctuation, other keywords and operators) is left out.
 pub const KEPT_TOKENS: &[&str] = &["async", "for", "from", "/", "+"];
 
+/// Named nodes nothing reads: the delimiters and literal text inside a string (its
+/// `interpolation`s are kept, they hold expressions).
+const DROPPED_KINDS: &[&str] = &[
+    "string_start",
+    "string_content",
+    "string_end",
+    "escape_sequence",
+];
+
 /// One node: 16 bytes.
 #[derive(Clone, Copy)]
 struct Raw {
@@ -31,7 +41,8 @@ struct Raw {
     subtree_end: u32,
 }
 
-/// The syntax of one module.
+/// The syntax of one module. The default is an empty stand-in that must not be walked.
+#[derive(Default)]
 pub struct Syntax {
     nodes: Vec<Raw>,
     /// Byte offset of each line's start, for row/column positions.
@@ -41,7 +52,7 @@ pub struct Syntax {
 struct Language {
     kinds: Vec<&'static str>,
     named: Vec<bool>,
-    /// Named kinds and [`KEPT_TOKENS`].
+    /// Named kinds but [`DROPPED_KINDS`], and [`KEPT_TOKENS`].
     kept: Vec<bool>,
     fields: Vec<(&'static str, u8)>,
 }
@@ -62,7 +73,9 @@ fn language() -> &'static Language {
         let kept = kinds
             .iter()
             .zip(&named)
-            .map(|(k, &named)| named || KEPT_TOKENS.contains(k))
+            .map(|(k, &named)| {
+                (named && !DROPPED_KINDS.contains(k)) || (!named && KEPT_TOKENS.contains(k))
+            })
             .collect();
         let fields = (1..=lang.field_count() as u16)
             .filter_map(|id| Some((lang.field_name_for_id(id)?, u8::try_from(id).ok()?)))
@@ -77,7 +90,7 @@ fn language() -> &'static Language {
 }
 
 impl Syntax {
-    /// Copies the named nodes and [`KEPT_TOKENS`] of `tree`, parsed from `src`.
+    /// Copies the named nodes (but [`DROPPED_KINDS`]) and [`KEPT_TOKENS`] of `tree`.
     pub fn new(tree: &Tree, src: &str) -> Syntax {
         let lang = language();
         let mut nodes: Vec<Raw> = Vec::with_capacity(src.len() / 6);
