@@ -163,14 +163,14 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             module.syntax = crate::syntax::Syntax::default();
         }
     }
-    let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> = (0..project
-        .modules
-        .len())
+    // Each module's facts are consumed by its rewrite and freed right after it.
+    let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> = facts
         .into_par_iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(m, facts)| {
             let quiet = quiet[m];
             let reports = || {
-                let u = passes::awaits::unresolved(&project, &colouring, &knowledge, &facts[m], m);
+                let u = passes::awaits::unresolved(&project, &colouring, &knowledge, &facts, m);
                 untouched(&project.modules[m], u)
             };
             // Release builds trust the predicate; debug builds (the tests) check it.
@@ -185,7 +185,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
                 p: &project,
                 cat,
                 colour: &colouring,
-                facts: &facts[m],
+                facts: &facts,
                 knowledge: &knowledge,
                 m,
                 target: settings.target,

@@ -5,7 +5,7 @@
 //! current knowledge to resolve call sites.
 
 use crate::syntax::{Node, Syntax, line, text};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 pub mod imports;
 
@@ -33,7 +33,33 @@ pub struct FuncDef {
     pub decorators: Vec<String>,
     pub params: Vec<Param>,
     /// Names bound in this function's own scope.
-    pub locals: HashSet<String>,
+    pub locals: Names,
+}
+
+/// A small set of names, sorted: a function binds a handful, and every function of the
+/// project keeps its set for the whole run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names(Vec<Box<str>>);
+
+impl<'s> FromIterator<&'s str> for Names {
+    fn from_iter<I: IntoIterator<Item = &'s str>>(names: I) -> Names {
+        let mut v: Vec<Box<str>> = names.into_iter().map(Box::from).collect();
+        v.sort_unstable();
+        v.dedup();
+        Names(v)
+    }
+}
+
+impl Names {
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.binary_search_by(|n| (**n).cmp(name)).is_ok()
+    }
+
+    pub fn insert(&mut self, name: &str) {
+        if let Err(at) = self.0.binary_search_by(|n| (**n).cmp(name)) {
+            self.0.insert(at, name.into());
+        }
+    }
 }
 
 impl FuncDef {
@@ -134,7 +160,7 @@ impl Builder<'_> {
     fn bind(&mut self, func: Option<usize>, class: Option<usize>, name: &str, binding: Binding) {
         match (func, class) {
             (Some(f), _) => {
-                self.ix.functions[f].locals.insert(name.to_string());
+                self.ix.functions[f].locals.insert(name);
             }
             (None, None) => self
                 .ix
@@ -297,7 +323,7 @@ impl Builder<'_> {
             parent: func,
             decorators,
             params: params.clone(),
-            locals: params.iter().map(|p| p.name.clone()).collect(),
+            locals: params.iter().map(|p| p.name.as_str()).collect(),
         });
         match (func, class) {
             (None, Some(c)) => {
