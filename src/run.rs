@@ -71,7 +71,8 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let filter = settings.prefilter && settings.explain.is_none();
     let mut selection = Selection::new(inputs, cat, filter);
     // Files that are never indexed are still decoded and parsed once, for the same diagnostics.
-    let mut diagnostics = selection.check_unselected(|i| decode_parse(i).err());
+    let mut diagnostics = selection
+        .check_unselected(|i| decode_parse(&i.display, SourceText::decode(&i.bytes)).err());
     let mut modules = Vec::new();
     let (mut project, knowledge, facts, mut colouring) = loop {
         let (loaded, failed): (Vec<_>, Vec<_>) = selection
@@ -256,8 +257,9 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     }
 }
 
-fn load(input: Input) -> Result<Module, Diagnostic> {
-    let (source, tree) = decode_parse(&input)?;
+fn load(mut input: Input) -> Result<Module, Diagnostic> {
+    let bytes = std::mem::take(&mut input.bytes);
+    let (source, tree) = decode_parse(&input.display, SourceText::decode_owned(bytes))?;
     let (name, aliases, is_package) = module_names(&input.path, &input.root);
     let file_name = input
         .path
@@ -284,11 +286,13 @@ fn load(input: Input) -> Result<Module, Diagnostic> {
     })
 }
 
-/// Decodes and parses a file; `Err` is the diagnostic for a file that cannot be migrated.
-fn decode_parse(input: &Input) -> Result<(SourceText, tree_sitter::Tree), Diagnostic> {
-    let err = |code, msg: String| Diagnostic::error(&input.display, 1, 1, code, msg);
-    let source =
-        SourceText::decode(&input.bytes).map_err(|e| err("decode-error", e.to_string()))?;
+/// Parses a decoded file; `Err` is the diagnostic for a file that cannot be migrated.
+fn decode_parse(
+    display: &str,
+    decoded: Result<SourceText, crate::source::DecodeError>,
+) -> Result<(SourceText, tree_sitter::Tree), Diagnostic> {
+    let err = |code, msg: String| Diagnostic::error(display, 1, 1, code, msg);
+    let source = decoded.map_err(|e| err("decode-error", e.to_string()))?;
     let tree = parse::parse(&source.text)
         .ok_or_else(|| err("parse-error", "tree-sitter could not parse the file".into()))?;
     if parse::error_count(&tree) > 0 {
@@ -296,7 +300,7 @@ fn decode_parse(input: &Input) -> Result<(SourceText, tree_sitter::Tree), Diagno
             .map(|n| n.start_position())
             .unwrap_or_default();
         return Err(Diagnostic::error(
-            &input.display,
+            display,
             at.row + 1,
             at.column + 1,
             "syntax-error",

@@ -38,6 +38,29 @@ pub struct SourceText {
 }
 
 impl SourceText {
+    /// [`SourceText::decode`] that keeps the buffer as the text in the common case (UTF-8,
+    /// no other coding cookie): no copy of the file.
+    pub fn decode_owned(bytes: Vec<u8>) -> Result<SourceText, DecodeError> {
+        if bytes.contains(&0) || coding_cookie(&bytes).is_some_and(|n| !is_utf8_name(&n)) {
+            return SourceText::decode(&bytes);
+        }
+        let mut text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => return SourceText::decode(e.as_bytes()),
+        };
+        let bom = text.starts_with(BOM);
+        if bom {
+            text.drain(..BOM.len());
+        }
+        Ok(SourceText {
+            bom,
+            newline: detect_newline(&text),
+            indent: detect_indent(&text),
+            text,
+            encoding: None,
+        })
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<SourceText, DecodeError> {
         if bytes.contains(&0) {
             return Err(DecodeError::Binary);
@@ -220,6 +243,39 @@ fn detect_indent(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owned_decoding_agrees_with_borrowed() {
+        let cases: &[&[u8]] = &[
+            b"x = 1\n",
+            b"\xef\xbb\xbfx = 1\r\n",
+            b"# -*- coding: utf-8 -*-\n\xef\xbb\xbf",
+            b"\xef\xbb\xbf# coding: latin-1\nx = 1\n",
+            b"# coding: latin-1\nx = '\xe9'\n",
+            b"x = '\xe9'\n",
+            b"x = 1\n\0",
+            b"",
+            b"\tif x:\n\t\ty = 1\n",
+        ];
+        for &bytes in cases {
+            let show = |r: Result<SourceText, DecodeError>| {
+                r.map(|s| {
+                    (
+                        s.bom,
+                        s.text,
+                        s.newline,
+                        s.indent,
+                        s.encoding.map(|e| e.name()),
+                    )
+                })
+            };
+            assert_eq!(
+                show(SourceText::decode_owned(bytes.to_vec())),
+                show(SourceText::decode(bytes)),
+                "{bytes:?}"
+            );
+        }
+    }
 
     #[test]
     fn keeps_bom_and_crlf() {
