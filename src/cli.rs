@@ -56,9 +56,10 @@ pub struct Args {
     /// Also print counts of rewritten call sites per rule and of diagnostics per code.
     #[arg(long)]
     pub statistics: bool,
-    /// Experimental: index only the files a byte-level pre-filter selects (catalog words,
-    /// `async`/`await`, and what imports or names them); every file is still parsed once.
-    #[arg(long)]
+    /// Experimental, hidden: index only the files a byte-level pre-filter selects (catalog
+    /// words, `async`/`await`, and what imports or names them); every file is still parsed
+    /// once. Same results, but slower on every corpus measured (README, Performance).
+    #[arg(long, hide = true)]
     pub prefilter: bool,
     /// Python version the output must run on; decides e.g. `asyncio.TaskGroup` (3.11+) and
     /// `anext` (3.10+). Default: the nearest pyproject.toml's [tool.awaitify] target-version,
