@@ -22,7 +22,7 @@ pub const KEPT_TOKENS: &[&str] = &["async", "for", "from", "/", "+"];
 
 /// Named nodes nothing reads: the delimiters and literal text inside a string (its
 /// `interpolation`s are kept, they hold expressions).
-const DROPPED_KINDS: &[&str] = &[
+pub const DROPPED_KINDS: &[&str] = &[
     "string_start",
     "string_content",
     "string_end",
