@@ -247,6 +247,10 @@ pub struct EscapeFact {
     pub col: usize,
 }
 
+/// One type observation: `None` when the type is not known, which most are; boxed, so that
+/// those cost 8 bytes rather than a whole `Kind`.
+pub type Observed = Option<Box<Kind>>;
+
 #[derive(Debug, Default)]
 pub struct ModuleFacts {
     pub calls: Vec<CallFact>,
@@ -261,10 +265,10 @@ pub struct ModuleFacts {
     pub unresolved: Vec<UnresolvedFact>,
     pub param_calls: Vec<ParamCallFact>,
     /// Type observations: `None` means this binding's type is not known.
-    pub local_obs: Vec<(ScopeKey, Option<Kind>)>,
-    pub attr_obs: Vec<((ClassId, String), Option<Kind>)>,
-    pub param_obs: Vec<((FuncId, usize), Option<Kind>)>,
-    pub return_obs: Vec<(FuncId, Option<Kind>)>,
+    pub local_obs: Vec<(ScopeKey, Observed)>,
+    pub attr_obs: Vec<((ClassId, String), Observed)>,
+    pub param_obs: Vec<((FuncId, usize), Observed)>,
+    pub return_obs: Vec<(FuncId, Observed)>,
     /// Fingerprints ([`Read::fingerprint`]) of every knowledge key the walk looked up, sorted:
     /// the module is matched again only when one of these keys changes.
     pub reads: Vec<u64>,
@@ -524,7 +528,9 @@ impl<'a> Walker<'a> {
             "return_statement" => {
                 if let (Some(f), Some(e)) = (caller, node.named_child(0)) {
                     let kind = self.kind_of(e, caller);
-                    self.facts.return_obs.push((self.fid(f), kind));
+                    self.facts
+                        .return_obs
+                        .push((self.fid(f), kind.map(Box::new)));
                 }
             }
             "yield" => self.yield_from(node, caller),
@@ -966,13 +972,15 @@ impl<'a> Walker<'a> {
                         if let Some(i) = def.params.iter().position(|p| p.name == text(n, self.src))
                         {
                             let kind = self.kind_of(v, caller);
-                            self.facts.param_obs.push(((*g, i), kind));
+                            self.facts.param_obs.push(((*g, i), kind.map(Box::new)));
                         }
                     }
                     "list_splat" | "dictionary_splat" | "comment" => {}
                     _ => {
                         let kind = self.kind_of(a, caller);
-                        self.facts.param_obs.push(((*g, pos + offset), kind));
+                        self.facts
+                            .param_obs
+                            .push(((*g, pos + offset), kind.map(Box::new)));
                         pos += 1;
                     }
                 }
@@ -1149,12 +1157,14 @@ impl<'a> Walker<'a> {
         }
         for (i, a) in pass_pos.into_iter().enumerate() {
             let kind = self.kind_of(a, caller);
-            self.facts.param_obs.push(((g, i + offset), kind));
+            self.facts
+                .param_obs
+                .push(((g, i + offset), kind.map(Box::new)));
         }
         for (name, v) in pass_kw {
             if let Some(i) = def.params.iter().position(|p| p.name == name) {
                 let kind = self.kind_of(v, caller);
-                self.facts.param_obs.push(((g, i), kind));
+                self.facts.param_obs.push(((g, i), kind.map(Box::new)));
             }
         }
     }
@@ -1409,7 +1419,7 @@ impl<'a> Walker<'a> {
             .and_then(|a| self.kind_of(a, caller))
             .map(|k| Kind::Seq(Box::new(k)));
         let key = (self.m as u32, caller.map(|c| c as u32), name.to_string());
-        self.facts.local_obs.push((key, kind));
+        self.facts.local_obs.push((key, kind.map(Box::new)));
     }
 
     fn bind_target(&mut self, left: Node, kind: Option<Kind>, caller: Option<usize>) {
@@ -1420,7 +1430,7 @@ impl<'a> Walker<'a> {
                     caller.map(|c| c as u32),
                     text(left, self.src).to_string(),
                 );
-                self.facts.local_obs.push((key, kind));
+                self.facts.local_obs.push((key, kind.map(Box::new)));
             }
             "attribute" => {
                 let (Some(obj), Some(attr)) = (
@@ -1432,7 +1442,7 @@ impl<'a> Walker<'a> {
                 if let Val::Kind(Kind::Instance(c)) = self.resolve(obj, caller) {
                     self.facts
                         .attr_obs
-                        .push(((c, text(attr, self.src).to_string()), kind));
+                        .push(((c, text(attr, self.src).to_string()), kind.map(Box::new)));
                 }
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" => {

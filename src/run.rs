@@ -5,7 +5,7 @@ use crate::colour::{self, Colouring, Why};
 use crate::edit;
 use crate::fileio;
 use crate::index;
-use crate::matcher::{self, Knowledge, ModuleFacts, Read};
+use crate::matcher::{self, Kind, Knowledge, ModuleFacts, Read};
 use crate::parse;
 use crate::passes::{self, PassCx};
 use crate::prefilter::Selection;
@@ -402,14 +402,13 @@ fn changed_keys(a: &Knowledge, b: &Knowledge) -> HashSet<u64> {
 /// Only the learnt maps are filled in; the rest stays empty.
 fn learn(facts: &[ModuleFacts]) -> Knowledge {
     // Runs every round over every observation: joined by reference, cloning only the result.
-    fn join<'f, K, V>(obs: impl Iterator<Item = &'f (K, Option<V>)>) -> HashMap<K, V>
+    fn join<'f, K>(obs: impl Iterator<Item = &'f (K, matcher::Observed)>) -> HashMap<K, Kind>
     where
         K: std::hash::Hash + Eq + Clone + 'f,
-        V: Clone + PartialEq + 'f,
     {
-        let mut seen: HashMap<&K, Option<&V>> = HashMap::default();
+        let mut seen: HashMap<&K, Option<&Kind>> = HashMap::default();
         for (k, v) in obs {
-            let v = v.as_ref();
+            let v = v.as_deref();
             seen.entry(k)
                 .and_modify(|old| {
                     if *old != v {
