@@ -142,11 +142,6 @@ impl Syntax {
     pub fn root_node(&self) -> Node<'_> {
         Node { s: self, i: 0 }
     }
-
-    /// Heap bytes held.
-    pub fn heap_size(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Raw>() + self.line_starts.capacity() * 4
-    }
 }
 
 /// A node of a [`Syntax`]; `Copy`, like `tree_sitter::Node`.
