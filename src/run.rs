@@ -100,7 +100,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
                 .filter(|(m, _)| dirty[*m])
                 .for_each(|(m, f)| *f = matcher::match_module(&project, cat, &knowledge, m));
             let next = learn(&facts);
-            // A module's facts depend on its tree, the project and the knowledge keys it read:
+            // A module's facts depend on its syntax, the project and the knowledge keys it read:
             // only modules that read a changed key can see a difference in the next round.
             let changed = changed_keys(&knowledge, &next);
             if changed.is_empty() {
