@@ -444,7 +444,7 @@ fn learn(facts: &[ModuleFacts]) -> Knowledge {
     }
 }
 
-/// The outcome of a module no pass acts on.
+/// The outcome of a module that does not change (`old` is filled in by `migrate`).
 fn untouched(
     module: &Module,
     diagnostics: Vec<Diagnostic>,
@@ -463,68 +463,48 @@ fn untouched(
 fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
     let module = cx.module();
     let out = passes::run_all(cx);
-    let mut diagnostics = out.diagnostics;
-    let mut outcome = FileOutcome {
-        path: module.path.clone(),
-        display: module.display.clone(),
-        // Filled in by `migrate` once every module is rewritten.
-        old: String::new(),
-        new: None,
-        codec: module.source.codec(),
-        rule_hits: Default::default(),
-    };
+    let diagnostics = out.diagnostics;
     if out.edits.is_empty() {
-        return (outcome, diagnostics, 0, BTreeSet::new());
+        return untouched(module, diagnostics);
     }
     let new = match edit::apply(&module.source.text, out.edits.clone()) {
         Ok(t) => t,
         Err(conflict) => {
-            diagnostics.push(Diagnostic::error(
-                &module.display,
-                1,
-                1,
-                "internal-error",
-                format!("{conflict}; file left unchanged (this is a bug in awaitify)"),
-            ));
-            return (outcome, diagnostics, 0, BTreeSet::new());
+            let why = format!("{conflict}; file left unchanged (this is a bug in awaitify)");
+            return left_unchanged(module, diagnostics, "internal-error", why);
         }
     };
     if let Err(why) =
         crate::verify::check_with_original(cx.tree, &module.source.text, &new, &out.edits)
     {
-        diagnostics.push(Diagnostic::error(
-            &module.display,
-            1,
-            1,
-            "internal-error",
-            format!("{why} (this is a bug in awaitify)"),
-        ));
-        return (outcome, diagnostics, 0, BTreeSet::new());
+        let why = format!("{why} (this is a bug in awaitify)");
+        return left_unchanged(module, diagnostics, "internal-error", why);
     }
-    if new != module.source.text {
-        // UTF-8 always encodes; a legacy encoding may not hold every character the rewrite added.
-        let encodable = match module.source.encoding {
-            None => Ok(()),
-            Some(_) => module.source.encode(&new).map(drop),
-        };
-        match encodable {
-            Ok(()) => {
-                outcome.rule_hits = crate::report::rule_hits(cx.cat, cx.facts, &out.edits);
-                outcome.new = Some(new);
-            }
-            Err(why) => {
-                diagnostics.push(Diagnostic::error(
-                    &module.display,
-                    1,
-                    1,
-                    "encode-error",
-                    format!("{why}; file left unchanged"),
-                ));
-                return (outcome, diagnostics, 0, BTreeSet::new());
-            }
-        }
+    if new == module.source.text {
+        return untouched(module, diagnostics);
     }
+    // UTF-8 always encodes; a legacy encoding may not hold every character the rewrite added.
+    if module.source.encoding.is_some()
+        && let Err(why) = module.source.encode(&new)
+    {
+        let why = format!("{why}; file left unchanged");
+        return left_unchanged(module, diagnostics, "encode-error", why);
+    }
+    let (mut outcome, diagnostics, _, _) = untouched(module, diagnostics);
+    outcome.rule_hits = crate::report::rule_hits(cx.cat, cx.facts, &out.edits);
+    outcome.new = Some(new);
     (outcome, diagnostics, out.rewritten, out.packages)
+}
+
+/// A module whose rewrite failed a check: unchanged, with one error saying why.
+fn left_unchanged(
+    module: &Module,
+    mut diagnostics: Vec<Diagnostic>,
+    code: &'static str,
+    why: String,
+) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
+    diagnostics.push(Diagnostic::error(&module.display, 1, 1, code, why));
+    untouched(module, diagnostics)
 }
 
 /// `--explain NAME`: the chain from each matching function down to its blocking call.
