@@ -217,6 +217,12 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             }
             packages.extend(pkgs);
         }
+        // A file left unchanged by a failed check (internal or encoding error) is an error
+        // of the run, like one that could not be read.
+        summary.errors += diags
+            .iter()
+            .filter(|d| d.severity == crate::report::Severity::Error)
+            .count();
         diagnostics.extend(diags);
         files.push(outcome);
     }

@@ -119,6 +119,29 @@ fn latin1_and_cp1252_files_are_written_back_in_their_encoding() {
 }
 
 #[test]
+fn a_rewrite_the_files_encoding_cannot_hold_is_reported_and_not_written() {
+    let d = dir();
+    // A user rule whose replacement has letters latin-1 does not have.
+    let rule = "id = \"greek-clock\"\nsummary = \"s\"\n[[call]]\nname = \"time.perf_counter\"\naction = \"replace\"\nreplace = \"\u{3c7}\u{3c1}\u{3cc}\u{3bd}\u{3bf}\u{3c2}.perf_counter\"\n";
+    fs::write(d.path().join("rule.toml"), rule).unwrap();
+    let latin = b"# -*- coding: latin-1 -*-\nimport time\n\n\ndef tick():\n    print('caf\xe9')\n    return time.perf_counter()\n";
+    fs::write(d.path().join("latin.py"), latin).unwrap();
+    fs::write(d.path().join("ok.py"), SLEEPY).unwrap();
+    let r = run_awaitify(d.path(), &["--rules", "rule.toml", "--write", "."]);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("latin.py:1:1: encode-error"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fs::read(d.path().join("latin.py")).unwrap(), latin);
+    assert_eq!(
+        fs::read_to_string(d.path().join("ok.py")).unwrap(),
+        SLEEPY_OUT
+    );
+}
+
+#[test]
 fn odd_files_get_one_diagnostic_each_and_the_run_goes_on() {
     let d = dir();
     let p = d.path();
