@@ -7,9 +7,10 @@
 //! local that shadows the import is not a match.
 
 use crate::index::{FuncDef, ModuleIndex};
+use crate::parse::{line, text};
 use crate::project::{ClassId, FuncId, Project, Sym};
 use crate::rules::Catalog;
-use crate::syntax::{Node, line, text};
+use crate::syntax::Node;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The abstract type of a value, as far as the migration cares.

@@ -63,13 +63,40 @@ pub fn first_error(tree: &Tree) -> Option<Node<'_>> {
     None
 }
 
+/// Where a node sits in the source: tree-sitter's nodes and the compact syntax's
+/// ([`crate::syntax::Node`]) both have it, so [`text`] and [`line()`] serve both.
+pub trait Spanned {
+    fn byte_range(&self) -> std::ops::Range<usize>;
+    fn start_position(&self) -> tree_sitter::Point;
+}
+
+impl Spanned for Node<'_> {
+    fn byte_range(&self) -> std::ops::Range<usize> {
+        Node::byte_range(self)
+    }
+
+    fn start_position(&self) -> tree_sitter::Point {
+        Node::start_position(self)
+    }
+}
+
+impl Spanned for crate::syntax::Node<'_> {
+    fn byte_range(&self) -> std::ops::Range<usize> {
+        crate::syntax::Node::byte_range(self)
+    }
+
+    fn start_position(&self) -> tree_sitter::Point {
+        crate::syntax::Node::start_position(self)
+    }
+}
+
 /// Text of a node.
-pub fn text<'a>(node: Node<'_>, src: &'a str) -> &'a str {
+pub fn text(node: impl Spanned, src: &str) -> &str {
     &src[node.byte_range()]
 }
 
-/// 1-based line of a byte offset's node.
-pub fn line(node: Node<'_>) -> usize {
+/// 1-based line of a node's start.
+pub fn line(node: impl Spanned) -> usize {
     node.start_position().row + 1
 }
 

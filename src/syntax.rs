@@ -301,32 +301,29 @@ impl<'a> Iterator for Children<'a> {
     }
 }
 
-/// The source text of a node.
-pub fn text<'a>(node: Node<'_>, src: &'a str) -> &'a str {
-    &src[node.byte_range()]
-}
-
-/// 1-based line of a node's start.
-pub fn line(node: Node<'_>) -> usize {
-    node.start_position().row + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// One line of an outline: kind, field, range, position and the parent's range.
+    fn entry(
+        kind: &str,
+        field: Option<&str>,
+        n: impl crate::parse::Spanned,
+        parent: Option<impl crate::parse::Spanned>,
+    ) -> String {
+        format!(
+            "{kind} {field:?} {:?} {:?} {:?}",
+            n.byte_range(),
+            n.start_position(),
+            parent.map(|p| p.byte_range())
+        )
+    }
+
     /// Every kept node, with its field, position and parent, as tree-sitter has it.
     fn outline_ts(n: tree_sitter::Node, field: Option<&str>, out: &mut Vec<String>) {
-        let lang = language();
-        if lang.kept[n.kind_id() as usize] {
-            out.push(format!(
-                "{} {:?} {:?} {:?} {:?}",
-                n.kind(),
-                field,
-                n.byte_range(),
-                n.start_position(),
-                n.parent().map(|p| p.byte_range())
-            ));
+        if language().kept[n.kind_id() as usize] {
+            out.push(entry(n.kind(), field, n, n.parent()));
         }
         let mut c = n.walk();
         if c.goto_first_child() {
@@ -340,14 +337,7 @@ mod tests {
     }
 
     fn outline(n: Node, field: Option<&str>, out: &mut Vec<String>) {
-        out.push(format!(
-            "{} {:?} {:?} {:?} {:?}",
-            n.kind(),
-            field,
-            n.byte_range(),
-            n.start_position(),
-            n.parent().map(|p| p.byte_range())
-        ));
+        out.push(entry(n.kind(), field, n, n.parent()));
         for c in n.children(&mut n.walk()) {
             let f = language()
                 .fields

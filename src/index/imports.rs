@@ -1,7 +1,8 @@
 //! Import statements: what each imported name stands for, and where it sits in the text
 //! (so a now-unused name can be removed without touching its neighbours).
 
-use crate::syntax::{Node, line, text};
+use crate::parse::{line, text};
+use crate::syntax::Node;
 
 #[derive(Debug, Clone)]
 pub struct ImportStmt {

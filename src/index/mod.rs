@@ -4,7 +4,8 @@
 //! The index is built once per parsed module; the matcher combines it with the project's
 //! current knowledge to resolve call sites.
 
-use crate::syntax::{Node, Syntax, line, text};
+use crate::parse::{line, text};
+use crate::syntax::{Node, Syntax};
 use rustc_hash::FxHashMap as HashMap;
 
 pub mod imports;
