@@ -565,14 +565,14 @@ impl<'a> Walker<'a> {
             if !def.locals.contains(name) {
                 continue;
             }
-            // A nested def bound in this scope.
-            if let Some(i) = self
-                .ix
-                .functions
+            // A nested def bound in this scope. Functions are indexed in preorder, so f's
+            // nested defs are the ones right after it that start inside it.
+            if let Some(i) = self.ix.functions[f + 1..]
                 .iter()
+                .take_while(|g| g.start < def.end)
                 .position(|g| g.parent == Some(f) && g.class.is_none() && g.name == name)
             {
-                return Val::Sym(Sym::Func(self.fid(i)));
+                return Val::Sym(Sym::Func(self.fid(f + 1 + i)));
             }
             if let Some(c) = def.class {
                 let is_first = def.params.first().is_some_and(|p| p.name == name);

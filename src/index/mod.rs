@@ -100,6 +100,7 @@ pub enum Binding {
 
 #[derive(Debug, Default)]
 pub struct ModuleIndex {
+    /// In preorder: a function's nested defs come right after it.
     pub functions: Vec<FuncDef>,
     pub classes: Vec<ClassDef>,
     pub imports: Vec<ImportStmt>,
