@@ -91,25 +91,37 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         let mut knowledge = base_knowledge(&project);
         let mut facts: Vec<ModuleFacts> = Vec::new();
         let mut dirty = vec![true; project.modules.len()];
+        let mut changed: Option<HashSet<u64>> = None;
         facts.resize_with(project.modules.len(), ModuleFacts::default);
         for _ in 0..8 {
-            // In place: a module's old facts are freed as soon as its new ones exist.
+            // In place: a module's old facts are freed as soon as its new ones exist. After
+            // the first round a module walks again only the chunks that read a changed key.
             facts
                 .par_iter_mut()
                 .enumerate()
                 .filter(|(m, _)| dirty[*m])
-                .for_each(|(m, f)| *f = matcher::match_module(&project, cat, &knowledge, m));
+                .for_each(|(m, f)| {
+                    let previous = changed.as_ref().map(|c| (std::mem::take(f), c));
+                    let again = previous.is_some();
+                    *f = matcher::match_module(&project, cat, &knowledge, m, previous);
+                    // The tests check that keeping the clean chunks is the same as walking all.
+                    if cfg!(debug_assertions) && again {
+                        let fresh = matcher::match_module(&project, cat, &knowledge, m, None);
+                        debug_assert_eq!(format!("{f:?}"), format!("{fresh:?}"));
+                    }
+                });
             let next = learn(&facts);
             // A module's facts depend on its syntax, the project and the knowledge keys it read:
             // only modules that read a changed key can see a difference in the next round.
-            let changed = changed_keys(&knowledge, &next);
-            if changed.is_empty() {
+            let now = changed_keys(&knowledge, &next);
+            if now.is_empty() {
                 break;
             }
             dirty = facts
                 .iter()
-                .map(|f| f.reads.iter().any(|r| changed.contains(r)))
+                .map(|f| f.reads.iter().any(|r| now.contains(r)))
                 .collect();
+            changed = Some(now);
             knowledge.locals = next.locals;
             knowledge.attrs = next.attrs;
             knowledge.params = next.params;
