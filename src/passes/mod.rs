@@ -4,7 +4,7 @@
 
 use crate::colour::Colouring;
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Ctx, Kind, Knowledge, ModuleFacts, Target, WithFact};
+use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, Catalog};
@@ -178,21 +178,14 @@ pub fn run_all(cx: &PassCx) -> PassOut {
     out
 }
 
-/// Whether no pass can change module `m`: nothing in it is async in the output and it touches
-/// nothing async or from the catalog. Every pass starts from one of those, so the rewrite (a
-/// second parse and a dozen walks) is skipped for such a module and only its
-/// [`awaits::unresolved`] reports are made; debug builds run the passes anyway and assert that
-/// they change nothing and report only those.
+/// Whether no pass can change module `m`: nothing in it is async in the output, and it calls
+/// nothing async or from the catalog. Every pass starts from one of those: passes on loops,
+/// `with`s, consumers, escapes and `yield from` act only in a function that is async in the
+/// output, and there is none. So the rewrite (a second parse and a dozen walks) is skipped for
+/// such a module and only its [`awaits::unresolved`] reports are made; debug builds run the
+/// passes anyway and assert that they change nothing and report only those.
 pub fn quiet(p: &Project, colour: &Colouring, facts: &ModuleFacts, m: usize) -> bool {
     let sync = |f: &FuncId| !colour.async_funcs.contains(f);
-    // A value whose protocol methods all stay sync: `with`/`for` over it stays as it is.
-    let sync_protocol = |kind: &Kind, methods: [&str; 2]| match kind {
-        Kind::Instance(c) => methods
-            .iter()
-            .all(|n| p.method(*c, n).is_none_or(|f| sync(&f))),
-        Kind::Gen(f) => sync(f),
-        _ => false,
-    };
     let index = &p.modules[m].index;
     let none_async = (0..index.functions.len()).all(|f| {
         let id = FuncId {
@@ -207,20 +200,13 @@ pub fn quiet(p: &Project, colour: &Colouring, facts: &ModuleFacts, m: usize) -> 
             Target::Class(_) => true,
             Target::Rule(_) | Target::Method { .. } => false,
         })
-        && facts.refs.iter().all(|r| sync(&r.target))
-        && facts
-            .fors
-            .iter()
-            .all(|f| sync_protocol(&f.kind, ["__iter__", "__next__"]))
-        && facts
-            .withs
-            .iter()
-            .all(|w| sync_protocol(&w.kind, ["__enter__", "__exit__"]))
-        && facts.consumes.is_empty()
-        && facts.escapes.is_empty()
+        // A coroutine function handed to a callback API is reported (`sync_callback`).
+        && facts.refs.iter().all(|r| {
+            sync(&r.target)
+                || !(r.called || r.passed_to.as_deref().is_some_and(sync_callback::calls_sync))
+        })
         && facts.names.is_empty()
         && facts.attrs.is_empty()
-        && facts.yield_froms.is_empty()
         && facts.param_calls.is_empty()
 }
 

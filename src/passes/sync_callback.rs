@@ -34,13 +34,16 @@ const CALLBACK_METHODS: &[&str] = &[
 /// Functions, by qualified name, that call their callback argument without `await`.
 const CALLBACK_FUNCTIONS: &[&str] = &["signal.signal", "atexit.register"];
 
+/// Whether the callee `to` (a qualified name) calls its callback argument without `await`.
+pub fn calls_sync(to: &str) -> bool {
+    let method = to.rsplit('.').next().unwrap_or(to);
+    CALLBACK_FUNCTIONS.contains(&to) || (to.contains('.') && CALLBACK_METHODS.contains(&method))
+}
+
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     for r in &cx.facts.refs {
         let Some(to) = &r.passed_to else { continue };
-        let method = to.rsplit('.').next().unwrap_or(to);
-        let calls_sync = CALLBACK_FUNCTIONS.contains(&to.as_str())
-            || (to.contains('.') && CALLBACK_METHODS.contains(&method));
-        if !calls_sync || !cx.colour.async_funcs.contains(&r.target) {
+        if !calls_sync(to) || !cx.colour.async_funcs.contains(&r.target) {
             continue;
         }
         let name = &cx.p.func(r.target).name;
