@@ -38,27 +38,39 @@ pub struct FuncDef {
 }
 
 /// A small set of names, sorted: a function binds a handful, and every function of the
-/// project keeps its set for the whole run.
+/// project keeps its set for the whole run. Most lookups are misses (a global or builtin
+/// looked up in each enclosing function), so a 64-bit mask of the names' hashes answers
+/// most of them without comparing strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Names(Vec<Box<str>>);
+pub struct Names {
+    names: Vec<Box<str>>,
+    mask: u64,
+}
+
+fn name_bit(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    1 << (rustc_hash::FxBuildHasher.hash_one(name) & 63)
+}
 
 impl<'s> FromIterator<&'s str> for Names {
     fn from_iter<I: IntoIterator<Item = &'s str>>(names: I) -> Names {
         let mut v: Vec<Box<str>> = names.into_iter().map(Box::from).collect();
         v.sort_unstable();
         v.dedup();
-        Names(v)
+        let mask = v.iter().fold(0, |m, n| m | name_bit(n));
+        Names { names: v, mask }
     }
 }
 
 impl Names {
     pub fn contains(&self, name: &str) -> bool {
-        self.0.binary_search_by(|n| (**n).cmp(name)).is_ok()
+        self.mask & name_bit(name) != 0 && self.names.binary_search_by(|n| (**n).cmp(name)).is_ok()
     }
 
     pub fn insert(&mut self, name: &str) {
-        if let Err(at) = self.0.binary_search_by(|n| (**n).cmp(name)) {
-            self.0.insert(at, name.into());
+        if let Err(at) = self.names.binary_search_by(|n| (**n).cmp(name)) {
+            self.names.insert(at, name.into());
+            self.mask |= name_bit(name);
         }
     }
 }
