@@ -8,7 +8,8 @@
 # Environment overrides:
 #   AWAITIFY_BIN      awaitify binary  (default: target/release/awaitify)
 #   PARSE_FLOOR_BIN   parse floor      (default: target/release/examples/parse_floor)
-#   AWAITIFY_ARGS     awaitify options before the corpus path (default: -q)
+#   AWAITIFY_ARGS     awaitify options before the corpus path (default: --color never;
+#                     the dry run prints every diff, as ast-grep's does)
 #   AST_GREP_SPEC, RUFF_SPEC   pip requirement specs of the reference tools
 # A binary given by an override is not built; the defaults are built with
 # `cargo build --release`.
@@ -70,7 +71,7 @@ command -v python3 >/dev/null ||
     missing "python3 not found; install it with: apt-get install python3 python3-venv"
 
 AWAITIFY_BIN=${AWAITIFY_BIN:-}
-AWAITIFY_ARGS=${AWAITIFY_ARGS--q}
+AWAITIFY_ARGS=${AWAITIFY_ARGS---color never}
 read -r -a awaitify_args <<<"$AWAITIFY_ARGS"
 PARSE_FLOOR_BIN=${PARSE_FLOOR_BIN:-}
 build_args=()
@@ -161,7 +162,7 @@ PY
 # (c) ast-grep: `ast-grep run -p PAT -r REWRITE` without --update-all is
 # ast-grep's dry run: it parses every file, finds the matches, applies the
 # rewrite in memory and prints the resulting diff, which is what
-# `awaitify -q` does too. --update-all would write the files, which would
+# awaitify's dry run does too (`-q` would skip its diffs). --update-all would write the files, which would
 # need a fresh copy of the corpus per run and measure disk writes that
 # awaitify's dry run never does.
 

@@ -721,7 +721,7 @@ fn print(
         .then(|| Statistics::new(&mig.summary, &mig.diagnostics));
     let changed = || -> Vec<Changed> {
         mig.files
-            .iter()
+            .par_iter()
             .filter_map(|f| {
                 let new = f.new.as_deref()?;
                 Some(Changed {
@@ -751,14 +751,17 @@ fn print(
         }
         Format::Text => {
             if cfg.mode == Mode::DryRun && !cfg.quiet && mig.explanations.is_empty() {
-                for f in &mig.files {
-                    if let Some(new) = &f.new {
-                        write!(
-                            out,
-                            "{}",
-                            crate::diff::unified(&f.display, &f.old, new, cfg.color)
-                        )?;
-                    }
+                // Diffing is per file and costs about as much as a pass: on all cores.
+                let diffs: Vec<String> = mig
+                    .files
+                    .par_iter()
+                    .filter_map(|f| {
+                        let new = f.new.as_deref()?;
+                        Some(crate::diff::unified(&f.display, &f.old, new, cfg.color))
+                    })
+                    .collect();
+                for diff in diffs {
+                    write!(out, "{diff}")?;
                 }
             }
             for line in &mig.explanations {
