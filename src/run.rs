@@ -168,7 +168,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     }
 
     let quiet: Vec<bool> = (0..project.modules.len())
-        .map(|m| passes::quiet(&project, &colouring, &facts[m], m))
+        .map(|m| passes::quiet(&project, cat, &colouring, &facts[m], m))
         .collect();
     // Release builds skip the passes of quiet modules (below): their syntax is not needed.
     if !cfg!(debug_assertions) {
@@ -183,7 +183,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         .map(|(m, facts)| {
             let quiet = quiet[m];
             let reports = || {
-                let u = passes::awaits::unresolved(&project, &colouring, &knowledge, &facts, m);
+                let u = passes::quiet_reports(&project, cat, &colouring, &knowledge, &facts, m);
                 untouched(&project.modules[m], u)
             };
             // Release builds trust the predicate; debug builds (the tests) check it.

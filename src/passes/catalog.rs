@@ -8,19 +8,18 @@
 //! A blocking call inside a function that must stay sync is left alone and reported.
 
 use super::{PassCx, PassOut};
+use crate::colour::Colouring;
 use crate::edit::Edit;
 use crate::matcher::{AttrFact, CallFact, Target};
-use crate::rules::{Action, CallEntry};
+use crate::project::{FuncId, Project};
+use crate::report::Diagnostic;
+use crate::rules::{Action, CallEntry, Catalog};
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     for c in &cx.facts.calls {
-        let entry = match &c.target {
-            Target::Rule(q) => cx.cat.call(q),
-            Target::Method { ty, name } => cx.cat.method(ty, name),
-            _ => None,
+        let Some((entry, blocking)) = entry(cx.cat, c) else {
+            continue;
         };
-        let Some(entry) = entry else { continue };
-        let blocking = entry.awaited || entry.action == Action::ToThread;
         if blocking && !cx.call_is_awaited(c) && !cx.entered_by_async_with(c) {
             report_kept(cx, c, out);
             continue;
@@ -213,26 +212,48 @@ fn stands_alone(n: tree_sitter::Node) -> bool {
 
 /// A blocking call that stays because its function must stay sync.
 fn report_kept(cx: &PassCx, c: &CallFact, out: &mut PassOut) {
-    let Some(f) = c.caller else { return };
-    let fid = cx.fid(f);
-    let what = &cx.src()[c.callee.0..c.callee.1];
-    let name = &cx.module().index.functions[f].name;
-    let why = if let Some(pin) = cx.colour.pinned.get(&fid) {
+    out.diagnostics.extend(kept(cx.p, cx.colour, cx.m, c));
+}
+
+/// The report of a blocking call left in a function that must stay sync, if it is one. Needs
+/// no tree: [`super::quiet_reports`] makes it for modules the rewrite skips.
+pub fn kept(p: &Project, colour: &Colouring, m: usize, c: &CallFact) -> Option<Diagnostic> {
+    let f = c.caller?;
+    let fid = FuncId {
+        module: m as u32,
+        func: f as u32,
+    };
+    let module = &p.modules[m];
+    let what = &module.source.text[c.callee.0..c.callee.1];
+    let name = &module.index.functions[f].name;
+    let why = if let Some(pin) = colour.pinned.get(&fid) {
         format!("`{name}` must stay sync: {}", pin.reason)
-    } else if let Some(&above) = cx.colour.pinned_below.get(&fid) {
+    } else if let Some(&above) = colour.pinned_below.get(&fid) {
         format!(
             "`{name}` must stay sync because `{}` calls it and must stay sync",
-            cx.p.func(above).name
+            p.func(above).name
         )
     } else {
-        return;
+        return None;
     };
-    out.diagnostics.push(cx.diag(
+    Some(Diagnostic::new(
+        &module.display,
         c.line,
         c.col,
         "blocking-call-kept",
         format!("blocking call `{what}` left in place: {why}"),
-    ));
+    ))
+}
+
+/// The catalog entry of a call, and whether the entry blocks (its call is awaited or moved to a
+/// thread): outside async code such a call is only reported ([`kept`]).
+pub fn entry<'c>(cat: &'c Catalog, c: &CallFact) -> Option<(&'c CallEntry, bool)> {
+    let entry = match &c.target {
+        Target::Rule(q) => cat.call(q),
+        Target::Method { ty, name } => cat.method(ty, name),
+        _ => None,
+    }?;
+    Some((entry, entry.awaited || entry.action == Action::ToThread))
 }
 
 /// Registers the import a dotted replacement needs (`aiofiles.os.remove` → `aiofiles.os`).

@@ -179,12 +179,20 @@ pub fn run_all(cx: &PassCx) -> PassOut {
 }
 
 /// Whether no pass can change module `m`: nothing in it is async in the output, and it calls
-/// nothing async or from the catalog. Every pass starts from one of those: passes on loops,
-/// `with`s, consumers, escapes and `yield from` act only in a function that is async in the
-/// output, and there is none. So the rewrite (a second parse and a dozen walks) is skipped for
-/// such a module and only its [`awaits::unresolved`] reports are made; debug builds run the
-/// passes anyway and assert that they change nothing and report only those.
-pub fn quiet(p: &Project, colour: &Colouring, facts: &ModuleFacts, m: usize) -> bool {
+/// nothing async, nor anything from the catalog but blocking calls of rules that no pass of
+/// their own handles (those stay, and are reported if their function must stay sync). Every
+/// pass starts from one of those: passes on loops, `with`s, consumers, escapes and
+/// `yield from` act only in a function that is async in the output, and there is none. So the
+/// rewrite (a second parse and a dozen walks) is skipped for such a module and only its
+/// [`quiet_reports`] are made; debug builds run the passes anyway and assert that they change
+/// nothing and report just those.
+pub fn quiet(
+    p: &Project,
+    cat: &Catalog,
+    colour: &Colouring,
+    facts: &ModuleFacts,
+    m: usize,
+) -> bool {
     let sync = |f: &FuncId| !colour.async_funcs.contains(f);
     let index = &p.modules[m].index;
     let none_async = (0..index.functions.len()).all(|f| {
@@ -198,7 +206,8 @@ pub fn quiet(p: &Project, colour: &Colouring, facts: &ModuleFacts, m: usize) -> 
         && facts.calls.iter().all(|c| match &c.target {
             Target::Func(f) => sync(f),
             Target::Class(_) => true,
-            Target::Rule(_) | Target::Method { .. } => false,
+            Target::Rule(_) | Target::Method { .. } => catalog::entry(cat, c)
+                .is_some_and(|(e, blocking)| blocking && cat.rule(e.rule).pass.is_none()),
         })
         // A coroutine function handed to a callback API is reported (`sync_callback`).
         && facts.refs.iter().all(|r| {
@@ -207,7 +216,33 @@ pub fn quiet(p: &Project, colour: &Colouring, facts: &ModuleFacts, m: usize) -> 
         })
         && facts.names.is_empty()
         && facts.attrs.is_empty()
-        && facts.param_calls.is_empty()
+        // A decorator's wrapper calling the wrapped function is awaited only when colouring
+        // says so (`awaits`).
+        && facts
+            .param_calls
+            .iter()
+            .all(|c| c.awaited || !colour.awaited_param_calls.contains(&(m, c.start)))
+}
+
+/// What the passes report for a [`quiet`] module, made without a tree and in the order they
+/// report it: unresolved calls (`awaits`), then blocking calls kept (`catalog`).
+pub fn quiet_reports(
+    p: &Project,
+    cat: &Catalog,
+    colour: &Colouring,
+    knowledge: &Knowledge,
+    facts: &ModuleFacts,
+    m: usize,
+) -> Vec<Diagnostic> {
+    let mut out = awaits::unresolved(p, colour, knowledge, facts, m);
+    out.extend(
+        facts
+            .calls
+            .iter()
+            .filter(|c| catalog::entry(cat, c).is_some_and(|(_, blocking)| blocking))
+            .filter_map(|c| catalog::kept(p, colour, m, c)),
+    );
+    out
 }
 
 /// Finds the generator expression that would turn async if an `await` or `async for` were
