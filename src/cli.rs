@@ -56,11 +56,6 @@ pub struct Args {
     /// Also print counts of rewritten call sites per rule and of diagnostics per code.
     #[arg(long)]
     pub statistics: bool,
-    /// Experimental, hidden: index only the files a byte-level pre-filter selects (catalog
-    /// words, `async`/`await`, and what imports or names them); every file is still parsed
-    /// once. Same results, but slower on every corpus measured (README, Performance).
-    #[arg(long, hide = true)]
-    pub prefilter: bool,
     /// Python version the output must run on; decides e.g. `asyncio.TaskGroup` (3.11+) and
     /// `anext` (3.10+). Default: the nearest pyproject.toml's [tool.awaitify] target-version,
     /// else its requires-python floor, else py311.
@@ -107,7 +102,6 @@ pub struct Config {
     pub explain: Option<String>,
     pub format: Format,
     pub statistics: bool,
-    pub prefilter: bool,
     pub max_file_size: u64,
     pub catalog: Catalog,
     pub target: PyVersion,
@@ -166,7 +160,6 @@ impl Args {
             explain: self.explain,
             format: self.format,
             statistics: self.statistics,
-            prefilter: self.prefilter,
             max_file_size: self.max_file_size,
             catalog,
         })

@@ -15,7 +15,6 @@ pub mod index;
 pub mod matcher;
 pub mod parse;
 pub mod passes;
-pub mod prefilter;
 pub mod project;
 pub mod report;
 pub mod rules;

@@ -323,9 +323,6 @@ module_facts! {
     attr_obs: ((ClassId, String), Observed),
     param_obs: ((FuncId, usize), Observed),
     return_obs: (FuncId, Observed),
-    /// Qualified names of functions outside the project called with a catalog-typed value or a
-    /// project generator as an argument (the pre-filter re-selects a project file it skipped).
-    typed_ext_args: String,
 }
 
 /// Where one chunk of a module's walk ends in each fact vector and in `reads`.
@@ -1128,19 +1125,6 @@ impl<'a> Walker<'a> {
         };
         let parent = self.up(node, 1);
         let args = node.child_by_field_name("arguments");
-        if target.is_none()
-            && let Some(args) = args
-            && let Val::Sym(Sym::External(q)) = self.resolve(f, caller)
-        {
-            let mut cursor = args.walk();
-            let typed = args.named_children(&mut cursor).any(|a| {
-                let v = a.child_by_field_name("value").unwrap_or(a);
-                matches!(self.kind_of(v, caller), Some(Kind::Ext(_) | Kind::Gen(_)))
-            });
-            if typed {
-                self.facts.typed_ext_args.push(q);
-            }
-        }
         // Argument kinds flow into the callee's parameters.
         // A class call passes its arguments to `__init__`, after `self`.
         let receiver = match &target {

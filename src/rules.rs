@@ -246,8 +246,6 @@ pub struct Catalog {
     iterates: HashMap<String, (RuleId, TypeUse)>,
     names: HashMap<String, (RuleId, String)>,
     attributes: HashMap<(String, String), (RuleId, String)>,
-    /// Last segments of every matched name, for the byte-level pre-filter.
-    pub trigger_words: Vec<String>,
 }
 
 const KNOWN_PASSES: &[&str] = &[
@@ -337,8 +335,6 @@ impl Catalog {
                 if self.calls.insert(name.clone(), entry).is_some() {
                     return Err(format!("`{name}` is matched by two rules"));
                 }
-                self.trigger_words
-                    .push(name.rsplit('.').next().unwrap_or(&name).to_string());
             }
         }
         for m in &rule.methods {
@@ -377,8 +373,6 @@ impl Catalog {
         }
         for n in &rule.names {
             self.names.insert(n.name.clone(), (id, n.replace.clone()));
-            self.trigger_words
-                .push(n.name.rsplit('.').next().unwrap_or(&n.name).to_string());
         }
         for a in &rule.attributes {
             let template = a.replace.matches("{value}").count();
@@ -398,8 +392,6 @@ impl Catalog {
             }
         }
         self.rules.push(rule);
-        self.trigger_words.sort();
-        self.trigger_words.dedup();
         Ok(())
     }
 

@@ -8,7 +8,6 @@ use crate::index;
 use crate::matcher::{self, Kind, Knowledge, ModuleFacts, Read};
 use crate::parse;
 use crate::passes::{self, PassCx};
-use crate::prefilter::Selection;
 use crate::project::{FuncId, Module, Project};
 use crate::report::{self, Changed, Diagnostic, Statistics, Summary};
 use crate::rules::Catalog;
@@ -60,79 +59,61 @@ pub struct Settings<'a> {
     pub explain: Option<&'a str>,
     /// The Python version the output must run on.
     pub target: crate::target::PyVersion,
-    /// Index only the modules the byte-level pre-filter selects ([`crate::prefilter`]).
-    pub prefilter: bool,
 }
 
 /// Migrates a set of files as one project.
 pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let scanned = inputs.len();
     let cat = settings.catalog;
-    let filter = settings.prefilter && settings.explain.is_none();
-    let mut selection = Selection::new(inputs, cat, filter);
-    // Files that are never indexed are still decoded and parsed once, for the same diagnostics.
-    let mut diagnostics = selection
-        .check_unselected(|i| decode_parse(&i.display, SourceText::decode(&i.bytes)).err());
-    let mut modules = Vec::new();
-    let (mut project, knowledge, facts, mut colouring) = loop {
-        let (loaded, failed): (Vec<_>, Vec<_>) = selection
-            .take_selected()
-            .into_par_iter()
-            .map(load)
-            .partition_map(|r| match r {
-                Ok(m) => rayon::iter::Either::Left(m),
-                Err(d) => rayon::iter::Either::Right(d),
-            });
-        modules.extend(loaded);
-        diagnostics.extend(failed);
-        let project = Project::new(modules);
+    let (modules, mut diagnostics): (Vec<_>, Vec<_>) =
+        inputs.into_par_iter().map(load).partition_map(|r| match r {
+            Ok(m) => rayon::iter::Either::Left(m),
+            Err(d) => rayon::iter::Either::Right(d),
+        });
+    let mut project = Project::new(modules);
 
-        // Type facts flow through names, parameters and returns: iterate to a fixed point.
-        let mut knowledge = base_knowledge(&project);
-        let mut facts: Vec<ModuleFacts> = Vec::new();
-        let mut dirty = vec![true; project.modules.len()];
-        let mut changed: Option<HashSet<u64>> = None;
-        facts.resize_with(project.modules.len(), ModuleFacts::default);
-        for _ in 0..8 {
-            // In place: a module's old facts are freed as soon as its new ones exist. After
-            // the first round a module walks again only the chunks that read a changed key.
-            facts
-                .par_iter_mut()
-                .enumerate()
-                .filter(|(m, _)| dirty[*m])
-                .for_each(|(m, f)| {
-                    let previous = changed.as_ref().map(|c| (std::mem::take(f), c));
-                    let again = previous.is_some();
-                    *f = matcher::match_module(&project, cat, &knowledge, m, previous);
-                    // The tests check that keeping the clean chunks is the same as walking all.
-                    if cfg!(debug_assertions) && again {
-                        let fresh = matcher::match_module(&project, cat, &knowledge, m, None);
-                        debug_assert_eq!(format!("{f:?}"), format!("{fresh:?}"));
-                    }
-                });
-            let next = learn(&facts);
-            // A module's facts depend on its syntax, the project and the knowledge keys it read:
-            // only modules that read a changed key can see a difference in the next round.
-            let now = changed_keys(&knowledge, &next);
-            if now.is_empty() {
-                break;
-            }
-            dirty = facts
-                .iter()
-                .map(|f| f.reads.iter().any(|r| now.contains(r)))
-                .collect();
-            changed = Some(now);
-            knowledge.locals = next.locals;
-            knowledge.attrs = next.attrs;
-            knowledge.params = next.params;
-            knowledge.returns = next.returns;
+    // Type facts flow through names, parameters and returns: iterate to a fixed point.
+    let mut knowledge = base_knowledge(&project);
+    let mut facts: Vec<ModuleFacts> = Vec::new();
+    let mut dirty = vec![true; project.modules.len()];
+    let mut changed: Option<HashSet<u64>> = None;
+    facts.resize_with(project.modules.len(), ModuleFacts::default);
+    for _ in 0..8 {
+        // In place: a module's old facts are freed as soon as its new ones exist. After
+        // the first round a module walks again only the chunks that read a changed key.
+        facts
+            .par_iter_mut()
+            .enumerate()
+            .filter(|(m, _)| dirty[*m])
+            .for_each(|(m, f)| {
+                let previous = changed.as_ref().map(|c| (std::mem::take(f), c));
+                let again = previous.is_some();
+                *f = matcher::match_module(&project, cat, &knowledge, m, previous);
+                // The tests check that keeping the clean chunks is the same as walking all.
+                if cfg!(debug_assertions) && again {
+                    let fresh = matcher::match_module(&project, cat, &knowledge, m, None);
+                    debug_assert_eq!(format!("{f:?}"), format!("{fresh:?}"));
+                }
+            });
+        let next = learn(&facts);
+        // A module's facts depend on its syntax, the project and the knowledge keys it read:
+        // only modules that read a changed key can see a difference in the next round.
+        let now = changed_keys(&knowledge, &next);
+        if now.is_empty() {
+            break;
         }
-        let colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
-        if !selection.grow(&project, &facts, &colouring) {
-            break (project, knowledge, facts, colouring);
-        }
-        modules = project.modules;
-    };
+        dirty = facts
+            .iter()
+            .map(|f| f.reads.iter().any(|r| now.contains(r)))
+            .collect();
+        changed = Some(now);
+        knowledge.locals = next.locals;
+        knowledge.attrs = next.attrs;
+        knowledge.params = next.params;
+        knowledge.returns = next.returns;
+    }
+    let mut colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+
     let errors = diagnostics.len();
     for script in settings.console_scripts {
         if let crate::project::Sym::Func(f) = project.resolve(script)
@@ -243,20 +224,6 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     for (f, m) in files.iter_mut().zip(project.modules.iter_mut()) {
         f.old = std::mem::take(&mut m.source.text);
     }
-    // Every file has an outcome, indexed or not (callers look files up by position and path).
-    files.par_extend(selection.into_unloaded().into_par_iter().map(|i| {
-        let old = SourceText::decode(&i.bytes)
-            .map(|s| s.text)
-            .unwrap_or_default();
-        FileOutcome {
-            path: i.path,
-            display: i.display,
-            old,
-            new: None,
-            codec: Default::default(),
-            rule_hits: Default::default(),
-        }
-    }));
     summary.functions_made_async = colouring.coloured.len();
     summary.packages = packages.into_iter().collect();
     diagnostics.sort();
@@ -657,7 +624,6 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
         console_scripts: &cfg.console_scripts,
         explain: cfg.explain.as_deref(),
         target: cfg.target,
-        prefilter: cfg.prefilter,
     };
     fileio::progress_stage(&progress, "parsing, matching and colouring");
     let mut migration = migrate(inputs, &settings);
@@ -810,7 +776,6 @@ pub fn migrate_texts_for(
             console_scripts: &[],
             explain: None,
             target,
-            prefilter: false,
         },
     )
 }

@@ -326,7 +326,6 @@ fn keep_sync_pins_a_function_and_its_callees() {
             console_scripts: &[],
             explain: None,
             target: Default::default(),
-            prefilter: false,
         },
     );
     assert!(m.files[0].new.is_none());
