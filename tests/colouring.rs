@@ -1019,3 +1019,86 @@ fn new_imports_go_after_a_docstring_that_follows_comments() {
         "# header\n\"\"\"Docstring.\"\"\"\nfrom __future__ import annotations\n\n\ndef g(): pass\n\n\nimport asyncio\n\n\nasync def f():\n    await asyncio.sleep(0)\n",
     );
 }
+
+/// A decorated class is matched piece by piece (its decorators, bases and methods), and a
+/// later round walks again only the pieces that read what the first round learnt (`job`'s
+/// type, `make`'s return); debug builds check both against a walk of the whole module.
+#[test]
+fn decorated_classes_are_matched_piece_by_piece() {
+    check(
+        r#"import time
+from dataclasses import dataclass
+
+REGISTRY = []
+
+
+def register(cls):
+    REGISTRY.append(cls.__name__)
+    return cls
+
+
+@register
+@dataclass(frozen=True)
+class Job:
+    name: str
+
+    def run(self):
+        time.sleep(0)
+        return self.name
+
+    @property
+    def label(self):
+        return self.name.upper()
+
+
+def make(name):
+    return Job(name)
+
+
+def main():
+    job = make("x")
+    print(job.run(), job.label)
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        r#"import asyncio
+from dataclasses import dataclass
+
+REGISTRY = []
+
+
+def register(cls):
+    REGISTRY.append(cls.__name__)
+    return cls
+
+
+@register
+@dataclass(frozen=True)
+class Job:
+    name: str
+
+    async def run(self):
+        await asyncio.sleep(0)
+        return self.name
+
+    @property
+    def label(self):
+        return self.name.upper()
+
+
+def make(name):
+    return Job(name)
+
+
+async def main():
+    job = make("x")
+    print(await job.run(), job.label)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"#,
+    );
+}
