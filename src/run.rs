@@ -634,10 +634,10 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     migration.diagnostics.sort();
     migration.summary.diagnostics = migration.diagnostics.len();
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
+    // Buffered: a large run prints thousands of diagnostics, and stderr is unbuffered (a
+    // write per formatted piece).
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
 
     if cfg.mode == Mode::Write {
         for f in &migration.files {
@@ -660,7 +660,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
 
     migration.diagnostics.sort();
     migration.summary.diagnostics = migration.diagnostics.len();
-    let result = print(cfg, &migration, &mut out, &mut err);
+    let result = print(cfg, &migration, &mut out, &mut err).and_then(|()| err.flush());
     if let Err(e) = result
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
