@@ -4,7 +4,7 @@
 //! about 30 bytes of memory per byte of source and every step through it is a call into C that
 //! re-derives hidden nodes; this copy keeps the named nodes (but a string's delimiters and text)
 //! and the few anonymous tokens the analysis reads ([`KEPT_TOKENS`]) in one preorder array of
-//! 16-byte entries, so a walk is a loop over memory and the tree-sitter tree can be dropped right
+//! 12-byte entries, so a walk is a loop over memory and the tree-sitter tree can be dropped right
 //! after indexing.
 //!
 //! [`Node`] offers the subset of `tree_sitter::Node`'s API the matcher and the index use, with
@@ -29,22 +29,29 @@ pub const DROPPED_KINDS: &[&str] = &[
     "escape_sequence",
 ];
 
-/// One node: 16 bytes.
+/// One node: 12 bytes.
 #[derive(Clone, Copy)]
 struct Raw {
     kind: u16,
     /// Field id within its parent (0: none).
     field: u8,
+    /// Nodes in this subtree, this one included; [`BIG`] if there are that many or more, and
+    /// the subtree's end is then in [`Syntax::big`]. Most subtrees are small, and four bytes
+    /// more per node would be a quarter of the syntax's memory.
+    size: u8,
     start: u32,
     end: u32,
-    /// One past the last node of this node's subtree (preorder).
-    subtree_end: u32,
 }
+
+const BIG: u8 = u8::MAX;
 
 /// The syntax of one module. The default is an empty stand-in that must not be walked.
 #[derive(Default)]
 pub struct Syntax {
     nodes: Vec<Raw>,
+    /// `(node, one past the last node of its subtree)` for the subtrees of [`BIG`] nodes or
+    /// more, by node.
+    big: Vec<(u32, u32)>,
     /// Byte offset of each line's start, for row/column positions.
     line_starts: Vec<u32>,
 }
@@ -94,7 +101,18 @@ impl Syntax {
     pub fn new(tree: &Tree, src: &str) -> Syntax {
         let lang = language();
         let mut nodes: Vec<Raw> = Vec::with_capacity(src.len() / 6);
+        let mut big: Vec<(u32, u32)> = Vec::new();
         let mut open: Vec<u32> = Vec::new();
+        let mut close = |nodes: &mut Vec<Raw>, p: u32| {
+            let end = nodes.len() as u32;
+            match u8::try_from(end - p) {
+                Ok(size) if size < BIG => nodes[p as usize].size = size,
+                _ => {
+                    nodes[p as usize].size = BIG;
+                    big.push((p, end));
+                }
+            }
+        };
         let mut cursor = tree.walk();
         'outer: loop {
             let n = cursor.node();
@@ -107,9 +125,9 @@ impl Syntax {
                         .field_id()
                         .and_then(|f| u8::try_from(f.get()).ok())
                         .unwrap_or(0),
+                    size: 1,
                     start: n.start_byte() as u32,
                     end: n.end_byte() as u32,
-                    subtree_end: i + 1,
                 });
                 if cursor.goto_first_child() {
                     open.push(i);
@@ -125,18 +143,35 @@ impl Syntax {
                     break 'outer;
                 }
                 if let Some(p) = open.pop() {
-                    nodes[p as usize].subtree_end = nodes.len() as u32;
+                    close(&mut nodes, p);
                 }
             }
         }
         while let Some(p) = open.pop() {
-            nodes[p as usize].subtree_end = nodes.len() as u32;
+            close(&mut nodes, p);
         }
         nodes.shrink_to_fit();
+        big.sort_unstable();
+        big.shrink_to_fit();
         let mut line_starts = vec![0u32];
         line_starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i as u32 + 1));
         line_starts.shrink_to_fit();
-        Syntax { nodes, line_starts }
+        Syntax {
+            nodes,
+            big,
+            line_starts,
+        }
+    }
+
+    /// One past the last node of node `i`'s subtree (preorder).
+    fn subtree_end(&self, i: u32) -> u32 {
+        match self.nodes[i as usize].size {
+            BIG => {
+                let at = self.big.partition_point(|&(j, _)| j < i);
+                self.big[at].1
+            }
+            size => i + u32::from(size),
+        }
     }
 
     pub fn root_node(&self) -> Node<'_> {
@@ -224,7 +259,7 @@ impl<'a> Node<'a> {
         loop {
             let next = cur
                 .children(&mut Cursor)
-                .find(|c| c.i <= self.i && self.i < c.raw().subtree_end)?;
+                .find(|c| c.i <= self.i && self.i < self.s.subtree_end(c.i))?;
             if next.i == self.i {
                 return Some(cur);
             }
@@ -241,7 +276,7 @@ impl<'a> Node<'a> {
         Children {
             s: self.s,
             next: self.i + 1,
-            end: self.raw().subtree_end,
+            end: self.s.subtree_end(self.i),
         }
     }
 
@@ -296,7 +331,7 @@ impl<'a> Iterator for Children<'a> {
             s: self.s,
             i: self.next,
         };
-        self.next = self.s.nodes[self.next as usize].subtree_end;
+        self.next = self.s.subtree_end(self.next);
         Some(n)
     }
 }
