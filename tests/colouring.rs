@@ -1025,8 +1025,7 @@ fn new_imports_go_after_a_docstring_that_follows_comments() {
 /// type, `make`'s return); debug builds check both against a walk of the whole module.
 #[test]
 fn decorated_classes_are_matched_piece_by_piece() {
-    check(
-        r#"import time
+    let before = r#"import time
 from dataclasses import dataclass
 
 REGISTRY = []
@@ -1062,43 +1061,23 @@ def main():
 
 if __name__ == "__main__":
     main()
-"#,
-        r#"import asyncio
-from dataclasses import dataclass
-
-REGISTRY = []
-
-
-def register(cls):
-    REGISTRY.append(cls.__name__)
-    return cls
-
-
-@register
-@dataclass(frozen=True)
-class Job:
-    name: str
-
-    async def run(self):
-        await asyncio.sleep(0)
-        return self.name
-
-    @property
-    def label(self):
-        return self.name.upper()
-
-
-def make(name):
-    return Job(name)
-
-
-async def main():
-    job = make("x")
-    print(await job.run(), job.label)
-
-
-if __name__ == "__main__":
-    asyncio.run(main())
-"#,
-    );
+"#;
+    // The whole expected output: the input with exactly these edits.
+    let mut expected = before.to_string();
+    for (from, to) in [
+        ("import time\n", "import asyncio\n"),
+        (
+            "    def run(self):\n        time.sleep(0)",
+            "    async def run(self):\n        await asyncio.sleep(0)",
+        ),
+        (
+            "def main():\n    job = make(\"x\")\n    print(job.run()",
+            "async def main():\n    job = make(\"x\")\n    print(await job.run()",
+        ),
+        ("\n    main()\n", "\n    asyncio.run(main())\n"),
+    ] {
+        assert_eq!(expected.matches(from).count(), 1, "{from:?} occurs once");
+        expected = expected.replace(from, to);
+    }
+    check(before, &expected);
 }
