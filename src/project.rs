@@ -33,8 +33,8 @@ pub struct Module {
     pub source: SourceText,
     /// The original bytes, to detect a file that changed on disk before writing.
     pub original_len: usize,
-    /// The compact syntax the matcher walks (the tree-sitter tree is dropped after indexing;
-    /// the rewrite parses again).
+    /// The compact syntax the knowledge fixed point walks; emptied after it (the tree-sitter
+    /// tree is dropped after indexing, and the rewrite parses again).
     pub syntax: crate::syntax::Syntax,
     pub index: ModuleIndex,
 }

@@ -112,6 +112,11 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         knowledge.params = next.params;
         knowledge.returns = next.returns;
     }
+    // Nothing walks the compact syntax after the fixed point (the rewrite parses again): it
+    // is the largest structure left, and colouring is the peak of the run's memory.
+    for module in &mut project.modules {
+        module.syntax = crate::syntax::Syntax::default();
+    }
     let mut colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
 
     let errors = diagnostics.len();
@@ -151,12 +156,6 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let quiet: Vec<bool> = (0..project.modules.len())
         .map(|m| passes::quiet(&project, cat, &colouring, &facts[m], m))
         .collect();
-    // Release builds skip the passes of quiet modules (below): their syntax is not needed.
-    if !cfg!(debug_assertions) {
-        for (module, _) in project.modules.iter_mut().zip(&quiet).filter(|(_, q)| **q) {
-            module.syntax = crate::syntax::Syntax::default();
-        }
-    }
     // Each module's facts are consumed by its rewrite and freed right after it.
     let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> = facts
         .into_par_iter()

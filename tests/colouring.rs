@@ -1081,3 +1081,19 @@ if __name__ == "__main__":
     }
     check(before, &expected);
 }
+
+/// An import is removed when its last reference is rewritten; its name in a comment, a
+/// string, a longer name, an attribute (`opts.time`), a keyword (`time=`) or another import
+/// is not a reference, and one reference left keeps it.
+#[test]
+fn an_import_goes_with_its_last_reference() {
+    let body = "import time\n\n\ndef f(opts, log):\n    # time passes\n    from os import times\n    timeout = opts.time\n    log(\"time\", time=timeout)\n    time.sleep(0)\n";
+    check(
+        body,
+        "import asyncio\n\n\nasync def f(opts, log):\n    # time passes\n    from os import times\n    timeout = opts.time\n    log(\"time\", time=timeout)\n    await asyncio.sleep(0)\n",
+    );
+    check(
+        &format!("{body}    return time.time()\n"),
+        "import asyncio\nimport time\n\n\nasync def f(opts, log):\n    # time passes\n    from os import times\n    timeout = opts.time\n    log(\"time\", time=timeout)\n    await asyncio.sleep(0)\n    return time.time()\n",
+    );
+}

@@ -32,9 +32,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         .iter()
         .flat_map(|s| s.names.iter().map(|n| (n.local.as_str(), (0, 0))))
         .collect();
-    // On the compact syntax: this visits every identifier and asks for its parent, which
-    // tree-sitter finds by walking down from the root.
-    count_refs(module.syntax.root_node(), None, src, &replaced, &mut wanted);
+    count_refs(cx.tree, src, &replaced, &mut wanted);
     // A pass that rebuilds an expression keeps some of its names in the new text
     // (`Thread(target=job)` -> `create_task(job())`): those are still uses.
     for e in &out.edits {
@@ -196,42 +194,54 @@ fn bare_names(code: &str) -> Vec<&str> {
     names
 }
 
+/// Counts each imported name's references (`.0`) and those no edit replaces (`.1`); an
+/// attribute's or a keyword argument's name is not a reference, nor is an import's own name.
 fn count_refs(
-    node: crate::syntax::Node,
-    parent: Option<crate::syntax::Node>,
+    tree: &tree_sitter::Tree,
     src: &str,
     replaced: &[(usize, usize)],
     wanted: &mut HashMap<&str, (usize, usize)>,
 ) {
-    match node.kind() {
-        "import_statement" | "import_from_statement" | "future_import_statement" => return,
-        "identifier" => {
-            let is_field = |field: &str| {
-                parent
-                    .and_then(|p| p.child_by_field_name(field))
-                    .is_some_and(|c| c.id() == node.id())
-            };
-            let attr_name =
-                parent.is_some_and(|p| p.kind() == "attribute") && is_field("attribute");
-            let kw_name =
-                parent.is_some_and(|p| p.kind() == "keyword_argument") && is_field("name");
-            if !attr_name
-                && !kw_name
-                && let Some(entry) = wanted.get_mut(&src[node.byte_range()])
-            {
-                entry.0 += 1;
-                let (s, e) = (node.start_byte(), node.end_byte());
-                if !replaced.iter().any(|&(rs, re)| rs <= s && e <= re) {
-                    entry.1 += 1;
+    for (name, entry) in wanted.iter_mut() {
+        // A module imports a handful of names: finding each in the text and descending to it
+        // is cheaper than visiting every node (most files are mostly identifiers).
+        for s in memchr::memmem::find_iter(src.as_bytes(), name.as_bytes()) {
+            let e = s + name.len();
+            if !is_reference(tree, s, e) {
+                continue;
+            }
+            entry.0 += 1;
+            if !replaced.iter().any(|&(rs, re)| rs <= s && e <= re) {
+                entry.1 += 1;
+            }
+        }
+    }
+}
+
+/// Whether `s..e` is an identifier that names a value: not in a string, a comment or a
+/// longer name, not an attribute's or a keyword argument's name, not in an import.
+fn is_reference(tree: &tree_sitter::Tree, s: usize, e: usize) -> bool {
+    let mut cursor = tree.walk();
+    let mut parent = "";
+    loop {
+        let node = cursor.node();
+        match node.kind() {
+            "import_statement" | "import_from_statement" | "future_import_statement" => {
+                return false;
+            }
+            "identifier" if node.byte_range() == (s..e) => {
+                let field = cursor.field_name();
+                return !(parent == "attribute" && field == Some("attribute")
+                    || parent == "keyword_argument" && field == Some("name"));
+            }
+            kind if node.start_byte() <= s && e <= node.end_byte() => {
+                parent = kind;
+                if cursor.goto_first_child_for_byte(s).is_none() {
+                    return false;
                 }
             }
-            return;
+            _ => return false,
         }
-        _ => {}
-    }
-    let mut cursor = node.walk();
-    for child in node.children(&mut cursor) {
-        count_refs(child, Some(node), src, replaced, wanted);
     }
 }
 
