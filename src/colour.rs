@@ -6,7 +6,7 @@
 //! needed there stays sync, together with everything below it that it would have to await,
 //! and a diagnostic names the place. Methods that override each other change colour together.
 
-use crate::matcher::{Ctx, Kind, ModuleFacts, Target};
+use crate::matcher::{Ctx, Kind, ModuleFacts, PackedCall, Target};
 use crate::project::{FuncId, Project};
 use crate::rules::{Action, Catalog};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -255,7 +255,7 @@ pub fn colour(
     }
 
     for (m, mf) in facts.iter().enumerate() {
-        for c in &mf.calls {
+        for c in mf.calls.iter().map(PackedCall::unpack) {
             match &c.target {
                 Target::Rule(q) => {
                     let entry = cat.call(q).expect("matched calls are in the catalog");

@@ -1,7 +1,7 @@
 //! Diagnostics, the run summary and statistics, as text, JSON or SARIF 2.1.0.
 
 use crate::edit::Edit;
-use crate::matcher::{ModuleFacts, Target};
+use crate::matcher::{CallFact, Target};
 use crate::rules::Catalog;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -165,9 +165,9 @@ impl fmt::Display for Statistics {
 }
 
 /// Catalog call sites of one module that an edit touches, counted per rule id.
-pub fn rule_hits(cat: &Catalog, facts: &ModuleFacts, edits: &[Edit]) -> BTreeMap<String, usize> {
+pub fn rule_hits(cat: &Catalog, calls: &[CallFact], edits: &[Edit]) -> BTreeMap<String, usize> {
     let mut hits = BTreeMap::new();
-    for call in &facts.calls {
+    for call in calls {
         let entry = match &call.target {
             Target::Rule(q) => cat.call(q),
             Target::Method { ty, name } => cat.method(ty, name),

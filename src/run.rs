@@ -5,7 +5,7 @@ use crate::colour::{self, Colouring, Why};
 use crate::edit;
 use crate::fileio;
 use crate::index;
-use crate::matcher::{self, Kind, Knowledge, ModuleFacts, Read};
+use crate::matcher::{self, Kind, Knowledge, ModuleFacts, PackedCall, Read};
 use crate::parse;
 use crate::passes::{self, PassCx};
 use crate::project::{FuncId, Module, Project};
@@ -173,8 +173,10 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             // Parsed before, so this cannot fail; the tree lives for this module only.
             let tree = parse::parse(&project.modules[m].source.text)
                 .expect("tree-sitter parses what it parsed before");
+            let calls: Vec<_> = facts.calls.iter().map(PackedCall::unpack).collect();
             let cx = PassCx {
                 tree: &tree,
+                calls: &calls,
                 p: &project,
                 cat,
                 colour: &colouring,
@@ -475,7 +477,7 @@ fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String
         return left_unchanged(module, diagnostics, "encode-error", why);
     }
     let (mut outcome, diagnostics, _, _) = untouched(module, diagnostics);
-    outcome.rule_hits = crate::report::rule_hits(cx.cat, cx.facts, &out.edits);
+    outcome.rule_hits = crate::report::rule_hits(cx.cat, cx.calls, &out.edits);
     outcome.new = Some(new);
     (outcome, diagnostics, out.rewritten, out.packages)
 }

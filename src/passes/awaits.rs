@@ -34,7 +34,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         };
         await_node(node, out);
     }
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         if c.awaited || !cx.call_is_awaited(c) || pass_awaits(cx, c) {
             continue;
         }

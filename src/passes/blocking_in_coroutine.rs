@@ -187,7 +187,7 @@ const HTTPX_CLIENT_METHODS: &[&str] = &[
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     // By range: `Path(p).iterdir()` starts where its receiver call `Path(p)` does.
     let handled: std::collections::HashSet<(usize, usize)> =
-        cx.facts.calls.iter().map(|c| (c.start, c.end)).collect();
+        cx.calls.iter().map(|c| (c.start, c.end)).collect();
     for (i, def) in cx.module().index.functions.iter().enumerate() {
         if !cx.colour.async_funcs.contains(&cx.fid(i)) {
             continue;

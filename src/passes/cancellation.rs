@@ -171,7 +171,7 @@ fn awaits_in(cx: &PassCx, f: usize, node: Node) -> bool {
         return true;
     }
     let inside = |at: usize| s <= at && at < e;
-    let calls = cx.facts.calls.iter().filter(|c| inside(c.start));
+    let calls = cx.calls.iter().filter(|c| inside(c.start));
     for c in calls {
         if cx.call_is_awaited(c) {
             return true;

@@ -16,7 +16,7 @@ use crate::report::Diagnostic;
 use crate::rules::{Action, CallEntry, Catalog};
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         let Some((entry, blocking)) = entry(cx.cat, c) else {
             continue;
         };

@@ -17,7 +17,7 @@ use crate::edit::Edit;
 use crate::matcher::{Ctx, Target};
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         let Target::Func(g) = &c.target else { continue };
         if c.ctx != Ctx::Main
             || c.awaited

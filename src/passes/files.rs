@@ -328,7 +328,7 @@ const FOLLOWED_TYPES: &[&str] = &["io.IOBase", "sqlite3.Connection", "sqlite3.Cu
 /// argument to a call that is neither a project function nor a catalog entry.
 pub fn escapes(cx: &PassCx, out: &mut PassOut) {
     let followed: std::collections::HashSet<(usize, usize)> =
-        cx.facts.calls.iter().map(|c| (c.start, c.end)).collect();
+        cx.calls.iter().map(|c| (c.start, c.end)).collect();
     for (i, def) in cx.module().index.functions.iter().enumerate() {
         if !cx.colour.async_funcs.contains(&cx.fid(i)) {
             continue;

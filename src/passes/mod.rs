@@ -4,7 +4,7 @@
 
 use crate::colour::Colouring;
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, Target, WithFact};
+use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, PackedCall, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, Catalog};
@@ -39,6 +39,8 @@ pub struct PassCx<'a> {
     pub cat: &'a Catalog,
     pub colour: &'a Colouring,
     pub facts: &'a ModuleFacts,
+    /// The module's calls, unpacked from `facts.calls`.
+    pub calls: &'a [CallFact],
     pub knowledge: &'a Knowledge,
     pub m: usize,
     /// The module's tree-sitter tree, parsed again for the rewrite.
@@ -203,10 +205,10 @@ pub fn quiet(
         sync(&id) && !index.functions[f].is_async
     });
     none_async
-        && facts.calls.iter().all(|c| match &c.target {
+        && facts.calls.iter().map(PackedCall::unpack).all(|c| match &c.target {
             Target::Func(f) => sync(f),
             Target::Class(_) => true,
-            Target::Rule(_) | Target::Method { .. } => catalog::entry(cat, c)
+            Target::Rule(_) | Target::Method { .. } => catalog::entry(cat, &c)
                 .is_some_and(|(e, blocking)| blocking && cat.rule(e.rule).pass.is_none()),
         })
         // A coroutine function handed to a callback API is reported (`sync_callback`).
@@ -239,8 +241,9 @@ pub fn quiet_reports(
         facts
             .calls
             .iter()
+            .map(PackedCall::unpack)
             .filter(|c| catalog::entry(cat, c).is_some_and(|(_, blocking)| blocking))
-            .filter_map(|c| catalog::kept(p, colour, m, c)),
+            .filter_map(|c| catalog::kept(p, colour, m, &c)),
     );
     out
 }

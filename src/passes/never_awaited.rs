@@ -44,7 +44,7 @@ pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
 
 /// Project coroutine functions called as a statement where nothing can await them.
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         let Target::Func(g) = &c.target else { continue };
         let def = cx.p.func(*g);
         if !c.statement || c.awaited || def.is_generator || !cx.colour.async_funcs.contains(g) {

@@ -784,7 +784,7 @@ fn remove_arg(list: &[Node], i: usize) -> Edit {
 fn plan(cx: &PassCx) -> BTreeMap<usize, Scope> {
     let mut scopes: BTreeMap<usize, Scope> = BTreeMap::new();
     let mut verifies: BTreeMap<usize, Vec<(usize, Vec<String>)>> = BTreeMap::new();
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         let Target::Rule(q) = &c.target else { continue };
         let Some(f) = c.caller else { continue };
         if !HELPERS.contains(&q.as_str()) || !cx.call_is_awaited(c) {

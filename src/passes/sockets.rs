@@ -56,7 +56,7 @@ struct Conn<'a> {
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     let mut conns: Vec<Conn> = Vec::new();
     let mut handled: HashSet<usize> = HashSet::new();
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         if matches!(&c.target, Target::Rule(q) if q == CONNECT) && cx.call_is_awaited(c) {
             match connection(cx, c) {
                 Ok(conn) => conns.push(conn),
@@ -73,7 +73,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     });
     for conn in &mut conns {
         rewrite_creation(cx, conn, out);
-        for c in &cx.facts.calls {
+        for c in cx.calls {
             let Target::Method { ty, name } = &c.target else {
                 continue;
             };
@@ -91,7 +91,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
     }
     // Socket methods on anything else stay blocking calls: take back their `await`.
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         let Target::Method { ty, .. } = &c.target else {
             continue;
         };

@@ -232,8 +232,7 @@ fn nested_edits(cx: &PassCx, c: &CallFact) -> bool {
         };
         entry.is_some_and(|e| !matches!(e.action, Action::Keep | Action::Report))
     };
-    cx.facts
-        .calls
+    cx.calls
         .iter()
         .any(|o| inside(o.start, o.end) && (cx.call_is_awaited(o) || rewritten(o)))
         || cx.facts.names.iter().any(|n| inside(n.start, n.end))
@@ -1103,7 +1102,7 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
     // The Popen this receiver was bound to, in the same function.
     let origin = recv.and_then(|r| {
         let name = text(r, src);
-        cx.facts.calls.iter().find(|o| {
+        cx.calls.iter().find(|o| {
             o.caller == c.caller
                 && o.target == Target::Rule("subprocess.Popen".into())
                 && cx

@@ -73,7 +73,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     };
     let kept = kept_types(cx, out);
     // Pools first: their methods need to know the task group they belong to.
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         if matches!(&c.target, Target::Rule(q) if q == POOL) {
             pool_creation(cx, c, &mut st, out);
         }
@@ -87,7 +87,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             st.declined_withs.insert(w.with_kw);
         }
     }
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         let Some(node) = cx.node(c.start, c.end) else {
             continue;
         };
@@ -813,11 +813,11 @@ fn creation<'c>(cx: &PassCx<'c>, c: &CallFact) -> Option<&'c crate::rules::CallE
 /// stays sync, and one object cannot serve both worlds. Their creations are reported.
 fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
     let mut kept = HashSet::new();
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         let Some(ty) = creation(cx, c).and_then(|e| e.returns.as_deref()) else {
             continue;
         };
-        let sync_use = cx.facts.calls.iter().find(|u| {
+        let sync_use = cx.calls.iter().find(|u| {
             matches!(&u.target, Target::Method { ty: t, name }
                 if t == ty && cx.cat.method(t, name).is_some_and(|e| e.awaited)
                     && !cx.call_is_awaited(u))
@@ -845,7 +845,7 @@ fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
         return kept;
     }
     // Take back what the other passes did to the uses of a kept type.
-    for u in &cx.facts.calls {
+    for u in cx.calls {
         if let Target::Method { ty, .. } = &u.target
             && kept.contains(ty)
             && cx.call_is_awaited(u)

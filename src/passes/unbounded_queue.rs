@@ -20,7 +20,7 @@ use crate::matcher::Target;
 const QUEUES: &[&str] = &["queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"];
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    for c in &cx.facts.calls {
+    for c in cx.calls {
         let Target::Rule(q) = &c.target else { continue };
         if !QUEUES.contains(&q.as_str()) {
             continue;
