@@ -353,6 +353,17 @@ macro_rules! module_facts {
             fn lens(&self) -> [u32; FIELDS] {
                 [$(self.$f.len() as u32),*]
             }
+
+            /// After the fixed point: frees what only its rounds read (the type observations,
+            /// the knowledge keys read, the chunks), before colouring needs the memory.
+            pub fn end_rounds(&mut self) {
+                self.local_obs = Vec::new();
+                self.attr_obs = Vec::new();
+                self.param_obs = Vec::new();
+                self.return_obs = Vec::new();
+                self.reads = Vec::new();
+                self.chunks = Vec::new();
+            }
         }
 
         /// The facts of a previous walk, consumed chunk by chunk.
@@ -509,7 +520,8 @@ pub fn match_module(
         Some((facts, changed)) => (Some(Old::new(facts)), Some(changed)),
         None => (None, None),
     };
-    let units = units(module.syntax.root_node());
+    let syntax = module.syntax.unpack(&module.source.text);
+    let units = units(syntax.root_node());
     let (mut ends, mut reads_start) = ([0u32; FIELDS], 0usize);
     for (c, chunk) in chunks(&units).enumerate() {
         let kept = old.as_mut().zip(changed).and_then(|(old, changed)| {
@@ -552,7 +564,7 @@ pub fn match_module(
             func_by_start: std::mem::take(&mut w.func_by_start),
             ..w
         };
-        whole.walk(module.syntax.root_node(), Ctx::Module, None);
+        whole.walk(syntax.root_node(), Ctx::Module, None);
         shrink(&mut whole.facts);
         let (reads, chunks) = (
             std::mem::take(&mut w.facts.reads),

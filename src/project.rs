@@ -35,7 +35,7 @@ pub struct Module {
     pub original_len: usize,
     /// The compact syntax the knowledge fixed point walks; emptied after it (the tree-sitter
     /// tree is dropped after indexing, and the rewrite parses again).
-    pub syntax: crate::syntax::Syntax,
+    pub syntax: crate::syntax::PackedSyntax,
     pub index: ModuleIndex,
 }
 

@@ -112,11 +112,12 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         knowledge.params = next.params;
         knowledge.returns = next.returns;
     }
-    // Nothing walks the compact syntax after the fixed point (the rewrite parses again): it
-    // is the largest structure left, and colouring is the peak of the run's memory.
+    // Nothing walks the syntax after the fixed point (the rewrite parses again), nor reads
+    // the facts only its rounds need: colouring can have their memory.
     for module in &mut project.modules {
-        module.syntax = crate::syntax::Syntax::default();
+        module.syntax = crate::syntax::PackedSyntax::default();
     }
+    facts.iter_mut().for_each(ModuleFacts::end_rounds);
     let mut colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
 
     let errors = diagnostics.len();
@@ -258,6 +259,13 @@ fn load(mut input: Input) -> Result<Module, Diagnostic> {
     let syntax = crate::syntax::Syntax::new(&tree, &source.text);
     drop(tree);
     let index = index::build(&syntax, &source.text, &name, is_package);
+    let packed = syntax.pack();
+    if cfg!(debug_assertions) {
+        // The tests check that packing loses nothing.
+        let back = packed.unpack(&source.text);
+        debug_assert!(back == syntax, "{}: packed syntax differs", input.display);
+    }
+    drop(syntax);
     Ok(Module {
         path: input.path,
         display: input.display,
@@ -267,7 +275,7 @@ fn load(mut input: Input) -> Result<Module, Diagnostic> {
         is_test,
         original_len: input.bytes.len(),
         source,
-        syntax,
+        syntax: packed,
         index,
     })
 }

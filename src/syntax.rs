@@ -6,6 +6,8 @@
 //! and the few anonymous tokens the analysis reads ([`KEPT_TOKENS`]) in one preorder array of
 //! 12-byte entries, so a walk is a loop over memory and the tree-sitter tree can be dropped right
 //! after indexing.
+//! Between the fixed point's rounds a module keeps it packed in about 5 bytes a node
+//! ([`PackedSyntax`]), and a round unpacks the modules it walks.
 //!
 //! [`Node`] offers the subset of `tree_sitter::Node`'s API the matcher and the index use, with
 //! the same meaning over the kept nodes, so they read like any tree-sitter code. `parent()` is
@@ -30,7 +32,7 @@ pub const DROPPED_KINDS: &[&str] = &[
 ];
 
 /// One node: 12 bytes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Raw {
     kind: u16,
     /// Field id within its parent (0: none).
@@ -46,7 +48,7 @@ struct Raw {
 const BIG: u8 = u8::MAX;
 
 /// The syntax of one module. The default is an empty stand-in that must not be walked.
-#[derive(Default)]
+#[derive(Default, PartialEq)]
 pub struct Syntax {
     nodes: Vec<Raw>,
     /// `(node, one past the last node of its subtree)` for the subtrees of [`BIG`] nodes or
@@ -61,6 +63,9 @@ struct Language {
     named: Vec<bool>,
     /// Named kinds but [`DROPPED_KINDS`], and [`KEPT_TOKENS`].
     kept: Vec<bool>,
+    /// A kept kind's one-byte code in a [`PackedSyntax`], by kind id, and back.
+    code: Vec<u8>,
+    kinds_by_code: Vec<u16>,
     fields: Vec<(&'static str, u8)>,
 }
 
@@ -77,13 +82,18 @@ fn language() -> &'static Language {
         let named: Vec<bool> = (0..n as u16)
             .map(|id| lang.node_kind_is_named(id))
             .collect();
-        let kept = kinds
+        let kept: Vec<bool> = kinds
             .iter()
             .zip(&named)
             .map(|(k, &named)| {
                 (named && !DROPPED_KINDS.contains(k)) || (!named && KEPT_TOKENS.contains(k))
             })
             .collect();
+        let kinds_by_code: Vec<u16> = (0..n as u16).filter(|&id| kept[id as usize]).collect();
+        let mut code = vec![0u8; n];
+        for (c, &id) in kinds_by_code.iter().enumerate() {
+            code[id as usize] = u8::try_from(c).expect("fewer than 256 kept node kinds");
+        }
         let fields = (1..=lang.field_count() as u16)
             .filter_map(|id| Some((lang.field_name_for_id(id)?, u8::try_from(id).ok()?)))
             .collect();
@@ -91,6 +101,8 @@ fn language() -> &'static Language {
             kinds,
             named,
             kept,
+            code,
+            kinds_by_code,
             fields,
         }
     })
@@ -153,13 +165,30 @@ impl Syntax {
         nodes.shrink_to_fit();
         big.sort_unstable();
         big.shrink_to_fit();
-        let mut line_starts = vec![0u32];
-        line_starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i as u32 + 1));
-        line_starts.shrink_to_fit();
         Syntax {
             nodes,
             big,
-            line_starts,
+            line_starts: line_starts(src),
+        }
+    }
+
+    /// The form a module keeps between the fixed point's rounds.
+    pub fn pack(&self) -> PackedSyntax {
+        let lang = language();
+        let mut bytes = Vec::with_capacity(self.nodes.len() * 6);
+        let mut prev = 0u32;
+        for n in &self.nodes {
+            bytes.extend([lang.code[n.kind as usize], n.field, n.size]);
+            // Preorder starts never decrease; wrapping keeps any order exact all the same.
+            put_varint(&mut bytes, n.start.wrapping_sub(prev));
+            put_varint(&mut bytes, n.end - n.start);
+            prev = n.start;
+        }
+        bytes.shrink_to_fit();
+        PackedSyntax {
+            bytes,
+            nodes: self.nodes.len() as u32,
+            big: self.big.clone(),
         }
     }
 
@@ -176,6 +205,73 @@ impl Syntax {
 
     pub fn root_node(&self) -> Node<'_> {
         Node { s: self, i: 0 }
+    }
+}
+
+fn line_starts(src: &str) -> Vec<u32> {
+    let mut starts = vec![0u32];
+    starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i as u32 + 1));
+    starts.shrink_to_fit();
+    starts
+}
+
+/// A [`Syntax`] as a module keeps it between the fixed point's rounds: per node its kind,
+/// field and size (a byte each), then its start (from the previous node's) and its length as
+/// LEB128 varints: about 5 bytes where [`Raw`] takes 12, and the syntax is the largest thing
+/// the fixed point holds. A round unpacks only the modules it walks again, in well under a
+/// millisecond for most; the line table is rebuilt from the source.
+#[derive(Default)]
+pub struct PackedSyntax {
+    bytes: Vec<u8>,
+    nodes: u32,
+    big: Vec<(u32, u32)>,
+}
+
+impl PackedSyntax {
+    pub fn unpack(&self, src: &str) -> Syntax {
+        let lang = language();
+        let b = &self.bytes;
+        let mut nodes = Vec::with_capacity(self.nodes as usize);
+        let (mut at, mut start) = (0, 0u32);
+        while at < b.len() {
+            let (kind, field, size) = (lang.kinds_by_code[b[at] as usize], b[at + 1], b[at + 2]);
+            at += 3;
+            start = start.wrapping_add(get_varint(b, &mut at));
+            let end = start + get_varint(b, &mut at);
+            nodes.push(Raw {
+                kind,
+                field,
+                size,
+                start,
+                end,
+            });
+        }
+        Syntax {
+            nodes,
+            big: self.big.clone(),
+            line_starts: line_starts(src),
+        }
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(b: &[u8], at: &mut usize) -> u32 {
+    let (mut v, mut shift) = (0u32, 0);
+    loop {
+        let x = b[*at];
+        *at += 1;
+        v |= u32::from(x & 0x7f) << shift;
+        if x < 0x80 {
+            return v;
+        }
+        shift += 7;
     }
 }
 
@@ -410,5 +506,36 @@ mod tests {
                 .named_child_count(),
             4
         );
+    }
+
+    #[test]
+    fn packing_keeps_every_node_and_offset() {
+        // Subtrees of 255 nodes or more (the side table), offsets past 2^21 (four-byte
+        // varints), a CRLF line and non-ASCII text.
+        let mut src = String::from("x = 'é'\r\ndef f():\n    return [\n");
+        for i in 0..300 {
+            src.push_str(&format!("        g({i}, k=h.a),\n"));
+        }
+        src.push_str("    ]\n");
+        src.push_str(&format!(
+            "s = '{}'\nclass C(B):\n    y = f()\n",
+            "a".repeat(3_000_000)
+        ));
+        let tree = crate::parse::parse(&src).unwrap();
+        let syntax = Syntax::new(&tree, &src);
+        assert!(!syntax.big.is_empty());
+        assert!(syntax.nodes.last().unwrap().start > 1 << 21);
+        let packed = syntax.pack();
+        assert!(
+            packed.bytes.len() < syntax.nodes.len() * 7,
+            "{}",
+            packed.bytes.len()
+        );
+        let back = packed.unpack(&src);
+        assert!(back == syntax);
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        outline_ts(tree.root_node(), None, &mut want);
+        outline(back.root_node(), None, &mut got);
+        assert_eq!(got, want);
     }
 }
