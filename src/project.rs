@@ -31,8 +31,6 @@ pub struct Module {
     /// A pytest test module (`test_*.py`, `*_test.py`, `conftest.py`).
     pub is_test: bool,
     pub source: SourceText,
-    /// The original bytes, to detect a file that changed on disk before writing.
-    pub original_len: usize,
     /// The compact syntax the knowledge fixed point walks; emptied after it (the tree-sitter
     /// tree is dropped after indexing, and the rewrite parses again).
     pub syntax: crate::syntax::PackedSyntax,

@@ -273,7 +273,6 @@ fn load(mut input: Input) -> Result<Module, Diagnostic> {
         aliases,
         is_package,
         is_test,
-        original_len: input.bytes.len(),
         source,
         syntax: packed,
         index,
