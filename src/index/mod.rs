@@ -37,13 +37,14 @@ pub struct FuncDef {
     pub locals: Names,
 }
 
-/// A small set of names, sorted: a function binds a handful, and every function of the
-/// project keeps its set for the whole run. Most lookups are misses (a global or builtin
-/// looked up in each enclosing function), so a 64-bit mask of the names' hashes answers
-/// most of them without comparing strings.
+/// A small set of names: a function binds a handful, and every function of the project
+/// keeps its set for the whole run, so they are one allocation (the sorted names, each ended
+/// by `\n`) rather than one per name. Most lookups are misses (a global or builtin looked up
+/// in each enclosing function), so a 64-bit mask of the names' hashes answers most of them
+/// without comparing strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Names {
-    names: Vec<Box<str>>,
+    text: Box<str>,
     mask: u64,
 }
 
@@ -54,23 +55,31 @@ fn name_bit(name: &str) -> u64 {
 
 impl<'s> FromIterator<&'s str> for Names {
     fn from_iter<I: IntoIterator<Item = &'s str>>(names: I) -> Names {
-        let mut v: Vec<Box<str>> = names.into_iter().map(Box::from).collect();
+        let mut v: Vec<&str> = names.into_iter().collect();
         v.sort_unstable();
         v.dedup();
         let mask = v.iter().fold(0, |m, n| m | name_bit(n));
-        Names { names: v, mask }
+        let text = v.iter().flat_map(|n| [*n, "\n"]).collect::<String>();
+        Names {
+            text: text.into(),
+            mask,
+        }
     }
 }
 
 impl Names {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        self.text.split_terminator('\n')
+    }
+
     pub fn contains(&self, name: &str) -> bool {
-        self.mask & name_bit(name) != 0 && self.names.binary_search_by(|n| (**n).cmp(name)).is_ok()
+        self.mask & name_bit(name) != 0 && self.iter().any(|n| n == name)
     }
 
     pub fn insert(&mut self, name: &str) {
-        if let Err(at) = self.names.binary_search_by(|n| (**n).cmp(name)) {
-            self.names.insert(at, name.into());
-            self.mask |= name_bit(name);
+        if !self.contains(name) {
+            let names: Vec<&str> = self.iter().chain([name]).collect();
+            *self = names.into_iter().collect();
         }
     }
 }
@@ -526,6 +535,21 @@ mod tests {
 
     fn index(src: &str) -> ModuleIndex {
         build(&Syntax::new(&parse(src).unwrap(), src), src, "m", false)
+    }
+
+    #[test]
+    fn names_hold_exactly_what_was_inserted() {
+        let mut names: Names = ["ab", "a", "ab", "éx"].into_iter().collect();
+        names.insert("abc");
+        names.insert("a");
+        for n in ["a", "ab", "abc", "éx"] {
+            assert!(names.contains(n), "{n}");
+        }
+        for n in ["", "b", "x", "é", "ab\na", "abcd"] {
+            assert!(!names.contains(n), "{n:?}");
+        }
+        assert_eq!(names.iter().collect::<Vec<_>>(), ["a", "ab", "abc", "éx"]);
+        assert!(!Names::default().contains(""));
     }
 
     #[test]
