@@ -150,7 +150,7 @@ impl Project {
         let tail = parts.next();
         let index = &self.modules[m].index;
         let base = match index.binding(head) {
-            Some(Binding::Import(q)) => q.clone(),
+            Some(Binding::Import(q)) => q.to_string(),
             Some(Binding::Class(c)) if tail.is_none() => {
                 return Sym::Class(ClassId {
                     module: m as u32,
@@ -255,7 +255,7 @@ impl Project {
     pub fn func_name(&self, f: FuncId) -> String {
         let m = &self.modules[f.module as usize];
         if m.name.is_empty() {
-            self.func(f).qualname.clone()
+            self.func(f).qualname.to_string()
         } else {
             format!("{}.{}", m.name, self.func(f).qualname)
         }

@@ -356,7 +356,7 @@ fn base_knowledge(p: &Project) -> Knowledge {
         let def = p.func(f);
         if def.is_method() {
             k.methods_by_name
-                .entry(def.name.clone())
+                .entry(def.name.to_string())
                 .or_default()
                 .push(f);
         }

@@ -12,12 +12,16 @@ pub mod imports;
 
 pub use imports::{ImportName, ImportStmt};
 
+/// A name the index keeps: inline up to 24 bytes, as identifiers nearly always are, so the
+/// hundreds of thousands of names a large project has cost no allocation each.
+pub type Name = compact_str::CompactString;
+
 /// A `def` or `async def`.
 #[derive(Debug, Clone)]
 pub struct FuncDef {
-    pub name: String,
+    pub name: Name,
     /// Dotted path inside the module: `f`, `Class.method`, `outer.inner`.
-    pub qualname: String,
+    pub qualname: Name,
     /// The `function_definition` node (starts at `async` or `def`).
     pub start: usize,
     pub end: usize,
@@ -31,7 +35,7 @@ pub struct FuncDef {
     pub class: Option<usize>,
     pub parent: Option<usize>,
     /// Decorators as written, without `@` and call arguments (`functools.lru_cache`).
-    pub decorators: Vec<String>,
+    pub decorators: Vec<Name>,
     pub params: Vec<Param>,
     /// Names bound in this function's own scope.
     pub locals: Names,
@@ -92,17 +96,17 @@ impl FuncDef {
 
 #[derive(Debug, Clone)]
 pub struct Param {
-    pub name: String,
-    pub annotation: Option<String>,
+    pub name: Name,
+    pub annotation: Option<Name>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ClassDef {
-    pub name: String,
-    pub qualname: String,
+    pub name: Name,
+    pub qualname: Name,
     /// Base class expressions as written (`Base`, `pkg.Base`).
-    pub bases: Vec<String>,
-    pub methods: HashMap<String, usize>,
+    pub bases: Vec<Name>,
+    pub methods: HashMap<Name, usize>,
     pub line: usize,
     /// Start of the `class_definition` node.
     pub start: usize,
@@ -112,7 +116,7 @@ pub struct ClassDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Binding {
     /// An import: the fully qualified name it stands for (relative imports resolved).
-    Import(String),
+    Import(Name),
     Function(usize),
     Class(usize),
     /// An assignment or anything else: not a match for any catalog name.
@@ -126,7 +130,7 @@ pub struct ModuleIndex {
     pub classes: Vec<ClassDef>,
     pub imports: Vec<ImportStmt>,
     /// Module-scope bindings; a name bound two different ways is ambiguous.
-    pub bindings: HashMap<String, Vec<Binding>>,
+    pub bindings: HashMap<Name, Vec<Binding>>,
     /// Byte range of the `if __name__ == "__main__":` block's body, if any.
     pub main_block: Option<(usize, usize)>,
 }
@@ -188,7 +192,7 @@ impl Builder<'_> {
             (None, None) => self
                 .ix
                 .bindings
-                .entry(name.to_string())
+                .entry(Name::from(name))
                 .or_default()
                 .push(binding),
             (None, Some(_)) => {}
@@ -217,7 +221,12 @@ impl Builder<'_> {
                     func.is_none() && class.is_none(),
                 ) {
                     for n in &stmt.names {
-                        self.bind(func, class, &n.local, Binding::Import(n.qualified.clone()));
+                        self.bind(
+                            func,
+                            class,
+                            &n.local,
+                            Binding::Import(n.qualified.as_str().into()),
+                        );
                     }
                     self.ix.imports.push(stmt);
                 }
@@ -304,7 +313,7 @@ impl Builder<'_> {
                     } else {
                         expr
                     };
-                    decorators.push(text(callee, src).to_string());
+                    decorators.push(text(callee, src).into());
                 }
             }
         }
@@ -323,8 +332,8 @@ impl Builder<'_> {
                 };
                 if let Some(pname) = pname.filter(|n| n.kind() == "identifier") {
                     params.push(Param {
-                        name: text(pname, src).to_string(),
-                        annotation: ann.map(|a| text(a, src).to_string()),
+                        name: text(pname, src).into(),
+                        annotation: ann.map(|a| text(a, src).into()),
                     });
                 }
             }
@@ -332,8 +341,8 @@ impl Builder<'_> {
         let body = def.child_by_field_name("body");
         let idx = self.ix.functions.len();
         self.ix.functions.push(FuncDef {
-            name: name.clone(),
-            qualname: qualname.clone(),
+            name: name.as_str().into(),
+            qualname: qualname.as_str().into(),
             start: def.start_byte(),
             end: def.end_byte(),
             name_range: (name_node.start_byte(), name_node.end_byte()),
@@ -350,7 +359,7 @@ impl Builder<'_> {
         });
         match (func, class) {
             (None, Some(c)) => {
-                self.ix.classes[c].methods.insert(name.clone(), idx);
+                self.ix.classes[c].methods.insert(name.as_str().into(), idx);
             }
             _ => self.bind(func, class, &name, Binding::Function(idx)),
         }
@@ -370,15 +379,15 @@ impl Builder<'_> {
             let mut cursor = args.walk();
             for a in args.named_children(&mut cursor) {
                 if matches!(a.kind(), "identifier" | "attribute") {
-                    bases.push(text(a, src).to_string());
+                    bases.push(text(a, src).into());
                 }
             }
         }
         let idx = self.ix.classes.len();
         let qualname = format!("{prefix}{name}");
         self.ix.classes.push(ClassDef {
-            name: name.clone(),
-            qualname: qualname.clone(),
+            name: name.as_str().into(),
+            qualname: qualname.as_str().into(),
             bases,
             methods: HashMap::default(),
             line: line(def),

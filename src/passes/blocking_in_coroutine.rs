@@ -299,7 +299,7 @@ fn qualified(cx: &PassCx, f: usize, callee: Node) -> Option<String> {
     }
     let index = &cx.module().index;
     let base = match index.binding(head) {
-        Some(crate::index::Binding::Import(q)) => q.clone(),
+        Some(crate::index::Binding::Import(q)) => q.to_string(),
         None if !index.bindings.contains_key(head) => head.to_string(),
         _ => return None,
     };
@@ -387,7 +387,7 @@ fn annotated(cx: &PassCx, ann: &str) -> Option<String> {
         None => (ann, None),
     };
     let base = match cx.module().index.binding(head) {
-        Some(crate::index::Binding::Import(q)) => q.clone(),
+        Some(crate::index::Binding::Import(q)) => q.to_string(),
         _ => return None,
     };
     let q = match tail {

@@ -802,7 +802,7 @@ fn resolve(cx: &PassCx, c: &CallFact, n: Node) -> Option<String> {
                 return None;
             }
             match cx.module().index.binding(name) {
-                Some(crate::index::Binding::Import(q)) => Some(q.clone()),
+                Some(crate::index::Binding::Import(q)) => Some(q.to_string()),
                 _ => None,
             }
         }
