@@ -12,7 +12,7 @@ pub struct ImportStmt {
     /// Directly in the module body (not inside a function, class, `if` or `try`).
     pub top_level: bool,
     /// `from X import ...`: the absolute module X. `None` for `import X`.
-    pub from_module: Option<String>,
+    pub from_module: Option<super::Name>,
     pub names: Vec<ImportName>,
     pub wildcard: bool,
 }
@@ -20,9 +20,9 @@ pub struct ImportStmt {
 #[derive(Debug, Clone)]
 pub struct ImportName {
     /// The name bound in the importing scope.
-    pub local: String,
+    pub local: super::Name,
     /// What it stands for: `time` for `import time as t`, `time.sleep` for `from time import sleep`.
-    pub qualified: String,
+    pub qualified: super::Name,
     /// The `dotted_name` / `aliased_import` node.
     pub start: usize,
     pub end: usize,
@@ -58,8 +58,8 @@ pub fn parse(
                     ),
                 };
                 stmt.names.push(ImportName {
-                    local,
-                    qualified,
+                    local: local.into(),
+                    qualified: qualified.into(),
                     start: child.start_byte(),
                     end: child.end_byte(),
                 });
@@ -81,8 +81,8 @@ pub fn parse(
                 let (dotted, alias) = split_alias(child, src);
                 let local = alias.unwrap_or_else(|| dotted.clone());
                 stmt.names.push(ImportName {
-                    local,
-                    qualified: format!("{from}.{dotted}"),
+                    local: local.into(),
+                    qualified: format!("{from}.{dotted}").into(),
                     start: child.start_byte(),
                     end: child.end_byte(),
                 });
@@ -91,7 +91,7 @@ pub fn parse(
             stmt.wildcard = node
                 .named_children(&mut cursor)
                 .any(|c| c.kind() == "wildcard_import");
-            stmt.from_module = Some(from);
+            stmt.from_module = Some(from.into());
         }
         _ => return None,
     }

@@ -54,7 +54,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 // A replacement in the same module (`httpx.Client` → `httpx.AsyncClient`)
                 // still needs the import it rewrote.
                 let still_needed =
-                    stmt.from_module.is_none() && out.imports.contains(&name.qualified);
+                    stmt.from_module.is_none() && out.imports.contains(name.qualified.as_str());
                 before > 0 && after == 0 && !still_needed
             })
             .collect();

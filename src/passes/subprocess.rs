@@ -524,7 +524,7 @@ fn subprocess_name(cx: &PassCx) -> String {
         .filter(|s| s.top_level && s.from_module.is_none())
         .flat_map(|s| s.names.iter())
         .find(|n| n.qualified == "subprocess")
-        .map_or_else(|| "subprocess".to_string(), |n| n.local.clone())
+        .map_or_else(|| "subprocess".to_string(), |n| n.local.to_string())
 }
 
 fn need_subprocess(cx: &PassCx, out: &mut PassOut) {
