@@ -266,7 +266,7 @@ pub struct ForFact {
 pub struct UnresolvedFact {
     pub caller: Option<usize>,
     pub ctx: Ctx,
-    pub name: String,
+    pub name: crate::index::Name,
     pub line: usize,
     pub col: usize,
 }
@@ -1179,7 +1179,7 @@ impl<'a> Walker<'a> {
             self.facts.unresolved.push(UnresolvedFact {
                 caller,
                 ctx,
-                name: name.to_string(),
+                name: name.into(),
                 line: pos.row + 1,
                 col: pos.column + 1,
             });

@@ -138,7 +138,7 @@ pub fn unresolved(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for u in &facts.unresolved {
-        let Some(methods) = knowledge.methods_by_name.get(&u.name) else {
+        let Some(methods) = knowledge.methods_by_name.get(u.name.as_str()) else {
             continue;
         };
         let coloured: Vec<String> = methods
