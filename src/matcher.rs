@@ -31,7 +31,7 @@ pub enum Kind {
 }
 
 /// A name's scope for type facts: `(module, function)`; `None` is module scope.
-pub type ScopeKey = (u32, Option<u32>, String);
+pub type ScopeKey = (u32, Option<u32>, crate::index::Name);
 
 /// One knowledge entry the matcher looked up for a module.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -896,7 +896,7 @@ impl<'a> Walker<'a> {
                     return Val::Kind(kind);
                 }
             }
-            return match self.known_local((self.m as u32, Some(f as u32), name.to_string())) {
+            return match self.known_local((self.m as u32, Some(f as u32), name.into())) {
                 Some(kind) => Val::Kind(kind.clone()),
                 None => Val::Unknown,
             };
@@ -912,7 +912,7 @@ impl<'a> Walker<'a> {
                     module: self.m as u32,
                     class: *c as u32,
                 })),
-                _ => match self.known_local((self.m as u32, None, name.to_string())) {
+                _ => match self.known_local((self.m as u32, None, name.into())) {
                     Some(kind) => Val::Kind(kind.clone()),
                     None => Val::Unknown,
                 },
@@ -948,7 +948,7 @@ impl<'a> Walker<'a> {
         if let Sym::External(q) = &sym
             && let Some((module, name)) = q.rsplit_once('.')
             && let Sym::Module(mi) = self.p.resolve(module)
-            && let Some(kind) = self.known_local((mi as u32, None, name.to_string()))
+            && let Some(kind) = self.known_local((mi as u32, None, name.into()))
         {
             return Val::Kind(kind.clone());
         }
@@ -1701,7 +1701,7 @@ impl<'a> Walker<'a> {
             .named_child(0)
             .and_then(|a| self.kind_of(a, caller))
             .map(|k| Kind::Seq(Box::new(k)));
-        let key = (self.m as u32, caller.map(|c| c as u32), name.to_string());
+        let key = (self.m as u32, caller.map(|c| c as u32), name.into());
         self.facts.local_obs.push((key, kind.map(Box::new)));
     }
 
@@ -1711,7 +1711,7 @@ impl<'a> Walker<'a> {
                 let key = (
                     self.m as u32,
                     caller.map(|c| c as u32),
-                    text(left, self.src).to_string(),
+                    text(left, self.src).into(),
                 );
                 self.facts.local_obs.push((key, kind.map(Box::new)));
             }
@@ -1788,7 +1788,7 @@ impl<'a> Walker<'a> {
                 let name = text(right, self.src);
                 self.func(c).locals.contains(name)
                     && self
-                        .known_local((self.m as u32, Some(c as u32), name.to_string()))
+                        .known_local((self.m as u32, Some(c as u32), name.into()))
                         .is_none()
             });
         if let Some(left) = node.child_by_field_name("left")

@@ -389,7 +389,7 @@ fn check_call(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
             None => cx
                 .knowledge
                 .locals
-                .get(&(cx.m as u32, Some(f as u32), name.to_string())),
+                .get(&(cx.m as u32, Some(f as u32), name.into())),
         };
         let Some(crate::matcher::Kind::Ext(ty)) = kind else {
             continue;
