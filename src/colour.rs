@@ -202,15 +202,12 @@ pub fn colour(
         func: f as u32,
     };
 
-    let mut members: HashMap<FuncId, Vec<FuncId>> = HashMap::default();
-    for f in p.func_ids() {
-        members.entry(fam(f)).or_default().push(f);
-    }
+    let members = Multimap::new(p.func_ids().map(|f| (fam(f), f)).collect());
 
     let mut seeds: Vec<(FuncId, Why)> = Vec::new();
     // Edges caller -> callee, with the line of the call, on families.
     let mut edges: Vec<(FuncId, FuncId, usize, usize)> = Vec::new();
-    let mut pins: Vec<(FuncId, Pin)> = Vec::new();
+    let mut pins = Pins::default();
 
     for f in p.func_ids() {
         let def = p.func(f);
@@ -226,31 +223,29 @@ pub fn colour(
             .iter()
             .find(|(d, _)| def.decorators.iter().any(|x| x == d))
         {
-            pins.push((f, pin(format!("`{}` is {why}", def.name))));
+            pins.add(f, || pin(format!("`{}` is {why}", def.name)));
         } else if def
             .decorators
             .iter()
             .any(|d| d.ends_with(".setter") || d.ends_with(".deleter"))
         {
-            pins.push((f, pin(format!("`{}` is a property setter", def.name))));
+            pins.add(f, || pin(format!("`{}` is a property setter", def.name)));
         } else if def.is_method()
             && (SYNC_DUNDERS.contains(&def.name.as_str())
                 // `__aiter__` must return its iterator directly, unless it is an async generator.
                 || (def.name == "__iter__" && !def.is_generator))
         {
-            pins.push((
-                f,
-                pin(format!("`{}` is called by Python without await", def.name)),
-            ));
+            pins.add(f, || {
+                pin(format!("`{}` is called by Python without await", def.name))
+            });
         }
         if keep_sync
             .iter()
             .any(|k| *k == def.name || *k == def.qualname || *k == p.func_name(f))
         {
-            pins.push((
-                f,
-                pin(format!("`{}` is pinned sync by --keep-sync", def.name)),
-            ));
+            pins.add(f, || {
+                pin(format!("`{}` is pinned sync by --keep-sync", def.name))
+            });
         }
     }
 
@@ -299,18 +294,15 @@ pub fn colour(
                     match (c.ctx, c.caller) {
                         (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m, c.line)),
                         (Ctx::Main, _) => {}
-                        (ctx, _) => pins.push((
-                            *g,
-                            Pin {
-                                reason: format!(
-                                    "`{}` is called from {}",
-                                    p.func(*g).name,
-                                    ctx.describe()
-                                ),
-                                module: m,
-                                line: c.line,
-                            },
-                        )),
+                        (ctx, _) => pins.add(*g, || Pin {
+                            reason: format!(
+                                "`{}` is called from {}",
+                                p.func(*g).name,
+                                ctx.describe()
+                            ),
+                            module: m,
+                            line: c.line,
+                        }),
                     }
                 }
                 _ => {}
@@ -340,28 +332,22 @@ pub fn colour(
                     p.func(r.target).name
                 ),
             };
-            pins.push((
-                r.target,
-                Pin {
-                    reason: how,
-                    module: m,
-                    line: r.line,
-                },
-            ));
+            pins.add(r.target, || Pin {
+                reason: how,
+                module: m,
+                line: r.line,
+            });
         }
         for e in &mf.escapes {
             let reason = format!(
                 "the generator `{}` is consumed where awaitify cannot follow it",
                 p.func(e.generator).name
             );
-            pins.push((
-                e.generator,
-                Pin {
-                    reason,
-                    module: m,
-                    line: e.line,
-                },
-            ));
+            pins.add(e.generator, || Pin {
+                reason,
+                module: m,
+                line: e.line,
+            });
         }
         for fr in &mf.fors {
             let driven = match &fr.kind {
@@ -372,18 +358,11 @@ pub fn colour(
             let body_caller = fr.caller.filter(|_| fr.ctx == Ctx::Body);
             match (driven, body_caller, &fr.kind) {
                 (Some(g), Some(f), _) => edges.push((fid(m, f), g, m, fr.line)),
-                (Some(g), None, _) => pins.push((
-                    g,
-                    Pin {
-                        reason: format!(
-                            "`{}` is iterated in {}",
-                            p.func(g).name,
-                            fr.ctx.describe()
-                        ),
-                        module: m,
-                        line: fr.line,
-                    },
-                )),
+                (Some(g), None, _) => pins.add(g, || Pin {
+                    reason: format!("`{}` is iterated in {}", p.func(g).name, fr.ctx.describe()),
+                    module: m,
+                    line: fr.line,
+                }),
                 (None, Some(f), Kind::Ext(ty)) => {
                     if let Some((rule, _)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
                         seeds.push((
@@ -403,18 +382,15 @@ pub fn colour(
         for c in &mf.consumes {
             match (c.ctx, c.caller) {
                 (Ctx::Body, Some(f)) => edges.push((fid(m, f), c.generator, m, c.line)),
-                (ctx, _) => pins.push((
-                    c.generator,
-                    Pin {
-                        reason: format!(
-                            "the generator `{}` is consumed in {}",
-                            p.func(c.generator).name,
-                            ctx.describe()
-                        ),
-                        module: m,
-                        line: c.line,
-                    },
-                )),
+                (ctx, _) => pins.add(c.generator, || Pin {
+                    reason: format!(
+                        "the generator `{}` is consumed in {}",
+                        p.func(c.generator).name,
+                        ctx.describe()
+                    ),
+                    module: m,
+                    line: c.line,
+                }),
             }
         }
         for w in &mf.withs {
@@ -426,35 +402,29 @@ pub fn colour(
                         };
                         match (w.ctx, w.caller) {
                             (Ctx::Body, Some(f)) => edges.push((fid(m, f), g, m, w.line)),
-                            (ctx, _) => pins.push((
-                                g,
-                                Pin {
-                                    reason: format!(
-                                        "`{}` is entered by a `with` at {}",
-                                        p.class(*k).name,
-                                        ctx.describe()
-                                    ),
-                                    module: m,
-                                    line: w.line,
-                                },
-                            )),
+                            (ctx, _) => pins.add(g, || Pin {
+                                reason: format!(
+                                    "`{}` is entered by a `with` at {}",
+                                    p.class(*k).name,
+                                    ctx.describe()
+                                ),
+                                module: m,
+                                line: w.line,
+                            }),
                         }
                     }
                 }
                 Kind::Gen(g) => match (w.ctx, w.caller) {
                     (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m, w.line)),
-                    (ctx, _) => pins.push((
-                        *g,
-                        Pin {
-                            reason: format!(
-                                "`{}` is entered by a `with` at {}",
-                                p.func(*g).name,
-                                ctx.describe()
-                            ),
-                            module: m,
-                            line: w.line,
-                        },
-                    )),
+                    (ctx, _) => pins.add(*g, || Pin {
+                        reason: format!(
+                            "`{}` is entered by a `with` at {}",
+                            p.func(*g).name,
+                            ctx.describe()
+                        ),
+                        module: m,
+                        line: w.line,
+                    }),
                 },
                 Kind::Ext(ty) => {
                     if let (Some((rule, _)), Ctx::Body, Some(f)) = (
@@ -481,12 +451,8 @@ pub fn colour(
     }
 
     // Candidates: everything a seed would make async, ignoring pins.
-    let mut rev: HashMap<FuncId, Vec<(FuncId, usize, usize)>> = HashMap::default();
-    let mut fwd: HashMap<FuncId, Vec<FuncId>> = HashMap::default();
-    for &(f, g, m, line) in &edges {
-        rev.entry(fam(g)).or_default().push((fam(f), m, line));
-        fwd.entry(fam(f)).or_default().push(fam(g));
-    }
+    let rev = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(g), fam(f))).collect());
+    let fwd = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(f), fam(g))).collect());
     let upward = |start: &[FuncId], blocked: &HashSet<FuncId>| -> HashSet<FuncId> {
         let mut seen: HashSet<FuncId> = HashSet::default();
         let mut queue: VecDeque<FuncId> = start
@@ -498,7 +464,7 @@ pub fn colour(
             if !seen.insert(f) {
                 continue;
             }
-            for &(caller, _, _) in rev.get(&f).into_iter().flatten() {
+            for caller in rev.get(f) {
                 if !blocked.contains(&caller) && !seen.contains(&caller) {
                     queue.push_back(caller);
                 }
@@ -517,7 +483,7 @@ pub fn colour(
     // Pins that matter, then everything a pinned function would have to await.
     let mut out = Colouring::default();
     let mut pinned: HashSet<FuncId> = HashSet::default();
-    for (f, pin) in pins {
+    for (f, pin) in pins.list {
         let ff = fam(f);
         if candidates.contains(&ff) && !pre_async.contains(&ff) && pinned.insert(ff) {
             out.pinned.insert(f, pin);
@@ -528,7 +494,7 @@ pub fn colour(
     seeds_sorted.sort();
     let mut queue: VecDeque<FuncId> = seeds_sorted.into();
     while let Some(f) = queue.pop_front() {
-        for &g in fwd.get(&f).into_iter().flatten() {
+        for g in fwd.get(f) {
             if candidates.contains(&g) && !pre_async.contains(&g) && pinned.insert(g) {
                 out.pinned_below.insert(g, f);
                 queue.push_back(g);
@@ -538,7 +504,7 @@ pub fn colour(
 
     let async_fams = upward(&seed_fams, &pinned);
     for &fam_rep in &async_fams {
-        for &f in members.get(&fam_rep).into_iter().flatten() {
+        for f in members.get(fam_rep) {
             out.async_funcs.insert(f);
             if !p.func(f).is_async {
                 out.coloured.insert(f);
@@ -563,13 +529,49 @@ pub fn colour(
     }
     for f in out.async_funcs.clone() {
         if !out.why.contains_key(&f)
-            && let Some(&member) = members[&fam(f)].iter().find(|m| out.why.contains_key(m))
+            && let Some(member) = members.get(fam(f)).find(|m| out.why.contains_key(m))
         {
             out.why.insert(f, Why::Family { member });
         }
     }
     out.family = family;
     out
+}
+
+/// Pairs looked up by their first function: sorted by it, stably (a key's values keep their
+/// order), so one allocation where a map of vectors costs one per key.
+struct Multimap(Vec<(FuncId, FuncId)>);
+
+impl Multimap {
+    fn new(mut pairs: Vec<(FuncId, FuncId)>) -> Multimap {
+        pairs.sort_by_key(|&(k, _)| k);
+        Multimap(pairs)
+    }
+
+    fn get(&self, k: FuncId) -> impl Iterator<Item = FuncId> + '_ {
+        let at = self.0.partition_point(|&(x, _)| x < k);
+        self.0[at..]
+            .iter()
+            .take_while(move |&&(x, _)| x == k)
+            .map(|&(_, v)| v)
+    }
+}
+
+/// Why functions must stay sync, in the order found. Only a function's first pin can be the
+/// one reported, so later ones are not even formatted (a project calls some functions from
+/// module level thousands of times).
+#[derive(Default)]
+struct Pins {
+    list: Vec<(FuncId, Pin)>,
+    seen: HashSet<FuncId>,
+}
+
+impl Pins {
+    fn add(&mut self, f: FuncId, pin: impl FnOnce() -> Pin) {
+        if self.seen.insert(f) {
+            self.list.push((f, pin()));
+        }
+    }
 }
 
 /// The method a `for` over an instance of `k` drives: `__next__`, or a generator `__iter__`.
