@@ -77,14 +77,21 @@ impl Names {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.mask & name_bit(name) != 0 && self.iter().any(|n| n == name)
-    }
-
-    pub fn insert(&mut self, name: &str) {
-        if !self.contains(name) {
-            let names: Vec<&str> = self.iter().chain([name]).collect();
-            *self = names.into_iter().collect();
+        if self.mask & name_bit(name) == 0 {
+            return false;
         }
+        // A byte loop: the names are short, and a `str` split costs more per name.
+        let (mut rest, name) = (self.text.as_bytes(), name.as_bytes());
+        while !rest.is_empty() {
+            let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            match rest[..end].cmp(name) {
+                std::cmp::Ordering::Equal => return true,
+                // Sorted: the rest are greater still.
+                std::cmp::Ordering::Greater => return false,
+                std::cmp::Ordering::Less => rest = &rest[(end + 1).min(rest.len())..],
+            }
+        }
+        false
     }
 }
 
@@ -163,8 +170,19 @@ pub fn build(tree: &Syntax, src: &str, module: &str, is_package: bool) -> Module
         module,
         is_package,
         ix: &mut ix,
+        locals: Vec::new(),
     };
     b.scope(tree.root_node(), None, None, "");
+    let locals = std::mem::take(&mut b.locals);
+    for (def, names) in ix.functions.iter_mut().zip(locals) {
+        if !names.is_empty() {
+            def.locals = def
+                .locals
+                .iter()
+                .chain(names.iter().map(Name::as_str))
+                .collect();
+        }
+    }
     ix
 }
 
@@ -173,6 +191,8 @@ struct Builder<'a> {
     module: &'a str,
     is_package: bool,
     ix: &'a mut ModuleIndex,
+    /// Each function's locals as they are found; made into its [`Names`] once, at the end.
+    locals: Vec<Vec<Name>>,
 }
 
 impl Builder<'_> {
@@ -187,7 +207,7 @@ impl Builder<'_> {
     fn bind(&mut self, func: Option<usize>, class: Option<usize>, name: &str, binding: Binding) {
         match (func, class) {
             (Some(f), _) => {
-                self.ix.functions[f].locals.insert(name);
+                self.locals[f].push(Name::from(name));
             }
             (None, None) => self
                 .ix
@@ -357,6 +377,7 @@ impl Builder<'_> {
             params: params.clone(),
             locals: params.iter().map(|p| p.name.as_str()).collect(),
         });
+        self.locals.push(Vec::new());
         match (func, class) {
             (None, Some(c)) => {
                 self.ix.classes[c].methods.insert(name.as_str().into(), idx);
@@ -548,9 +569,7 @@ mod tests {
 
     #[test]
     fn names_hold_exactly_what_was_inserted() {
-        let mut names: Names = ["ab", "a", "ab", "éx"].into_iter().collect();
-        names.insert("abc");
-        names.insert("a");
+        let names: Names = ["ab", "a", "ab", "éx", "abc", "a"].into_iter().collect();
         for n in ["a", "ab", "abc", "éx"] {
             assert!(names.contains(n), "{n}");
         }

@@ -56,10 +56,11 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             }
         }
         // `@contextmanager` on a generator that now awaits.
-        let head = &src[line_offset(src, def.first_line)..def.start];
+        let head_start = first_line_start(src, def);
+        let head = &src[head_start..def.start];
         for name in ["contextlib.contextmanager", "contextmanager"] {
             if let Some(at) = head.find(&format!("@{name}")) {
-                let at = line_offset(src, def.first_line) + at + 1;
+                let at = head_start + at + 1;
                 out.edits.push(Edit::replace(
                     at,
                     at + name.len(),
@@ -96,14 +97,12 @@ fn rename_stop_iteration(cx: &PassCx, def: &crate::index::FuncDef, out: &mut Pas
     }
 }
 
-/// Byte offset of the start of 1-based `line`.
-pub fn line_offset(src: &str, line: usize) -> usize {
-    if line <= 1 {
-        return 0;
-    }
-    src.match_indices('\n')
-        .nth(line - 2)
-        .map_or(src.len(), |(i, _)| i + 1)
+/// Byte offset of the start of a definition's first line (its first decorator's), found
+/// backwards from the `def`: a count from the top of the file was quadratic in big modules.
+pub fn first_line_start(src: &str, def: &crate::index::FuncDef) -> usize {
+    memchr::memrchr_iter(b'\n', &src.as_bytes()[..def.start])
+        .nth(def.line - def.first_line)
+        .map_or(0, |i| i + 1)
 }
 
 /// A console script must stay a sync callable: the coroutine is renamed `<name>_async` and a

@@ -19,7 +19,7 @@
 //! Unsafe when: a fixture is shared with sync tests of another module that call it
 //! directly (rare; pytest forbids calling fixtures directly).
 
-use super::async_def::line_offset;
+use super::async_def::first_line_start;
 use super::{PassCx, PassOut};
 use crate::edit::Edit;
 use crate::project::{ClassId, Sym};
@@ -62,7 +62,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             .find(|d| FIXTURES.contains(&d.as_str()))
         {
             // Replace the decorator's callee, keeping its arguments.
-            let head_start = line_offset(src, def.first_line);
+            let head_start = first_line_start(src, def);
             if let Some(at) = src[head_start..def.start].find(&format!("@{fixture}")) {
                 let at = head_start + at + 1;
                 out.edits.push(Edit::replace(
@@ -80,7 +80,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if !is_test || def.decorators.iter().any(|d| d.ends_with("mark.asyncio")) {
             continue;
         }
-        let at = line_offset(src, def.first_line);
+        let at = first_line_start(src, def);
         let indent = cx.line_indent(at);
         let nl = module.source.newline;
         // Before the `async ` that the async-def pass inserts at the same offset.
