@@ -206,7 +206,7 @@ pub fn colour(
 
     let mut seeds: Vec<(FuncId, Why)> = Vec::new();
     // Edges caller -> callee, with the line of the call, on families.
-    let mut edges: Vec<(FuncId, FuncId, usize, usize)> = Vec::new();
+    let mut edges: Vec<(FuncId, FuncId, u32, u32)> = Vec::new();
     let mut pins = Pins::default();
 
     for f in p.func_ids() {
@@ -292,7 +292,9 @@ pub fn colour(
                 }
                 Target::Func(g) if !p.func(*g).is_generator && !p.func(*g).is_async => {
                     match (c.ctx, c.caller) {
-                        (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m, c.line)),
+                        (Ctx::Body, Some(f)) => {
+                            edges.push((fid(m, f), *g, m as u32, c.line as u32))
+                        }
                         (Ctx::Main, _) => {}
                         (ctx, _) => pins.add(*g, || Pin {
                             reason: format!(
@@ -319,7 +321,7 @@ pub fn colour(
                 && let Some(f) = r.caller
                 && !p.func(r.target).is_generator
             {
-                edges.push((fid(m, f), r.target, m, r.line));
+                edges.push((fid(m, f), r.target, m as u32, r.line as u32));
                 continue;
             }
             let how = match &r.passed_to {
@@ -357,7 +359,7 @@ pub fn colour(
             };
             let body_caller = fr.caller.filter(|_| fr.ctx == Ctx::Body);
             match (driven, body_caller, &fr.kind) {
-                (Some(g), Some(f), _) => edges.push((fid(m, f), g, m, fr.line)),
+                (Some(g), Some(f), _) => edges.push((fid(m, f), g, m as u32, fr.line as u32)),
                 (Some(g), None, _) => pins.add(g, || Pin {
                     reason: format!("`{}` is iterated in {}", p.func(g).name, fr.ctx.describe()),
                     module: m,
@@ -381,7 +383,9 @@ pub fn colour(
         }
         for c in &mf.consumes {
             match (c.ctx, c.caller) {
-                (Ctx::Body, Some(f)) => edges.push((fid(m, f), c.generator, m, c.line)),
+                (Ctx::Body, Some(f)) => {
+                    edges.push((fid(m, f), c.generator, m as u32, c.line as u32))
+                }
                 (ctx, _) => pins.add(c.generator, || Pin {
                     reason: format!(
                         "the generator `{}` is consumed in {}",
@@ -401,7 +405,9 @@ pub fn colour(
                             continue;
                         };
                         match (w.ctx, w.caller) {
-                            (Ctx::Body, Some(f)) => edges.push((fid(m, f), g, m, w.line)),
+                            (Ctx::Body, Some(f)) => {
+                                edges.push((fid(m, f), g, m as u32, w.line as u32))
+                            }
                             (ctx, _) => pins.add(g, || Pin {
                                 reason: format!(
                                     "`{}` is entered by a `with` at {}",
@@ -415,7 +421,7 @@ pub fn colour(
                     }
                 }
                 Kind::Gen(g) => match (w.ctx, w.caller) {
-                    (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m, w.line)),
+                    (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m as u32, w.line as u32)),
                     (ctx, _) => pins.add(*g, || Pin {
                         reason: format!(
                             "`{}` is entered by a `with` at {}",
@@ -451,6 +457,8 @@ pub fn colour(
     }
 
     // Candidates: everything a seed would make async, ignoring pins.
+    // The largest of colouring's lists: no spare capacity while the two indexes are built.
+    edges.shrink_to_fit();
     let rev = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(g), fam(f))).collect());
     let fwd = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(f), fam(g))).collect());
     let upward = |start: &[FuncId], blocked: &HashSet<FuncId>| -> HashSet<FuncId> {
@@ -522,8 +530,8 @@ pub fn colour(
         if out.async_funcs.contains(&f) && out.async_funcs.contains(&g) {
             out.why.entry(f).or_insert(Why::Calls {
                 callee: g,
-                module: m,
-                line,
+                module: m as usize,
+                line: line as usize,
             });
         }
     }
