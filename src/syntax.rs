@@ -217,9 +217,9 @@ fn line_starts(src: &str) -> Vec<u32> {
 
 /// A [`Syntax`] as a module keeps it between the fixed point's rounds: per node its kind,
 /// field and size (a byte each), then its start (from the previous node's) and its length as
-/// LEB128 varints: about 5 bytes where a node of [`Syntax`] takes 12, and the syntax is the largest thing
-/// the fixed point holds. A round unpacks only the modules it walks again, in well under a
-/// millisecond for most; the line table is rebuilt from the source.
+/// LEB128 varints. That is about 5 bytes where a node of [`Syntax`] takes 12, and the syntax
+/// is the largest thing the fixed point holds. A round unpacks only the modules it walks
+/// again, in well under a millisecond for most; the line table is rebuilt from the source.
 #[derive(Default)]
 pub struct PackedSyntax {
     bytes: Vec<u8>,
