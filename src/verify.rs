@@ -37,11 +37,9 @@ fn reparse_clean(old_tree: &Tree, old: &str, new: &str, edits: &[Edit]) -> Resul
     judge(tree, edits)
 }
 
-/// The edits as tree-sitter input edits, in ascending order; each is expressed in the
-/// coordinates of a text where only the edits after it are applied (apply them last first).
-fn input_edits(old: &str, new: &str, edits: &[Edit]) -> Vec<InputEdit> {
-    // Adjacent edits (insertions at one offset, touching replacements) become one region:
-    // (old start, old end, new length).
+/// The edits as regions `(old start, old end, new length)`, in ascending order: adjacent
+/// edits (insertions at one offset, touching replacements) make one region.
+fn regions(edits: &[Edit]) -> Vec<(usize, usize, usize)> {
     let mut regions: Vec<(usize, usize, usize)> = Vec::new();
     for e in crate::edit::in_order(edits.to_vec()) {
         match regions.last_mut() {
@@ -53,6 +51,13 @@ fn input_edits(old: &str, new: &str, edits: &[Edit]) -> Vec<InputEdit> {
             _ => regions.push((e.start, e.end, e.text.len())),
         }
     }
+    regions
+}
+
+/// The edits as tree-sitter input edits, in ascending order; each is expressed in the
+/// coordinates of a text where only the edits after it are applied (apply them last first).
+fn input_edits(old: &str, new: &str, edits: &[Edit]) -> Vec<InputEdit> {
+    let regions = regions(edits);
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(memchr::memchr_iter(b'\n', old.as_bytes()).map(|i| i + 1))
         .collect();
@@ -136,9 +141,20 @@ pub fn check_with_original(
     edits: &[Edit],
 ) -> Result<(), String> {
     let new_tree = reparse_clean(old_tree, old_text, new_text, edits)?;
-    let after = compile_errors(&new_tree, new_text);
-    // The original is only walked when the output has such errors (rarely).
-    if after.is_empty() || after.len() <= compile_errors(old_tree, old_text).len() {
+    // Such an error is decided inside its top-level statement, so only the statements an
+    // edit touches are compared, in the output and (if it has errors there) in the original:
+    // the others are the same text on both sides. The message then names an error the
+    // edits brought, not merely the first in the file.
+    let (mut old_ranges, mut new_ranges) = (Vec::new(), Vec::new());
+    let mut shift = 0isize;
+    for (start, end, new_len) in regions(edits) {
+        let new_start = start.wrapping_add_signed(shift);
+        old_ranges.push((start, end));
+        new_ranges.push((new_start, new_start + new_len));
+        shift += new_len as isize - (end - start) as isize;
+    }
+    let after = compile_errors_in(&new_tree, &new_ranges);
+    if after.is_empty() || after.len() <= compile_errors_in(old_tree, &old_ranges).len() {
         return Ok(());
     }
     let mut origins: Vec<&str> = edits.iter().map(|e| e.origin).collect();
@@ -153,6 +169,12 @@ pub fn check_with_original(
 
 /// Compile-time errors tree-sitter accepts, as (line, what).
 pub fn compile_errors(tree: &Tree, _text: &str) -> Vec<(usize, &'static str)> {
+    compile_errors_in(tree, &[(0, usize::MAX)])
+}
+
+/// [`compile_errors`] in the top-level statements that overlap or touch one of `ranges`
+/// (sorted), and the `from __future__` placement, which is checked over the whole module.
+fn compile_errors_in(tree: &Tree, ranges: &[(usize, usize)]) -> Vec<(usize, &'static str)> {
     let mut out = Vec::new();
     let root = tree.root_node();
     // `from __future__` imports must come first (after a docstring and comments).
@@ -174,25 +196,33 @@ pub fn compile_errors(tree: &Tree, _text: &str) -> Vec<(usize, &'static str)> {
         }
         first = false;
     }
-    // One cursor over the whole tree: no child list per node.
     let mut cursor = root.walk();
-    loop {
-        let node = cursor.node();
-        if node.is_named() {
-            compile_error_at(node, &mut out);
-        }
-        if cursor.goto_first_child() {
-            continue;
-        }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                return out;
+    let touched = root.named_children(&mut cursor).filter(|stmt| {
+        let (s, e) = (stmt.start_byte(), stmt.end_byte());
+        let at = ranges.partition_point(|r| r.1 < s);
+        ranges.get(at).is_some_and(|r| r.0 <= e)
+    });
+    for stmt in touched {
+        // One cursor over the statement: no child list per node.
+        let mut cursor = stmt.walk();
+        'walk: loop {
+            let node = cursor.node();
+            if node.is_named() {
+                compile_error_at(node, &mut out);
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
             }
         }
     }
+    out
 }
 
-/// Records the compile-time error `node` is, if it is one.
 fn compile_error_at(node: Node, out: &mut Vec<(usize, &'static str)>) {
     let line = node.start_position().row + 1;
     match node.kind() {
@@ -308,6 +338,39 @@ mod tests {
         let tree = reparse_clean(&old_tree, old, &new, &edits).unwrap();
         assert_eq!(outline(&tree), outline(&fresh));
         assert!(new.contains("async def g():\n    return (await f(1)) + f(2)"));
+    }
+
+    /// An error an edit brings is caught, and named, even next to one the original already had:
+    /// only the top-level statements an edit touches are compared.
+    #[test]
+    fn compile_errors_the_edits_bring_are_caught() {
+        let old = "def a():\n    await x()\n\n\ndef b():\n    y()\n\n\nclass C:\n    def m(self):\n        yield from z()\n";
+        let tree = parse(old).unwrap();
+        let check = |edits: Vec<Edit>| {
+            let new = crate::edit::apply(old, edits.clone()).unwrap();
+            check_with_original(&tree, old, &new, &edits)
+        };
+        let y = old.find("y()").unwrap();
+        let err = check(vec![Edit::insert(y, "await ", "test")]).unwrap_err();
+        assert!(
+            err.contains("`await` outside a coroutine, output line 6"),
+            "{err}"
+        );
+        // `m` made async: its untouched `yield from` is now an error.
+        let def_m = old.find("def m").unwrap();
+        let err = check(vec![Edit::insert(def_m, "async ", "test")]).unwrap_err();
+        assert!(err.contains("`yield from` in an async function"), "{err}");
+        // A new statement between two others.
+        let at = old.find("class C").unwrap();
+        let err = check(vec![Edit::insert(at, "await w()\n", "test")]).unwrap_err();
+        assert!(
+            err.contains("`await` outside a coroutine, output line 9"),
+            "{err}"
+        );
+        // The error `a` already had is not the edit's.
+        let x = old.find("x()").unwrap();
+        assert_eq!(check(vec![Edit::replace(x, x + 1, "xx", "test")]), Ok(()));
+        assert_eq!(check(vec![Edit::insert(y, "z = 1\n    ", "test")]), Ok(()));
     }
 
     #[test]
