@@ -94,30 +94,31 @@ impl Project {
             return Sym::External(qualified.to_string());
         }
         // Longest module prefix first; prefixes are slices of `qualified`, nothing allocated.
-        let cuts = qualified
-            .match_indices('.')
-            .map(|(i, _)| i)
-            .chain([qualified.len()])
-            .collect::<Vec<_>>();
-        for &cut in cuts.iter().rev() {
+        let cuts =
+            std::iter::once(qualified.len()).chain(qualified.rmatch_indices('.').map(|(i, _)| i));
+        for cut in cuts {
             let Some(&m) = self.by_name.get(&qualified[..cut]) else {
                 continue;
             };
             if cut == qualified.len() {
                 return Sym::Module(m);
             }
-            let rest: Vec<&str> = qualified[cut + 1..].split('.').collect();
             return self
-                .member(m, &rest, depth)
+                .member(m, &qualified[cut + 1..], depth)
                 .unwrap_or_else(|| Sym::External(qualified.to_string()));
         }
         Sym::External(qualified.to_string())
     }
 
-    fn member(&self, m: usize, rest: &[&str], depth: usize) -> Option<Sym> {
+    /// What the dotted `rest` names in module `m`.
+    fn member(&self, m: usize, rest: &str, depth: usize) -> Option<Sym> {
         let index: &ModuleIndex = &self.modules[m].index;
-        match index.binding(rest[0])? {
-            Binding::Function(f) if rest.len() == 1 => Some(Sym::Func(FuncId {
+        let (head, tail) = match rest.split_once('.') {
+            Some((head, tail)) => (head, Some(tail)),
+            None => (rest, None),
+        };
+        match index.binding(head)? {
+            Binding::Function(f) if tail.is_none() => Some(Sym::Func(FuncId {
                 module: m as u32,
                 func: *f as u32,
             })),
@@ -126,17 +127,19 @@ impl Project {
                     module: m as u32,
                     class: *c as u32,
                 };
-                match rest.len() {
-                    1 => Some(Sym::Class(class)),
-                    2 => self.method(class, rest[1]).map(Sym::Func),
+                match tail {
+                    None => Some(Sym::Class(class)),
+                    Some(method) if !method.contains('.') => {
+                        self.method(class, method).map(Sym::Func)
+                    }
                     _ => None,
                 }
             }
             Binding::Import(q) => {
-                let full = std::iter::once(q.as_str())
-                    .chain(rest[1..].iter().copied())
-                    .collect::<Vec<_>>()
-                    .join(".");
+                let full = match tail {
+                    Some(tail) => format!("{q}.{tail}"),
+                    None => q.to_string(),
+                };
                 Some(self.resolve_depth(&full, depth + 1))
             }
             _ => None,
