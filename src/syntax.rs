@@ -66,7 +66,8 @@ struct Language {
     /// A kept kind's one-byte code in a [`PackedSyntax`], by kind id, and back.
     code: Vec<u8>,
     kinds_by_code: Vec<u16>,
-    fields: Vec<(&'static str, u8)>,
+    /// Field ids by name: looked up for every `child_by_field_name`.
+    fields: rustc_hash::FxHashMap<&'static str, u8>,
 }
 
 fn language() -> &'static Language {
@@ -401,11 +402,7 @@ impl<'a> Node<'a> {
         name: &str,
         cursor: &mut Cursor,
     ) -> impl Iterator<Item = Node<'a>> + use<'a> {
-        let id = language()
-            .fields
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(u8::MAX, |(_, id)| *id);
+        let id = language().fields.get(name).copied().unwrap_or(u8::MAX);
         self.children(cursor).filter(move |c| c.raw().field == id)
     }
 }
@@ -473,7 +470,7 @@ mod tests {
             let f = language()
                 .fields
                 .iter()
-                .find(|(_, id)| *id == c.raw().field)
+                .find(|(_, id)| **id == c.raw().field)
                 .map(|(name, _)| *name);
             outline(c, f, out);
         }
