@@ -42,6 +42,27 @@ pub struct Pin {
     pub line: usize,
 }
 
+const WITH_AT: &str = "is entered by a `with` at";
+
+impl Pin {
+    /// `{prefix}`name` {how} {ctx}`: a use in a context that cannot await (module level, a
+    /// decorator, a default value...).
+    fn in_context(
+        prefix: &str,
+        name: &str,
+        how: &str,
+        ctx: Ctx,
+        module: usize,
+        line: usize,
+    ) -> Pin {
+        Pin {
+            reason: format!("{prefix}`{name}` {how} {}", ctx.describe()),
+            module,
+            line,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Colouring {
     /// Every function that is async in the output.
@@ -296,14 +317,8 @@ pub fn colour(
                             edges.push((fid(m, f), *g, m as u32, c.line as u32))
                         }
                         (Ctx::Main, _) => {}
-                        (ctx, _) => pins.add(*g, || Pin {
-                            reason: format!(
-                                "`{}` is called from {}",
-                                p.func(*g).name,
-                                ctx.describe()
-                            ),
-                            module: m,
-                            line: c.line,
+                        (ctx, _) => pins.add(*g, || {
+                            Pin::in_context("", &p.func(*g).name, "is called from", ctx, m, c.line)
                         }),
                     }
                 }
@@ -360,10 +375,8 @@ pub fn colour(
             let body_caller = fr.caller.filter(|_| fr.ctx == Ctx::Body);
             match (driven, body_caller, &fr.kind) {
                 (Some(g), Some(f), _) => edges.push((fid(m, f), g, m as u32, fr.line as u32)),
-                (Some(g), None, _) => pins.add(g, || Pin {
-                    reason: format!("`{}` is iterated in {}", p.func(g).name, fr.ctx.describe()),
-                    module: m,
-                    line: fr.line,
+                (Some(g), None, _) => pins.add(g, || {
+                    Pin::in_context("", &p.func(g).name, "is iterated in", fr.ctx, m, fr.line)
                 }),
                 (None, Some(f), Kind::Ext(ty)) => {
                     if let Some((rule, _)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
@@ -386,14 +399,9 @@ pub fn colour(
                 (Ctx::Body, Some(f)) => {
                     edges.push((fid(m, f), c.generator, m as u32, c.line as u32))
                 }
-                (ctx, _) => pins.add(c.generator, || Pin {
-                    reason: format!(
-                        "the generator `{}` is consumed in {}",
-                        p.func(c.generator).name,
-                        ctx.describe()
-                    ),
-                    module: m,
-                    line: c.line,
+                (ctx, _) => pins.add(c.generator, || {
+                    let name = &p.func(c.generator).name;
+                    Pin::in_context("the generator ", name, "is consumed in", ctx, m, c.line)
                 }),
             }
         }
@@ -408,28 +416,17 @@ pub fn colour(
                             (Ctx::Body, Some(f)) => {
                                 edges.push((fid(m, f), g, m as u32, w.line as u32))
                             }
-                            (ctx, _) => pins.add(g, || Pin {
-                                reason: format!(
-                                    "`{}` is entered by a `with` at {}",
-                                    p.class(*k).name,
-                                    ctx.describe()
-                                ),
-                                module: m,
-                                line: w.line,
+                            (ctx, _) => pins.add(g, || {
+                                let name = &p.class(*k).name;
+                                Pin::in_context("", name, WITH_AT, ctx, m, w.line)
                             }),
                         }
                     }
                 }
                 Kind::Gen(g) => match (w.ctx, w.caller) {
                     (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m as u32, w.line as u32)),
-                    (ctx, _) => pins.add(*g, || Pin {
-                        reason: format!(
-                            "`{}` is entered by a `with` at {}",
-                            p.func(*g).name,
-                            ctx.describe()
-                        ),
-                        module: m,
-                        line: w.line,
+                    (ctx, _) => pins.add(*g, || {
+                        Pin::in_context("", &p.func(*g).name, WITH_AT, ctx, m, w.line)
                     }),
                 },
                 Kind::Ext(ty) => {

@@ -350,25 +350,30 @@ mod tests {
             let new = crate::edit::apply(old, edits.clone()).unwrap();
             check_with_original(&tree, old, &new, &edits)
         };
-        let y = old.find("y()").unwrap();
-        let err = check(vec![Edit::insert(y, "await ", "test")]).unwrap_err();
-        assert!(
-            err.contains("`await` outside a coroutine, output line 6"),
-            "{err}"
-        );
-        // `m` made async: its untouched `yield from` is now an error.
-        let def_m = old.find("def m").unwrap();
-        let err = check(vec![Edit::insert(def_m, "async ", "test")]).unwrap_err();
-        assert!(err.contains("`yield from` in an async function"), "{err}");
-        // A new statement between two others.
-        let at = old.find("class C").unwrap();
-        let err = check(vec![Edit::insert(at, "await w()\n", "test")]).unwrap_err();
-        assert!(
-            err.contains("`await` outside a coroutine, output line 9"),
-            "{err}"
-        );
+        let at = |code: &str| old.find(code).unwrap();
+        // Each inserted text, where, and the error the message must name.
+        let cases = [
+            (
+                "await ",
+                at("y()"),
+                "`await` outside a coroutine, output line 6",
+            ),
+            // `m` made async: its untouched `yield from` is now an error.
+            ("async ", at("def m"), "`yield from` in an async function"),
+            // A new statement between two others.
+            (
+                "await w()\n",
+                at("class C"),
+                "`await` outside a coroutine, output line 9",
+            ),
+        ];
+        for (text, offset, named) in cases {
+            let err = check(vec![Edit::insert(offset, text, "test")]).unwrap_err();
+            assert!(err.contains(named), "{err}");
+        }
+        let y = at("y()");
         // The error `a` already had is not the edit's.
-        let x = old.find("x()").unwrap();
+        let x = at("x()");
         assert_eq!(check(vec![Edit::replace(x, x + 1, "xx", "test")]), Ok(()));
         assert_eq!(check(vec![Edit::insert(y, "z = 1\n    ", "test")]), Ok(()));
     }
