@@ -132,3 +132,57 @@ fn lookalikes_do_not_change() {
         assert_eq!(migrated(src), src);
     }
 }
+
+#[test]
+fn a_wrapped_call_whose_arguments_start_on_the_next_line_has_no_trailing_whitespace() {
+    // `shutil.copyfile(` then the arguments one per line: the new first argument ends its
+    // line with `,` and nothing after it.
+    let program = r#"
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def copy(root):
+    shutil.copyfile(
+        os.path.join(root, "a.txt"),
+        os.path.join(root, "b.txt"),
+    )
+    with Path(root, "b.txt").open(
+        encoding="utf-8",
+    ) as f:
+        print(f.read().strip())
+    out = subprocess.run(  # the interpreter itself
+        [sys.executable, "-c", "print('child')"],
+        capture_output=True, text=True,
+    ).stdout
+    print(out.strip())
+
+
+def main():
+    with tempfile.TemporaryDirectory() as root:
+        Path(root, "a.txt").write_text("copied\n", encoding="utf-8")
+        copy(root)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = support::assert_equivalent(program, &["main.py"], support::Equiv::default());
+    let main = &tree["main.py"];
+    assert!(
+        main.contains("await asyncio.to_thread(shutil.copyfile,\n"),
+        "not wrapped as expected:\n{main}"
+    );
+    for (n, line) in main.lines().enumerate() {
+        assert_eq!(
+            line,
+            line.trim_end(),
+            "trailing whitespace on line {}:\n{main}",
+            n + 1
+        );
+    }
+}

@@ -130,6 +130,7 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     // The callee's text stays where it is (so its import stays counted as used): the call's
     // `(` becomes the separator after it.
     super::wrap_as_first_argument(
+        cx.src(),
         c.callee,
         args.start_byte(),
         args,

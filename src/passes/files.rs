@@ -88,6 +88,7 @@ fn path_open(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
     };
     // Around the receiver, not over it: its own edits and import uses stay intact.
     super::wrap_as_first_argument(
+        cx.src(),
         c.callee,
         recv.end_byte(),
         args,

@@ -343,6 +343,7 @@ pub fn reindent(cx: &PassCx, block: Node, extra: &str, out: &mut PassOut) {
 /// callee, the opening sits inside the call's own `await ` and outside an `(await ` of a
 /// receiver call (`(await get()).read_text`).
 pub fn wrap_as_first_argument(
+    src: &str,
     callee: (usize, usize),
     keep_until: usize,
     args: Node,
@@ -350,11 +351,7 @@ pub fn wrap_as_first_argument(
     origin: &'static str,
     out: &mut PassOut,
 ) {
-    let sep = if args.named_child_count() > 0 {
-        ", "
-    } else {
-        ""
-    };
+    let sep = argument_separator(src, args);
     out.edits.push(Edit::open(
         callee.0,
         callee.1 - callee.0,
@@ -367,4 +364,18 @@ pub fn wrap_as_first_argument(
         sep,
         origin,
     ));
+}
+
+/// What goes after a new first argument: `", "`, or `","` when the old first argument
+/// starts on a later line (a space there would be trailing whitespace), or nothing when
+/// there was no argument.
+pub fn argument_separator(src: &str, args: Node) -> &'static str {
+    if args.named_child_count() == 0 {
+        return "";
+    }
+    let after_paren = &src[args.start_byte() + 1..];
+    match after_paren.trim_start_matches([' ', '\t']).chars().next() {
+        Some('\n' | '\r' | '#') => ",",
+        _ => ", ",
+    }
 }

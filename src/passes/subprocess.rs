@@ -549,11 +549,7 @@ fn to_thread(
         return false;
     }
     let what = &cx.src()[c.callee.0..c.callee.1];
-    let sep = if args.named_child_count() > 0 {
-        ", "
-    } else {
-        ""
-    };
+    let sep = super::argument_separator(cx.src(), args);
     out.edits.push(Edit::replace(
         c.callee.0,
         c.callee.1,
