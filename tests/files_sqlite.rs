@@ -66,6 +66,7 @@ def words(path):
         return [w for line in f for w in line.split()]
 "#,
             r#"import os
+
 import aiofiles
 
 
@@ -86,6 +87,7 @@ def first(path):
     return b, open(path).readline().strip()
 "#,
             r#"import os
+
 import aiofiles
 
 
@@ -106,6 +108,7 @@ def copy(src, dst):
         b.write(a.read())
 "#,
             r#"import os
+
 import aiofiles
 
 
@@ -124,6 +127,7 @@ def load(path):
         return f.read()
 "#,
             r#"import contextlib
+
 import aiofiles
 
 
@@ -147,6 +151,7 @@ def load(path):
         return header(f)
 "#,
             r#"import os
+
 import aiofiles
 
 
@@ -172,6 +177,7 @@ def save(root, text):
 "#,
             r#"import asyncio
 from pathlib import Path
+
 import aiofiles
 
 
@@ -209,6 +215,7 @@ def read(path):
 "#,
             r#"import json
 from json import dumps
+
 import aiofiles
 
 
@@ -226,6 +233,7 @@ def read(path):
     return json.load(open(path))
 "#,
             r#"import json
+
 import aiofiles
 
 

@@ -108,7 +108,7 @@ fn kwargs_keep_the_call_in_a_thread() {
     );
     assert_eq!(
         got,
-        "import asyncio\nimport requests\n\n\nasync def f(u, **kw):\n    return (await asyncio.to_thread(requests.get, u, **kw)).status_code\n"
+        "import asyncio\n\nimport requests\n\n\nasync def f(u, **kw):\n    return (await asyncio.to_thread(requests.get, u, **kw)).status_code\n"
     );
     assert!(
         diags

@@ -111,8 +111,12 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         let first_non_future = leading
             .iter()
             .find(|n| n.kind() != "future_import_statement");
-        let before = |n: &Node| (line_start(src, n.start_byte()), format!("{line}{nl}"));
+        let before = |n: &Node| (above_comments(*n, src), format!("{line}{nl}"));
         let after = |n: &Node| (line_end(src, n.end_byte()), format!("{line}{nl}"));
+        // isort's sections are apart by a blank line: a first import of its section next
+        // to the other section's imports opens its own.
+        let before_other = |n: &Node| (above_comments(*n, src), format!("{line}{nl}{nl}"));
+        let after_other = |n: &Node| (line_end(src, n.end_byte()), format!("{nl}{line}{nl}"));
         if let Some(next) = kept.iter().find(|n| first_module(**n, src) > m.as_str()) {
             // 1. Sorted among the kept plain imports of its section.
             inserts.push(before(next));
@@ -131,11 +135,38 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             inserts.push(before(from));
         } else if let (true, Some(first)) = (stdlib, first_non_future) {
             // 3. The standard library section comes first.
-            inserts.push(before(first));
+            let goes = removed_whole.iter().any(|r| r.start == first.start_byte());
+            inserts.push(if goes {
+                before(first)
+            } else {
+                before_other(first)
+            });
         } else if let Some(last) = leading.last() {
-            inserts.push(after(last));
+            // The section of the last import that stays; with none, nothing to set apart.
+            let stays = leading
+                .iter()
+                .rev()
+                .find(|n| !removed_whole.iter().any(|r| r.start == n.start_byte()));
+            let other_new = missing.iter().any(|x| is_stdlib(x) != stdlib);
+            let same_section = stays.map_or(!other_new, |n| match n.kind() {
+                "import_from_statement" => is_stdlib(from_module(*n, src)) == stdlib,
+                "future_import_statement" => false,
+                _ => is_stdlib(first_module(*n, src)) == stdlib,
+            });
+            inserts.push(if same_section {
+                after(last)
+            } else {
+                after_other(last)
+            });
         } else {
-            inserts.push((top_insertion_point(cx.root(), src), format!("{line}{nl}")));
+            let at = top_insertion_point(cx.root(), src);
+            inserts.push((
+                at,
+                format!(
+                    "{line}{nl}{}",
+                    blank_lines_before(cx.root(), at, &out.edits, nl)
+                ),
+            ));
         }
     }
 
@@ -301,6 +332,60 @@ fn leading_imports(root: Node) -> Vec<Node> {
     out
 }
 
+/// Where a line inserted before `stmt` goes: above the comment lines directly over it (a
+/// `# noinspection` or `# isort: skip` belongs to the import below it), but never above a
+/// shebang or an encoding line.
+fn above_comments(stmt: Node, src: &str) -> usize {
+    let mut at = line_start(src, stmt.start_byte());
+    let mut node = stmt;
+    while let Some(prev) = node.prev_named_sibling() {
+        let attached = prev.kind() == "comment"
+            && prev.end_position().row + 1 == node.start_position().row
+            && src[line_start(src, prev.start_byte())..prev.start_byte()]
+                .trim()
+                .is_empty();
+        // A shebang or an encoding declaration must stay on the first lines.
+        let text = &src[prev.byte_range()];
+        if !attached
+            || text.starts_with("#!")
+            || (prev.start_position().row < 2 && text.contains("coding"))
+        {
+            break;
+        }
+        at = line_start(src, prev.start_byte());
+        node = prev;
+    }
+    at
+}
+
+/// PEP 8's two blank lines between an import inserted at `at` and a `def` or `class`
+/// right after it.
+fn blank_lines_before(root: Node, at: usize, edits: &[Edit], nl: &str) -> String {
+    // Another pass's new statement there (`_background_tasks = set()`) brings its own.
+    if edits
+        .iter()
+        .any(|e| e.start == at && e.end == at && !e.text.trim().starts_with("async"))
+    {
+        return String::new();
+    }
+    let mut cursor = root.walk();
+    let next = root
+        .named_children(&mut cursor)
+        .find(|n| n.start_byte() >= at && n.kind() != "comment");
+    let definition = next.is_some_and(|n| {
+        n.start_byte() == at
+            && matches!(
+                n.kind(),
+                "function_definition" | "class_definition" | "decorated_definition"
+            )
+    });
+    if definition {
+        nl.repeat(2)
+    } else {
+        String::new()
+    }
+}
+
 fn top_insertion_point(root: Node, src: &str) -> usize {
     let mut cursor = root.walk();
     let first = statements(root, &mut cursor).next();
@@ -364,109 +449,13 @@ fn line_end(src: &str, offset: usize) -> usize {
         .map_or(src.len(), |i| offset + i + 1)
 }
 
-/// Standard-library top-level modules awaitify may import or meet next to its imports.
+/// Whether `module` is in the standard library (isort's first section), from CPython's
+/// `sys.stdlib_module_names`.
 pub fn is_stdlib(module: &str) -> bool {
-    const STDLIB: &[&str] = &[
-        "__future__",
-        "abc",
-        "argparse",
-        "array",
-        "ast",
-        "asyncio",
-        "atexit",
-        "base64",
-        "bisect",
-        "builtins",
-        "bz2",
-        "calendar",
-        "cmath",
-        "codecs",
-        "collections",
-        "concurrent",
-        "contextlib",
-        "contextvars",
-        "copy",
-        "csv",
-        "ctypes",
-        "dataclasses",
-        "datetime",
-        "decimal",
-        "difflib",
-        "email",
-        "enum",
-        "errno",
-        "fcntl",
-        "filecmp",
-        "fnmatch",
-        "fractions",
-        "functools",
-        "gc",
-        "getpass",
-        "gettext",
-        "glob",
-        "gzip",
-        "hashlib",
-        "heapq",
-        "hmac",
-        "html",
-        "http",
-        "importlib",
-        "inspect",
-        "io",
-        "ipaddress",
-        "itertools",
-        "json",
-        "locale",
-        "logging",
-        "lzma",
-        "math",
-        "mimetypes",
-        "mmap",
-        "multiprocessing",
-        "numbers",
-        "operator",
-        "os",
-        "pathlib",
-        "pickle",
-        "platform",
-        "pprint",
-        "queue",
-        "random",
-        "re",
-        "sched",
-        "secrets",
-        "select",
-        "selectors",
-        "shlex",
-        "shutil",
-        "signal",
-        "socket",
-        "sqlite3",
-        "ssl",
-        "stat",
-        "statistics",
-        "string",
-        "struct",
-        "subprocess",
-        "sys",
-        "sysconfig",
-        "tarfile",
-        "tempfile",
-        "textwrap",
-        "threading",
-        "time",
-        "timeit",
-        "traceback",
-        "types",
-        "typing",
-        "unittest",
-        "urllib",
-        "uuid",
-        "warnings",
-        "weakref",
-        "xml",
-        "zipfile",
-        "zlib",
-    ];
-    STDLIB.contains(&module.split('.').next().unwrap_or(module))
+    static NAMES: &str = include_str!("../../transforms/stdlib-modules.txt");
+    let top = module.split('.').next().unwrap_or(module);
+    NAMES
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .any(|l| l == top)
 }
