@@ -10,9 +10,8 @@ of each migrated sync file with its async twin:
   nested `outer.inner`), every name read through the rename table (twins.toml's renames, the
   rule file's replacements and a few generic ones: `AsyncX` -> `X`, `aclose` -> `close`, ...).
 - await sites: every `await`, `async with` item and `async for` (statements and
-  comprehensions) in a function's own body, keyed by kind and by callee (`await
-  self._conn.send(...)` -> ("await", "self._conn.send")), callee names through the same
-  table. Per matched function the two multisets are intersected: the intersection is the
+  comprehensions) in a function's own body, keyed by kind and by the callee's own name
+  (`await self._conn.send(...)` -> ("await", "send")), read through the same table. Per matched function the two multisets are intersected: the intersection is the
   true positives, the rest of the output's sites false positives, the rest of the twin's
   false negatives ("keyed"). "count" does the same ignoring the callee and the kind: per
   function min(output sites, twin sites) are true positives.
@@ -113,9 +112,20 @@ class Func:
 
 
 def callee(expr: ast.expr) -> str:
-    if isinstance(expr, ast.Call):
-        expr = expr.func
-    return ast.unparse(expr)
+    """The name a site is keyed by: the called function's or method's own name
+    (`await self.conn.send(b)` -> `send`), so that `pymongo.lock._cond_wait` and an imported
+    `_cond_wait` are the same site."""
+    while True:
+        if isinstance(expr, ast.Call):
+            expr = expr.func
+        elif isinstance(expr, (ast.Await, ast.Subscript, ast.Starred)):
+            expr = expr.value
+        elif isinstance(expr, ast.Attribute):
+            return expr.attr
+        elif isinstance(expr, ast.Name):
+            return expr.id
+        else:
+            return ast.unparse(expr)
 
 
 class Extractor(ast.NodeVisitor):
@@ -215,6 +225,19 @@ def rule_renames(path: Path) -> dict[str, str]:
     return table
 
 
+def rule_callees(path: Path) -> set[str]:
+    """The last component of every call, method and type the rule file names."""
+    with open(path, "rb") as f:
+        rule = tomllib.load(f)
+    out = set()
+    for entry in rule.get("call", []) + rule.get("method", []):
+        for name in entry.get("names", []) + ([entry["name"]] if "name" in entry else []):
+            out.add(name.rsplit(".", 1)[-1])
+    for entry in rule.get("with", []) + rule.get("iterate", []):
+        out.add(entry["type"].rsplit(".", 1)[-1])
+    return out
+
+
 def load_package(name: str, conf: dict) -> Package:
     version = conf["spec"].split("==")[1]
     src = CACHE / "src" / f"{name}-{version}"
@@ -241,6 +264,8 @@ def run_awaitify(pkg: Package, binary: str) -> tuple[dict, float]:
     cmd = [binary, "--write", "--format", "json", "--statistics", "--color", "never"]
     if pkg.rules is not None:
         cmd += ["--rules", str(pkg.rules)]
+    for path in pkg.conf.get("exclude", []):
+        cmd += ["--exclude", path]
     cmd.append(".")
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=pkg.work, capture_output=True, text=True)
@@ -372,14 +397,6 @@ PIN = re.compile(r"`([^`]+)` (?:stays sync and keeps its blocking calls: |must s
 TICKS = re.compile(r"`[^`]*`")
 
 
-def pin_reason(code: str, text: str) -> str:
-    """A pin's reason with the names taken out, so that pins group by kind."""
-    text = TICKS.sub("X", text)
-    if text.startswith("X calls it and must stay sync"):
-        return f"{code}: a caller is pinned sync"
-    return f"{code}: {text}"
-
-
 def owner(funcs: dict[str, Func], line: int) -> str | None:
     """The innermost function of `funcs` whose lines include `line`."""
     best = None
@@ -390,49 +407,96 @@ def owner(funcs: dict[str, Func], line: int) -> str | None:
 
 
 def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict]) -> None:
-    """Gives every missed function a reason, from awaitify's diagnostics or, without one,
-    from what the twin awaits in it."""
-    pins: dict[tuple[str, str], str] = {}  # (path or "", function name) -> reason
+    """Gives every missed function a reason.
+
+    Direct: a `sync-boundary` naming the function (it is a pin), a `blocking-call-kept`
+    naming it (it is below a pin: followed up through "because Y calls it" to the pin's own
+    reason), or an `unresolved-call` in its body. Otherwise the reason is inherited from the
+    missed functions it calls in the twin (matched by name), else it is a missing seed: the
+    twin awaits something outside the twin files that no rule names."""
+    pins: dict[str, str] = {}  # function name -> its pin's reason
+    below: dict[str, str] = {}  # function name -> the pinned caller that keeps it sync
     unresolved: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
+    broken = set()  # files awaitify left unchanged after an internal error
     for d in diags:
         path = d["path"].removeprefix("./")
+        if d["code"] == "internal-error":
+            broken.add(path)
         m = PIN.search(d["message"])
-        if m and d["code"] in ("sync-boundary", "blocking-call-kept"):
-            reason = pin_reason(d["code"], m.group(2))
-            for where in (path, ""):
-                if d["code"] == "sync-boundary" or (where, m.group(1)) not in pins:
-                    pins[(where, m.group(1))] = reason
+        if m and d["code"] == "sync-boundary":
+            pins[m.group(1)] = "sync-boundary: " + TICKS.sub("X", m.group(2))
+        elif m and d["code"] == "blocking-call-kept":
+            caller = re.match(r"`([^`]+)` calls it", m.group(2))
+            if caller:
+                below.setdefault(m.group(1), caller.group(1))
+            else:
+                pins.setdefault(m.group(1), "sync-boundary: " + TICKS.sub("X", m.group(2)))
         if d["code"] == "unresolved-call" and path in files:
             key = owner(files[path]["original"], d["line"])
             if key:
-                method = d["message"].split("`", 2)[1]
-                unresolved[(path, key)].append(method)
-    twin_async = {k.rsplit(".", 1)[-1].split("#")[0] for f in files.values() for k, v in f["truth"].items() if v.is_async}
+                unresolved[(path, key)].append(d["message"].split("`", 2)[1].strip(".()"))
+
+    def pinned(name: str) -> str | None:
+        seen = set()
+        while name not in pins and name in below and name not in seen:
+            seen.add(name)
+            name = below[name]
+        if name in pins:
+            return pins[name] if not seen else "below a pin, " + pins[name]
+        return None
+
+    by_name: dict[str, list[Miss]] = collections.defaultdict(list)
+    for miss in res.fn_funcs:
+        by_name[miss.qualname.split("#")[0].rsplit(".", 1)[-1]].append(miss)
     missed_sites = collections.defaultdict(list)
     for s in res.fn_sites:
-        missed_sites[(s.path, s.qualname)].append(s.detail)
+        missed_sites[(s.path, s.qualname)].append(s.detail.split(" ", 1)[1])
     for miss in res.fn_funcs:
-        short = miss.qualname.split("#")[0].rsplit(".", 1)[-1]
         raw = files[miss.path]["original"].get(miss.qualname)
-        names = {short} | ({raw.qualname.rsplit(".", 1)[-1]} if raw else set())
-        pin = next((pins[(w, n)] for w in (miss.path, "") for n in names if (w, n) in pins), None)
-        if pin:
-            miss.reason = pin
-        elif (miss.path, miss.qualname) in unresolved:
-            miss.reason = "unresolved-call in its body"
-            miss.detail = ", ".join(sorted(set(unresolved[(miss.path, miss.qualname)])))
-        else:
-            callees = [s.split(" ", 1)[1] for s in missed_sites[(miss.path, miss.qualname)]]
-            if not callees:
-                miss.reason = "no diagnostic: the twin's function awaits nothing (stub, abstract or kept async for its API)"
-                continue
-            outside = sorted({c for c in callees if IDENT.findall(c)[-1:] and IDENT.findall(c)[-1] not in twin_async})
-            if outside:
-                miss.reason = "no diagnostic: the twin awaits something outside the twin files"
-                miss.detail = ", ".join(outside)[:160]
-            else:
-                miss.reason = "no diagnostic: it awaits only project functions that also stayed sync"
-                miss.detail = ", ".join(sorted(set(callees)))[:160]
+        name = miss.qualname.split("#")[0].rsplit(".", 1)[-1]
+        reason = pinned(name) or (pinned(raw.qualname.rsplit(".", 1)[-1].split("#")[0]) if raw else None)
+        # An unresolved call explains the miss only if the twin awaits a call of that name.
+        relevant = set(unresolved[(miss.path, miss.qualname)]) & set(missed_sites[(miss.path, miss.qualname)])
+        if miss.path in broken:
+            miss.reason = "internal-error: awaitify left the file unchanged"
+        elif reason:
+            miss.reason = reason
+        elif relevant:
+            miss.reason = "unresolved-call in its body on a call the twin awaits"
+            miss.detail = ", ".join(f".{m}()" for m in sorted(relevant))
+    twin_async = {k.rsplit(".", 1)[-1].split("#")[0] for f in files.values() for k, v in f["truth"].items() if v.is_async}
+    rule_names = {pkg.renamer.name(n) for n in rule_callees(pkg.rules)} if pkg.rules else set()
+
+    def inherited(miss: Miss, seen: set[int]) -> str:
+        if miss.reason:
+            return miss.reason
+        if id(miss) in seen:
+            return ""
+        seen.add(id(miss))
+        callees = missed_sites[(miss.path, miss.qualname)]
+        if not callees:
+            return "no diagnostic: the twin's function awaits nothing (stub, abstract or kept async for its API)"
+        votes = collections.Counter()
+        for c in callees:
+            for other in by_name.get(c, []):
+                r = inherited(other, seen)
+                if r:
+                    votes[r.removeprefix("calls a missed function: ")] += 1
+        if votes:
+            return "calls a missed function: " + votes.most_common(1)[0][0]
+        outside = sorted({c for c in callees if c not in twin_async})
+        mapped = sorted(set(outside) & rule_names)
+        if mapped:
+            miss.detail = ", ".join(mapped)[:160]
+            return "no diagnostic: it calls an API the rule file maps, yet stayed sync"
+        if outside:
+            miss.detail = ", ".join(outside)[:160]
+            return "no diagnostic: the twin awaits something outside the twin files that no rule names"
+        return "no diagnostic: calls only twin-async functions that awaitify did not reach"
+
+    for miss in res.fn_funcs:
+        if not miss.reason:
+            miss.reason = inherited(miss, set())
 
 
 # ------------------------------------------------------------------------ reporting
