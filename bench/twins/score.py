@@ -320,6 +320,9 @@ class PRF:
         return 2 * p * r / (p + r) if p and r else (0.0 if p is not None or r is not None else None)
 
 
+CHAIN = "chain: it awaits only functions that awaitify also left sync"
+
+
 @dataclass
 class Miss:
     """A function or site where the output and the twin disagree."""
@@ -329,6 +332,7 @@ class Miss:
     qualname: str
     detail: str = ""
     reason: str = ""
+    roots: set[str] = field(default_factory=set)  # for a CHAIN miss: the reasons it reaches
 
 
 @dataclass
@@ -443,7 +447,7 @@ def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict
             name = below[name]
         if name in pins:
             return pins[name] if not seen else "below a pin, " + pins[name]
-        return None
+        return "below a pin whose own reason awaitify does not report" if seen else None
 
     by_name: dict[str, list[Miss]] = collections.defaultdict(list)
     for miss in res.fn_funcs:
@@ -467,36 +471,37 @@ def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict
     twin_async = {k.rsplit(".", 1)[-1].split("#")[0] for f in files.values() for k, v in f["truth"].items() if v.is_async}
     rule_names = {pkg.renamer.name(n) for n in rule_callees(pkg.rules)} if pkg.rules else set()
 
-    def inherited(miss: Miss, seen: set[int]) -> str:
+    for miss in res.fn_funcs:
         if miss.reason:
-            return miss.reason
-        if id(miss) in seen:
-            return ""
-        seen.add(id(miss))
+            continue
         callees = missed_sites[(miss.path, miss.qualname)]
-        if not callees:
-            return "no diagnostic: the twin's function awaits nothing (stub, abstract or kept async for its API)"
-        votes = collections.Counter()
-        for c in callees:
-            for other in by_name.get(c, []):
-                r = inherited(other, seen)
-                if r:
-                    votes[r.removeprefix("calls a missed function: ")] += 1
-        if votes:
-            return "calls a missed function: " + votes.most_common(1)[0][0]
         outside = sorted({c for c in callees if c not in twin_async})
         mapped = sorted(set(outside) & rule_names)
-        if mapped:
+        if not callees:
+            miss.reason = "no diagnostic: the twin's function awaits nothing (stub, abstract or kept async for its API)"
+        elif mapped:
+            miss.reason = "no diagnostic: it calls an API the rule file maps, yet stayed sync"
             miss.detail = ", ".join(mapped)[:160]
-            return "no diagnostic: it calls an API the rule file maps, yet stayed sync"
-        if outside:
+        elif outside:
+            miss.reason = "no diagnostic: the twin awaits something outside the twin files that no rule names"
             miss.detail = ", ".join(outside)[:160]
-            return "no diagnostic: the twin awaits something outside the twin files that no rule names"
-        return "no diagnostic: calls only twin-async functions that awaitify did not reach"
-
+    # The rest await only functions that awaitify also left sync: their roots are the
+    # reasons of the functions with a reason of their own that they reach.
     for miss in res.fn_funcs:
-        if not miss.reason:
-            miss.reason = inherited(miss, set())
+        if miss.reason:
+            continue
+        todo, seen = [miss], {id(miss)}
+        while todo:
+            for c in missed_sites[(todo[-1].path, todo.pop().qualname)]:
+                for other in by_name.get(c, []):
+                    if id(other) in seen:
+                        continue
+                    seen.add(id(other))
+                    if other.reason and other.reason != CHAIN:
+                        miss.roots.add(other.reason)
+                    else:
+                        todo.append(other)
+        miss.reason = CHAIN
 
 
 # ------------------------------------------------------------------------ reporting
@@ -521,6 +526,34 @@ def table(results: list[Result]) -> str:
             f"| {fmt(r.keyed.recall)} | {fmt(r.count.precision)} | {fmt(r.count.recall)} | {r.seconds:.1f} s |"
         )
     return head + "\n".join(rows) + "\n"
+
+
+def reasons(results: list[Result]) -> str:
+    """Missed async functions per reason and package: those with a reason of their own, and
+    the chain misses (awaiting only other missed functions) that reach a function with that
+    reason (one chain miss can reach several)."""
+    own = collections.defaultdict(collections.Counter)
+    reach = collections.defaultdict(collections.Counter)
+    for r in results:
+        for m in r.fn_funcs:
+            if m.reason == CHAIN:
+                own[CHAIN][r.name] += 1
+                for root in m.roots or {"(none found by name)"}:
+                    reach[root][r.name] += 1
+            else:
+                own[m.reason][r.name] += 1
+    names = [r.name for r in results]
+    out = [
+        "| reason | " + " | ".join(names) + " | all | chain misses reaching it |",
+        "|---|" + "--:|" * (len(names) + 2),
+    ]
+    for reason in sorted(own.keys() | reach.keys(), key=lambda k: (k == CHAIN, -sum(own[k].values()))):
+        c = own[reason]
+        out.append(
+            f"| {reason} | " + " | ".join(str(c[n]) for n in names) + f" | {sum(c.values())} | "
+            + (" / ".join(str(reach[reason][n]) for n in names) if reason != CHAIN else "") + " |"
+        )
+    return "\n".join(out) + "\n"
 
 
 def details(r: Result, top: int) -> str:
@@ -562,7 +595,8 @@ def main() -> int:
     parser.add_argument("packages", nargs="*", help="packages of twins.toml (default: all)")
     parser.add_argument("--awaitify", default=os.environ.get("AWAITIFY_BIN", str(ROOT / "target/release/awaitify")),
                         help="the awaitify binary (default: $AWAITIFY_BIN, else target/release/awaitify)")
-    parser.add_argument("--no-rules", action="store_true", help="run without the packages' rule files")
+    parser.add_argument("--no-rules", action="store_true",
+                        help="run without the packages' rule files (and without their exclusions)")
     parser.add_argument("--details", metavar="FILE", help="write the per-package breakdown of misses (Markdown)")
     parser.add_argument("--top", type=int, default=8, help="examples per group in --details (default 8)")
     args = parser.parse_args()
@@ -577,8 +611,9 @@ def main() -> int:
     results = []
     for name in names:
         pkg = load_package(name, conf[name])
-        if args.no_rules:
+        if args.no_rules:  # the exclusions only make sense with the rules that replace them
             pkg.rules = None
+            pkg.conf = {k: v for k, v in pkg.conf.items() if k != "exclude"}
         print(f"score: {name}: migrating a copy in {pkg.work.relative_to(ROOT)}", file=sys.stderr)
         prepare(pkg)
         report, seconds = run_awaitify(pkg, args.awaitify)
@@ -589,7 +624,8 @@ def main() -> int:
     print(table(results), end="")
     if args.details:
         with open(args.details, "w") as f:
-            f.write(table(results) + "\n" + "\n".join(details(r, args.top) for r in results))
+            f.write(table(results) + "\n## Missed async functions by reason\n\n" + reasons(results) + "\n")
+            f.write("\n".join(details(r, args.top) for r in results))
         print(f"score: details in {args.details}", file=sys.stderr)
     return 0
 
