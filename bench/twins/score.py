@@ -418,7 +418,8 @@ def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict
     reason), or an `unresolved-call` in its body. Otherwise the reason is inherited from the
     missed functions it calls in the twin (matched by name), else it is a missing seed: the
     twin awaits something outside the twin files that no rule names."""
-    pins: dict[str, str] = {}  # function name -> its pin's reason
+    pins: dict[str, str] = {}  # function name, or "path:name" -> its pin's reason
+    pin_text: dict[str, str] = {}  # the same keys -> the pin's message, with the names
     below: dict[str, str] = {}  # function name -> the pinned caller that keeps it sync
     unresolved: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
     broken = set()  # files awaitify left unchanged after an internal error
@@ -428,24 +429,29 @@ def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict
             broken.add(path)
         m = PIN.search(d["message"])
         if m and d["code"] == "sync-boundary":
-            pins[m.group(1)] = "sync-boundary: " + TICKS.sub("X", m.group(2))
+            for key in (m.group(1), f"{path}:{m.group(1)}"):
+                pins[key] = "sync-boundary: " + TICKS.sub("X", m.group(2))
+                pin_text[key] = f"{path}:{d['line']}: {m.group(2)}"
         elif m and d["code"] == "blocking-call-kept":
             caller = re.match(r"`([^`]+)` calls it", m.group(2))
-            if caller:
-                below.setdefault(m.group(1), caller.group(1))
-            else:
-                pins.setdefault(m.group(1), "sync-boundary: " + TICKS.sub("X", m.group(2)))
+            for key in (m.group(1), f"{path}:{m.group(1)}"):
+                if caller:
+                    below.setdefault(key, caller.group(1))
+                else:
+                    pins.setdefault(key, "sync-boundary: " + TICKS.sub("X", m.group(2)))
         if d["code"] == "unresolved-call" and path in files:
             key = owner(files[path]["original"], d["line"])
             if key:
                 unresolved[(path, key)].append(d["message"].split("`", 2)[1].strip(".()"))
 
     def pinned(name: str) -> str | None:
+        pinned.text = ""
         seen = set()
         while name not in pins and name in below and name not in seen:
             seen.add(name)
             name = below[name]
         if name in pins:
+            pinned.text = pin_text.get(name, "")
             return pins[name] if not seen else "below a pin, " + pins[name]
         return "below a pin whose own reason awaitify does not report" if seen else None
 
@@ -458,13 +464,16 @@ def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict
     for miss in res.fn_funcs:
         raw = files[miss.path]["original"].get(miss.qualname)
         name = miss.qualname.split("#")[0].rsplit(".", 1)[-1]
-        reason = pinned(name) or (pinned(raw.qualname.rsplit(".", 1)[-1].split("#")[0]) if raw else None)
+        raw_name = raw.qualname.rsplit(".", 1)[-1].split("#")[0] if raw else name
+        # a diagnostic in the function's own file first: short names repeat across files
+        reason = pinned(f"{miss.path}:{raw_name}") or pinned(name) or pinned(raw_name)
         # An unresolved call explains the miss only if the twin awaits a call of that name.
         relevant = set(unresolved[(miss.path, miss.qualname)]) & set(missed_sites[(miss.path, miss.qualname)])
         if miss.path in broken:
             miss.reason = "internal-error: awaitify left the file unchanged"
         elif reason:
             miss.reason = reason
+            miss.detail = getattr(pinned, "text", "")
         elif relevant:
             miss.reason = "unresolved-call in its body on a call the twin awaits"
             miss.detail = ", ".join(f".{m}()" for m in sorted(relevant))
