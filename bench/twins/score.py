@@ -242,7 +242,8 @@ def load_package(name: str, conf: dict) -> Package:
     version = conf["spec"].split("==")[1]
     src = CACHE / "src" / f"{name}-{version}"
     if not src.is_dir():
-        sys.exit(f"score: {src} is missing; run bench/twins/fetch.sh first")
+        print(f"score: {src} is missing; run bench/twins/fetch.sh first", file=sys.stderr)
+        sys.exit(2)
     table = dict(conf.get("renames", {}))
     rules = HERE / conf["rules"] if conf.get("rules") else None
     if rules is not None:
@@ -288,7 +289,8 @@ def pairs(pkg: Package) -> list[tuple[str, str]]:
     for sync, twin in out:
         for side in (sync, twin):
             if not (pkg.src / side).is_file():
-                sys.exit(f"score: {pkg.name}: {side} is not in the sdist")
+                print(f"score: {pkg.name}: {side} is not in the sdist", file=sys.stderr)
+                sys.exit(2)
     return out
 
 
@@ -410,39 +412,53 @@ def owner(funcs: dict[str, Func], line: int) -> str | None:
     return best
 
 
-def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict]) -> None:
-    """Gives every missed function a reason.
+@dataclass
+class Evidence:
+    """What a run's diagnostics say about the functions that stayed sync."""
 
-    Direct: a `sync-boundary` naming the function (it is a pin), a `blocking-call-kept`
-    naming it (it is below a pin: followed up through "because Y calls it" to the pin's own
-    reason), or an `unresolved-call` in its body. Otherwise the reason is inherited from the
-    missed functions it calls in the twin (matched by name), else it is a missing seed: the
-    twin awaits something outside the twin files that no rule names."""
-    pins: dict[str, str] = {}  # function name, or "path:name" -> its pin's reason
-    pin_text: dict[str, str] = {}  # the same keys -> the pin's message, with the names
-    below: dict[str, str] = {}  # function name -> the pinned caller that keeps it sync
-    unresolved: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
-    broken = set()  # files awaitify left unchanged after an internal error
+    pins: dict[str, str] = field(default_factory=dict)  # name or "path:name" -> pin's reason
+    pin_text: dict[str, str] = field(default_factory=dict)  # same keys -> the pin's message
+    below: dict[str, str] = field(default_factory=dict)  # same keys -> the caller keeping it sync
+    unresolved: dict = field(default_factory=lambda: collections.defaultdict(list))  # (path, qualname) -> methods
+    broken: set[str] = field(default_factory=set)  # files left unchanged after an internal error
+
+
+def read_diagnostics(diags: list[dict], files: dict[str, dict]) -> Evidence:
+    ev = Evidence()
     for d in diags:
         path = d["path"].removeprefix("./")
         if d["code"] == "internal-error":
-            broken.add(path)
+            ev.broken.add(path)
         m = PIN.search(d["message"])
         if m and d["code"] == "sync-boundary":
             for key in (m.group(1), f"{path}:{m.group(1)}"):
-                pins[key] = "sync-boundary: " + TICKS.sub("X", m.group(2))
-                pin_text[key] = f"{path}:{d['line']}: {m.group(2)}"
+                ev.pins[key] = "sync-boundary: " + TICKS.sub("X", m.group(2))
+                ev.pin_text[key] = f"{path}:{d['line']}: {m.group(2)}"
         elif m and d["code"] == "blocking-call-kept":
             caller = re.match(r"`([^`]+)` calls it", m.group(2))
             for key in (m.group(1), f"{path}:{m.group(1)}"):
                 if caller:
-                    below.setdefault(key, caller.group(1))
+                    ev.below.setdefault(key, caller.group(1))
                 else:
-                    pins.setdefault(key, "sync-boundary: " + TICKS.sub("X", m.group(2)))
+                    ev.pins.setdefault(key, "sync-boundary: " + TICKS.sub("X", m.group(2)))
         if d["code"] == "unresolved-call" and path in files:
             key = owner(files[path]["original"], d["line"])
             if key:
-                unresolved[(path, key)].append(d["message"].split("`", 2)[1].strip(".()"))
+                ev.unresolved[(path, key)].append(d["message"].split("`", 2)[1].strip(".()"))
+    return ev
+
+
+def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict]) -> None:
+    """Gives every missed function a reason.
+
+    From the diagnostics: an internal error in its file; a `sync-boundary` naming it (it is
+    a pin); a `blocking-call-kept` naming it (it is below a pin: followed up through
+    "because Y calls it" to the pin's own reason); an `unresolved-call` in its body on a
+    call the twin awaits. Without one, from what the twin awaits in it: nothing (a stub), a
+    name the rule file maps, a name outside the twin files; else it is a chain miss, and its
+    roots are the reasons of the missed functions it reaches (matched by name)."""
+    ev = read_diagnostics(diags, files)
+    pins, pin_text, below = ev.pins, ev.pin_text, ev.below
 
     def pinned(name: str) -> str | None:
         pinned.text = ""
@@ -468,8 +484,8 @@ def diagnose(pkg: Package, res: Result, diags: list[dict], files: dict[str, dict
         # a diagnostic in the function's own file first: short names repeat across files
         reason = pinned(f"{miss.path}:{raw_name}") or pinned(name) or pinned(raw_name)
         # An unresolved call explains the miss only if the twin awaits a call of that name.
-        relevant = set(unresolved[(miss.path, miss.qualname)]) & set(missed_sites[(miss.path, miss.qualname)])
-        if miss.path in broken:
+        relevant = set(ev.unresolved[(miss.path, miss.qualname)]) & set(missed_sites[(miss.path, miss.qualname)])
+        if miss.path in ev.broken:
             miss.reason = "internal-error: awaitify left the file unchanged"
         elif reason:
             miss.reason = reason
@@ -625,7 +641,11 @@ def main() -> int:
             pkg.conf = {k: v for k, v in pkg.conf.items() if k != "exclude"}
         print(f"score: {name}: migrating a copy in {pkg.work.relative_to(ROOT)}", file=sys.stderr)
         prepare(pkg)
-        report, seconds = run_awaitify(pkg, args.awaitify)
+        try:
+            report, seconds = run_awaitify(pkg, args.awaitify)
+        except (RuntimeError, json.JSONDecodeError) as e:
+            print(f"score: {e}", file=sys.stderr)
+            return 1
         res = Result(name, seconds=seconds, summary=report["summary"])
         files = {sync: score_pair(pkg, sync, twin, res) for sync, twin in pairs(pkg)}
         diagnose(pkg, res, report["diagnostics"], files)
