@@ -53,3 +53,45 @@ fn new_imports_go_where_isort_and_pep8_put_them() {
         assert_eq!(migrated(&before), after, "{what}");
     }
 }
+
+#[test]
+fn names_dropped_from_one_from_import_leave_the_others() {
+    // Two adjacent names of one `from` import lose their last use; the third stays. Each
+    // order of the three names is one removal, not two overlapping ones.
+    let mut cat = Catalog::builtin().unwrap();
+    cat.add_toml(
+        "twins.toml",
+        r#"
+id = "lock-twins"
+summary = "async twins of two lock helpers"
+call = [
+  { name = "other.make_lock", action = "replace", replace = "other.amake_lock", await = true },
+  { name = "other.make_cond", action = "replace", replace = "other.amake_cond", await = true },
+]
+"#,
+    )
+    .unwrap();
+    let body = "\n\ndef setup():\n    lock = make_lock()\n    cond = make_cond(lock)\n    return cond_wait, cond\n";
+    let after = "\n\nasync def setup():\n    lock = await other.amake_lock()\n    cond = await other.amake_cond(lock)\n    return cond_wait, cond\n";
+    for names in [
+        "cond_wait, make_cond, make_lock",
+        "make_cond, make_lock, cond_wait",
+        "make_cond, cond_wait, make_lock",
+        "(\n    make_cond,\n    make_lock,\n    cond_wait,\n)",
+    ] {
+        let src = format!("from other import {names}{body}");
+        let m = migrate_texts(&[("main.py", &src)], &cat);
+        assert!(m.diagnostics.is_empty(), "{names}: {:?}", m.diagnostics);
+        let got = m.files[0].new.clone().expect("changed");
+        let kept = if names.starts_with('(') {
+            "(\n    cond_wait,\n)".to_string()
+        } else {
+            "cond_wait".to_string()
+        };
+        assert_eq!(
+            got,
+            format!("import other\nfrom other import {kept}{after}"),
+            "{names}"
+        );
+    }
+}

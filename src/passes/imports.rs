@@ -64,14 +64,23 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if dead.len() == stmt.names.len() {
             removed_whole.push(stmt);
         } else {
-            for &i in &dead {
-                let n = &stmt.names[i];
-                let (s, e) = if i + 1 < stmt.names.len() {
-                    (n.start, stmt.names[i + 1].start)
+            // One removal per run of adjacent dead names: from a run's first name to the next
+            // live one, or, for a run at the end, from the live name before it.
+            let names = &stmt.names;
+            let mut i = 0;
+            while i < dead.len() {
+                let mut j = i;
+                while j + 1 < dead.len() && dead[j + 1] == dead[j] + 1 {
+                    j += 1;
+                }
+                let (first, last) = (dead[i], dead[j]);
+                let (s, e) = if last + 1 < names.len() {
+                    (names[first].start, names[last + 1].start)
                 } else {
-                    (stmt.names[i - 1].end, n.end)
+                    (names[first - 1].end, names[last].end)
                 };
                 out.edits.push(Edit::replace(s, e, "", "imports"));
+                i = j + 1;
             }
         }
     }
