@@ -869,6 +869,9 @@ impl<'a> Walker<'a> {
             {
                 return Val::Sym(Sym::Func(self.fid(f + 1 + i)));
             }
+            if let Some((_, q)) = def.imports.iter().find(|(n, _)| n == name) {
+                return self.imported(self.p.resolve(q));
+            }
             if let Some(c) = def.class {
                 let is_first = def.params.first().is_some_and(|p| p.name == name);
                 let decorated = |d: &str| def.decorators.iter().any(|x| x == d);
@@ -981,10 +984,24 @@ impl<'a> Walker<'a> {
                 let attr = text(attr, self.src);
                 match self.resolve(obj, caller) {
                     Val::Sym(Sym::Module(mi)) => {
-                        let name = &self.p.modules[mi].name;
-                        self.imported(self.p.resolve(&format!("{name}.{attr}")))
+                        // Under its other names too: a package reached by its name relative
+                        // to the walked root (`app`) may have none of its own.
+                        let module = &self.p.modules[mi];
+                        let names = std::iter::once(&module.name).chain(&module.aliases);
+                        let mut found = Sym::External(format!("{}.{attr}", module.name));
+                        for name in names.filter(|n| !n.is_empty()) {
+                            found = self.p.resolve(&format!("{name}.{attr}"));
+                            if !matches!(found, Sym::External(_)) {
+                                break;
+                            }
+                        }
+                        self.imported(found)
                     }
-                    Val::Sym(Sym::External(q)) => Val::Sym(Sym::External(format!("{q}.{attr}"))),
+                    // `import app.store` where `app` has no `__init__.py` (a namespace package):
+                    // `app` is not a project module, `app.store` is.
+                    Val::Sym(Sym::External(q)) => {
+                        self.imported(self.p.resolve(&format!("{q}.{attr}")))
+                    }
                     Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {
                         match self.p.method(c, attr) {
                             Some(f) => Val::Sym(Sym::Func(f)),

@@ -1,0 +1,127 @@
+//! Sound colouring (issue 12): a function turns async only when every reference to it is
+//! known and updated. Each class of reference has a program run before and after the
+//! migration with the same output, and a test of what is reported where it must stay sync.
+
+mod support;
+
+use awaitify::rules::Catalog;
+use awaitify::run::{Migration, migrate_texts};
+
+fn migrate(spec: &str) -> Migration {
+    let files = support::parse_fixture(spec).expect("valid fixture");
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    migrate_texts(&refs, &Catalog::builtin().unwrap())
+}
+
+/// The migrated project rendered back in fixture form (every file, changed or not).
+fn after(spec: &str) -> String {
+    let m = migrate(spec);
+    let single = !spec.trim_start().starts_with("#- ");
+    let mut out = String::new();
+    for f in &m.files {
+        if !single {
+            out.push_str(&format!("#- {}\n", f.display));
+        }
+        out.push_str(f.new.as_deref().unwrap_or(&f.old));
+    }
+    out
+}
+
+fn diagnostics(spec: &str) -> Vec<String> {
+    migrate(spec)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect()
+}
+
+#[track_caller]
+fn has(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
+    }
+}
+
+/// The diagnostics joined, one a line, for `has`.
+fn reported(spec: &str) -> String {
+    diagnostics(spec).join("\n")
+}
+
+fn equivalent(spec: &str) {
+    support::assert_equivalent(spec, &["main.py"], support::Equiv::default());
+}
+
+// ---- function-local imports -------------------------------------------------------------
+
+const LOCAL_IMPORTS: &str = r#"#- app/__init__.py
+#- app/store.py
+import time
+
+
+def read_config():
+    time.sleep(0.01)
+    return {"k": 1}
+#- main.py
+def load():
+    from app.store import read_config
+    return read_config()
+
+
+def load_module():
+    import app.store
+    return app.store.read_config()
+
+
+def load_alias():
+    from app import store as s
+    return s.read_config()
+
+
+def main():
+    print(load(), load_module(), load_alias())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn function_local_imports_resolve_like_module_level_ones() {
+    let out = after(LOCAL_IMPORTS);
+    has(
+        &out,
+        &[
+            "    return await read_config()",
+            "    return await app.store.read_config()",
+            "    return await s.read_config()",
+            "print(await load(), await load_module(), await load_alias())",
+        ],
+    );
+    equivalent(LOCAL_IMPORTS);
+}
+
+#[test]
+fn a_local_name_also_assigned_is_not_an_import() {
+    // `read_config` is rebound in the function: it is not the import there, so nothing
+    // resolves the call and the callee is never coloured behind its back.
+    let spec = r#"#- app/__init__.py
+#- app/store.py
+import time
+
+
+def read_config():
+    time.sleep(0.01)
+    return 1
+#- main.py
+def load(flag):
+    from app.store import read_config
+    if flag:
+        read_config = lambda: 2
+    return read_config()
+"#;
+    let out = after(spec);
+    has(&out, &["def load(flag):", "    return read_config()"]);
+}
