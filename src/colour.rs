@@ -7,7 +7,7 @@
 //! and a diagnostic names the place. Methods that override each other change colour together.
 
 use crate::matcher::{Ctx, Kind, ModuleFacts, PackedCall, Target};
-use crate::project::{FuncId, Project};
+use crate::project::{ClassId, FuncId, Project};
 use crate::rules::{Action, Catalog};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, VecDeque};
@@ -224,6 +224,7 @@ pub fn colour(
     };
 
     let members = Multimap::new(p.func_ids().map(|f| (fam(f), f)).collect());
+    let by_name = methods_by_name(p);
 
     let mut seeds: Vec<(FuncId, Why)> = Vec::new();
     // Edges caller -> callee, with the line of the call, on families.
@@ -355,6 +356,7 @@ pub fn colour(
                 line: r.line,
             });
         }
+        unknown_receivers(p, m, mf, &by_name, &mut pins);
         for e in &mf.escapes {
             let reason = format!(
                 "the generator `{}` is consumed where awaitify cannot follow it",
@@ -652,6 +654,70 @@ fn wrap_decorators(p: &Project, facts: &[ModuleFacts], out: &mut Colouring) {
                 out.coloured.insert(wrapper);
             }
             out.awaited_param_calls.insert((m, c.start));
+        }
+    }
+}
+
+/// Every project method, by name.
+fn methods_by_name(p: &Project) -> HashMap<&str, Vec<FuncId>> {
+    let mut out: HashMap<&str, Vec<FuncId>> = HashMap::default();
+    for f in p.func_ids().filter(|f| p.func(*f).is_method()) {
+        out.entry(p.func(f).name.as_str()).or_default().push(f);
+    }
+    out
+}
+
+/// `x.name()` where the type of `x` is unknown may call any project method called `name`
+/// (and `with x:` any `__enter__`, `for a in x:` any `__next__`): the call cannot be
+/// awaited for some and not others, so all of them stay sync. The first call site found
+/// per name is the one reported.
+fn unknown_receivers(
+    p: &Project,
+    m: usize,
+    mf: &ModuleFacts,
+    by_name: &HashMap<&str, Vec<FuncId>>,
+    pins: &mut Pins,
+) {
+    let mut done: HashSet<(&str, Option<ClassId>)> = HashSet::default();
+    for u in &mf.unresolved {
+        if !done.insert((u.name.as_str(), u.within)) {
+            continue;
+        }
+        // On an instance of a class without the method: only its subclasses' can be reached.
+        let reachable = |f: &FuncId| {
+            u.within.is_none_or(|c| {
+                let k = p.func(*f).class.map(|k| ClassId {
+                    module: f.module,
+                    class: k as u32,
+                });
+                k.is_some_and(|k| p.mro(k).contains(&c))
+            })
+        };
+        let how = match u.name.as_str() {
+            "__enter__" | "__exit__" => "a `with` enters a value".to_string(),
+            "__iter__" | "__next__" => "a `for` iterates a value".to_string(),
+            name => format!("`.{name}()` is called on a value"),
+        };
+        let of = match u.within {
+            Some(c) => format!("of a subclass of `{}`", p.class(c).name),
+            None => "of unknown type".to_string(),
+        };
+        for &f in by_name
+            .get(u.name.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|f| reachable(f))
+        {
+            pins.add(f, || Pin {
+                reason: format!(
+                    "{how} {of} at {}:{}, which may reach `{}` without await",
+                    p.modules[m].display,
+                    u.line,
+                    p.func(f).qualname
+                ),
+                module: m,
+                line: u.line,
+            });
         }
     }
 }

@@ -125,3 +125,116 @@ def load(flag):
     let out = after(spec);
     has(&out, &["def load(flag):", "    return read_config()"]);
 }
+
+// ---- method calls on receivers of unknown type ------------------------------------------
+
+const UNKNOWN_RECEIVERS: &str = r#"#- main.py
+import contextlib
+import logging
+import time
+
+
+class Disk:
+    def read(self):
+        time.sleep(0.01)
+        return "disk"
+
+    def __enter__(self):
+        time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Net:
+    def read(self):
+        return "net"
+
+    def info(self, msg):
+        return msg
+
+
+class Base:
+    def run(self):
+        return self.step() + "!"
+
+
+class Slow(Base):
+    def step(self):
+        time.sleep(0.01)
+        return "slow"
+
+
+class Box:
+    def __init__(self):
+        self.log = logging.getLogger("box")
+
+    def use(self, src):
+        self.log.info("reading %s", "x".upper())
+        return ", ".join([src.read(), "%s" % src.read()])
+
+
+KINDS = {"d": Disk, "n": Net}
+
+
+def enter(cm):
+    with cm as inside:
+        return type(inside).__name__
+
+
+def tick():
+    time.sleep(0.01)
+    return "tick"
+
+
+def main():
+    b = Box()
+    print(b.use(KINDS["d"]()), b.use(Net()), Disk().read())
+    print(enter(Disk()), enter(contextlib.nullcontext()), Slow().run(), tick())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn methods_reachable_from_an_unknown_receiver_stay_sync() {
+    let out = after(UNKNOWN_RECEIVERS);
+    has(
+        &out,
+        &[
+            "    def read(self):\n        time.sleep(0.01)",
+            "    def __enter__(self):\n        time.sleep(0.01)",
+            "    def step(self):\n        time.sleep(0.01)",
+            "async def tick():",
+        ],
+    );
+    let diags = reported(UNKNOWN_RECEIVERS);
+    has(
+        &diags,
+        &[
+            "main.py:44:1: sync-boundary `read` stays sync and keeps its blocking calls: `.read()` is called on a value of unknown type at main.py:44, which may reach `Disk.read` without await",
+            "main.py:51:1: sync-boundary `__enter__` stays sync and keeps its blocking calls: a `with` enters a value of unknown type at main.py:51, which may reach `Disk.__enter__` without await",
+            "main.py:29:1: sync-boundary `step` stays sync and keeps its blocking calls: `.step()` is called on a value of a subclass of `Base` at main.py:29, which may reach `Slow.step` without await",
+        ],
+    );
+    // A logger, a string: not project methods, whatever their names.
+    assert!(!diags.contains("Net.info"), "{diags}");
+    assert!(!diags.contains("unresolved-call"), "{diags}");
+    equivalent(UNKNOWN_RECEIVERS);
+}
+
+#[test]
+fn a_name_no_project_method_has_needs_nothing() {
+    let spec = r#"import time
+
+
+def load(src):
+    time.sleep(0)
+    return src.fetch_all()
+"#;
+    let out = after(spec);
+    has(&out, &["async def load(src):"]);
+    assert_eq!(reported(spec), "");
+}
