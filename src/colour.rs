@@ -74,6 +74,8 @@ pub struct Colouring {
     pub pinned: BTreeMap<FuncId, Pin>,
     /// Pinned functions that are pinned only because a pinned caller needs them (caller, line).
     pub pinned_below: BTreeMap<FuncId, FuncId>,
+    /// Where the caller named in [`Colouring::pinned_below`] calls the function: `(module, line)`.
+    pub pinned_below_at: BTreeMap<FuncId, (usize, usize)>,
     pub family: HashMap<FuncId, FuncId>,
     /// Calls of a wrapped function inside a decorator's wrapper that must be awaited:
     /// `(module, call start)`.
@@ -509,6 +511,7 @@ pub fn colour(
         }
     }
 
+    out.pinned_below_at = pin_sites(&out.pinned_below, &edges, fam);
     let async_fams = upward(&seed_fams, &pinned);
     for &fam_rep in &async_fams {
         for f in members.get(fam_rep) {
@@ -720,4 +723,23 @@ fn unknown_receivers(
             });
         }
     }
+}
+
+/// The first call from each pinned caller to the function it keeps sync, for the report.
+fn pin_sites(
+    below: &BTreeMap<FuncId, FuncId>,
+    edges: &[(FuncId, FuncId, u32, u32)],
+    fam: impl Fn(FuncId) -> FuncId,
+) -> BTreeMap<FuncId, (usize, usize)> {
+    let mut out = BTreeMap::new();
+    if below.is_empty() {
+        return out;
+    }
+    for &(f, g, m, line) in edges {
+        let g = fam(g);
+        if below.get(&g) == Some(&fam(f)) {
+            out.entry(g).or_insert((m as usize, line as usize));
+        }
+    }
+    out
 }

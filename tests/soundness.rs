@@ -238,3 +238,118 @@ def load(src):
     has(&out, &["async def load(src):"]);
     assert_eq!(reported(spec), "");
 }
+
+// ---- small soundness bugs -------------------------------------------------------------
+
+const FSTRING_IMPORT: &str = r#"#- main.py
+import shlex
+import subprocess
+
+
+def listing(d):
+    out = subprocess.run(f"echo {shlex.quote(d)}", shell=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def main():
+    print(listing("a b; echo c"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn an_import_used_only_in_an_f_string_field_is_kept() {
+    has(
+        &after(FSTRING_IMPORT),
+        &["import shlex\n", "cmd = f\"echo {shlex.quote(d)}\""],
+    );
+    equivalent(FSTRING_IMPORT);
+}
+
+const RETRY_WRAPPER: &str = r#"#- main.py
+import functools
+import time
+
+
+def retry(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        for attempt in range(3):
+            try:
+                return fn(*args)
+            except BaseException as exc:
+                print("retry", attempt, type(exc).__name__)
+        return None
+    return wrapper
+
+
+state = {"n": 0}
+
+
+@retry
+def flaky():
+    time.sleep(0.01)
+    state["n"] += 1
+    if state["n"] < 2:
+        raise ValueError("once")
+    return state["n"]
+
+
+def main():
+    print(flaky())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn the_cancellation_guard_covers_an_awaited_call_of_a_parameter_in_one_run() {
+    let out = after(RETRY_WRAPPER);
+    has(
+        &out,
+        &[
+            "                return await fn(*args)\n            except asyncio.CancelledError:\n                raise\n            except BaseException as exc:",
+        ],
+    );
+    assert_eq!(after(&out), out, "a second run changed the output");
+    equivalent(RETRY_WRAPPER);
+}
+
+const PINNED_CHAIN: &str = r#"#- main.py
+import time
+
+
+def fetch():
+    time.sleep(0.01)
+    return 1
+
+
+def middle():
+    return fetch() + 1
+
+
+KEY = sorted([3, 1], key=lambda x: middle())
+"#;
+
+#[test]
+fn a_function_kept_sync_by_its_caller_names_the_call_and_explain_shows_it() {
+    has(
+        &reported(PINNED_CHAIN),
+        &[
+            "main.py:5:5: blocking-call-kept blocking call `time.sleep` left in place: `fetch` must stay sync because `middle` calls it at main.py:10 and must stay sync",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    support::write_fixture(dir.path(), PINNED_CHAIN);
+    let run = support::run_awaitify(dir.path(), &["--explain", "fetch", "."]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    has(
+        &run.stdout,
+        &[
+            "main.fetch stays sync: main.middle (./main.py:9) calls it at ./main.py:10 and must stay sync\n  main.middle stays sync: `middle` is called from a lambda (./main.py:13)",
+        ],
+    );
+}
