@@ -85,6 +85,9 @@ pub struct Colouring {
     pub scripts: HashSet<FuncId>,
     /// Other findings to report: `(module, line, message)`.
     pub notes: Vec<(usize, usize, String)>,
+    /// Project classes written with a `unittest.TestCase` base that must become
+    /// `IsolatedAsyncioTestCase`: a subclass of theirs (or they) now has async tests.
+    pub test_bases: HashSet<ClassId>,
 }
 
 /// Sync-only dunders: Python calls them without awaiting.
@@ -262,6 +265,9 @@ pub fn colour(
             pins.add(f, || {
                 pin(format!("`{}` is called by Python without await", def.name))
             });
+        }
+        if let Some(hook) = xunit_hook(p, f) {
+            pins.add(f, || pin(format!("`{}` is {hook}", def.name)));
         }
         if keep_sync
             .iter()
@@ -522,6 +528,7 @@ pub fn colour(
         }
     }
     wrap_decorators(p, facts, &mut out);
+    out.test_bases = test_case_bases(p, &out);
     // Reasons, first found wins: seeds, then families, then edges in call order.
     for (f, why) in seeds {
         if async_fams.contains(&fam(f)) {
@@ -742,4 +749,66 @@ fn pin_sites(
         }
     }
     out
+}
+
+/// Set-up and tear-down hooks a test runner calls without await, even with pytest-asyncio:
+/// pytest's xunit hooks in test modules, and unittest's module hooks.
+fn xunit_hook(p: &Project, f: FuncId) -> Option<&'static str> {
+    const METHODS: &[&str] = &[
+        "setup_method",
+        "teardown_method",
+        "setup_class",
+        "teardown_class",
+        "setup",
+        "teardown",
+    ];
+    const FUNCTIONS: &[&str] = &[
+        "setup_module",
+        "teardown_module",
+        "setup_function",
+        "teardown_function",
+        "setup",
+        "teardown",
+    ];
+    let def = p.func(f);
+    let name = def.name.as_str();
+    if def.parent.is_some() {
+        return None;
+    }
+    if !def.is_method() && matches!(name, "setUpModule" | "tearDownModule") {
+        return Some("a unittest module hook, which unittest calls without await");
+    }
+    let listed = if def.is_method() { METHODS } else { FUNCTIONS };
+    (p.modules[f.module as usize].is_test && listed.contains(&name))
+        .then_some("a pytest xunit hook, which pytest calls without await")
+}
+
+/// The classes whose `unittest.TestCase` base converts: for every class with a method made
+/// async whose bases lead to `TestCase`, each class on the way that names `TestCase` itself
+/// (`class T(MyBase)`, `class MyBase(unittest.TestCase)`: `MyBase` converts, or `T`'s async
+/// tests would never be awaited).
+fn test_case_bases(p: &Project, out: &Colouring) -> HashSet<ClassId> {
+    let names_test_case = |k: ClassId| {
+        p.class(k).bases.iter().any(|b| {
+            matches!(p.resolve_in_module(k.module as usize, b),
+                crate::project::Sym::External(q) if crate::passes::pytest::TEST_CASES.contains(&q.as_str()))
+        })
+    };
+    let mut classes: Vec<ClassId> = out
+        .coloured
+        .iter()
+        .filter_map(|f| {
+            let class = p.func(*f).class?;
+            Some(ClassId {
+                module: f.module,
+                class: class as u32,
+            })
+        })
+        .collect();
+    classes.sort();
+    classes.dedup();
+    classes
+        .into_iter()
+        .flat_map(|c| p.mro(c).iter().copied().filter(|&k| names_test_case(k)))
+        .collect()
 }

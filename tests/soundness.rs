@@ -353,3 +353,79 @@ fn a_function_kept_sync_by_its_caller_names_the_call_and_explain_shows_it() {
         ],
     );
 }
+
+// ---- tests: xunit hooks and indirect TestCase bases --------------------------------------
+
+const TEST_BASES: &str = r#"#- store.py
+import time
+
+
+def fetch(n):
+    time.sleep(0.01)
+    return n * 2
+
+
+def prepare():
+    time.sleep(0.01)
+    return 2
+#- base.py
+import unittest
+
+
+class MyBase(unittest.TestCase):
+    def setUp(self):
+        self.seen = []
+#- test_store.py
+from base import MyBase
+from store import fetch, prepare
+
+
+class StoreTest(MyBase):
+    def test_fetch(self):
+        self.assertEqual(fetch(2), 4)
+        self.seen.append(1)
+        raise AssertionError("the body must run")
+
+
+class TestHooks:
+    def setup_method(self):
+        self.v = prepare()
+
+    def test_v(self):
+        assert self.v == 2
+        assert fetch(3) == 6
+
+
+def setup_module():
+    assert prepare() == 2
+"#;
+
+#[test]
+fn an_indirect_test_case_base_converts_and_xunit_hooks_stay_sync() {
+    let out = after(TEST_BASES);
+    has(
+        &out,
+        &[
+            "class MyBase(unittest.IsolatedAsyncioTestCase):",
+            "    async def test_fetch(self):",
+            "    def setup_method(self):\n        self.v = prepare()",
+            "def setup_module():",
+        ],
+    );
+    has(
+        &reported(TEST_BASES),
+        &[
+            "test_store.py:13:1: sync-boundary `setup_method` stays sync and keeps its blocking calls: `setup_method` is a pytest xunit hook, which pytest calls without await",
+        ],
+    );
+    // The failing test must still run (and fail) after the migration.
+    support::assert_equivalent(
+        TEST_BASES,
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        support::Equiv {
+            compare_last_line: true,
+            exit_code: 1,
+            ..Default::default()
+        },
+    );
+}
