@@ -7,7 +7,7 @@
 //! and a diagnostic names the place. Methods that override each other change colour together.
 
 use crate::matcher::{Ctx, Kind, ModuleFacts, PackedCall, Target};
-use crate::project::{FuncId, Project};
+use crate::project::{ClassId, FuncId, Project};
 use crate::rules::{Action, Catalog};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, VecDeque};
@@ -74,6 +74,8 @@ pub struct Colouring {
     pub pinned: BTreeMap<FuncId, Pin>,
     /// Pinned functions that are pinned only because a pinned caller needs them (caller, line).
     pub pinned_below: BTreeMap<FuncId, FuncId>,
+    /// Where the caller named in [`Colouring::pinned_below`] calls the function: `(module, line)`.
+    pub pinned_below_at: BTreeMap<FuncId, (usize, usize)>,
     pub family: HashMap<FuncId, FuncId>,
     /// Calls of a wrapped function inside a decorator's wrapper that must be awaited:
     /// `(module, call start)`.
@@ -83,6 +85,9 @@ pub struct Colouring {
     pub scripts: HashSet<FuncId>,
     /// Other findings to report: `(module, line, message)`.
     pub notes: Vec<(usize, usize, String)>,
+    /// Project classes written with a `unittest.TestCase` base that must become
+    /// `IsolatedAsyncioTestCase`: a subclass of theirs (or they) now has async tests.
+    pub test_bases: HashSet<ClassId>,
 }
 
 /// Sync-only dunders: Python calls them without awaiting.
@@ -224,6 +229,7 @@ pub fn colour(
     };
 
     let members = Multimap::new(p.func_ids().map(|f| (fam(f), f)).collect());
+    let by_name = methods_by_name(p);
 
     let mut seeds: Vec<(FuncId, Why)> = Vec::new();
     // Edges caller -> callee, with the line of the call, on families.
@@ -259,6 +265,9 @@ pub fn colour(
             pins.add(f, || {
                 pin(format!("`{}` is called by Python without await", def.name))
             });
+        }
+        if let Some(hook) = xunit_hook(p, f) {
+            pins.add(f, || pin(format!("`{}` is {hook}", def.name)));
         }
         if keep_sync
             .iter()
@@ -355,6 +364,7 @@ pub fn colour(
                 line: r.line,
             });
         }
+        unknown_receivers(p, m, mf, &by_name, &mut pins);
         for e in &mf.escapes {
             let reason = format!(
                 "the generator `{}` is consumed where awaitify cannot follow it",
@@ -507,6 +517,7 @@ pub fn colour(
         }
     }
 
+    out.pinned_below_at = pin_sites(&out.pinned_below, &edges, fam);
     let async_fams = upward(&seed_fams, &pinned);
     for &fam_rep in &async_fams {
         for f in members.get(fam_rep) {
@@ -517,6 +528,7 @@ pub fn colour(
         }
     }
     wrap_decorators(p, facts, &mut out);
+    out.test_bases = test_case_bases(p, &out);
     // Reasons, first found wins: seeds, then families, then edges in call order.
     for (f, why) in seeds {
         if async_fams.contains(&fam(f)) {
@@ -654,4 +666,149 @@ fn wrap_decorators(p: &Project, facts: &[ModuleFacts], out: &mut Colouring) {
             out.awaited_param_calls.insert((m, c.start));
         }
     }
+}
+
+/// Every project method, by name.
+fn methods_by_name(p: &Project) -> HashMap<&str, Vec<FuncId>> {
+    let mut out: HashMap<&str, Vec<FuncId>> = HashMap::default();
+    for f in p.func_ids().filter(|f| p.func(*f).is_method()) {
+        out.entry(p.func(f).name.as_str()).or_default().push(f);
+    }
+    out
+}
+
+/// `x.name()` where the type of `x` is unknown may call any project method called `name`
+/// (and `with x:` any `__enter__`, `for a in x:` any `__next__`): the call cannot be
+/// awaited for some and not others, so all of them stay sync. The first call site found
+/// per name is the one reported.
+fn unknown_receivers(
+    p: &Project,
+    m: usize,
+    mf: &ModuleFacts,
+    by_name: &HashMap<&str, Vec<FuncId>>,
+    pins: &mut Pins,
+) {
+    let mut done: HashSet<(&str, Option<ClassId>)> = HashSet::default();
+    for u in &mf.unresolved {
+        if !done.insert((u.name.as_str(), u.within)) {
+            continue;
+        }
+        // On an instance of a class without the method: only its subclasses' can be reached.
+        let reachable = |f: &FuncId| {
+            u.within.is_none_or(|c| {
+                let k = p.func(*f).class.map(|k| ClassId {
+                    module: f.module,
+                    class: k as u32,
+                });
+                k.is_some_and(|k| p.mro(k).contains(&c))
+            })
+        };
+        let how = match u.name.as_str() {
+            "__enter__" | "__exit__" => "a `with` enters a value".to_string(),
+            "__iter__" | "__next__" => "a `for` iterates a value".to_string(),
+            name => format!("`.{name}()` is called on a value"),
+        };
+        let of = match u.within {
+            Some(c) => format!("of a subclass of `{}`", p.class(c).name),
+            None => "of unknown type".to_string(),
+        };
+        for &f in by_name
+            .get(u.name.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|f| reachable(f))
+        {
+            pins.add(f, || Pin {
+                reason: format!(
+                    "{how} {of} at {}:{}, which may reach `{}` without await",
+                    p.modules[m].display,
+                    u.line,
+                    p.func(f).qualname
+                ),
+                module: m,
+                line: u.line,
+            });
+        }
+    }
+}
+
+/// The first call from each pinned caller to the function it keeps sync, for the report.
+fn pin_sites(
+    below: &BTreeMap<FuncId, FuncId>,
+    edges: &[(FuncId, FuncId, u32, u32)],
+    fam: impl Fn(FuncId) -> FuncId,
+) -> BTreeMap<FuncId, (usize, usize)> {
+    let mut out = BTreeMap::new();
+    if below.is_empty() {
+        return out;
+    }
+    for &(f, g, m, line) in edges {
+        let g = fam(g);
+        if below.get(&g) == Some(&fam(f)) {
+            out.entry(g).or_insert((m as usize, line as usize));
+        }
+    }
+    out
+}
+
+/// Set-up and tear-down hooks a test runner calls without await, even with pytest-asyncio:
+/// pytest's xunit hooks in test modules, and unittest's module hooks.
+fn xunit_hook(p: &Project, f: FuncId) -> Option<&'static str> {
+    const METHODS: &[&str] = &[
+        "setup_method",
+        "teardown_method",
+        "setup_class",
+        "teardown_class",
+        "setup",
+        "teardown",
+    ];
+    const FUNCTIONS: &[&str] = &[
+        "setup_module",
+        "teardown_module",
+        "setup_function",
+        "teardown_function",
+        "setup",
+        "teardown",
+    ];
+    let def = p.func(f);
+    let name = def.name.as_str();
+    if def.parent.is_some() {
+        return None;
+    }
+    if !def.is_method() && matches!(name, "setUpModule" | "tearDownModule") {
+        return Some("a unittest module hook, which unittest calls without await");
+    }
+    let listed = if def.is_method() { METHODS } else { FUNCTIONS };
+    (p.modules[f.module as usize].is_test && listed.contains(&name))
+        .then_some("a pytest xunit hook, which pytest calls without await")
+}
+
+/// The classes whose `unittest.TestCase` base converts: for every class with a method made
+/// async whose bases lead to `TestCase`, each class on the way that names `TestCase` itself
+/// (`class T(MyBase)`, `class MyBase(unittest.TestCase)`: `MyBase` converts, or `T`'s async
+/// tests would never be awaited).
+fn test_case_bases(p: &Project, out: &Colouring) -> HashSet<ClassId> {
+    let names_test_case = |k: ClassId| {
+        p.class(k).bases.iter().any(|b| {
+            matches!(p.resolve_in_module(k.module as usize, b),
+                crate::project::Sym::External(q) if crate::passes::pytest::TEST_CASES.contains(&q.as_str()))
+        })
+    };
+    let mut classes: Vec<ClassId> = out
+        .coloured
+        .iter()
+        .filter_map(|f| {
+            let class = p.func(*f).class?;
+            Some(ClassId {
+                module: f.module,
+                class: class as u32,
+            })
+        })
+        .collect();
+    classes.sort();
+    classes.dedup();
+    classes
+        .into_iter()
+        .flat_map(|c| p.mro(c).iter().copied().filter(|&k| names_test_case(k)))
+        .collect()
 }

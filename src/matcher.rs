@@ -267,6 +267,9 @@ pub struct UnresolvedFact {
     pub caller: Option<usize>,
     pub ctx: Ctx,
     pub name: crate::index::Name,
+    /// The receiver is an instance of this class, which does not define the method: it can
+    /// only be a subclass's.
+    pub within: Option<ClassId>,
     pub line: usize,
     pub col: usize,
 }
@@ -484,6 +487,109 @@ const BUILTIN_METHODS: &[&str] = &[
     "endswith",
     "find",
     "__init__",
+];
+
+/// A value that holds no project object, and nor does anything its methods return: a
+/// method call on it is never a call of a project method (`self.log.error(...)` on a
+/// `logging.Logger`, `", ".join(xs)`), so it neither pins nor is reported.
+const INERT: &str = "builtins.object";
+
+/// Outside callables whose result is [`INERT`] (the catalog's own `returns` come first).
+const INERT_RESULTS: &[&str] = &[
+    "str",
+    "bytes",
+    "int",
+    "float",
+    "bool",
+    "complex",
+    "repr",
+    "ascii",
+    "format",
+    "len",
+    "hash",
+    "id",
+    "chr",
+    "ord",
+    "hex",
+    "oct",
+    "bin",
+    "isinstance",
+    "issubclass",
+    "hasattr",
+    "callable",
+    "range",
+    "logging.getLogger",
+    "logging.Logger",
+    "logging.Formatter",
+    "logging.StreamHandler",
+    "logging.FileHandler",
+    "re.compile",
+    "re.match",
+    "re.search",
+    "re.fullmatch",
+    "re.sub",
+    "re.split",
+    "re.findall",
+    "re.escape",
+    "json.dumps",
+    "json.loads",
+    "os.getcwd",
+    "os.getenv",
+    "os.listdir",
+    "os.path.join",
+    "os.path.abspath",
+    "os.path.basename",
+    "os.path.dirname",
+    "os.path.expanduser",
+    "os.path.normpath",
+    "os.path.realpath",
+    "os.path.splitext",
+    "os.path.split",
+    "os.environ.get",
+    "time.time",
+    "time.monotonic",
+    "time.perf_counter",
+    "time.strftime",
+    "datetime.datetime",
+    "datetime.datetime.now",
+    "datetime.datetime.utcnow",
+    "datetime.datetime.fromtimestamp",
+    "datetime.datetime.strptime",
+    "datetime.date",
+    "datetime.date.today",
+    "datetime.timedelta",
+    "urllib.parse.urlsplit",
+    "urllib.parse.urlparse",
+    "urllib.parse.urljoin",
+    "urllib.parse.urlencode",
+    "urllib.parse.quote",
+    "urllib.parse.unquote",
+    "urllib.parse.parse_qs",
+    "shlex.quote",
+    "shlex.split",
+    "textwrap.dedent",
+    "textwrap.indent",
+    "contextlib.suppress",
+    "warnings.catch_warnings",
+    "tempfile.TemporaryDirectory",
+    "tempfile.NamedTemporaryFile",
+    "tempfile.mkdtemp",
+    "tempfile.mkstemp",
+    "unittest.mock.patch",
+    "unittest.mock.patch.object",
+    "unittest.mock.patch.dict",
+    "pytest.raises",
+    "pytest.warns",
+];
+
+/// Tree-sitter kinds of literals whose value is [`INERT`].
+const INERT_LITERALS: &[&str] = &[
+    "string",
+    "concatenated_string",
+    "integer",
+    "float",
+    "true",
+    "false",
 ];
 
 /// Walks a module. With the facts of the previous round and the knowledge keys that changed
@@ -869,6 +975,9 @@ impl<'a> Walker<'a> {
             {
                 return Val::Sym(Sym::Func(self.fid(f + 1 + i)));
             }
+            if let Some((_, q)) = def.imports.iter().find(|(n, _)| n == name) {
+                return self.imported(self.p.resolve(q));
+            }
             if let Some(c) = def.class {
                 let is_first = def.params.first().is_some_and(|p| p.name == name);
                 let decorated = |d: &str| def.decorators.iter().any(|x| x == d);
@@ -981,10 +1090,24 @@ impl<'a> Walker<'a> {
                 let attr = text(attr, self.src);
                 match self.resolve(obj, caller) {
                     Val::Sym(Sym::Module(mi)) => {
-                        let name = &self.p.modules[mi].name;
-                        self.imported(self.p.resolve(&format!("{name}.{attr}")))
+                        // Under its other names too: a package reached by its name relative
+                        // to the walked root (`app`) may have none of its own.
+                        let module = &self.p.modules[mi];
+                        let names = std::iter::once(&module.name).chain(&module.aliases);
+                        let mut found = Sym::External(format!("{}.{attr}", module.name));
+                        for name in names.filter(|n| !n.is_empty()) {
+                            found = self.p.resolve(&format!("{name}.{attr}"));
+                            if !matches!(found, Sym::External(_)) {
+                                break;
+                            }
+                        }
+                        self.imported(found)
                     }
-                    Val::Sym(Sym::External(q)) => Val::Sym(Sym::External(format!("{q}.{attr}"))),
+                    // `import app.store` where `app` has no `__init__.py` (a namespace package):
+                    // `app` is not a project module, `app.store` is.
+                    Val::Sym(Sym::External(q)) => {
+                        self.imported(self.p.resolve(&format!("{q}.{attr}")))
+                    }
                     Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {
                         match self.p.method(c, attr) {
                             Some(f) => Val::Sym(Sym::Func(f)),
@@ -1020,9 +1143,12 @@ impl<'a> Walker<'a> {
                 let dunder = match op.kind() {
                     "/" => "__truediv__",
                     "+" => "__add__",
+                    "%" => "__mod__",
                     _ => return Val::Unknown,
                 };
                 match self.resolve(left, caller) {
+                    // `"%s" % x`, `"a" + b`: text.
+                    Val::Kind(Kind::Ext(ty)) if ty == INERT => Val::Kind(Kind::Ext(ty)),
                     Val::Kind(Kind::Ext(ty)) => self
                         .cat
                         .method(&ty, dunder)
@@ -1079,19 +1205,28 @@ impl<'a> Walker<'a> {
                             }))
                         })
                     }
-                    Val::Sym(Sym::External(q)) => self
-                        .cat
-                        .call(&q)
-                        .and_then(|e| e.returns.clone())
-                        .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
-                    Val::ExtMethod(ty, name) => self
-                        .cat
-                        .method(&ty, &name)
-                        .and_then(|e| e.returns.clone())
-                        .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                    Val::Sym(Sym::External(q)) => match self.cat.call(&q) {
+                        Some(e) => e
+                            .returns
+                            .clone()
+                            .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                        None if INERT_RESULTS.contains(&q.as_str()) => {
+                            Val::Kind(Kind::Ext(INERT.into()))
+                        }
+                        None => Val::Unknown,
+                    },
+                    Val::ExtMethod(ty, name) => match self.cat.method(&ty, &name) {
+                        Some(e) => e
+                            .returns
+                            .clone()
+                            .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                        None if ty == INERT => Val::Kind(Kind::Ext(INERT.into())),
+                        None => Val::Unknown,
+                    },
                     _ => Val::Unknown,
                 }
             }
+            k if INERT_LITERALS.contains(&k) => Val::Kind(Kind::Ext(INERT.into())),
             _ => Val::Unknown,
         }
     }
@@ -1171,15 +1306,38 @@ impl<'a> Walker<'a> {
             return;
         };
         let name = text(attr, self.src);
-        let receiver_unknown = f
+        let receiver = f
             .child_by_field_name("object")
-            .is_some_and(|o| self.resolve(o, caller) == Val::Unknown);
-        if receiver_unknown && self.k.methods_by_name.contains_key(name) {
+            .map(|o| self.resolve(o, caller));
+        match receiver {
+            Some(Val::Unknown) => self.unknown_receiver(node, name, None, ctx, caller),
+            // A method the class does not define may be a subclass's (a template method).
+            Some(Val::Kind(Kind::Instance(c) | Kind::ClassObj(c)))
+                if self.p.method(c, name).is_none() =>
+            {
+                self.unknown_receiver(node, name, Some(c), ctx, caller)
+            }
+            _ => {}
+        }
+    }
+
+    /// A call of method `name` (or the dunder a `with` or `for` calls) on a receiver of
+    /// unknown type, where some project method is called `name`.
+    fn unknown_receiver(
+        &mut self,
+        node: Node,
+        name: &str,
+        within: Option<ClassId>,
+        ctx: Ctx,
+        caller: Option<usize>,
+    ) {
+        if self.k.methods_by_name.contains_key(name) {
             let pos = node.start_position();
             self.facts.unresolved.push(UnresolvedFact {
                 caller,
                 ctx,
                 name: name.into(),
+                within,
                 line: pos.row + 1,
                 col: pos.column + 1,
             });
@@ -1772,6 +1930,7 @@ impl<'a> Walker<'a> {
             kw.map_or(node.start_byte(), |c| c.start_byte())
         };
         let bound = match &kind {
+            Some(Kind::Ext(ty)) if ty == INERT => kind.clone(),
             Some(Kind::Ext(ty)) => self
                 .cat
                 .iterate_use(ty)
@@ -1795,6 +1954,11 @@ impl<'a> Walker<'a> {
             && !pending
         {
             self.bind_target(left, bound, caller);
+        }
+        if kind.is_none() && !already_async {
+            for dunder in ["__iter__", "__next__"] {
+                self.unknown_receiver(node, dunder, None, ctx, caller);
+            }
         }
         if let Some(kind) = kind {
             self.facts.fors.push(ForFact {
@@ -1848,6 +2012,11 @@ impl<'a> Walker<'a> {
             if let Some(alias) = alias {
                 let target = alias.named_child(0).unwrap_or(alias);
                 self.bind_target(target, bound, caller);
+            }
+            if kind.is_none() && !already_async {
+                for dunder in ["__enter__", "__exit__"] {
+                    self.unknown_receiver(node, dunder, None, ctx, caller);
+                }
             }
             if let Some(kind) = kind {
                 self.facts.withs.push(WithFact {

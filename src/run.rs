@@ -520,6 +520,8 @@ fn explain(p: &Project, c: &Colouring, name: &str) -> Vec<String> {
                 p.modules[pin.module].display,
                 pin.line
             ));
+        } else if c.pinned_below.contains_key(&f) {
+            lines.extend(pinned_by_callers(p, c, f));
         } else if !c.async_funcs.contains(&f) {
             lines.push(format!(
                 "{} stays sync: nothing it calls blocks",
@@ -574,6 +576,43 @@ fn explain(p: &Project, c: &Colouring, name: &str) -> Vec<String> {
         out.push(format!("no function named `{name}` in the files scanned"));
     }
     out
+}
+
+/// `--explain` for a function kept sync by a pinned caller: the callers up to the pin.
+fn pinned_by_callers(p: &Project, c: &Colouring, f: FuncId) -> Vec<String> {
+    let mut lines = Vec::new();
+    let (mut cur, mut seen) = (f, BTreeSet::new());
+    while let Some(&above) = c.pinned_below.get(&cur) {
+        if !seen.insert(cur) {
+            break;
+        }
+        let at = c
+            .pinned_below_at
+            .get(&cur)
+            .map(|&(m, line)| format!(" at {}:{line}", p.modules[m].display))
+            .unwrap_or_default();
+        lines.push(format!(
+            "{} stays sync: {} ({}) calls it{at} and must stay sync",
+            p.func_name(cur),
+            p.func_name(above),
+            p.func_location(above)
+        ));
+        cur = above;
+    }
+    let pin = c
+        .pinned
+        .iter()
+        .find(|(g, _)| c.family.get(g).copied().unwrap_or(**g) == cur || **g == cur);
+    if let Some((g, pin)) = pin {
+        lines.push(format!(
+            "{} stays sync: {} ({}:{})",
+            p.func_name(*g),
+            pin.reason,
+            p.modules[pin.module].display,
+            pin.line
+        ));
+    }
+    lines
 }
 
 /// The command-line run: discover, migrate, print, write. Returns the exit code.

@@ -39,6 +39,9 @@ pub struct FuncDef {
     pub params: Vec<Param>,
     /// Names bound in this function's own scope.
     pub locals: Names,
+    /// Names this function binds only by an import (`from app.store import read_config` in
+    /// its body): the qualified name each stands for, resolved as a module-level import is.
+    pub imports: Box<[(Name, Name)]>,
 }
 
 /// A small set of names: a function binds a handful, and every function of the project
@@ -171,9 +174,14 @@ pub fn build(tree: &Syntax, src: &str, module: &str, is_package: bool) -> Module
         is_package,
         ix: &mut ix,
         locals: Vec::new(),
+        imported: Vec::new(),
     };
     b.scope(tree.root_node(), None, None, "");
     let locals = std::mem::take(&mut b.locals);
+    let imported = std::mem::take(&mut b.imported);
+    for (def, names) in ix.functions.iter_mut().zip(&imported) {
+        def.imports = local_imports(def, names);
+    }
     for (def, names) in ix.functions.iter_mut().zip(locals) {
         if !names.is_empty() {
             def.locals = def
@@ -193,6 +201,27 @@ struct Builder<'a> {
     ix: &'a mut ModuleIndex,
     /// Each function's locals as they are found; made into its [`Names`] once, at the end.
     locals: Vec<Vec<Name>>,
+    /// Each function's bindings as they are found: the qualified name of an import, `None`
+    /// for any other binding.
+    imported: Vec<Vec<(Name, Option<Name>)>>,
+}
+
+/// The names a function binds by import and in no other way (not a parameter, not assigned,
+/// not imported twice as different things): only those resolve like a module's imports.
+fn local_imports(def: &FuncDef, bound: &[(Name, Option<Name>)]) -> Box<[(Name, Name)]> {
+    let mut out: Vec<(Name, Name)> = Vec::new();
+    for (name, q) in bound {
+        let Some(q) = q else { continue };
+        let only = bound
+            .iter()
+            .filter(|(n, _)| n == name)
+            .all(|(_, other)| other.as_ref() == Some(q));
+        let param = def.params.iter().any(|p| p.name == *name);
+        if only && !param && !out.iter().any(|(n, _)| n == name) {
+            out.push((name.clone(), q.clone()));
+        }
+    }
+    out.into()
 }
 
 impl Builder<'_> {
@@ -208,6 +237,11 @@ impl Builder<'_> {
         match (func, class) {
             (Some(f), _) => {
                 self.locals[f].push(Name::from(name));
+                let q = match binding {
+                    Binding::Import(q) => Some(q),
+                    _ => None,
+                };
+                self.imported[f].push((Name::from(name), q));
             }
             (None, None) => self
                 .ix
@@ -376,8 +410,10 @@ impl Builder<'_> {
             decorators,
             params: params.clone(),
             locals: params.iter().map(|p| p.name.as_str()).collect(),
+            imports: Box::default(),
         });
         self.locals.push(Vec::new());
+        self.imported.push(Vec::new());
         match (func, class) {
             (None, Some(c)) => {
                 self.ix.classes[c].methods.insert(name.as_str().into(), idx);

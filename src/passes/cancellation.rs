@@ -198,19 +198,29 @@ fn awaits_in(cx: &PassCx, f: usize, node: Node) -> bool {
             };
             u.is_some_and(|(_, u)| u.make_async)
         }
-        Kind::Instance(c) => {
-            with && cx
-                .p
-                .method(*c, "__enter__")
+        Kind::Instance(c) if with => {
+            cx.p.method(*c, "__enter__")
                 .is_some_and(|m| cx.colour.async_funcs.contains(&m))
         }
+        // A `for` over an iterator class whose `__next__` turns async becomes `async for`.
+        Kind::Instance(c) => crate::colour::iteration_method(cx.p, *c)
+            .is_some_and(|m| cx.colour.async_funcs.contains(&m)),
         _ => false,
     };
+    // A decorator's wrapper calling the wrapped function, which colouring awaits.
+    let param_awaited = cx.facts.param_calls.iter().any(|c| {
+        c.caller == f
+            && inside(c.start)
+            && !c.awaited
+            && cx.colour.awaited_param_calls.contains(&(cx.m, c.start))
+    });
     let fid = Some(f);
-    cx.facts
-        .fors
-        .iter()
-        .any(|x| x.caller == fid && inside(x.for_kw) && becomes_async(&x.kind, false))
+    param_awaited
+        || cx
+            .facts
+            .fors
+            .iter()
+            .any(|x| x.caller == fid && inside(x.for_kw) && becomes_async(&x.kind, false))
         || cx
             .facts
             .withs

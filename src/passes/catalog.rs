@@ -230,8 +230,13 @@ pub fn kept(p: &Project, colour: &Colouring, m: usize, c: &CallFact) -> Option<D
     let why = if let Some(pin) = colour.pinned.get(&fid) {
         format!("`{name}` must stay sync: {}", pin.reason)
     } else if let Some(&above) = colour.pinned_below.get(&fid) {
+        let at = colour
+            .pinned_below_at
+            .get(&fid)
+            .map(|&(m, line)| format!(" at {}:{line}", p.modules[m].display))
+            .unwrap_or_default();
         format!(
-            "`{name}` must stay sync because `{}` calls it and must stay sync",
+            "`{name}` must stay sync because `{}` calls it{at} and must stay sync",
             p.func(above).name
         )
     } else {

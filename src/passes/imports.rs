@@ -203,6 +203,7 @@ fn bare_names(code: &str) -> Vec<&str> {
     let mut names = Vec::new();
     let bytes = code.as_bytes();
     let mut quote: Option<u8> = None;
+    let mut fstring = false;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -211,12 +212,24 @@ fn bare_names(code: &str) -> Vec<&str> {
                 i += 1;
             } else if b == q {
                 quote = None;
+            } else if b == b'{' && fstring {
+                // A replacement field of an f-string is code: `f"{shlex.quote(x)}"` uses `shlex`.
+                if bytes.get(i + 1) == Some(&b'{') {
+                    i += 1;
+                } else {
+                    let end = field_end(bytes, i + 1);
+                    names.extend(bare_names(&code[i + 1..end]));
+                    i = end;
+                    continue;
+                }
             }
             i += 1;
             continue;
         }
         if b == b'"' || b == b'\'' {
             quote = Some(b);
+            let prefix = code[..i].bytes().rev().take_while(u8::is_ascii_alphabetic);
+            fstring = prefix.into_iter().any(|c| c == b'f' || c == b'F');
             i += 1;
         } else if b.is_ascii_alphabetic() || b == b'_' {
             let start = i;
@@ -232,6 +245,24 @@ fn bare_names(code: &str) -> Vec<&str> {
         }
     }
     names
+}
+
+/// The offset of the `}` closing the f-string field that starts at `start` (or the end).
+fn field_end(bytes: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    for (i, &b) in bytes.iter().enumerate().skip(start) {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'{' | b'(' | b'[') => depth += 1,
+            (None, b'}') if depth == 0 => return i,
+            (None, b'}' | b')' | b']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    bytes.len()
 }
 
 /// Counts each imported name's references (`.0`) and those no edit replaces (`.1`); an
@@ -467,4 +498,22 @@ pub fn is_stdlib(module: &str) -> bool {
         .lines()
         .filter(|l| !l.starts_with('#'))
         .any(|l| l == top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bare_names;
+
+    #[test]
+    fn names_in_f_string_fields_are_uses_and_other_string_text_is_not() {
+        // A conversion (`!r`) reads as a name: one use too many only keeps an import.
+        assert_eq!(
+            bare_names(r#"x = f"echo {shlex.quote(d)} {{json}} {a['k']!r:>{w}}" + "os""#),
+            ["x", "f", "shlex", "d", "a", "r", "w"]
+        );
+        assert_eq!(
+            bare_names(r#"y = "{shlex}" + rf'{re.escape(p)}'"#),
+            ["y", "rf", "re", "p"]
+        );
+    }
 }

@@ -26,7 +26,7 @@ use crate::project::{ClassId, Sym};
 use std::collections::BTreeSet;
 
 const FIXTURES: &[&str] = &["pytest.fixture", "fixture"];
-const TEST_CASES: &[&str] = &["unittest.TestCase", "unittest.case.TestCase"];
+pub const TEST_CASES: &[&str] = &["unittest.TestCase", "unittest.case.TestCase"];
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     let module = cx.module();
@@ -42,7 +42,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             .methods
             .values()
             .any(|&f| cx.colour.coloured.contains(&cx.fid(f)));
-        if coloured && is_test_case(cx, id) {
+        // A base class of the project converts for its subclasses' async tests.
+        if (coloured && is_test_case(cx, id)) || cx.colour.test_bases.contains(&id) {
             unittest_classes.insert(c);
             convert_test_case(cx, c, out);
         }
