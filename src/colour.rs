@@ -228,11 +228,13 @@ pub fn colour(
     keep_sync: &[String],
 ) -> Colouring {
     let mut extra = crate::external::pins(p, cat);
-    let decorators = crate::wrappers::Decorators::new(p, facts);
-    // Each round only adds pins, so this ends; one or two rounds in practice.
+    let decorators = crate::wrappers::Decorators::new(p, cat, facts);
+    // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin
+    // can be without effect: a family with an `async def` member is async anyway.)
     loop {
         let mut out = solve(p, cat, facts, keep_sync, &extra, &decorators);
-        let more = decorators.pins(p, &out);
+        let mut more = decorators.pins(p, &out);
+        more.retain(|(f, ..)| !extra.iter().any(|(g, ..)| g == f));
         if more.is_empty() {
             decorators.wrap(p, &mut out);
             return out;

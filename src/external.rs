@@ -131,6 +131,8 @@ pub fn qualified_name(p: &Project, m: usize, written: &str) -> Option<String> {
 enum Outside {
     Known(String, HashSet<&'static str>),
     Unknown(String),
+    /// A base awaitify cannot resolve (a call, a local name, a value), as written.
+    Unresolved(String),
 }
 
 /// The bases outside the project that a class inherits from, through its project bases.
@@ -145,7 +147,7 @@ fn outside_bases(p: &Project, cat: &Catalog, c: ClassId) -> Vec<Outside> {
                 Sym::Func(_) | Sym::Module(_) => None,
             };
             let Some(q) = q else {
-                out.push(Outside::Unknown(written.to_string()));
+                out.push(Outside::Unresolved(written.to_string()));
                 continue;
             };
             if cat.async_aware_base(&q) {
@@ -198,6 +200,10 @@ pub fn pins(p: &Project, cat: &Catalog) -> Vec<(FuncId, &'static str, Pin)> {
                     "`{}.{name}` is a method of a class whose base `{q}` is outside the project: awaitify does not know which methods it calls",
                     class.name
                 )),
+                Outside::Unresolved(written) => Some(format!(
+                    "`{}.{name}` is a method of a class whose base `{written}` awaitify cannot resolve: it may call any of them",
+                    class.name
+                )),
                 Outside::Known(..) => None,
             });
             if let Some(reason) = reason {
@@ -223,6 +229,9 @@ fn decorator_reason(p: &Project, cat: &Catalog, f: FuncId) -> Option<String> {
         if crate::colour::is_sync_decorator(written) {
             continue;
         }
+        if async_aware(p, cat, m, written) {
+            continue;
+        }
         match p.resolve_in_module(m, written) {
             Sym::Func(_) => continue,
             Sym::Class(c) => {
@@ -234,23 +243,26 @@ fn decorator_reason(p: &Project, cat: &Catalog, f: FuncId) -> Option<String> {
             }
             Sym::Module(_) | Sym::External(_) => {}
         }
-        let q = qualified_name(p, m, written);
-        let safe = q.as_deref().is_some_and(|q| {
-            cat.async_aware_decorator(q)
-                && REWRITTEN.iter().all(|(name, forms)| {
-                    *name != q
-                        || (forms.contains(&written.as_str())
-                            && (*name != "pytest.fixture" || p.modules[m].is_test))
-                })
-        });
-        if !safe {
-            return Some(format!(
-                "`{}` is decorated with `@{written}`, which is not known to await it",
-                def.name
-            ));
-        }
+        return Some(format!(
+            "`{}` is decorated with `@{written}`, which is not known to await it",
+            def.name
+        ));
     }
     None
+}
+
+/// Whether the decorator written `written` in module `m` is known to keep working on an
+/// `async def` (an `[[async-aware-decorator]]`, by the name it is imported as, even when
+/// the project defines it: the standard library's own `unittest.skipIf`).
+pub fn async_aware(p: &Project, cat: &Catalog, m: usize, written: &str) -> bool {
+    qualified_name(p, m, written).is_some_and(|q| {
+        cat.async_aware_decorator(&q)
+            && REWRITTEN.iter().all(|(name, forms)| {
+                *name != q
+                    || (forms.contains(&written)
+                        && (*name != "pytest.fixture" || p.modules[m].is_test))
+            })
+    })
 }
 
 fn fid(module: u32, f: usize) -> FuncId {

@@ -13,6 +13,7 @@ use crate::colour::{Colouring, Pin};
 use crate::matcher::{Ctx, ModuleFacts, PackedCall, RefFact, Target};
 use crate::parse::text;
 use crate::project::{FuncId, Project, Sym};
+use crate::rules::Catalog;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -54,11 +55,14 @@ pub struct Decorators {
 }
 
 impl Decorators {
-    pub fn new(p: &Project, facts: &[ModuleFacts]) -> Decorators {
+    pub fn new(p: &Project, cat: &Catalog, facts: &[ModuleFacts]) -> Decorators {
         let mut applied: BTreeMap<FuncId, Vec<FuncId>> = BTreeMap::new();
         for f in p.func_ids() {
+            let m = f.module as usize;
             for dec in &p.func(f).decorators {
-                if let Sym::Func(d) = p.resolve_in_module(f.module as usize, dec) {
+                if let Sym::Func(d) = p.resolve_in_module(m, dec)
+                    && !crate::external::async_aware(p, cat, m, dec)
+                {
                     applied.entry(d).or_default().push(f);
                 }
             }
