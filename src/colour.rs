@@ -88,6 +88,9 @@ pub struct Colouring {
     /// Project classes written with a `unittest.TestCase` base that must become
     /// `IsolatedAsyncioTestCase`: a subclass of theirs (or they) now has async tests.
     pub test_bases: HashSet<ClassId>,
+    /// The diagnostic code of a pin in `pinned` when it is not `sync-boundary`
+    /// (`external-base`, `external-decorator`, ...).
+    pub pin_codes: HashMap<FuncId, &'static str>,
 }
 
 /// Sync-only dunders: Python calls them without awaiting.
@@ -164,6 +167,14 @@ const SYNC_DECORATORS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Whether colouring pins a function under this decorator itself (`@property`,
+/// `@lru_cache`, a property setter).
+pub fn is_sync_decorator(written: &str) -> bool {
+    SYNC_DECORATORS.iter().any(|(d, _)| *d == written)
+        || written.ends_with(".setter")
+        || written.ends_with(".deleter")
+}
+
 /// Builds override families: a method and the same-named methods of its project bases.
 pub fn families(p: &Project) -> HashMap<FuncId, FuncId> {
     let mut uf: HashMap<FuncId, FuncId> = HashMap::default();
@@ -220,6 +231,32 @@ pub fn colour(
     cat: &Catalog,
     facts: &[ModuleFacts],
     keep_sync: &[String],
+) -> Colouring {
+    let mut extra = crate::external::pins(p, cat);
+    let decorators = crate::wrappers::Decorators::new(p, cat, facts);
+    // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin
+    // can be without effect: a family with an `async def` member is async anyway.)
+    loop {
+        let mut out = solve(p, cat, facts, keep_sync, &extra, &decorators);
+        let mut more = decorators.pins(p, &out);
+        more.retain(|(f, ..)| !extra.iter().any(|(g, ..)| g == f));
+        if more.is_empty() {
+            decorators.wrap(p, &mut out);
+            return out;
+        }
+        extra.extend(more);
+    }
+}
+
+/// One colouring with `extra` pins (function, diagnostic code, pin) on top of those found
+/// in the facts.
+fn solve(
+    p: &Project,
+    cat: &Catalog,
+    facts: &[ModuleFacts],
+    keep_sync: &[String],
+    extra: &[(FuncId, &'static str, Pin)],
+    decorators: &crate::wrappers::Decorators,
 ) -> Colouring {
     let family = families(p);
     let fam = |f: FuncId| family.get(&f).copied().unwrap_or(f);
@@ -279,6 +316,10 @@ pub fn colour(
         }
     }
 
+    for (f, code, pin) in extra {
+        pins.add_coded(*f, code, || pin.clone());
+    }
+
     for (m, mf) in facts.iter().enumerate() {
         for c in mf.calls.iter().map(PackedCall::unpack) {
             match &c.target {
@@ -335,7 +376,7 @@ pub fn colour(
             }
         }
         for r in &mf.refs {
-            if p.func(r.target).is_async {
+            if p.func(r.target).is_async || decorators.returns_wrapper(m, r) {
                 continue;
             }
             // A callable the rewritten call runs itself (`Thread(target=f)` -> a task of
@@ -501,6 +542,9 @@ pub fn colour(
     for (f, pin) in pins.list {
         let ff = fam(f);
         if candidates.contains(&ff) && !pre_async.contains(&ff) && pinned.insert(ff) {
+            if let Some(code) = pins.codes.get(&f) {
+                out.pin_codes.insert(f, code);
+            }
             out.pinned.insert(f, pin);
         }
     }
@@ -527,7 +571,6 @@ pub fn colour(
             }
         }
     }
-    wrap_decorators(p, facts, &mut out);
     out.test_bases = test_case_bases(p, &out);
     // Reasons, first found wins: seeds, then families, then edges in call order.
     for (f, why) in seeds {
@@ -581,6 +624,8 @@ impl Multimap {
 struct Pins {
     list: Vec<(FuncId, Pin)>,
     seen: HashSet<FuncId>,
+    /// The diagnostic code of a pin that is not a `sync-boundary`.
+    codes: HashMap<FuncId, &'static str>,
 }
 
 impl Pins {
@@ -589,83 +634,19 @@ impl Pins {
             self.list.push((f, pin()));
         }
     }
+
+    fn add_coded(&mut self, f: FuncId, code: &'static str, pin: impl FnOnce() -> Pin) {
+        if !self.seen.contains(&f) {
+            self.codes.insert(f, code);
+        }
+        self.add(f, pin);
+    }
 }
 
 /// The method a `for` over an instance of `k` drives: `__next__`, or a generator `__iter__`.
 pub fn iteration_method(p: &Project, k: crate::project::ClassId) -> Option<FuncId> {
     p.method(k, "__next__")
         .or_else(|| p.method(k, "__iter__").filter(|f| p.func(*f).is_generator))
-}
-
-/// A project decorator whose wrapper calls the wrapped function: when every function it
-/// decorates became async, the wrapper becomes async and awaits the call (`functools.wraps`
-/// keeps working). Mixed use is reported rather than guessed at.
-fn wrap_decorators(p: &Project, facts: &[ModuleFacts], out: &mut Colouring) {
-    let mut applied: BTreeMap<FuncId, Vec<FuncId>> = BTreeMap::new();
-    for f in p.func_ids() {
-        for dec in &p.func(f).decorators {
-            if let crate::project::Sym::Func(d) = p.resolve_in_module(f.module as usize, dec) {
-                applied.entry(d).or_default().push(f);
-            }
-        }
-    }
-    let within = |m: usize, mut inner: usize, outer: usize| loop {
-        if inner == outer {
-            return true;
-        }
-        match p.modules[m].index.functions[inner].parent {
-            Some(up) => inner = up,
-            None => return false,
-        }
-    };
-    for (d, targets) in applied {
-        let m = d.module as usize;
-        let calls: Vec<_> = facts[m]
-            .param_calls
-            .iter()
-            .filter(|c| c.param == 0 && within(m, c.owner, d.func as usize) && c.ctx == Ctx::Body)
-            .collect();
-        if calls.is_empty() {
-            continue;
-        }
-        let asynchronous = targets
-            .iter()
-            .filter(|t| out.async_funcs.contains(t))
-            .count();
-        if asynchronous == 0 {
-            continue;
-        }
-        if asynchronous < targets.len() {
-            let names: Vec<&str> = targets
-                .iter()
-                .filter(|t| out.async_funcs.contains(t))
-                .map(|t| p.func(*t).name.as_str())
-                .collect();
-            out.notes.push((
-                m,
-                p.func(d).line,
-                format!(
-                    "decorator `{}` wraps both sync functions and now-async ones ({}); its wrapper was left sync and passes their coroutines through",
-                    p.func(d).name,
-                    names.join(", ")
-                ),
-            ));
-            continue;
-        }
-        for c in calls {
-            let wrapper = FuncId {
-                module: d.module,
-                func: c.caller as u32,
-            };
-            if p.func(wrapper).is_generator {
-                continue;
-            }
-            if out.async_funcs.insert(wrapper) && !p.func(wrapper).is_async {
-                out.coloured.insert(wrapper);
-            }
-            out.awaited_param_calls.insert((m, c.start));
-        }
-    }
 }
 
 /// Every project method, by name.

@@ -271,6 +271,12 @@ fn describe(code: &str) -> &'static str {
     match code {
         "async-migration" => "the file is rewritten to asyncio",
         "sync-boundary" => "a function stays sync because its caller cannot await",
+        "external-base" => "a method stays sync because a base outside the project calls it",
+        "external-decorator" => {
+            "a function stays sync because a decorator outside the project wraps it"
+        }
+        "mixed-decorator" => "a function stays sync because its decorator also wraps sync ones",
+        "opaque-decorator" => "a function stays sync because awaitify cannot follow its decorator",
         "syntax-error" => "the input has a syntax error; the file is skipped",
         "decode-error" => "the file cannot be decoded; it is skipped",
         "internal-error" => "a rewrite was discarded because it was invalid (a bug)",

@@ -174,6 +174,18 @@ pub struct NameRule {
     pub replace: String,
 }
 
+/// A class or decorator outside the project that awaits what it calls
+/// (`[[async-aware-base]]`, `[[async-aware-decorator]]`). A decorator name ending in `.*`
+/// stands for every name under it (`pytest.mark.*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwareName {
+    pub name: String,
+    /// Why it is safe, for the reader of the rule file.
+    #[serde(default)]
+    pub why: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
@@ -213,6 +225,12 @@ pub struct Rule {
     pub names: Vec<NameRule>,
     #[serde(default, rename = "attribute")]
     pub attributes: Vec<AttrRule>,
+    /// Bases outside the project whose subclasses' methods may become async.
+    #[serde(default, rename = "async-aware-base")]
+    pub async_aware_bases: Vec<AwareName>,
+    /// Decorators outside the project that keep working on an `async def`.
+    #[serde(default, rename = "async-aware-decorator")]
+    pub async_aware_decorators: Vec<AwareName>,
     #[serde(default, rename = "example")]
     pub examples: Vec<Example>,
     #[serde(default, rename = "no_change")]
@@ -246,6 +264,8 @@ pub struct Catalog {
     iterates: HashMap<String, (RuleId, TypeUse)>,
     names: HashMap<String, (RuleId, String)>,
     attributes: HashMap<(String, String), (RuleId, String)>,
+    aware_bases: std::collections::HashSet<String>,
+    aware_decorators: Vec<String>,
 }
 
 const KNOWN_PASSES: &[&str] = &[
@@ -391,8 +411,29 @@ impl Catalog {
                     .insert((a.ty.clone(), name.clone()), (id, a.replace.clone()));
             }
         }
+        self.aware_bases
+            .extend(rule.async_aware_bases.iter().map(|b| b.name.clone()));
+        self.aware_decorators
+            .extend(rule.async_aware_decorators.iter().map(|d| d.name.clone()));
         self.rules.push(rule);
         Ok(())
+    }
+
+    /// Whether a rule says the class `qualified` awaits the methods its subclasses override.
+    pub fn async_aware_base(&self, qualified: &str) -> bool {
+        self.aware_bases.contains(qualified)
+    }
+
+    /// Whether a rule says the decorator `qualified` keeps working on an `async def`.
+    pub fn async_aware_decorator(&self, qualified: &str) -> bool {
+        self.aware_decorators
+            .iter()
+            .any(|d| match d.strip_suffix(".*") {
+                Some(prefix) => qualified
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.')),
+                None => d == qualified,
+            })
     }
 
     pub fn call(&self, qualified: &str) -> Option<&CallEntry> {
@@ -498,6 +539,24 @@ impl Catalog {
             for n in &rule.names {
                 matched.push(format!("`{}`", n.name));
                 rewrites.push(format!("`{}`", n.replace));
+            }
+            if !rule.async_aware_decorators.is_empty() {
+                let names: Vec<String> = rule
+                    .async_aware_decorators
+                    .iter()
+                    .map(|d| format!("@{}", d.name))
+                    .collect();
+                matched.push(compact(&names));
+                rewrites.push("kept on the `async def`".to_string());
+            }
+            if !rule.async_aware_bases.is_empty() {
+                let names: Vec<String> = rule
+                    .async_aware_bases
+                    .iter()
+                    .map(|b| b.name.clone())
+                    .collect();
+                matched.push(format!("subclasses of {}", compact(&names)));
+                rewrites.push("overrides may become async".to_string());
             }
             for a in &rule.attributes {
                 matched.push(format!(

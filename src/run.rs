@@ -136,7 +136,11 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             &m.display,
             pin.line,
             1,
-            "sync-boundary",
+            colouring
+                .pin_codes
+                .get(f)
+                .copied()
+                .unwrap_or("sync-boundary"),
             format!(
                 "`{}` stays sync and keeps its blocking calls: {}",
                 def.name, pin.reason

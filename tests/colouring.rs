@@ -912,14 +912,16 @@ fn project_decorators_get_async_wrappers() {
         "    async def wrapper(*args, **kwargs):\n        result = await fn(*args, **kwargs)",
         "        async def attempt(*args):",
         "                    return await fn(*args)",
-        // `counted` wraps a sync and an async function: its wrapper passes coroutines through.
+        // `counted` wraps `fast`, which stays sync: one wrapper cannot serve both, so `slow`
+        // stays sync too.
         "    def inner(x):\n        CALLS.append(\"counted\")\n        return fn(x)",
+        "@counted\ndef slow(x):\n    time.sleep(0)",
     ] {
         assert!(out.contains(needle), "missing {needle:?}:\n{out}");
     }
     let diags = diagnostics(DECORATORS).join("\n");
     assert!(
-        diags.contains("main.py:32:1: mixed-decorator decorator `counted` wraps both"),
+        diags.contains("main.py:55:1: mixed-decorator `slow` stays sync and keeps its blocking calls: decorator `counted` (main.py:32) also wraps `fast`, which stays sync"),
         "{diags}"
     );
 }

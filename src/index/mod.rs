@@ -435,9 +435,18 @@ impl Builder<'_> {
         if let Some(args) = def.child_by_field_name("superclasses") {
             let mut cursor = args.walk();
             for a in args.named_children(&mut cursor) {
-                if matches!(a.kind(), "identifier" | "attribute") {
-                    bases.push(text(a, src).into());
-                }
+                // `Base[T]` is `Base`; any other expression (`namedtuple(...)`, `*bases`) is
+                // kept as written: it names no project class, and it hides what the class
+                // inherits from outside the project.
+                let named = match a.kind() {
+                    "keyword_argument" | "comment" => continue,
+                    "subscript" => a
+                        .child_by_field_name("value")
+                        .filter(|v| matches!(v.kind(), "identifier" | "attribute"))
+                        .unwrap_or(a),
+                    _ => a,
+                };
+                bases.push(text(named, src).into());
             }
         }
         let idx = self.ix.classes.len();

@@ -25,7 +25,7 @@ use crate::edit::Edit;
 use crate::project::{ClassId, Sym};
 use std::collections::BTreeSet;
 
-const FIXTURES: &[&str] = &["pytest.fixture", "fixture"];
+pub const FIXTURES: &[&str] = &["pytest.fixture", "fixture"];
 pub const TEST_CASES: &[&str] = &["unittest.TestCase", "unittest.case.TestCase"];
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {

@@ -1,0 +1,472 @@
+//! Project decorators: a function under `@deco` (or `@deco(args)`) defined in the project is
+//! called through the decorator's wrapper. When the functions it wraps become async, the
+//! wrapper becomes async and awaits them (`result = await fn(*args)`; its own `time.sleep`
+//! becomes `await asyncio.sleep`). One wrapper cannot do both: a sync wrapper around a
+//! now-async function would return its coroutine un-awaited (a retry decorator would stop
+//! retrying). So a decorator's functions and wrappers change colour together, or not at
+//! all: colouring pins those that would become async (`mixed-decorator`) and runs again.
+//! A decorator that does anything else with the function than call it from a wrapper it
+//! returns (store it, hand it on, return another object) cannot be followed: its functions
+//! stay sync (`opaque-decorator`).
+
+use crate::colour::{Colouring, Pin};
+use crate::matcher::{Ctx, ModuleFacts, PackedCall, RefFact, Target};
+use crate::parse::text;
+use crate::project::{FuncId, Project, Sym};
+use crate::rules::Catalog;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use tree_sitter::Node;
+
+pub const MIXED: &str = "mixed-decorator";
+pub const OPAQUE: &str = "opaque-decorator";
+
+const WRAPS: &[&str] = &[
+    "wraps",
+    "functools.wraps",
+    "update_wrapper",
+    "functools.update_wrapper",
+];
+
+/// One project decorator and what it is applied to.
+struct Group {
+    decorator: FuncId,
+    /// The decorated functions.
+    targets: Vec<FuncId>,
+    /// Functions inside the decorator that call the decorated one: its wrappers.
+    wrappers: Vec<FuncId>,
+    /// Those calls: `(start, awaited, ctx)`.
+    calls: Vec<(usize, bool, Ctx)>,
+    /// The function whose first parameter is the decorated function (the decorator, or the
+    /// function a decorator factory returns), when the calls agree on one.
+    owner: Option<usize>,
+    /// A use of the decorator other than `@deco` on a function: `(module, line)`.
+    other_use: Option<(usize, usize)>,
+    /// Why awaitify cannot follow the decorator, once asked.
+    shape: OnceCell<Result<(), String>>,
+}
+
+pub struct Decorators {
+    groups: Vec<Group>,
+    /// `return wrapper` and the like inside a decorator: `(module, start)` of the reference.
+    /// Not a value awaitify loses track of; the shape check makes sure of it.
+    wrapper_refs: HashSet<(usize, usize)>,
+}
+
+impl Decorators {
+    pub fn new(p: &Project, cat: &Catalog, facts: &[ModuleFacts]) -> Decorators {
+        let mut applied: BTreeMap<FuncId, Vec<FuncId>> = BTreeMap::new();
+        for f in p.func_ids() {
+            let m = f.module as usize;
+            for dec in &p.func(f).decorators {
+                if let Sym::Func(d) = p.resolve_in_module(m, dec)
+                    && !crate::external::async_aware(p, cat, m, dec)
+                {
+                    applied.entry(d).or_default().push(f);
+                }
+            }
+        }
+        let uses = uses_of(facts, &applied);
+        let mut groups = Vec::new();
+        let mut wrapper_refs = HashSet::default();
+        for (d, targets) in applied {
+            let m = d.module as usize;
+            let calls: Vec<_> = facts[m]
+                .param_calls
+                .iter()
+                .filter(|c| c.param == 0 && within(p, m, c.owner, d.func as usize))
+                .collect();
+            let mut wrappers: Vec<FuncId> = calls.iter().map(|c| fid(m, c.caller)).collect();
+            wrappers.sort();
+            wrappers.dedup();
+            let owner = calls.first().map(|c| c.owner);
+            let owner = owner.filter(|&o| calls.iter().all(|c| c.owner == o));
+            let (n_decorating, other_use) = uses.get(&d).copied().unwrap_or_default();
+            let other_use = other_use.or_else(|| {
+                // `@deco` on a class, or a use the resolution here does not see.
+                (n_decorating != targets.len()).then(|| (m, p.func(d).line))
+            });
+            let def = p.func(d);
+            for r in &facts[m].refs {
+                if wrappers.contains(&r.target) && def.start <= r.start && r.end <= def.end {
+                    wrapper_refs.insert((m, r.start));
+                }
+            }
+            groups.push(Group {
+                decorator: d,
+                targets,
+                wrappers,
+                calls: calls.iter().map(|c| (c.start, c.awaited, c.ctx)).collect(),
+                owner,
+                other_use,
+                shape: OnceCell::new(),
+            });
+        }
+        Decorators {
+            groups,
+            wrapper_refs,
+        }
+    }
+
+    /// Whether a reference is a decorator returning its wrapper, which is not a use of the
+    /// wrapper as a value that awaitify cannot follow.
+    pub fn returns_wrapper(&self, m: usize, r: &RefFact) -> bool {
+        self.wrapper_refs.contains(&(m, r.start))
+    }
+
+    /// Pins for the decorators whose functions and wrappers would not all change colour
+    /// together, or that awaitify cannot follow, in this colouring.
+    pub fn pins(&self, p: &Project, out: &Colouring) -> Vec<(FuncId, &'static str, Pin)> {
+        let mut pins = Vec::new();
+        for g in &self.groups {
+            let open: Vec<FuncId> = g
+                .targets
+                .iter()
+                .copied()
+                .filter(|t| !p.func(*t).is_async)
+                .collect();
+            let coloured: Vec<FuncId> = open
+                .iter()
+                .chain(&g.wrappers)
+                .copied()
+                .filter(|f| out.coloured.contains(f))
+                .collect();
+            if coloured.is_empty() {
+                continue;
+            }
+            let d = g.decorator;
+            let at = p.func_location(d);
+            let name = &p.func(d).name;
+            let why = if let Err(why) = g.shape(p) {
+                Some((
+                    OPAQUE,
+                    format!("awaitify cannot follow its decorator `{name}` ({at}): {why}"),
+                ))
+            } else if let Some(s) = open.iter().find(|t| !out.async_funcs.contains(t)) {
+                Some((
+                    MIXED,
+                    format!(
+                        "decorator `{name}` ({at}) also wraps `{}`, which stays sync, and one wrapper cannot await one and not the other",
+                        p.func(*s).name
+                    ),
+                ))
+            } else {
+                g.wrappers
+                    .iter()
+                    .find(|w| out.pinned.contains_key(w) || out.pinned_below.contains_key(w))
+                    .map(|w| {
+                        (
+                            MIXED,
+                            format!(
+                                "the wrapper `{}` of decorator `{name}` ({at}) stays sync",
+                                p.func(*w).name
+                            ),
+                        )
+                    })
+            };
+            if let Some((code, reason)) = why {
+                for f in coloured {
+                    let pin = Pin {
+                        reason: reason.clone(),
+                        module: f.module as usize,
+                        line: p.func(f).first_line,
+                    };
+                    pins.push((f, code, pin));
+                }
+            }
+        }
+        pins
+    }
+
+    /// Makes the wrappers of the decorators whose functions are all async in `out` async,
+    /// awaiting the call of the wrapped function.
+    pub fn wrap(&self, p: &Project, out: &mut Colouring) {
+        for g in &self.groups {
+            if g.calls.is_empty() || !g.targets.iter().all(|t| out.async_funcs.contains(t)) {
+                continue;
+            }
+            if g.shape(p).is_err() {
+                continue;
+            }
+            for &w in &g.wrappers {
+                if out.async_funcs.insert(w) && !p.func(w).is_async {
+                    out.coloured.insert(w);
+                }
+            }
+            let m = g.decorator.module as usize;
+            for &(start, _, _) in &g.calls {
+                out.awaited_param_calls.insert((m, start));
+            }
+        }
+    }
+}
+
+impl Group {
+    fn shape(&self, p: &Project) -> &Result<(), String> {
+        self.shape.get_or_init(|| self.check(p))
+    }
+
+    /// Whether the decorator only calls the decorated function from wrappers it returns.
+    fn check(&self, p: &Project) -> Result<(), String> {
+        let m = self.decorator.module as usize;
+        let module = &p.modules[m];
+        if let Some((um, line)) = self.other_use {
+            return Err(format!(
+                "it is also used other than as a function decorator ({}:{line})",
+                p.modules[um].display
+            ));
+        }
+        let d = p.func(self.decorator);
+        if d.is_method() {
+            return Err("it is a method".into());
+        }
+        for &w in &self.wrappers {
+            let def = p.func(w);
+            if def.is_generator {
+                return Err(format!("its wrapper `{}` is a generator", def.name));
+            }
+            if Some(def.parent.unwrap_or(usize::MAX)) != self.owner {
+                return Err(format!("`{}` calls the function it decorates", def.name));
+            }
+        }
+        if self.calls.iter().any(|&(_, _, ctx)| ctx != Ctx::Body)
+            || self.wrappers.iter().any(|w| p.func(*w).is_async)
+                && self.calls.iter().any(|&(_, awaited, _)| !awaited)
+        {
+            return Err("it calls the function it decorates where it cannot await it".into());
+        }
+        let tree = crate::parse::parse(&module.source.text).ok_or("it does not parse")?;
+        let src = module.source.text.as_str();
+        let root = tree.root_node();
+        let node = |f: usize| def_node(root, p.modules[m].index.functions[f].start);
+        let dnode = node(self.decorator.func as usize).ok_or("it was not found")?;
+        // The function that receives the decorated one: the decorator, or the function a
+        // factory returns.
+        let owner = match self.owner {
+            Some(o) => o,
+            None => returned_def(p, m, self.decorator.func as usize, dnode, src)
+                .unwrap_or(self.decorator.func as usize),
+        };
+        let onode = node(owner).ok_or("it was not found")?;
+        if owner != self.decorator.func as usize {
+            let oname = &p.modules[m].index.functions[owner].name;
+            for r in direct_returns(dnode) {
+                if r.named_child(0).map(|v| text(v, src)) != Some(oname.as_str()) {
+                    return Err(format!(
+                        "it returns something other than `{oname}` (line {})",
+                        r.start_position().row + 1
+                    ));
+                }
+            }
+        }
+        let odef = &p.modules[m].index.functions[owner];
+        let param = odef.params.first().ok_or("it takes no function")?;
+        let wrapper_names: Vec<&str> = self
+            .wrappers
+            .iter()
+            .map(|w| p.func(*w).name.as_str())
+            .collect();
+        let wrapper_starts: Vec<usize> = self.wrappers.iter().map(|w| p.func(*w).start).collect();
+        let returns = direct_returns(onode);
+        if returns.is_empty() {
+            return Err("it returns nothing".into());
+        }
+        for r in returns {
+            let ok = r.named_child(0).is_some_and(|v| {
+                let v = unwrap_wraps(v, src);
+                v.kind() == "identifier"
+                    && (wrapper_names.contains(&text(v, src)) || text(v, src) == param.name)
+            });
+            if !ok {
+                return Err(format!(
+                    "it returns something other than its wrapper (line {})",
+                    r.start_position().row + 1
+                ));
+            }
+        }
+        let body = onode.child_by_field_name("body").ok_or("it has no body")?;
+        uses_ok(body, src, &param.name, &wrapper_names, &wrapper_starts)
+    }
+}
+
+/// Checks every use of the decorated function's parameter and of the wrappers' names in
+/// the owner's body: calls from a wrapper, `functools.wraps(fn)`, attribute reads and
+/// returns are fine; anything else hands a function to code awaitify does not follow.
+fn uses_ok(
+    body: Node,
+    src: &str,
+    param: &str,
+    wrappers: &[&str],
+    wrapper_starts: &[usize],
+) -> Result<(), String> {
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+        if n.kind() != "identifier" {
+            continue;
+        }
+        let name = text(n, src);
+        let is_param = name == param;
+        if !is_param && !wrappers.contains(&name) {
+            continue;
+        }
+        let Some(parent) = n.parent() else { continue };
+        let is = |field: &str| {
+            parent
+                .child_by_field_name(field)
+                .is_some_and(|c| c.id() == n.id())
+        };
+        let fine = match parent.kind() {
+            "call" if is("function") => {
+                is_param && enclosing_def(n).is_some_and(|d| wrapper_starts.contains(&d))
+            }
+            "attribute" => is("object"),
+            "function_definition" => is("name"),
+            "return_statement" => true,
+            "argument_list" => parent
+                .parent()
+                .and_then(|c| c.child_by_field_name("function"))
+                .is_some_and(|f| WRAPS.contains(&text(f, src))),
+            // A parameter of a nested function shadowing the name.
+            "parameters" | "default_parameter" | "typed_parameter" => true,
+            _ => false,
+        };
+        if !fine {
+            return Err(format!(
+                "it uses `{name}` as a value (line {})",
+                n.start_position().row + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `wraps(fn)(wrapper)` and `update_wrapper(wrapper, fn)` stand for `wrapper`.
+fn unwrap_wraps<'t>(v: Node<'t>, src: &str) -> Node<'t> {
+    if v.kind() != "call" {
+        return v;
+    }
+    let (Some(f), Some(args)) = (
+        v.child_by_field_name("function"),
+        v.child_by_field_name("arguments"),
+    ) else {
+        return v;
+    };
+    let wraps_call = f.kind() == "call"
+        && f.child_by_field_name("function")
+            .is_some_and(|g| WRAPS.contains(&text(g, src)));
+    if wraps_call || WRAPS[2..].contains(&text(f, src)) {
+        return args.named_child(0).unwrap_or(v);
+    }
+    v
+}
+
+/// The `return` statements of a function itself, not of the functions nested in it.
+fn direct_returns(def: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let Some(body) = def.child_by_field_name("body") else {
+        return out;
+    };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "return_statement" => out.push(n),
+            "function_definition" | "class_definition" | "lambda" => {}
+            _ => {
+                let mut cursor = n.walk();
+                stack.extend(n.named_children(&mut cursor));
+            }
+        }
+    }
+    out
+}
+
+/// The nested function a decorator factory returns (`return decorate`).
+fn returned_def(p: &Project, m: usize, f: usize, node: Node, src: &str) -> Option<usize> {
+    let returns = direct_returns(node);
+    let first = returns.first()?.named_child(0)?;
+    let name = text(first, src);
+    p.modules[m]
+        .index
+        .functions
+        .iter()
+        .position(|g| g.parent == Some(f) && g.name == name)
+}
+
+/// The start of the innermost function definition around `n`.
+fn enclosing_def(n: Node) -> Option<usize> {
+    let mut cur = n.parent();
+    while let Some(c) = cur {
+        if c.kind() == "function_definition" {
+            return Some(c.start_byte());
+        }
+        cur = c.parent();
+    }
+    None
+}
+
+/// The `function_definition` node that starts at `start`.
+fn def_node(root: Node, start: usize) -> Option<Node> {
+    let mut n = root.descendant_for_byte_range(start, start + 1)?;
+    loop {
+        if n.kind() == "function_definition" && n.start_byte() == start {
+            return Some(n);
+        }
+        n = n.parent()?;
+    }
+}
+
+/// A use of a decorator: how many times it is used as a decorator, and where it is first
+/// used otherwise (`(module, line)`).
+type Uses = (usize, Option<(usize, usize)>);
+
+fn uses_of(
+    facts: &[ModuleFacts],
+    applied: &BTreeMap<FuncId, Vec<FuncId>>,
+) -> HashMap<FuncId, Uses> {
+    let mut uses: HashMap<FuncId, Uses> = HashMap::default();
+    let mut note = |target: FuncId, ctx: Ctx, m: usize, line: usize| {
+        if !applied.contains_key(&target) {
+            return;
+        }
+        let u = uses.entry(target).or_default();
+        if ctx == Ctx::Decorator {
+            u.0 += 1;
+        } else if u.1.is_none() {
+            u.1 = Some((m, line));
+        }
+    };
+    for (m, mf) in facts.iter().enumerate() {
+        for c in mf.calls.iter().map(PackedCall::unpack) {
+            if let Target::Func(d) = c.target {
+                note(d, c.ctx, m, c.line);
+            }
+        }
+        for r in &mf.refs {
+            note(r.target, r.ctx, m, r.line);
+        }
+    }
+    uses
+}
+
+/// Whether function `inner` of module `m` is `outer` or nested in it.
+fn within(p: &Project, m: usize, mut inner: usize, outer: usize) -> bool {
+    loop {
+        if inner == outer {
+            return true;
+        }
+        match p.modules[m].index.functions[inner].parent {
+            Some(up) => inner = up,
+            None => return false,
+        }
+    }
+}
+
+fn fid(m: usize, f: usize) -> FuncId {
+    FuncId {
+        module: m as u32,
+        func: f as u32,
+    }
+}

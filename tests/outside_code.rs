@@ -1,0 +1,504 @@
+//! Code outside the project that calls project functions without await: methods overriding
+//! a stdlib or third-party base, functions under a decorator that is not the project's own,
+//! and project decorators whose wrapper cannot serve both sync and async functions. Each
+//! must stay sync, with a diagnostic; each program here runs the same before and after.
+
+mod support;
+
+use awaitify::rules::Catalog;
+use awaitify::run::migrate_texts;
+use support::{Equiv, assert_equivalent};
+
+/// The diagnostics of a migration of the fixture's Python files outside `vendor/`.
+fn diagnostics(spec: &str, catalog: &Catalog) -> Vec<String> {
+    let files = support::parse_fixture(spec).expect("valid fixture");
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".py") && !p.starts_with("vendor/"))
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    migrate_texts(&refs, catalog)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect()
+}
+
+#[track_caller]
+fn assert_has(haystack: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(haystack.contains(needle), "missing {needle:?}:\n{haystack}");
+    }
+}
+
+/// The stdlib calls these overrides without await: `Thread.run` from `start()`,
+/// `JSONEncoder.default` from `dumps`, `Handler.emit` from `Logger.warning`,
+/// `HTTPConnection.connect` from `request`.
+const STDLIB_BASES: &str = r#"import http.client
+import json
+import logging
+import threading
+import time
+
+
+class Worker(threading.Thread):
+    def __init__(self):
+        super().__init__()
+        self.out = []
+
+    def run(self):
+        time.sleep(0.01)
+        self.out.append("ran")
+
+
+class SetEncoder(json.JSONEncoder):
+    def default(self, o):
+        time.sleep(0)
+        return sorted(o)
+
+
+class ListHandler(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records = []
+
+    def emit(self, record):
+        time.sleep(0)
+        self.records.append(record.getMessage())
+
+    def summary(self):
+        time.sleep(0)
+        return len(self.records)
+
+
+class OfflineConnection(http.client.HTTPConnection):
+    def connect(self):
+        time.sleep(0)
+        raise OSError("offline")
+
+
+def fetch():
+    conn = OfflineConnection("example.invalid")
+    try:
+        conn.request("GET", "/")
+    except OSError as e:
+        return f"failed: {e}"
+    return "sent"
+
+
+def main():
+    w = Worker()
+    w.start()
+    w.join()
+    print(w.out)
+    print(json.dumps({"s": {3, 1, 2}}, cls=SetEncoder))
+    log = logging.getLogger("demo")
+    handler = ListHandler()
+    log.addHandler(handler)
+    log.warning("hello %s", "world")
+    print(handler.records, handler.summary())
+    print(fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn overrides_of_stdlib_methods_stay_sync() {
+    let tree = assert_equivalent(STDLIB_BASES, &["main.py"], Equiv::default());
+    let out = &tree["main.py"];
+    assert_has(
+        out,
+        &[
+            "    def run(self):\n        time.sleep(0.01)",
+            "    def default(self, o):\n        time.sleep(0)",
+            "    def emit(self, record):\n        time.sleep(0)",
+            "    def connect(self):\n        time.sleep(0)",
+            // Not a method the base has: it converts.
+            "    async def summary(self):\n        await asyncio.sleep(0)",
+        ],
+    );
+    let diags = diagnostics(STDLIB_BASES, &Catalog::builtin().unwrap()).join("\n");
+    assert_has(
+        &diags,
+        &[
+            "main.py:13:1: external-base `run` stays sync and keeps its blocking calls: `Worker.run` overrides a method of `threading.Thread`, which calls it without await",
+            "main.py:19:1: external-base `default` stays sync and keeps its blocking calls: `SetEncoder.default` overrides a method of `json.JSONEncoder`",
+            "main.py:29:1: external-base `emit` stays sync and keeps its blocking calls: `ListHandler.emit` overrides a method of `logging.Handler`",
+            "main.py:39:1: external-base `connect` stays sync and keeps its blocking calls: `OfflineConnection.connect` overrides a method of `http.client.HTTPConnection`",
+        ],
+    );
+}
+
+/// A base outside the project and outside the stdlib (here a `vendor` package excluded
+/// from the run): awaitify does not know which methods it calls, so none converts; a rule
+/// that declares the base async-aware lets them convert.
+const VENDOR_BASE: &str = r#"#- vendor/__init__.py
+#- vendor/lib.py
+import asyncio
+import inspect
+
+
+class Base:
+    def go(self):
+        return f"{self.name()}: {self.handle()}"
+
+
+class AsyncBase:
+    def go(self):
+        return asyncio.run(self._drive())
+
+    async def _drive(self):
+        result = self.handle()
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+#- aware.toml
+id = "vendor-async-base"
+summary = "vendor.lib.AsyncBase awaits handle()"
+
+[[async-aware-base]]
+name = "vendor.lib.AsyncBase"
+#- app.py
+import time
+
+from vendor import lib
+from vendor.lib import AsyncBase as Aware
+
+
+class Job(lib.Base):
+    def name(self):
+        return "job"
+
+    def handle(self):
+        time.sleep(0)
+        return "done"
+
+
+class AwareJob(Aware):
+    def handle(self):
+        time.sleep(0)
+        return "awaited"
+
+
+def main():
+    print(Job().go())
+    print(AwareJob().go())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn overrides_of_unknown_bases_stay_sync_unless_a_rule_says_the_base_awaits() {
+    let opts = |rules: bool| {
+        let mut args = vec!["--exclude", "vendor"];
+        if rules {
+            args.extend(["--rules", "after/aware.toml"]);
+        }
+        Equiv {
+            args: args.into_iter().map(String::from).collect(),
+            ..Default::default()
+        }
+    };
+    // Without the rule nothing converts, and every method of both classes is reported.
+    let tree = assert_equivalent(
+        VENDOR_BASE,
+        &["app.py"],
+        Equiv {
+            expect_unchanged: true,
+            ..opts(false)
+        },
+    );
+    assert!(tree["app.py"].contains("    def handle(self):\n        time.sleep(0)"));
+    let diags = diagnostics(VENDOR_BASE, &Catalog::builtin().unwrap()).join("\n");
+    assert_has(
+        &diags,
+        &[
+            "app.py:11:1: external-base `handle` stays sync and keeps its blocking calls: `Job.handle` is a method of a class whose base `vendor.lib.Base` is outside the project",
+            "app.py:17:1: external-base `handle` stays sync",
+        ],
+    );
+    let tree = assert_equivalent(VENDOR_BASE, &["app.py"], opts(true));
+    let app = &tree["app.py"];
+    assert_has(
+        app,
+        &[
+            "class Job(lib.Base):\n    def name(self):\n        return \"job\"\n\n    def handle(self):\n        time.sleep(0)",
+            "class AwareJob(Aware):\n    async def handle(self):\n        await asyncio.sleep(0)",
+        ],
+    );
+}
+
+/// Decorators that are not the project's own: a registry (`app.route` on a module-level
+/// object), `functools.singledispatch`, `atexit.register` call the function without await.
+/// `staticmethod`, `contextlib.contextmanager` and `functools.wraps` are known to work on
+/// an `async def`.
+const EXTERNAL_DECORATORS: &str = r#"import atexit
+import contextlib
+import functools
+import time
+
+EVENTS = []
+
+
+class App:
+    def __init__(self):
+        self.routes = {}
+
+    def route(self, path):
+        def register(fn):
+            self.routes[path] = fn
+            return fn
+
+        return register
+
+
+app = App()
+
+
+@app.route("/page")
+def page():
+    time.sleep(0)
+    return "page"
+
+
+@functools.singledispatch
+def show(x):
+    time.sleep(0)
+    return f"object {x}"
+
+
+@show.register
+def _(x: int):
+    return f"int {x}"
+
+
+@atexit.register
+def goodbye():
+    time.sleep(0)
+    print("bye")
+
+
+@contextlib.contextmanager
+def step(name):
+    time.sleep(0)
+    EVENTS.append(f"enter {name}")
+    yield name
+    EVENTS.append(f"exit {name}")
+
+
+class Store:
+    @staticmethod
+    def load():
+        time.sleep(0)
+        return "loaded"
+
+
+def main():
+    print(app.routes["/page"]())
+    print(show("a"), show(1))
+    with step("s") as s:
+        print(s)
+    print(EVENTS, Store.load())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn functions_under_decorators_from_outside_stay_sync() {
+    let tree = assert_equivalent(EXTERNAL_DECORATORS, &["main.py"], Equiv::default());
+    let out = &tree["main.py"];
+    assert_has(
+        out,
+        &[
+            "@app.route(\"/page\")\ndef page():\n    time.sleep(0)",
+            "@functools.singledispatch\ndef show(x):\n    time.sleep(0)",
+            "@atexit.register\ndef goodbye():\n    time.sleep(0)",
+            "@contextlib.asynccontextmanager\nasync def step(name):",
+            "    @staticmethod\n    async def load():",
+            "    async with step(\"s\") as s:",
+        ],
+    );
+    let diags = diagnostics(EXTERNAL_DECORATORS, &Catalog::builtin().unwrap()).join("\n");
+    assert_has(
+        &diags,
+        &[
+            "main.py:24:1: external-decorator `page` stays sync and keeps its blocking calls: `page` is decorated with `@app.route`, which is not known to await it",
+            "main.py:30:1: external-decorator `show` stays sync and keeps its blocking calls: `show` is decorated with `@functools.singledispatch`",
+            "main.py:41:1: external-decorator `goodbye` stays sync",
+        ],
+    );
+}
+
+/// Project decorators: a wrapper serving a function that stays sync cannot await the one
+/// that would turn async (the retry would stop retrying), a decorator that registers the
+/// function hands it to code awaitify does not follow; a decorator that only marks the
+/// function, and a retry decorator whose functions all turn async, convert (its
+/// `time.sleep` becomes `await asyncio.sleep`).
+const PROJECT_DECORATORS: &str = r#"import functools
+import time
+
+HANDLERS = []
+
+
+def retry(times):
+    def decorate(fn):
+        @functools.wraps(fn)
+        def attempt(*args):
+            for i in range(times):
+                try:
+                    return fn(*args)
+                except ValueError:
+                    time.sleep(0)
+            raise RuntimeError("gave up")
+
+        return attempt
+
+    return decorate
+
+
+def patient(fn):
+    def again(state):
+        try:
+            return fn(state)
+        except ValueError:
+            time.sleep(0)
+            return fn(state)
+
+    return again
+
+
+def handler(fn):
+    HANDLERS.append(fn)
+    return fn
+
+
+def tagged(fn):
+    fn.tag = "t"
+    return fn
+
+
+@retry(3)
+def flaky(state):
+    state.append(1)
+    if len(state) < 2:
+        raise ValueError
+    return len(state)
+
+
+@retry(3)
+def slow_flaky(state):
+    time.sleep(0)
+    state.append(1)
+    if len(state) < 3:
+        raise ValueError
+    return len(state)
+
+
+@patient
+def fetch(state):
+    time.sleep(0)
+    state.append(1)
+    if len(state) < 2:
+        raise ValueError
+    return "fetched"
+
+
+@handler
+def on_event():
+    time.sleep(0)
+    return "handled"
+
+
+@tagged
+def marked():
+    time.sleep(0)
+    return "marked"
+
+
+def main():
+    print(flaky([]), slow_flaky([]), fetch([]))
+    print([h() for h in HANDLERS])
+    print(marked(), marked.tag)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn project_decorators_change_colour_with_all_their_functions_or_not_at_all() {
+    let tree = assert_equivalent(PROJECT_DECORATORS, &["main.py"], Equiv::default());
+    let out = &tree["main.py"];
+    assert_has(
+        out,
+        &[
+            // `retry` also wraps `flaky`, which stays sync.
+            "        def attempt(*args):",
+            "@retry(3)\ndef slow_flaky(state):\n    time.sleep(0)",
+            // `patient` wraps only `fetch`: the wrapper awaits it, and sleeps without blocking.
+            "    async def again(state):\n        try:\n            return await fn(state)\n        except ValueError:\n            await asyncio.sleep(0)\n            return await fn(state)",
+            "@patient\nasync def fetch(state):",
+            "@handler\ndef on_event():\n    time.sleep(0)",
+            "@tagged\nasync def marked():",
+            "print(await marked(), marked.tag)",
+        ],
+    );
+    let diags = diagnostics(PROJECT_DECORATORS, &Catalog::builtin().unwrap()).join("\n");
+    assert_has(
+        &diags,
+        &[
+            "main.py:9:1: mixed-decorator `attempt` stays sync and keeps its blocking calls: decorator `retry` (main.py:7) also wraps `flaky`, which stays sync",
+            "main.py:52:1: mixed-decorator `slow_flaky` stays sync and keeps its blocking calls: decorator `retry` (main.py:7) also wraps `flaky`, which stays sync",
+            "main.py:70:1: opaque-decorator `on_event` stays sync and keeps its blocking calls: awaitify cannot follow its decorator `handler` (main.py:34): it uses `fn` as a value (line 35)",
+        ],
+    );
+}
+
+/// `console_scripts` in `setup.cfg` and `setup.py` keep a sync entry point, as
+/// `[project.scripts]` does.
+#[test]
+fn setup_cfg_and_setup_py_console_scripts_keep_a_sync_entry_point() {
+    let cli = r#"#- demo/__init__.py
+#- demo/cli.py
+import time
+
+
+def greet(name):
+    time.sleep(0)
+    return f"hello {name}"
+
+
+def main():
+    print(greet("cli"))
+    return 0
+
+
+def other():
+    print(greet("other"))
+    return 1
+"#;
+    let cfg = "#- setup.cfg\n[metadata]\nname = demo\n\n[options.entry_points]\nconsole_scripts =\n    demo = demo.cli:main\n";
+    let py = "#- setup.py\nfrom setuptools import setup\n\nsetup(\n    name=\"demo\",\n    entry_points={\"console_scripts\": [\"demo-other = demo.cli:other\"]},\n)\n";
+    for (spec, func, script) in [
+        (format!("{cfg}{cli}"), "main", "main"),
+        (format!("{py}{cli}"), "other", "other"),
+    ] {
+        let command = format!("from demo.cli import {script}; print({script}())");
+        let tree = assert_equivalent(&spec, &["-c", &command], Equiv::default());
+        let out = &tree["demo/cli.py"];
+        assert_has(
+            out,
+            &[
+                &format!("async def {func}_async():"),
+                &format!("def {func}(*args, **kwargs):\n"),
+                &format!("    return asyncio.run({func}_async(*args, **kwargs))\n"),
+            ],
+        );
+    }
+}
