@@ -40,6 +40,10 @@ pub enum Read {
     Attr(ClassId, String),
     Param(FuncId, usize),
     Return(FuncId),
+    /// Whether the object created by the call at `(module, start)` is kept as it is.
+    Kept(u32, u32),
+    /// Whether every object of a catalog type is kept as it is.
+    KeptType(String),
 }
 
 impl Read {
@@ -66,7 +70,22 @@ pub struct Knowledge {
     pub methods_by_name: HashMap<String, Vec<FuncId>>,
     /// Representative of each method's override family.
     pub family: HashMap<FuncId, FuncId>,
+    /// Object creations (`object = true` calls, by module and start offset) that stay as
+    /// they are because some use of the object cannot convert: decided by the passes, before
+    /// the final colouring (see `run::migrate`).
+    pub kept: HashSet<(u32, u32)>,
+    /// Catalog types of which every object is kept (a use the passes could not trace back to
+    /// its creation).
+    pub kept_types: HashSet<String>,
 }
+
+/// The type tag of a kept object: no catalog rule knows it, so its uses match nothing, seed
+/// nothing and are left as they are.
+pub fn kept_tag(ty: &str) -> String {
+    format!("{ty}{KEPT}")
+}
+
+const KEPT: &str = " (kept)";
 
 /// Where a call or reference sits, which decides whether it may become an `await`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,6 +290,19 @@ pub struct UnresolvedFact {
     pub col: usize,
 }
 
+/// A blocking method called on an object a family keeps as it is (`self.session.get(u)` on a
+/// kept `requests.Session`): it still blocks, so a coroutine calling it is reported.
+#[derive(Debug, Clone)]
+pub struct KeptUseFact {
+    pub caller: Option<usize>,
+    pub ctx: Ctx,
+    pub callee: (usize, usize),
+    /// The catalog type the object had (`requests.Session`).
+    pub ty: String,
+    pub line: usize,
+    pub col: usize,
+}
+
 /// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
 #[derive(Debug, Clone)]
 pub struct ParamCallFact {
@@ -410,6 +442,7 @@ module_facts! {
     attrs: AttrFact,
     yield_froms: YieldFromFact,
     unresolved: UnresolvedFact,
+    kept_uses: KeptUseFact,
     param_calls: ParamCallFact,
     /// Type observations: `None` means this binding's type is not known.
     local_obs: (ScopeKey, Observed),
@@ -725,6 +758,47 @@ impl<'a> Walker<'a> {
     fn known_return(&self, f: FuncId) -> Option<&'a Kind> {
         self.read(Read::Return(f));
         self.k.returns.get(&f)
+    }
+
+    /// Records a blocking method called on a kept object.
+    fn kept_use(
+        &mut self,
+        node: Node,
+        f: Node,
+        ty: &str,
+        name: &str,
+        ctx: Ctx,
+        caller: Option<usize>,
+    ) {
+        let Some(base) = ty.strip_suffix(KEPT) else {
+            return;
+        };
+        let blocking = self
+            .cat
+            .method(base, name)
+            .is_some_and(|e| e.awaited || e.action == crate::rules::Action::ToThread);
+        if blocking {
+            let pos = node.start_position();
+            self.facts.kept_uses.push(KeptUseFact {
+                caller,
+                ctx,
+                callee: (f.start_byte(), f.end_byte()),
+                ty: base.to_string(),
+                line: pos.row + 1,
+                col: pos.column + 1,
+            });
+        }
+    }
+
+    /// Whether the call at `start` creates an object that is kept as it is.
+    fn kept_creation(&self, e: &crate::rules::CallEntry, start: usize) -> bool {
+        let Some(ty) = e.returns.as_deref().filter(|_| e.object) else {
+            return false;
+        };
+        let key = (self.m as u32, start as u32);
+        self.read(Read::Kept(key.0, key.1));
+        self.read(Read::KeptType(ty.to_string()));
+        self.k.kept.contains(&key) || self.k.kept_types.contains(ty)
     }
 
     fn func(&self, f: usize) -> &'a FuncDef {
@@ -1079,11 +1153,15 @@ impl<'a> Walker<'a> {
                             }))
                         })
                     }
-                    Val::Sym(Sym::External(q)) => self
-                        .cat
-                        .call(&q)
-                        .and_then(|e| e.returns.clone())
-                        .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                    Val::Sym(Sym::External(q)) => match self.cat.call(&q) {
+                        Some(e) if self.kept_creation(e, node.start_byte()) => e
+                            .returns
+                            .as_deref()
+                            .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(kept_tag(t)))),
+                        e => e
+                            .and_then(|e| e.returns.clone())
+                            .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                    },
                     Val::ExtMethod(ty, name) => self
                         .cat
                         .method(&ty, &name)
@@ -1207,14 +1285,19 @@ impl<'a> Walker<'a> {
                 self.consumer(node, &q, ctx, caller);
                 self.cat
                     .call(&q)
-                    .is_some_and(|e| self.arg_guard_holds(e, node, caller))
+                    .is_some_and(|e| {
+                        self.arg_guard_holds(e, node, caller)
+                            && !self.kept_creation(e, node.start_byte())
+                    })
                     .then_some(Target::Rule(q))
             }
-            Val::ExtMethod(ty, name) => self
-                .cat
-                .method(&ty, &name)
-                .is_some()
-                .then_some(Target::Method { ty, name }),
+            Val::ExtMethod(ty, name) => {
+                self.kept_use(node, f, &ty, &name, ctx, caller);
+                self.cat
+                    .method(&ty, &name)
+                    .is_some()
+                    .then_some(Target::Method { ty, name })
+            }
             _ => None,
         };
         let parent = self.up(node, 1);
