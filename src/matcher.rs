@@ -301,6 +301,9 @@ pub struct KeptUseFact {
     pub ty: String,
     pub line: usize,
     pub col: usize,
+    /// Not a call: a method of a converted object used as a value (`to_thread(ev.wait)`),
+    /// which keeps the object.
+    pub escaped: bool,
 }
 
 /// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
@@ -786,6 +789,7 @@ impl<'a> Walker<'a> {
                 ty: base.to_string(),
                 line: pos.row + 1,
                 col: pos.column + 1,
+                escaped: false,
             });
         }
     }
@@ -1625,6 +1629,27 @@ impl<'a> Walker<'a> {
             }
         }
         let val = self.resolve(node, caller);
+        // `to_thread(ev.wait, 5)`: a method of a converted object used as a value; whoever
+        // calls it would not await it.
+        if let Val::ExtMethod(ty, name) = &val
+            && self.cat.object_type(ty)
+            && self.cat.method(ty, name).is_some()
+            && !self
+                .up(node, 1)
+                .is_some_and(|p| p.kind() == "call" || p.kind() == "await")
+        {
+            let pos = node.start_position();
+            self.facts.kept_uses.push(KeptUseFact {
+                caller,
+                ctx,
+                callee: (node.start_byte(), node.end_byte()),
+                ty: ty.clone(),
+                line: pos.row + 1,
+                col: pos.column + 1,
+                escaped: true,
+            });
+            return;
+        }
         if let Val::ExtMethod(ty, name) = &val
             && let Some(obj) = node.child_by_field_name("object")
             && self.cat.attribute(ty, name).is_some()

@@ -32,7 +32,11 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         out.packages
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
     }
-    for u in &cx.facts.kept_uses {
+    for u in cx.facts.kept_uses.iter().filter(|u| u.escaped) {
+        out.keep
+            .extend(keep_for_escape(cx.p, cx.cat, cx.m, cx.calls, u));
+    }
+    for u in cx.facts.kept_uses.iter().filter(|u| !u.escaped) {
         if cx.can_await(u.caller, u.ctx) && !kept_use_to_thread(cx, u, out) {
             let what = &cx.src()[u.callee.0..u.callee.1];
             out.diagnostics.push(cx.diag(
@@ -408,7 +412,10 @@ pub fn keep_for_use(
         }
         _ => format!("in {}", c.ctx.describe()),
     };
-    let what = format!("its `.{name}()` at line {} {here}", c.line);
+    let what = format!(
+        "its `.{name}()` at line {} {here} cannot be awaited",
+        c.line
+    );
     keep_all(p, cat, m, calls, ty, c.caller, &what, (c.line, c.col))
 }
 
@@ -434,8 +441,28 @@ pub fn keep_for_with(
     if calls.iter().any(|c| (c.start, c.end) == w.expr) {
         return Vec::new();
     }
-    let what = format!("a `with` over it at line {}", w.line);
+    let what = format!(
+        "a `with` over it at line {} cannot become `async with`",
+        w.line
+    );
     keep_all(p, cat, m, calls, ty, w.caller, &what, (w.line, 1))
+}
+
+/// A method of a converted object used as a value keeps the objects of that type, as
+/// [`keep_for_use`] does.
+pub fn keep_for_escape(
+    p: &Project,
+    cat: &Catalog,
+    m: usize,
+    calls: &[CallFact],
+    u: &crate::matcher::KeptUseFact,
+) -> Vec<Keep> {
+    let what = format!(
+        "`{}` is used as a value at line {}, and whoever calls it would not await it",
+        &p.modules[m].source.text[u.callee.0..u.callee.1],
+        u.line
+    );
+    keep_all(p, cat, m, calls, &u.ty, u.caller, &what, (u.line, u.col))
 }
 
 /// Keeps the objects of type `ty` made in function `f` of module `m` (a local), else those
@@ -473,8 +500,7 @@ fn keep_all(
                 c.col,
                 "object-kept",
                 format!(
-                    "`{}(...)` stays as it is, with every use of its `{ty}`: {what} cannot be \
-                     awaited",
+                    "`{}(...)` stays as it is, with every use of its `{ty}`: {what}",
                     &module.source.text[c.callee.0..c.callee.1]
                 ),
             ),
@@ -491,8 +517,8 @@ fn keep_all(
             at.1,
             "object-kept",
             format!(
-                "every `{ty}` of the project stays as it is: {what} cannot be awaited, and \
-                 awaitify cannot tell which creation made the object"
+                "every `{ty}` of the project stays as it is: {what}, and awaitify cannot tell \
+                 which creation made the object"
             ),
         ),
     }]
