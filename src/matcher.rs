@@ -1049,6 +1049,15 @@ impl<'a> Walker<'a> {
             "parenthesized_expression" => node
                 .named_child(0)
                 .map_or(Val::Unknown, |n| self.resolve(n, caller)),
+            // `await helper()`: what the project coroutine returns (the form a second run
+            // sees after `helper` became async).
+            "await" => match node.named_child(0) {
+                Some(call) if call.kind() == "call" => match self.resolve(call, caller) {
+                    v @ Val::Kind(Kind::Ext(_) | Kind::Instance(_)) => v,
+                    _ => Val::Unknown,
+                },
+                _ => Val::Unknown,
+            },
             "attribute" => {
                 let (Some(obj), Some(attr)) = (
                     node.child_by_field_name("object"),

@@ -110,18 +110,19 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         let (own, generic): (Vec<_>, Vec<_>) =
             keeps.partition(|(_, k)| k.diagnostic.code != "object-kept");
         for (m, keep) in own.into_iter().chain(generic) {
-            let (read, new) = match &keep.what {
-                passes::Kept::Creation(start) => {
-                    let key = (m as u32, *start as u32);
-                    (Read::Kept(key.0, key.1), knowledge.kept.insert(key))
+            let mut new = false;
+            for read in kept_keys(cat, &facts, m, &keep.what) {
+                let added = match &read {
+                    Read::Kept(m, start) => knowledge.kept.insert((*m, *start)),
+                    Read::KeptType(ty) => knowledge.kept_types.insert(ty.clone()),
+                    _ => false,
+                };
+                if added {
+                    now.insert(read.fingerprint());
+                    new = true;
                 }
-                passes::Kept::Type(ty) => (
-                    Read::KeptType(ty.clone()),
-                    knowledge.kept_types.insert(ty.clone()),
-                ),
-            };
+            }
             if new {
-                now.insert(read.fingerprint());
                 kept_notes.push(keep.diagnostic.clone());
             }
         }
@@ -348,6 +349,25 @@ fn rewrite_all(
             result
         })
         .collect()
+}
+
+/// The knowledge keys a keep decided in module `m` sets.
+fn kept_keys(cat: &Catalog, facts: &[ModuleFacts], m: usize, what: &passes::Kept) -> Vec<Read> {
+    match what {
+        passes::Kept::Creation(start) => vec![Read::Kept(m as u32, *start as u32)],
+        passes::Kept::Type(ty) => vec![Read::KeptType(ty.clone())],
+        passes::Kept::InFunc(g, ty) => facts[g.module as usize]
+            .calls
+            .iter()
+            .map(PackedCall::unpack)
+            .filter(|c| c.caller == Some(g.func as usize))
+            .filter(|c| {
+                passes::catalog::entry(cat, c)
+                    .is_some_and(|(e, _)| e.object && e.returns.as_deref() == Some(ty))
+            })
+            .map(|c| Read::Kept(g.module, c.start as u32))
+            .collect(),
+    }
 }
 
 /// The compact syntax of a module's text, which parsed before.

@@ -247,3 +247,101 @@ if __name__ == "__main__":
         ]
     );
 }
+
+/// Case 5: a file that meets sync code stays a sync file: a variable with another, sync
+/// branch (it used to read a coroutine), and a file handed to a function awaitify does not
+/// follow (`async-value-passed-to-sync-code`, which used to be written anyway). `json.load`
+/// of a file that converts becomes `json.loads(await fp.read())`.
+#[test]
+fn a_file_that_meets_sync_code_stays_sync() {
+    let src = r#"import csv
+import json
+import sys
+import time
+
+
+def load(path):
+    time.sleep(0.001)
+    with open(path) as fp:
+        return json.load(fp)
+
+
+def load_any(path):
+    time.sleep(0.001)
+    fp = sys.stdin if path == "-" else open(path)
+    data = fp.read()
+    fp.close()
+    return data
+
+
+def rows(path):
+    time.sleep(0.001)
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def main():
+    with open("d.json", "w") as f:
+        f.write('{"a": 1}')
+    with open("d.csv", "w") as f:
+        f.write("x,y\n1,2\n")
+    print(load("d.json"))
+    print(load_any("d.json"))
+    print(rows("d.csv"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = assert_equivalent(src, &["main.py"], Equiv::default());
+    let main = &tree["main.py"];
+    assert!(main.contains("json.loads(await fp.read())"), "{main}");
+    assert!(
+        main.contains("else open(path)\n    data = fp.read()"),
+        "{main}"
+    );
+    assert!(
+        main.contains("    with open(path, newline=\"\") as f:"),
+        "{main}"
+    );
+    let (_, diags) = migrate(src);
+    assert!(
+        diags.contains(&"15:40 object-kept".to_string()),
+        "{diags:?}"
+    );
+    assert!(
+        diags.contains(&"23:10 async-value-passed-to-sync-code".to_string()),
+        "{diags:?}"
+    );
+}
+
+/// Case 6: `with helper() as f:` where `helper` returns `open(...)`: the file stays sync (it
+/// used to become `async with helper()`, entering a coroutine).
+#[test]
+fn a_file_returned_by_a_helper_and_entered_stays_sync() {
+    let src = r#"import time
+
+
+def opener(path):
+    time.sleep(0.001)
+    return open(path)
+
+
+def main():
+    with open("d.txt", "w") as f:
+        f.write("hello\n")
+    with opener("d.txt") as f:
+        print(f.read().strip())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = assert_equivalent(src, &["main.py"], Equiv::default());
+    let main = &tree["main.py"];
+    assert!(main.contains("    return open(path)"), "{main}");
+    assert!(
+        main.contains("    with await opener(\"d.txt\") as f:"),
+        "{main}"
+    );
+}

@@ -10,7 +10,7 @@
 use super::{Keep, Kept, PassCx, PassOut};
 use crate::colour::Colouring;
 use crate::edit::Edit;
-use crate::matcher::{AttrFact, CallFact, Ctx, Target};
+use crate::matcher::{AttrFact, CallFact, Ctx, Kind, Target};
 use crate::project::{FuncId, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, CallEntry, Catalog};
@@ -26,6 +26,20 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 .extend(keep_unawaited(cx.p, cx.cat, cx.colour, cx.m, c));
             out.keep
                 .extend(keep_for_use(cx.p, cx.cat, cx.m, cx.calls, c));
+            continue;
+        }
+        if entry.object && !creation_binds(cx, c) {
+            let what = &cx.src()[c.callee.0..c.callee.1];
+            out.keep.push(cx.keep_creation(
+                c,
+                "object-kept",
+                format!(
+                    "`{what}(...)` stays as it is, with every use of it: its object goes \
+                     where awaitify cannot follow it (a conditional expression, a container, \
+                     an argument, a name that also holds other values), and may meet code \
+                     that uses it without await"
+                ),
+            ));
             continue;
         }
         apply(cx, c, entry, out);
@@ -56,6 +70,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if !w.already_async && !cx.can_await(w.caller, w.ctx) {
             out.keep
                 .extend(keep_for_with(cx.p, cx.cat, cx.m, cx.calls, w));
+        } else if !w.already_async {
+            out.keep.extend(keep_returned(cx, w));
         }
     }
     for a in &cx.facts.attrs {
@@ -171,6 +187,96 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     );
     out.imports.insert("asyncio".into());
     true
+}
+
+/// `with helper() as f:` where `helper` returns a converted object: `async with` would enter
+/// the coroutine `helper()`, and an awaited aiofiles file is no async context manager. The
+/// objects `helper` makes stay as they are.
+fn keep_returned(cx: &PassCx, w: &crate::matcher::WithFact) -> Option<Keep> {
+    let crate::matcher::Kind::Ext(ty) = &w.kind else {
+        return None;
+    };
+    if !cx.cat.object_type(ty) {
+        return None;
+    }
+    // `helper()`, or `await helper()` on a second run.
+    let g = cx.calls.iter().find_map(|c| match c.target {
+        Target::Func(g) if c.end == w.expr.1 && w.expr.0 <= c.start => Some(g),
+        _ => None,
+    })?;
+    let name = &cx.p.func(g).name;
+    Some(Keep {
+        what: Kept::InFunc(g, ty.clone()),
+        diagnostic: cx.diag(
+            w.line,
+            1,
+            "object-kept",
+            format!(
+                "the `{ty}` that `{name}` returns stays as it is, with every use of it: this \
+                 `with` enters it, and the async form cannot enter the result of an awaited call"
+            ),
+        ),
+    })
+}
+
+/// Whether the object a creation makes goes where the type knowledge follows it: a name or
+/// attribute, `with ... as`, a method call on it, a `return`, or an argument of a call
+/// awaitify resolved. `f = sys.stdin if p == "-" else open(p)` is not: `f` then has no one
+/// type, and its uses would not be converted.
+fn creation_binds(cx: &PassCx, c: &CallFact) -> bool {
+    let Some(mut n) = cx.node(c.start, c.end) else {
+        return false;
+    };
+    while let Some(p) = n
+        .parent()
+        .filter(|p| matches!(p.kind(), "await" | "parenthesized_expression"))
+    {
+        n = p;
+    }
+    let Some(p) = n.parent() else { return false };
+    let is = |field: &str| {
+        p.child_by_field_name(field)
+            .is_some_and(|x| x.id() == n.id())
+    };
+    // A local bound to it must have a catalog type in the end: bound elsewhere to another
+    // value (`f` of two `with` blocks, one of them kept), it has none, and its uses stay.
+    let local_typed = |name: tree_sitter::Node| {
+        name.kind() != "identifier" || {
+            let key = (
+                cx.m as u32,
+                c.caller.map(|f| f as u32),
+                cx.src()[name.byte_range()].into(),
+            );
+            matches!(cx.knowledge.locals.get(&key), Some(Kind::Ext(t)) if cx.cat.knows_type(t))
+        }
+    };
+    match p.kind() {
+        "assignment" => {
+            is("right")
+                && p.child_by_field_name("left").is_some_and(|l| {
+                    matches!(l.kind(), "identifier" | "attribute") && local_typed(l)
+                })
+        }
+        "attribute" => is("object"),
+        "as_pattern" => p
+            .child_by_field_name("alias")
+            .and_then(|a| a.named_child(0))
+            .is_none_or(local_typed),
+        "with_item" | "return_statement" | "expression_statement" => true,
+        "argument_list" | "keyword_argument" => {
+            let call = if p.kind() == "argument_list" {
+                p.parent()
+            } else {
+                p.parent().and_then(|a| a.parent())
+            };
+            call.is_some_and(|call| {
+                cx.calls
+                    .iter()
+                    .any(|f| (f.start, f.end) == (call.start_byte(), call.end_byte()))
+            })
+        }
+        _ => false,
+    }
 }
 
 /// A rule's `[[name]]` renames apply in a module where a call of the rules it follows is
@@ -416,7 +522,17 @@ pub fn keep_for_use(
         "its `.{name}()` at line {} {here} cannot be awaited",
         c.line
     );
-    keep_all(p, cat, m, calls, ty, c.caller, &what, (c.line, c.col))
+    keep_all(
+        p,
+        cat,
+        m,
+        calls,
+        ty,
+        c.caller,
+        &what,
+        (c.line, c.col),
+        "object-kept",
+    )
 }
 
 /// A `with` over an object that stays sync (its function cannot await) keeps the objects of
@@ -445,7 +561,17 @@ pub fn keep_for_with(
         "a `with` over it at line {} cannot become `async with`",
         w.line
     );
-    keep_all(p, cat, m, calls, ty, w.caller, &what, (w.line, 1))
+    keep_all(
+        p,
+        cat,
+        m,
+        calls,
+        ty,
+        w.caller,
+        &what,
+        (w.line, 1),
+        "object-kept",
+    )
 }
 
 /// A method of a converted object used as a value keeps the objects of that type, as
@@ -462,13 +588,23 @@ pub fn keep_for_escape(
         &p.modules[m].source.text[u.callee.0..u.callee.1],
         u.line
     );
-    keep_all(p, cat, m, calls, &u.ty, u.caller, &what, (u.line, u.col))
+    keep_all(
+        p,
+        cat,
+        m,
+        calls,
+        &u.ty,
+        u.caller,
+        &what,
+        (u.line, u.col),
+        "object-kept",
+    )
 }
 
 /// Keeps the objects of type `ty` made in function `f` of module `m` (a local), else those
 /// made anywhere in the module (an attribute, a global), else every one in the project.
 #[allow(clippy::too_many_arguments)]
-fn keep_all(
+pub fn keep_all(
     p: &Project,
     cat: &Catalog,
     m: usize,
@@ -477,6 +613,7 @@ fn keep_all(
     f: Option<usize>,
     what: &str,
     at: (usize, usize),
+    code: &'static str,
 ) -> Vec<Keep> {
     let module = &p.modules[m];
     let of_type = |c: &&CallFact| {
@@ -498,7 +635,7 @@ fn keep_all(
                 &module.display,
                 c.line,
                 c.col,
-                "object-kept",
+                code,
                 format!(
                     "`{}(...)` stays as it is, with every use of its `{ty}`: {what}",
                     &module.source.text[c.callee.0..c.callee.1]
@@ -515,7 +652,7 @@ fn keep_all(
             &module.display,
             at.0,
             at.1,
-            "object-kept",
+            code,
             format!(
                 "every `{ty}` of the project stays as it is: {what}, and awaitify cannot tell \
                  which creation made the object"

@@ -73,6 +73,8 @@ pub enum Kept {
     /// Every object of this catalog type, in the whole project: a use that cannot convert
     /// and cannot be traced back to its creation.
     Type(String),
+    /// The objects of this type that this project function makes (and returns).
+    InFunc(FuncId, String),
 }
 
 /// A family's decision to leave an object unconverted, made before anything is written.
