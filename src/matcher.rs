@@ -40,6 +40,10 @@ pub enum Read {
     Attr(ClassId, String),
     Param(FuncId, usize),
     Return(FuncId),
+    /// Whether the object created by the call at `(module, start)` is kept as it is.
+    Kept(u32, u32),
+    /// Whether every object of a catalog type is kept as it is.
+    KeptType(String),
 }
 
 impl Read {
@@ -66,7 +70,22 @@ pub struct Knowledge {
     pub methods_by_name: HashMap<String, Vec<FuncId>>,
     /// Representative of each method's override family.
     pub family: HashMap<FuncId, FuncId>,
+    /// Object creations (`object = true` calls, by module and start offset) that stay as
+    /// they are because some use of the object cannot convert: decided by the passes, before
+    /// the final colouring (see `run::migrate`).
+    pub kept: HashSet<(u32, u32)>,
+    /// Catalog types of which every object is kept (a use the passes could not trace back to
+    /// its creation).
+    pub kept_types: HashSet<String>,
 }
+
+/// The type tag of a kept object: no catalog rule knows it, so its uses match nothing, seed
+/// nothing and are left as they are.
+pub fn kept_tag(ty: &str) -> String {
+    format!("{ty}{KEPT}")
+}
+
+const KEPT: &str = " (kept)";
 
 /// Where a call or reference sits, which decides whether it may become an `await`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,6 +293,22 @@ pub struct UnresolvedFact {
     pub col: usize,
 }
 
+/// A blocking method called on an object a family keeps as it is (`self.session.get(u)` on a
+/// kept `requests.Session`): it still blocks, so a coroutine calling it is reported.
+#[derive(Debug, Clone)]
+pub struct KeptUseFact {
+    pub caller: Option<usize>,
+    pub ctx: Ctx,
+    pub callee: (usize, usize),
+    /// The catalog type the object had (`requests.Session`).
+    pub ty: String,
+    pub line: usize,
+    pub col: usize,
+    /// Not a call: a method of a converted object used as a value (`to_thread(ev.wait)`),
+    /// which keeps the object.
+    pub escaped: bool,
+}
+
 /// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
 #[derive(Debug, Clone)]
 pub struct ParamCallFact {
@@ -413,6 +448,7 @@ module_facts! {
     attrs: AttrFact,
     yield_froms: YieldFromFact,
     unresolved: UnresolvedFact,
+    kept_uses: KeptUseFact,
     param_calls: ParamCallFact,
     /// Type observations: `None` means this binding's type is not known.
     local_obs: (ScopeKey, Observed),
@@ -833,6 +869,48 @@ impl<'a> Walker<'a> {
         self.k.returns.get(&f)
     }
 
+    /// Records a blocking method called on a kept object.
+    fn kept_use(
+        &mut self,
+        node: Node,
+        f: Node,
+        ty: &str,
+        name: &str,
+        ctx: Ctx,
+        caller: Option<usize>,
+    ) {
+        let Some(base) = ty.strip_suffix(KEPT) else {
+            return;
+        };
+        let blocking = self
+            .cat
+            .method(base, name)
+            .is_some_and(|e| e.awaited || e.action == crate::rules::Action::ToThread);
+        if blocking {
+            let pos = node.start_position();
+            self.facts.kept_uses.push(KeptUseFact {
+                caller,
+                ctx,
+                callee: (f.start_byte(), f.end_byte()),
+                ty: base.to_string(),
+                line: pos.row + 1,
+                col: pos.column + 1,
+                escaped: false,
+            });
+        }
+    }
+
+    /// Whether the call at `start` creates an object that is kept as it is.
+    fn kept_creation(&self, e: &crate::rules::CallEntry, start: usize) -> bool {
+        let Some(ty) = e.returns.as_deref().filter(|_| e.object) else {
+            return false;
+        };
+        let key = (self.m as u32, start as u32);
+        self.read(Read::Kept(key.0, key.1));
+        self.read(Read::KeptType(ty.to_string()));
+        self.k.kept.contains(&key) || self.k.kept_types.contains(ty)
+    }
+
     fn func(&self, f: usize) -> &'a FuncDef {
         &self.ix.functions[f]
     }
@@ -1080,6 +1158,15 @@ impl<'a> Walker<'a> {
             "parenthesized_expression" => node
                 .named_child(0)
                 .map_or(Val::Unknown, |n| self.resolve(n, caller)),
+            // `await helper()`: what the project coroutine returns (the form a second run
+            // sees after `helper` became async).
+            "await" => match node.named_child(0) {
+                Some(call) if call.kind() == "call" => match self.resolve(call, caller) {
+                    v @ Val::Kind(Kind::Ext(_) | Kind::Instance(_)) => v,
+                    _ => Val::Unknown,
+                },
+                _ => Val::Unknown,
+            },
             "attribute" => {
                 let (Some(obj), Some(attr)) = (
                     node.child_by_field_name("object"),
@@ -1206,6 +1293,10 @@ impl<'a> Walker<'a> {
                         })
                     }
                     Val::Sym(Sym::External(q)) => match self.cat.call(&q) {
+                        Some(e) if self.kept_creation(e, node.start_byte()) => e
+                            .returns
+                            .as_deref()
+                            .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(kept_tag(t)))),
                         Some(e) => e
                             .returns
                             .clone()
@@ -1365,14 +1456,19 @@ impl<'a> Walker<'a> {
                 self.consumer(node, &q, ctx, caller);
                 self.cat
                     .call(&q)
-                    .is_some_and(|e| self.arg_guard_holds(e, node, caller))
+                    .is_some_and(|e| {
+                        self.arg_guard_holds(e, node, caller)
+                            && !self.kept_creation(e, node.start_byte())
+                    })
                     .then_some(Target::Rule(q))
             }
-            Val::ExtMethod(ty, name) => self
-                .cat
-                .method(&ty, &name)
-                .is_some()
-                .then_some(Target::Method { ty, name }),
+            Val::ExtMethod(ty, name) => {
+                self.kept_use(node, f, &ty, &name, ctx, caller);
+                self.cat
+                    .method(&ty, &name)
+                    .is_some()
+                    .then_some(Target::Method { ty, name })
+            }
             _ => None,
         };
         let parent = self.up(node, 1);
@@ -1700,6 +1796,27 @@ impl<'a> Walker<'a> {
             }
         }
         let val = self.resolve(node, caller);
+        // `to_thread(ev.wait, 5)`: a method of a converted object used as a value; whoever
+        // calls it would not await it.
+        if let Val::ExtMethod(ty, name) = &val
+            && self.cat.object_type(ty)
+            && self.cat.method(ty, name).is_some()
+            && !self
+                .up(node, 1)
+                .is_some_and(|p| p.kind() == "call" || p.kind() == "await")
+        {
+            let pos = node.start_position();
+            self.facts.kept_uses.push(KeptUseFact {
+                caller,
+                ctx,
+                callee: (node.start_byte(), node.end_byte()),
+                ty: ty.clone(),
+                line: pos.row + 1,
+                col: pos.column + 1,
+                escaped: true,
+            });
+            return;
+        }
         if let Val::ExtMethod(ty, name) = &val
             && let Some(obj) = node.child_by_field_name("object")
             && self.cat.attribute(ty, name).is_some()

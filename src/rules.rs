@@ -60,6 +60,11 @@ pub struct CallRule {
     pub pass_awaits: bool,
     #[serde(default)]
     pub callable: Option<ArgSpec>,
+    /// The call creates an object whose type the migration changes (a session, a
+    /// connection, a file, a lock): it converts together with all of its uses, or it is kept
+    /// as it is, with its uses.
+    #[serde(default)]
+    pub object: bool,
 }
 
 /// One argument of a call, by position and/or keyword, that must have a catalog type.
@@ -213,6 +218,11 @@ pub struct Rule {
     /// The Rust pass used by `action = "pass"` entries.
     #[serde(default)]
     pub pass: Option<String>,
+    /// The rules whose converted calls make this rule's `[[name]]` renames apply in a module
+    /// (`except requests.ConnectionError` only where a requests call became httpx); default:
+    /// this rule's own calls.
+    #[serde(default)]
+    pub names_follow: Vec<String>,
     #[serde(default, rename = "call")]
     pub calls: Vec<CallRule>,
     #[serde(default, rename = "method")]
@@ -252,6 +262,8 @@ pub struct CallEntry {
     pub arg: Option<ArgGuard>,
     pub pass_awaits: bool,
     pub callable: Option<ArgSpec>,
+    /// As for [`CallRule::object`].
+    pub object: bool,
 }
 
 /// The loaded, validated catalog with lookup tables.
@@ -351,6 +363,7 @@ impl Catalog {
                     arg: call.arg.clone(),
                     pass_awaits: call.pass_awaits,
                     callable: call.callable.clone(),
+                    object: call.object,
                 };
                 if self.calls.insert(name.clone(), entry).is_some() {
                     return Err(format!("`{name}` is matched by two rules"));
@@ -370,6 +383,7 @@ impl Catalog {
                     arg: None,
                     pass_awaits: m.pass_awaits,
                     callable: m.callable.clone(),
+                    object: false,
                 };
                 if self
                     .methods
@@ -438,6 +452,14 @@ impl Catalog {
 
     pub fn call(&self, qualified: &str) -> Option<&CallEntry> {
         self.calls.get(qualified)
+    }
+
+    /// Whether `ty` is made by an `object = true` call: its values convert with all their
+    /// uses or not at all.
+    pub fn object_type(&self, ty: &str) -> bool {
+        self.calls
+            .values()
+            .any(|e| e.object && e.returns.as_deref() == Some(ty))
     }
 
     pub fn method(&self, ty: &str, name: &str) -> Option<&CallEntry> {

@@ -75,60 +75,78 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     // Type facts flow through names, parameters and returns: iterate to a fixed point.
     let mut knowledge = base_knowledge(&project);
     let mut facts: Vec<ModuleFacts> = Vec::new();
+    facts.resize_with(project.modules.len(), ModuleFacts::default);
     let mut dirty = vec![true; project.modules.len()];
     let mut changed: Option<HashSet<u64>> = None;
-    facts.resize_with(project.modules.len(), ModuleFacts::default);
-    for _ in 0..8 {
-        // In place: a module's old facts are freed as soon as its new ones exist. After
-        // the first round a module walks again only the chunks that read a changed key.
-        facts
-            .par_iter_mut()
+    let mut kept_notes: Vec<Diagnostic> = Vec::new();
+    // A family that finds an object it cannot convert with all of its uses keeps it: the
+    // objects it keeps are matched again without their conversion and everything coloured
+    // again, so nothing becomes async because of a conversion that was abandoned. Keeping
+    // only grows, so this ends; the cap is a guard.
+    let mut round = 0;
+    let (colouring, results) = loop {
+        round += 1;
+        fixed_point(
+            &project,
+            cat,
+            &mut knowledge,
+            &mut facts,
+            &dirty,
+            changed.take(),
+        );
+        // Nothing walks the syntax until a family keeps an object (the rewrite parses
+        // again): colouring can have its memory.
+        for module in &mut project.modules {
+            module.syntax = crate::syntax::PackedSyntax::default();
+        }
+        let colouring = colouring_of(&project, cat, &facts, settings);
+        let results = rewrite_all(&project, cat, &colouring, &knowledge, &facts, settings);
+        let mut now = HashSet::default();
+        let keeps = results
+            .iter()
             .enumerate()
-            .filter(|(m, _)| dirty[*m])
-            .for_each(|(m, f)| {
-                let previous = changed.as_ref().map(|c| (std::mem::take(f), c));
-                let again = previous.is_some();
-                *f = matcher::match_module(&project, cat, &knowledge, m, previous);
-                // The tests check that keeping the clean chunks is the same as walking all.
-                if cfg!(debug_assertions) && again {
-                    let fresh = matcher::match_module(&project, cat, &knowledge, m, None);
-                    debug_assert_eq!(format!("{f:?}"), format!("{fresh:?}"));
+            .flat_map(|(m, r)| r.4.iter().map(move |k| (m, k)));
+        // A family's own report of a kept object says more than the generic `object-kept`.
+        let (own, generic): (Vec<_>, Vec<_>) =
+            keeps.partition(|(_, k)| k.diagnostic.code != "object-kept");
+        for (m, keep) in own.into_iter().chain(generic) {
+            let mut new = false;
+            for read in kept_keys(cat, &facts, m, &keep.what) {
+                let added = match &read {
+                    Read::Kept(m, start) => knowledge.kept.insert((*m, *start)),
+                    Read::KeptType(ty) => knowledge.kept_types.insert(ty.clone()),
+                    _ => false,
+                };
+                if added {
+                    now.insert(read.fingerprint());
+                    new = true;
                 }
-            });
-        let next = learn(&facts);
-        // A module's facts depend on its syntax, the project and the knowledge keys it read:
-        // only modules that read a changed key can see a difference in the next round.
-        let now = changed_keys(&knowledge, &next);
-        if now.is_empty() {
-            break;
+            }
+            if new {
+                kept_notes.push(keep.diagnostic.clone());
+            }
+        }
+        if now.is_empty() || round == 4 {
+            break (colouring, results);
         }
         dirty = facts
             .iter()
             .map(|f| f.reads.iter().any(|r| now.contains(r)))
             .collect();
         changed = Some(now);
-        knowledge.locals = next.locals;
-        knowledge.attrs = next.attrs;
-        knowledge.params = next.params;
-        knowledge.returns = next.returns;
-    }
-    // Nothing walks the syntax after the fixed point (the rewrite parses again), nor reads
-    // the facts only its rounds need: colouring can have their memory.
-    for module in &mut project.modules {
-        module.syntax = crate::syntax::PackedSyntax::default();
-    }
+        // Only the modules matched again need their syntax back.
+        project
+            .modules
+            .par_iter_mut()
+            .zip(dirty.par_iter())
+            .filter(|(_, d)| **d)
+            .for_each(|(m, _)| m.syntax = syntax_of(&m.source.text));
+    };
     facts.iter_mut().for_each(ModuleFacts::end_rounds);
-    let mut colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
+    drop(facts);
 
     let errors = diagnostics.len();
-    for script in settings.console_scripts {
-        if let crate::project::Sym::Func(f) = project.resolve(script)
-            && colouring.coloured.contains(&f)
-        {
-            colouring.scripts.insert(f);
-        }
-    }
-
+    diagnostics.extend(kept_notes);
     for (f, pin) in &colouring.pinned {
         let m = &project.modules[pin.module];
         let def = project.func(*f);
@@ -158,48 +176,6 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         ));
     }
 
-    let quiet: Vec<bool> = (0..project.modules.len())
-        .map(|m| passes::quiet(&project, cat, &colouring, &facts[m], m))
-        .collect();
-    // Each module's facts are consumed by its rewrite and freed right after it.
-    let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> = facts
-        .into_par_iter()
-        .enumerate()
-        .map(|(m, facts)| {
-            let quiet = quiet[m];
-            let reports = || {
-                let u = passes::quiet_reports(&project, cat, &colouring, &knowledge, &facts, m);
-                untouched(&project.modules[m], u)
-            };
-            // Release builds trust the predicate; debug builds (the tests) check it.
-            if quiet && !cfg!(debug_assertions) {
-                return reports();
-            }
-            // Parsed before, so this cannot fail; the tree lives for this module only.
-            let tree = parse::parse(&project.modules[m].source.text)
-                .expect("tree-sitter parses what it parsed before");
-            let calls: Vec<_> = facts.calls.iter().map(PackedCall::unpack).collect();
-            let cx = PassCx {
-                tree: &tree,
-                calls: &calls,
-                p: &project,
-                cat,
-                colour: &colouring,
-                facts: &facts,
-                knowledge: &knowledge,
-                m,
-                target: settings.target,
-            };
-            let result = rewrite(&cx);
-            debug_assert!(
-                !quiet || (result.0.new.is_none() && result.1 == reports().1),
-                "{}: a module judged quiet was changed or reported more",
-                project.modules[m].display
-            );
-            result
-        })
-        .collect();
-
     let mut summary = Summary {
         files_scanned: scanned,
         errors,
@@ -207,7 +183,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     };
     let mut files = Vec::new();
     let mut packages = BTreeSet::new();
-    for (outcome, diags, rewritten, pkgs) in results {
+    for (outcome, diags, rewritten, pkgs, _) in results {
         if outcome.new.is_some() {
             summary.files_changed += 1;
             summary.call_sites_rewritten += rewritten;
@@ -246,6 +222,162 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         summary,
         explanations,
     }
+}
+
+/// One module's rewrite: the outcome, its diagnostics, call sites rewritten, packages needed,
+/// and the objects its families keep.
+type Rewritten = (
+    FileOutcome,
+    Vec<Diagnostic>,
+    usize,
+    BTreeSet<String>,
+    Vec<passes::Keep>,
+);
+
+/// Rounds of matching until the type knowledge stops changing. `dirty` modules are walked
+/// again; with `changed`, only their chunks that read one of those keys.
+fn fixed_point(
+    project: &Project,
+    cat: &Catalog,
+    knowledge: &mut Knowledge,
+    facts: &mut [ModuleFacts],
+    dirty: &[bool],
+    mut changed: Option<HashSet<u64>>,
+) {
+    let mut dirty = dirty.to_vec();
+    for _ in 0..8 {
+        // In place: a module's old facts are freed as soon as its new ones exist. After
+        // the first round a module walks again only the chunks that read a changed key.
+        facts
+            .par_iter_mut()
+            .enumerate()
+            .filter(|(m, _)| dirty[*m])
+            .for_each(|(m, f)| {
+                let previous = changed.as_ref().map(|c| (std::mem::take(f), c));
+                let again = previous.is_some();
+                *f = matcher::match_module(project, cat, knowledge, m, previous);
+                // The tests check that keeping the clean chunks is the same as walking all.
+                if cfg!(debug_assertions) && again {
+                    let fresh = matcher::match_module(project, cat, knowledge, m, None);
+                    debug_assert_eq!(format!("{f:?}"), format!("{fresh:?}"));
+                }
+            });
+        let next = learn(facts);
+        // A module's facts depend on its syntax, the project and the knowledge keys it read:
+        // only modules that read a changed key can see a difference in the next round.
+        let now = changed_keys(knowledge, &next);
+        if now.is_empty() {
+            break;
+        }
+        dirty = facts
+            .iter()
+            .map(|f| f.reads.iter().any(|r| now.contains(r)))
+            .collect();
+        changed = Some(now);
+        knowledge.locals = next.locals;
+        knowledge.attrs = next.attrs;
+        knowledge.params = next.params;
+        knowledge.returns = next.returns;
+    }
+}
+
+fn colouring_of(
+    project: &Project,
+    cat: &Catalog,
+    facts: &[ModuleFacts],
+    settings: &Settings,
+) -> Colouring {
+    let mut colouring = colour::colour(project, cat, facts, settings.keep_sync);
+    for script in settings.console_scripts {
+        if let crate::project::Sym::Func(f) = project.resolve(script)
+            && colouring.coloured.contains(&f)
+        {
+            colouring.scripts.insert(f);
+        }
+    }
+    colouring
+}
+
+/// Runs the passes over every module that one can change.
+fn rewrite_all(
+    project: &Project,
+    cat: &Catalog,
+    colouring: &Colouring,
+    knowledge: &Knowledge,
+    facts: &[ModuleFacts],
+    settings: &Settings,
+) -> Vec<Rewritten> {
+    let quiet: Vec<bool> = (0..project.modules.len())
+        .map(|m| passes::quiet(project, cat, colouring, &facts[m], m))
+        .collect();
+    facts
+        .par_iter()
+        .enumerate()
+        .map(|(m, facts)| {
+            let quiet = quiet[m];
+            let reports = || {
+                let u = passes::quiet_reports(project, cat, colouring, knowledge, facts, m);
+                let (o, d, n, p) = untouched(&project.modules[m], u.0);
+                (o, d, n, p, u.1)
+            };
+            // Release builds trust the predicate; debug builds (the tests) check it.
+            if quiet && !cfg!(debug_assertions) {
+                return reports();
+            }
+            // Parsed before, so this cannot fail; the tree lives for this module only.
+            let tree = parse::parse(&project.modules[m].source.text)
+                .expect("tree-sitter parses what it parsed before");
+            let calls: Vec<_> = facts.calls.iter().map(PackedCall::unpack).collect();
+            let cx = PassCx {
+                tree: &tree,
+                calls: &calls,
+                p: project,
+                cat,
+                colour: colouring,
+                facts,
+                knowledge,
+                m,
+                target: settings.target,
+            };
+            let result = rewrite(&cx);
+            debug_assert!(
+                !quiet || {
+                    let r = reports();
+                    result.0.new.is_none()
+                        && result.1 == r.1
+                        && format!("{:?}", result.4) == format!("{:?}", r.4)
+                },
+                "{}: a module judged quiet was changed or reported more",
+                project.modules[m].display
+            );
+            result
+        })
+        .collect()
+}
+
+/// The knowledge keys a keep decided in module `m` sets.
+fn kept_keys(cat: &Catalog, facts: &[ModuleFacts], m: usize, what: &passes::Kept) -> Vec<Read> {
+    match what {
+        passes::Kept::Creation(start) => vec![Read::Kept(m as u32, *start as u32)],
+        passes::Kept::Type(ty) => vec![Read::KeptType(ty.clone())],
+        passes::Kept::InFunc(g, ty) => facts[g.module as usize]
+            .calls
+            .iter()
+            .map(PackedCall::unpack)
+            .filter(|c| c.caller == Some(g.func as usize))
+            .filter(|c| {
+                passes::catalog::entry(cat, c)
+                    .is_some_and(|(e, _)| e.object && e.returns.as_deref() == Some(ty))
+            })
+            .map(|c| Read::Kept(g.module, c.start as u32))
+            .collect(),
+    }
+}
+
+/// The compact syntax of a module's text, which parsed before.
+fn syntax_of(text: &str) -> crate::syntax::PackedSyntax {
+    let tree = parse::parse(text).expect("tree-sitter parses what it parsed before");
+    crate::syntax::Syntax::new(&tree, text).pack()
 }
 
 fn load(mut input: Input) -> Result<Module, Diagnostic> {
@@ -457,9 +589,18 @@ fn untouched(
     (outcome, diagnostics, 0, BTreeSet::new())
 }
 
-fn rewrite(cx: &PassCx) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
+fn rewrite(cx: &PassCx) -> Rewritten {
+    let mut out = passes::run_all(cx);
+    let keep = std::mem::take(&mut out.keep);
+    let (o, d, n, p) = rewrite_out(cx, out);
+    (o, d, n, p, keep)
+}
+
+fn rewrite_out(
+    cx: &PassCx,
+    out: passes::PassOut,
+) -> (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>) {
     let module = cx.module();
-    let out = passes::run_all(cx);
     let diagnostics = out.diagnostics;
     if out.edits.is_empty() {
         return untouched(module, diagnostics);

@@ -61,9 +61,11 @@ fn before_after_table() {
             "import asyncio\n\nq = asyncio.LifoQueue(1)\n\n\nasync def fill():\n    try:\n        q.put_nowait(1)\n        await asyncio.wait_for(q.put(2), 0.01)\n    except ((asyncio.QueueFull, asyncio.TimeoutError), KeyError):\n        return q.qsize()\n",
         ),
         (
+            // `wait(timeout)` returns False on timeout; `asyncio.wait_for` would raise: the
+            // event stays a `threading.Event` (it used to be converted, and raised).
             "timed event wait",
             "import threading\n\nev = threading.Event()\n\n\ndef main():\n    return ev.wait(timeout=0.01)\n",
-            "import asyncio\n\nev = asyncio.Event()\n\n\nasync def main():\n    return await asyncio.wait_for(ev.wait(), 0.01)\n",
+            "import threading\n\nev = threading.Event()\n\n\ndef main():\n    return ev.wait(timeout=0.01)\n",
         ),
         (
             "pool without a bound, sync function runs in a thread",

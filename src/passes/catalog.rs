@@ -7,10 +7,10 @@
 //!
 //! A blocking call inside a function that must stay sync is left alone and reported.
 
-use super::{PassCx, PassOut};
+use super::{Keep, Kept, PassCx, PassOut};
 use crate::colour::Colouring;
 use crate::edit::Edit;
-use crate::matcher::{AttrFact, CallFact, Target};
+use crate::matcher::{AttrFact, CallFact, Ctx, Kind, Target};
 use crate::project::{FuncId, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, CallEntry, Catalog};
@@ -22,11 +22,57 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         };
         if blocking && !cx.call_is_awaited(c) && !cx.entered_by_async_with(c) {
             report_kept(cx, c, out);
+            out.keep
+                .extend(keep_unawaited(cx.p, cx.cat, cx.colour, cx.m, c));
+            out.keep
+                .extend(keep_for_use(cx.p, cx.cat, cx.m, cx.calls, c));
+            continue;
+        }
+        if entry.object && !creation_binds(cx, c) {
+            let what = &cx.src()[c.callee.0..c.callee.1];
+            out.keep.push(cx.keep_creation(
+                c,
+                "object-kept",
+                format!(
+                    "`{what}(...)` stays as it is, with every use of it: its object goes \
+                     where awaitify cannot follow it (a conditional expression, a container, \
+                     an argument, a name that also holds other values), and may meet code \
+                     that uses it without await"
+                ),
+            ));
             continue;
         }
         apply(cx, c, entry, out);
         out.packages
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
+    }
+    for u in cx.facts.kept_uses.iter().filter(|u| u.escaped) {
+        out.keep
+            .extend(keep_for_escape(cx.p, cx.cat, cx.m, cx.calls, u));
+    }
+    for u in cx.facts.kept_uses.iter().filter(|u| !u.escaped) {
+        if cx.can_await(u.caller, u.ctx) && !kept_use_to_thread(cx, u, out) {
+            let what = &cx.src()[u.callee.0..u.callee.1];
+            out.diagnostics.push(cx.diag(
+                u.line,
+                u.col,
+                "blocking-call-in-coroutine",
+                format!(
+                    "`{what}(...)` blocks the event loop: its `{}` is kept as it is (see the \
+                     `object-kept` report at its creation); run it with \
+                     `await asyncio.to_thread(...)` if that is safe for the object",
+                    u.ty
+                ),
+            ));
+        }
+    }
+    for w in &cx.facts.withs {
+        if !w.already_async && !cx.can_await(w.caller, w.ctx) {
+            out.keep
+                .extend(keep_for_with(cx.p, cx.cat, cx.m, cx.calls, w));
+        } else if !w.already_async {
+            out.keep.extend(keep_returned(cx, w));
+        }
     }
     for a in &cx.facts.attrs {
         // Inside functions, where typed values come from rewritten calls (a response passed
@@ -41,7 +87,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
     }
     for n in &cx.facts.names {
-        if let Some((rule, replace)) = cx.cat.name(&n.qualified) {
+        if let Some((rule, replace)) = cx.cat.name(&n.qualified)
+            && names_apply(cx, *rule)
+        {
             out.edits.push(Edit::replace(
                 n.start,
                 n.end,
@@ -139,6 +187,165 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         out,
     );
     out.imports.insert("asyncio".into());
+    true
+}
+
+/// `with helper() as f:` where `helper` returns a converted object: `async with` would enter
+/// the coroutine `helper()`, and an awaited aiofiles file is no async context manager. The
+/// objects `helper` makes stay as they are.
+fn keep_returned(cx: &PassCx, w: &crate::matcher::WithFact) -> Option<Keep> {
+    let crate::matcher::Kind::Ext(ty) = &w.kind else {
+        return None;
+    };
+    if !cx.cat.object_type(ty) {
+        return None;
+    }
+    // `helper()`, or `await helper()` on a second run.
+    let g = cx.calls.iter().find_map(|c| match c.target {
+        Target::Func(g) if c.end == w.expr.1 && w.expr.0 <= c.start => Some(g),
+        _ => None,
+    })?;
+    let name = &cx.p.func(g).name;
+    Some(Keep {
+        what: Kept::InFunc(g, ty.clone()),
+        diagnostic: cx.diag(
+            w.line,
+            1,
+            "object-kept",
+            format!(
+                "the `{ty}` that `{name}` returns stays as it is, with every use of it: this \
+                 `with` enters it, and the async form cannot enter the result of an awaited call"
+            ),
+        ),
+    })
+}
+
+/// Whether the object a creation makes goes where the type knowledge follows it: a name or
+/// attribute, `with ... as`, a method call on it, a `return`, or an argument of a call
+/// awaitify resolved. `f = sys.stdin if p == "-" else open(p)` is not: `f` then has no one
+/// type, and its uses would not be converted.
+fn creation_binds(cx: &PassCx, c: &CallFact) -> bool {
+    let Some(mut n) = cx.node(c.start, c.end) else {
+        return false;
+    };
+    while let Some(p) = n
+        .parent()
+        .filter(|p| matches!(p.kind(), "await" | "parenthesized_expression"))
+    {
+        n = p;
+    }
+    let Some(p) = n.parent() else { return false };
+    let is = |field: &str| {
+        p.child_by_field_name(field)
+            .is_some_and(|x| x.id() == n.id())
+    };
+    // A local bound to it must have a catalog type in the end: bound elsewhere to another
+    // value (`f` of two `with` blocks, one of them kept), it has none, and its uses stay.
+    let local_typed = |name: tree_sitter::Node| {
+        name.kind() != "identifier" || {
+            let key = (
+                cx.m as u32,
+                c.caller.map(|f| f as u32),
+                cx.src()[name.byte_range()].into(),
+            );
+            matches!(cx.knowledge.locals.get(&key), Some(Kind::Ext(t)) if cx.cat.knows_type(t))
+        }
+    };
+    match p.kind() {
+        "assignment" => {
+            is("right")
+                && p.child_by_field_name("left").is_some_and(|l| {
+                    matches!(l.kind(), "identifier" | "attribute") && local_typed(l)
+                })
+        }
+        "attribute" => is("object"),
+        "as_pattern" => p
+            .child_by_field_name("alias")
+            .and_then(|a| a.named_child(0))
+            .is_none_or(local_typed),
+        "with_item" | "return_statement" | "expression_statement" => true,
+        "argument_list" | "keyword_argument" => {
+            let call = if p.kind() == "argument_list" {
+                p.parent()
+            } else {
+                p.parent().and_then(|a| a.parent())
+            };
+            call.is_some_and(|call| {
+                cx.calls
+                    .iter()
+                    .any(|f| (f.start, f.end) == (call.start_byte(), call.end_byte()))
+            })
+        }
+        _ => false,
+    }
+}
+
+/// A rule's `[[name]]` renames apply in a module where a call of the rules it follows is
+/// converted: an exception class of code that keeps its sync calls (a kept session, a
+/// function that stays sync) keeps its name.
+fn names_apply(cx: &PassCx, rule: crate::rules::RuleId) -> bool {
+    let r = cx.cat.rule(rule);
+    let follows = |id: &str| {
+        if r.names_follow.is_empty() {
+            id == r.id
+        } else {
+            r.names_follow.iter().any(|f| f == id)
+        }
+    };
+    cx.calls.iter().any(|c| {
+        entry(cx.cat, c).is_some_and(|(e, blocking)| {
+            follows(&cx.cat.rule(e.rule).id)
+                && if blocking {
+                    cx.call_is_awaited(c) || cx.entered_by_async_with(c)
+                } else {
+                    cx.can_await(c.caller, c.ctx) || c.ctx == Ctx::Module
+                }
+        })
+    })
+}
+
+/// A blocking wait on a kept `threading`/`queue` object inside a coroutine runs in a worker
+/// thread: `await asyncio.to_thread(ev.wait, 5)`. Blocking the loop there could wait forever
+/// for a task that sets the event. Other kept objects (an SQLite connection is tied to its
+/// thread) are only reported. True when rewritten.
+fn kept_use_to_thread(cx: &PassCx, u: &crate::matcher::KeptUseFact, out: &mut PassOut) -> bool {
+    let name = cx.src()[u.callee.0..u.callee.1]
+        .rsplit('.')
+        .next()
+        .unwrap_or_default();
+    let threads = cx
+        .cat
+        .method(&u.ty, name)
+        .is_some_and(|e| cx.cat.rule(e.rule).pass.as_deref() == Some("threads"));
+    let Some(call) = cx
+        .node(u.callee.0, u.callee.1)
+        .and_then(|f| f.parent())
+        .filter(|c| c.kind() == "call")
+    else {
+        return false;
+    };
+    if !threads || call.parent().is_some_and(|p| p.kind() == "await") {
+        return false;
+    }
+    let fact = CallFact {
+        caller: u.caller,
+        target: Target::Method {
+            ty: u.ty.clone(),
+            name: name.to_string(),
+        },
+        start: call.start_byte(),
+        end: call.end_byte(),
+        callee: u.callee,
+        line: u.line,
+        col: u.col,
+        ctx: u.ctx,
+        awaited: false,
+        statement: false,
+    };
+    if !to_thread(cx, &fact, out) {
+        return false;
+    }
+    super::awaits::await_node(call, out);
     true
 }
 
@@ -249,6 +456,215 @@ pub fn kept(p: &Project, colour: &Colouring, m: usize, c: &CallFact) -> Option<D
         "blocking-call-kept",
         format!("blocking call `{what}` left in place: {why}"),
     ))
+}
+
+/// An object whose creation cannot be awaited where it is (a sync function, module level)
+/// stays as it is, with all of its uses: converting those would await methods of the old
+/// object.
+pub fn keep_unawaited(
+    p: &Project,
+    cat: &Catalog,
+    colour: &Colouring,
+    m: usize,
+    c: &CallFact,
+) -> Option<Keep> {
+    let (e, _) = entry(cat, c).filter(|(e, blocking)| e.object && *blocking)?;
+    let module = &p.modules[m];
+    let what = &module.source.text[c.callee.0..c.callee.1];
+    let ty = e.returns.as_deref().unwrap_or_default();
+    let here = match c.caller {
+        Some(f) if c.ctx == Ctx::Body => {
+            let name = &module.index.functions[f].name;
+            let fid = FuncId {
+                module: m as u32,
+                func: f as u32,
+            };
+            match colour.pinned.get(&fid) {
+                Some(pin) => format!("`{name}`, which must stay sync ({})", pin.reason),
+                None => format!("`{name}`, which stays sync"),
+            }
+        }
+        _ => c.ctx.describe().to_string(),
+    };
+    Some(Keep {
+        what: Kept::Creation(c.start),
+        diagnostic: Diagnostic::new(
+            &module.display,
+            c.line,
+            c.col,
+            "object-kept",
+            format!(
+                "`{what}(...)` stays as it is, and so does every use of the `{ty}` it makes: \
+                 it is created in {here}, where it cannot be awaited"
+            ),
+        ),
+    })
+}
+
+/// A blocking method of an object type called where it cannot be awaited keeps the objects
+/// of that type: those made in this module, or, if none is, every one in the project (the
+/// value came from elsewhere, and awaitify does not know which creation made it).
+pub fn keep_for_use(
+    p: &Project,
+    cat: &Catalog,
+    m: usize,
+    calls: &[CallFact],
+    c: &CallFact,
+) -> Vec<Keep> {
+    let Target::Method { ty, name } = &c.target else {
+        return Vec::new();
+    };
+    if !cat.object_type(ty) {
+        return Vec::new();
+    }
+    let module = &p.modules[m];
+    let here = match c.caller {
+        Some(f) if c.ctx == Ctx::Body => {
+            format!("in `{}`, which stays sync", module.index.functions[f].name)
+        }
+        _ => format!("in {}", c.ctx.describe()),
+    };
+    let what = format!(
+        "its `.{name}()` at line {} {here} cannot be awaited",
+        c.line
+    );
+    keep_all(
+        p,
+        cat,
+        m,
+        calls,
+        ty,
+        c.caller,
+        &what,
+        (c.line, c.col),
+        "object-kept",
+    )
+}
+
+/// A `with` over an object that stays sync (its function cannot await) keeps the objects of
+/// that type, as [`keep_for_use`] does.
+pub fn keep_for_with(
+    p: &Project,
+    cat: &Catalog,
+    m: usize,
+    calls: &[CallFact],
+    w: &crate::matcher::WithFact,
+) -> Vec<Keep> {
+    let crate::matcher::Kind::Ext(ty) = &w.kind else {
+        return Vec::new();
+    };
+    let converts = cat
+        .with_use(ty)
+        .is_some_and(|(_, u)| u.make_async || u.action == Some(Action::Pass));
+    if !converts || !cat.object_type(ty) {
+        return Vec::new();
+    }
+    // `with open(p) as f:` enters the object it makes: that creation is the one kept.
+    if calls.iter().any(|c| (c.start, c.end) == w.expr) {
+        return Vec::new();
+    }
+    let what = format!(
+        "a `with` over it at line {} cannot become `async with`",
+        w.line
+    );
+    keep_all(
+        p,
+        cat,
+        m,
+        calls,
+        ty,
+        w.caller,
+        &what,
+        (w.line, 1),
+        "object-kept",
+    )
+}
+
+/// A method of a converted object used as a value keeps the objects of that type, as
+/// [`keep_for_use`] does.
+pub fn keep_for_escape(
+    p: &Project,
+    cat: &Catalog,
+    m: usize,
+    calls: &[CallFact],
+    u: &crate::matcher::KeptUseFact,
+) -> Vec<Keep> {
+    let what = format!(
+        "`{}` is used as a value at line {}, and whoever calls it would not await it",
+        &p.modules[m].source.text[u.callee.0..u.callee.1],
+        u.line
+    );
+    keep_all(
+        p,
+        cat,
+        m,
+        calls,
+        &u.ty,
+        u.caller,
+        &what,
+        (u.line, u.col),
+        "object-kept",
+    )
+}
+
+/// Keeps the objects of type `ty` made in function `f` of module `m` (a local), else those
+/// made anywhere in the module (an attribute, a global), else every one in the project.
+#[allow(clippy::too_many_arguments)]
+pub fn keep_all(
+    p: &Project,
+    cat: &Catalog,
+    m: usize,
+    calls: &[CallFact],
+    ty: &str,
+    f: Option<usize>,
+    what: &str,
+    at: (usize, usize),
+    code: &'static str,
+) -> Vec<Keep> {
+    let module = &p.modules[m];
+    let of_type = |c: &&CallFact| {
+        entry(cat, c).is_some_and(|(e, _)| e.object && e.returns.as_deref() == Some(ty))
+    };
+    let mut made: Vec<&CallFact> = calls
+        .iter()
+        .filter(of_type)
+        .filter(|c| f.is_some() && c.caller == f)
+        .collect();
+    if made.is_empty() {
+        made = calls.iter().filter(of_type).collect();
+    }
+    let made: Vec<Keep> = made
+        .into_iter()
+        .map(|c| Keep {
+            what: Kept::Creation(c.start),
+            diagnostic: Diagnostic::new(
+                &module.display,
+                c.line,
+                c.col,
+                code,
+                format!(
+                    "`{}(...)` stays as it is, with every use of its `{ty}`: {what}",
+                    &module.source.text[c.callee.0..c.callee.1]
+                ),
+            ),
+        })
+        .collect();
+    if !made.is_empty() {
+        return made;
+    }
+    vec![Keep {
+        what: Kept::Type(ty.to_string()),
+        diagnostic: Diagnostic::new(
+            &module.display,
+            at.0,
+            at.1,
+            code,
+            format!(
+                "every `{ty}` of the project stays as it is: {what}, and awaitify cannot tell \
+                 which creation made the object"
+            ),
+        ),
+    }]
 }
 
 /// The catalog entry of a call, and whether the entry blocks (its call is awaited or moved to a

@@ -399,15 +399,22 @@ fn check_call(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
             continue;
         }
         let pos = call.start_position();
-        out.diagnostics.push(cx.diag(
-            pos.row + 1,
-            pos.column + 1,
+        // The object stays sync instead, with every use of it.
+        let what = format!(
+            "`{name}` is passed to `{callee}` at line {}, which may call its methods without \
+             await",
+            pos.row + 1
+        );
+        out.keep.extend(super::catalog::keep_all(
+            cx.p,
+            cx.cat,
+            cx.m,
+            cx.calls,
+            ty,
+            Some(f),
+            &what,
+            (pos.row + 1, pos.column + 1),
             "async-value-passed-to-sync-code",
-            format!(
-                "`{name}` (a `{ty}`) is async after the migration, but `{callee}` may call its \
-                 methods without await and get coroutines; read or write through `{name}` \
-                 first, or keep this part sync in a helper run with `asyncio.to_thread`"
-            ),
         ));
     }
 }

@@ -60,6 +60,29 @@ pub struct PassOut {
     pub rewritten: usize,
     /// Packages the rewritten code depends on.
     pub packages: BTreeSet<String>,
+    /// Objects that must stay as they are, with the diagnostic that says why: the driver
+    /// matches and colours again without their conversion, and writes nothing of this round.
+    pub keep: Vec<Keep>,
+}
+
+/// Which objects a [`Keep`] keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kept {
+    /// The object made by the `object = true` call starting at this offset of the module.
+    Creation(usize),
+    /// Every object of this catalog type, in the whole project: a use that cannot convert
+    /// and cannot be traced back to its creation.
+    Type(String),
+    /// The objects of this type that this project function makes (and returns).
+    InFunc(FuncId, String),
+}
+
+/// A family's decision to leave an object unconverted, made before anything is written.
+#[derive(Debug, Clone)]
+pub struct Keep {
+    pub what: Kept,
+    /// Reported once the object is kept; a note (`stays sync by design`).
+    pub diagnostic: Diagnostic,
 }
 
 impl<'a> PassCx<'a> {
@@ -137,6 +160,28 @@ impl<'a> PassCx<'a> {
         let rest = &src[line_start..];
         let n = rest.len() - rest.trim_start_matches([' ', '\t']).len();
         &rest[..n]
+    }
+
+    /// Keeps the object made by the creation call `c`, with a diagnostic at the creation.
+    pub fn keep_creation(&self, c: &CallFact, code: &'static str, why: impl Into<String>) -> Keep {
+        Keep {
+            what: Kept::Creation(c.start),
+            diagnostic: self.diag(c.line, c.col, code, why),
+        }
+    }
+
+    /// The `object = true` creations of type `ty` in this module (`within` one function, if
+    /// given).
+    pub fn creations_of<'c>(
+        &'c self,
+        ty: &'c str,
+        within: Option<usize>,
+    ) -> impl Iterator<Item = &'a CallFact> + 'c {
+        self.calls.iter().filter(move |c| {
+            (within.is_none() || c.caller == within)
+                && catalog::entry(self.cat, c)
+                    .is_some_and(|(e, _)| e.object && e.returns.as_deref() == Some(ty))
+        })
     }
 
     pub fn diag(
@@ -237,17 +282,25 @@ pub fn quiet_reports(
     knowledge: &Knowledge,
     facts: &ModuleFacts,
     m: usize,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Vec<Keep>) {
     let mut out = awaits::unresolved(p, colour, knowledge, facts, m);
-    out.extend(
-        facts
-            .calls
-            .iter()
-            .map(PackedCall::unpack)
-            .filter(|c| catalog::entry(cat, c).is_some_and(|(_, blocking)| blocking))
-            .filter_map(|c| catalog::kept(p, colour, m, &c)),
-    );
-    out
+    let mut keep = Vec::new();
+    let calls: Vec<CallFact> = facts.calls.iter().map(PackedCall::unpack).collect();
+    for c in &calls {
+        if catalog::entry(cat, c).is_some_and(|(_, blocking)| blocking) {
+            out.extend(catalog::kept(p, colour, m, c));
+            keep.extend(catalog::keep_unawaited(p, cat, colour, m, c));
+            keep.extend(catalog::keep_for_use(p, cat, m, &calls, c));
+        }
+    }
+    // Nothing is async in a quiet module: only a `with` already `async with` is.
+    for w in facts.withs.iter().filter(|w| !w.already_async) {
+        keep.extend(catalog::keep_for_with(p, cat, m, &calls, w));
+    }
+    for u in facts.kept_uses.iter().filter(|u| u.escaped) {
+        keep.extend(catalog::keep_for_escape(p, cat, m, &calls, u));
+    }
+    (out, keep)
 }
 
 /// Finds the generator expression that would turn async if an `await` or `async for` were

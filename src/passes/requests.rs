@@ -338,7 +338,9 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     if args.named_child_count() > 0 {
         return false;
     }
-    outside_coroutine(cx, c, out);
+    if outside_coroutine(cx, c, out) {
+        return true;
+    }
     out.edits.push(Edit::replace(
         c.start,
         c.end,
@@ -352,25 +354,40 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
 }
 
 /// Module level is fine (one `asyncio.run` drives every use); elsewhere outside a
-/// coroutine the client can be neither entered with `async with` nor awaited.
-fn outside_coroutine(cx: &PassCx, c: &CallFact, out: &mut PassOut) {
-    if c.ctx != Ctx::Module && !cx.can_await(c.caller, c.ctx) {
-        out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
-            "requests-session-outside-coroutine",
-            format!(
-                "the client becomes an `httpx.AsyncClient` in {}, where nothing can await it: \
-                 create it inside an async function (e.g. `main`) and pass it on",
-                c.ctx.describe()
-            ),
-        ));
+/// coroutine the client could be neither entered with `async with` nor closed with an
+/// await, and the sync code around it (`__init__`, a factory) goes on using it: the session
+/// stays, with every use of it. True when it does.
+fn outside_coroutine(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
+    if c.ctx == Ctx::Module || cx.can_await(c.caller, c.ctx) {
+        return false;
     }
+    let here = match c.caller {
+        Some(f) if c.ctx == Ctx::Body => {
+            format!(
+                "`{}`, which stays sync",
+                cx.module().index.functions[f].name
+            )
+        }
+        _ => c.ctx.describe().to_string(),
+    };
+    let what = &cx.src()[c.callee.0..c.callee.1];
+    out.keep.push(cx.keep_creation(
+        c,
+        "requests-session-outside-coroutine",
+        format!(
+            "`{what}()` stays as it is, with every use of it: it is created in {here}, where \
+             an `httpx.AsyncClient` could not be entered or closed; create it in an async \
+             function (e.g. `main`) and pass it on to convert it"
+        ),
+    ));
+    true
 }
 
 /// `httpx.Client(...)` -> `httpx.AsyncClient(...)`: same constructor, same defaults.
 fn httpx_client(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
-    outside_coroutine(cx, c, out);
+    if outside_coroutine(cx, c, out) {
+        return true;
+    }
     let Some(callee) = cx.node(c.callee.0, c.callee.1) else {
         return false;
     };

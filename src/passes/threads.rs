@@ -31,7 +31,7 @@
 use super::awaits::needs_parens;
 use super::{PassCx, PassOut};
 use crate::edit::Edit;
-use crate::matcher::{CallFact, Kind, Target};
+use crate::matcher::{CallFact, Ctx, Kind, Target};
 use crate::parse::text;
 use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
@@ -817,10 +817,14 @@ fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
         let Some(ty) = creation(cx, c).and_then(|e| e.returns.as_deref()) else {
             continue;
         };
+        // A blocking use left sync, or any use in a function that stays sync: that code may
+        // run in a thread, where an asyncio primitive is not safe (`ev.set()` from a thread
+        // does not wake the loop).
         let sync_use = cx.calls.iter().find(|u| {
             matches!(&u.target, Target::Method { ty: t, name }
-                if t == ty && cx.cat.method(t, name).is_some_and(|e| e.awaited)
+                if t == ty && ((cx.cat.method(t, name).is_some_and(|e| e.awaited)
                     && !cx.call_is_awaited(u))
+                    || (u.ctx == Ctx::Body && !cx.can_await(u.caller, u.ctx))))
         });
         let sync_with = cx
             .facts
@@ -832,11 +836,15 @@ fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
             .or_else(|| sync_with.map(|w| w.line));
         if let Some(line) = line {
             let what = &cx.src()[c.callee.0..c.callee.1];
-            out.diagnostics.push(cx.diag(
-                c.line,
-                c.col,
+            out.keep.push(cx.keep_creation(
+                c,
                 "primitive-kept",
-                format!("`{what}` stays: it is also used by code that stays sync (line {line})"),
+                format!(
+                    "`{what}` stays, with every use of it: it is also used by code that stays \
+                     sync (line {line}); where that code runs in a thread, a coroutine waits \
+                     on it with `await asyncio.to_thread(...)`, and a thread hands values to \
+                     the loop with `loop.call_soon_threadsafe(...)`"
+                ),
             ));
             kept.insert(ty.to_string());
         }
@@ -961,14 +969,30 @@ fn timed_wait(
                 st.timed_put = true;
             }
         } else {
-            out.diagnostics.push(cx.diag(
-                c.line,
-                c.col,
-                "timeout-raises",
-                format!(
-                    "`{method}` with a timeout now raises `TimeoutError` instead of returning False"
-                ),
-            ));
+            // `asyncio.wait_for` would raise `TimeoutError` where the call returned False:
+            // the primitive stays a `threading` one, with every use of it.
+            let why = format!(
+                "stays, with every use of it: `{method}` with a timeout at line {} returns \
+                 False on timeout, and asyncio's only timed form raises `TimeoutError`",
+                c.line
+            );
+            let made: Vec<_> = cx.creations_of(ty, None).collect();
+            for m in &made {
+                let what = &src[m.callee.0..m.callee.1];
+                out.keep
+                    .push(cx.keep_creation(m, "timeout-raises", format!("`{what}()` {why}")));
+            }
+            if made.is_empty() {
+                out.keep.push(super::Keep {
+                    what: super::Kept::Type(ty.to_string()),
+                    diagnostic: cx.diag(
+                        c.line,
+                        c.col,
+                        "timeout-raises",
+                        format!("every `{ty}` {why}"),
+                    ),
+                });
+            }
         }
         out.imports.insert("asyncio".into());
         format!(
