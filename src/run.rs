@@ -134,13 +134,12 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             .map(|f| f.reads.iter().any(|r| now.contains(r)))
             .collect();
         changed = Some(now);
-        // Only the modules matched again need their syntax back.
+        // Every module gets its syntax back: the fixed point's later rounds may walk modules
+        // that read a key the first of them changes, not only those dirty now.
         project
             .modules
             .par_iter_mut()
-            .zip(dirty.par_iter())
-            .filter(|(_, d)| **d)
-            .for_each(|(m, _)| m.syntax = syntax_of(&m.source.text));
+            .for_each(|m| m.syntax = syntax_of(&m.source.text));
     };
     facts.iter_mut().for_each(ModuleFacts::end_rounds);
     drop(facts);

@@ -1,0 +1,29 @@
+//! A family that keeps an object sends the project back through the type fixed point. Its
+//! later rounds may walk modules that were not dirty when it started: each needs its syntax.
+
+use awaitify::rules::Catalog;
+use awaitify::run::migrate_texts;
+
+#[test]
+fn a_kept_object_whose_type_reaches_a_third_module_is_matched_again_there() {
+    // `make` keeps its session (it stays sync); round 2 changes what `make()` returns, which
+    // `b` reads, and then what `fetch` returns, which only `c` reads.
+    let files = [
+        (
+            "a.py",
+            "import requests\n\n\ndef make():\n    s = requests.Session()\n    s.trust_env = False\n    return s\n",
+        ),
+        (
+            "b.py",
+            "from a import make\n\n\ndef fetch(url):\n    return make().get(url).text\n",
+        ),
+        (
+            "c.py",
+            "from b import fetch\n\n\ndef main():\n    print(fetch(\"http://127.0.0.1:1/\"))\n",
+        ),
+    ];
+    let m = migrate_texts(&files, &Catalog::builtin().unwrap());
+    assert!(m.files.iter().all(|f| f.new.is_none()), "nothing changes");
+    let codes: Vec<&str> = m.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["requests-session-outside-coroutine"]);
+}
