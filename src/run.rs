@@ -884,7 +884,7 @@ fn print(
             }
             out.flush()?;
             for d in &mig.diagnostics {
-                writeln!(err, "{d}")?;
+                writeln!(err, "{}", d.with_severity())?;
             }
             if !cfg.quiet {
                 writeln!(err, "{}", mig.summary)?;
