@@ -345,3 +345,51 @@ if __name__ == "__main__":
         "{main}"
     );
 }
+
+/// Session features httpx's client would not honour (`mount` of an adapter, `trust_env` set
+/// after construction) keep the session requests with all of its uses; nothing else in the
+/// program converts, so it stays byte-identical and runs the same.
+#[test]
+fn session_features_without_an_httpx_form_keep_the_session() {
+    let src = r#"import os
+
+import requests
+from requests.adapters import HTTPAdapter
+
+BASE = os.environ["TEST_SERVER"]
+
+
+def fetch_all(paths):
+    with requests.Session() as s:
+        s.mount("http://", HTTPAdapter(max_retries=2))
+        return [s.get(BASE + p).status_code for p in paths]
+
+
+def fetch_plain(paths):
+    s = requests.Session()
+    s.trust_env = False
+    out = [s.get(BASE + p).status_code for p in paths]
+    s.close()
+    return out
+
+
+def main():
+    print(fetch_all(["/text", "/json"]))
+    print(fetch_plain(["/text"]))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    assert_equivalent(
+        src,
+        &["main.py"],
+        Equiv {
+            server: true,
+            expect_unchanged: true,
+            ..Equiv::default()
+        },
+    );
+    let (_, diags) = migrate(src);
+    assert_eq!(diags, ["10:10 object-kept", "16:9 object-kept"]);
+}

@@ -46,11 +46,11 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         out.packages
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
     }
-    for u in cx.facts.kept_uses.iter().filter(|u| u.escaped) {
+    for u in cx.facts.kept_uses.iter().filter(|u| u.escape.is_some()) {
         out.keep
             .extend(keep_for_escape(cx.p, cx.cat, cx.m, cx.calls, u));
     }
-    for u in cx.facts.kept_uses.iter().filter(|u| !u.escaped) {
+    for u in cx.facts.kept_uses.iter().filter(|u| u.escape.is_none()) {
         if cx.can_await(u.caller, u.ctx) && !kept_use_to_thread(cx, u, out) {
             let what = &cx.src()[u.callee.0..u.callee.1];
             out.diagnostics.push(cx.diag(
@@ -583,11 +583,21 @@ pub fn keep_for_escape(
     calls: &[CallFact],
     u: &crate::matcher::KeptUseFact,
 ) -> Vec<Keep> {
-    let what = format!(
-        "`{}` is used as a value at line {}, and whoever calls it would not await it",
-        &p.modules[m].source.text[u.callee.0..u.callee.1],
-        u.line
-    );
+    let text = &p.modules[m].source.text[u.callee.0..u.callee.1];
+    let what = match u.escape {
+        Some(crate::matcher::Escape::Unmapped) => format!(
+            "`{text}(...)` at line {} has no counterpart that awaitify maps",
+            u.line
+        ),
+        Some(crate::matcher::Escape::Set) => format!(
+            "`{text}` is set at line {}, which the converted object would not honour",
+            u.line
+        ),
+        _ => format!(
+            "`{text}` is used as a value at line {}, and whoever calls it would not await it",
+            u.line
+        ),
+    };
     keep_all(
         p,
         cat,

@@ -295,7 +295,7 @@ pub fn quiet_reports(
     for w in facts.withs.iter().filter(|w| !w.already_async) {
         keep.extend(catalog::keep_for_with(p, cat, m, &calls, w));
     }
-    for u in facts.kept_uses.iter().filter(|u| u.escaped) {
+    for u in facts.kept_uses.iter().filter(|u| u.escape.is_some()) {
         keep.extend(catalog::keep_for_escape(p, cat, m, &calls, u));
     }
     (out, keep)

@@ -96,12 +96,7 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
             let form = match with_form(cx, c) {
                 Ok(form) => form,
                 Err(why) => {
-                    out.diagnostics.push(cx.diag(
-                        c.line,
-                        c.col,
-                        "requests-session-call",
-                        format!("session call left as is: {why}"),
-                    ));
+                    keep_session(cx, c, &why, out);
                     return true;
                 }
             };
@@ -119,12 +114,7 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
                     true
                 }
                 Err(why) => {
-                    out.diagnostics.push(cx.diag(
-                        c.line,
-                        c.col,
-                        "requests-session-call",
-                        format!("session call left as is: {why}"),
-                    ));
+                    keep_session(cx, c, &why, out);
                     true
                 }
             }
@@ -157,6 +147,24 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
         }
         _ => false,
     }
+}
+
+/// A session call httpx cannot take as it is keeps the session requests, with every use of
+/// it: converting the session but not this call would call an `httpx.AsyncClient` without
+/// await.
+fn keep_session(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
+    let what = format!("its call at line {} cannot move to httpx ({why})", c.line);
+    out.keep.extend(super::catalog::keep_all(
+        cx.p,
+        cx.cat,
+        cx.m,
+        cx.calls,
+        SESSION,
+        c.caller,
+        &what,
+        (c.line, c.col),
+        "requests-session-call",
+    ));
 }
 
 /// `requests.get(...)` -> `client.get(...)` on the function's client.
