@@ -858,7 +858,11 @@ impl<'a> Walker<'a> {
 
     /// Whether the call at `start` creates an object that is kept as it is.
     fn kept_creation(&self, e: &crate::rules::CallEntry, start: usize) -> bool {
-        let Some(ty) = e.returns.as_deref().filter(|_| e.object) else {
+        let Some(ty) = e
+            .returns
+            .as_deref()
+            .filter(|_| e.object || e.converted_result)
+        else {
             return false;
         };
         let key = (self.m as u32, start as u32);
@@ -1358,6 +1362,15 @@ impl<'a> Walker<'a> {
             Val::Sym(Sym::Class(c)) => Some(Target::Class(c)),
             Val::Sym(Sym::External(q)) => {
                 self.consumer(node, &q, ctx, caller);
+                // A renamed class constructed here (`raise requests.Timeout("t")`).
+                if self.cat.name(&q).is_some() {
+                    self.facts.names.push(NameFact {
+                        qualified: q.clone(),
+                        start: f.start_byte(),
+                        end: f.end_byte(),
+                        caller,
+                    });
+                }
                 self.cat
                     .call(&q)
                     .is_some_and(|e| {

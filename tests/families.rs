@@ -393,3 +393,62 @@ if __name__ == "__main__":
     let (_, diags) = migrate(src);
     assert_eq!(diags, ["10:10 object-kept", "16:9 object-kept"]);
 }
+
+/// Case 2: a requests call that stays sync (its function is pinned by `lru_cache`) keeps its
+/// response's names (`reason`, `iter_content`), its auth class and the module's exception
+/// names; a constructed exception without its message keeps requests' class. They used to be
+/// renamed to httpx's while the call stayed requests'.
+#[test]
+fn names_follow_only_converted_calls() {
+    let src = r#"import functools
+import os
+import time
+
+import requests
+from requests.auth import HTTPBasicAuth
+
+BASE = os.environ["TEST_SERVER"]
+
+
+@functools.lru_cache
+def status(path):
+    r = requests.get(BASE + path, auth=HTTPBasicAuth("u", "p"))
+    size = sum(len(c) for c in r.iter_content(4))
+    return r.status_code, r.reason, size
+
+
+def fail():
+    raise requests.TooManyRedirects()
+
+
+def main():
+    time.sleep(0.001)
+    print(status("/text"))
+    try:
+        fail()
+    except requests.TooManyRedirects:
+        print("too many")
+    try:
+        status("/status/500")
+        requests.get("http://127.0.0.1:1/")
+    except requests.ConnectionError:
+        print("refused")
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = assert_equivalent(
+        src,
+        &["main.py"],
+        Equiv {
+            server: true,
+            ..Equiv::default()
+        },
+    );
+    let main = &tree["main.py"];
+    assert!(main.contains("auth=HTTPBasicAuth(\"u\", \"p\")"), "{main}");
+    assert!(main.contains("r.iter_content(4)"), "{main}");
+    assert!(main.contains("r.status_code, r.reason, size"), "{main}");
+    assert!(main.contains("raise requests.TooManyRedirects()"), "{main}");
+}

@@ -28,6 +28,12 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 .extend(keep_for_use(cx.p, cx.cat, cx.m, cx.calls, c));
             continue;
         }
+        // An auth class whose calls stay requests' keeps its requests name.
+        if !cx.cat.rule(entry.rule).names_follow.is_empty()
+            && !names_apply(cx, entry.rule, c.caller)
+        {
+            continue;
+        }
         if entry.object && !creation_binds(cx, c) {
             let what = &cx.src()[c.callee.0..c.callee.1];
             out.keep.push(cx.keep_creation(
@@ -86,9 +92,19 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 .extend(cx.cat.rule(*rule).packages.iter().cloned());
         }
     }
+    // A class constructed where it cannot be renamed keeps its name in the whole module, so
+    // that its `except` clauses still catch it.
+    let unrenamed: std::collections::HashSet<&str> = cx
+        .facts
+        .names
+        .iter()
+        .filter(|n| !constructible(cx, n))
+        .map(|n| n.qualified.as_str())
+        .collect();
     for n in &cx.facts.names {
         if let Some((rule, replace)) = cx.cat.name(&n.qualified)
-            && names_apply(cx, *rule)
+            && names_apply(cx, *rule, None)
+            && !unrenamed.contains(n.qualified.as_str())
         {
             out.edits.push(Edit::replace(
                 n.start,
@@ -279,10 +295,37 @@ fn creation_binds(cx: &PassCx, c: &CallFact) -> bool {
     }
 }
 
+/// A renamed class that the code constructs (`raise requests.TooManyRedirects(...)`) keeps
+/// its name unless the call passes one positional argument: httpx's exceptions need their
+/// message, and take `request=`/`response=` only as keywords of their own.
+fn constructible(cx: &PassCx, n: &crate::matcher::NameFact) -> bool {
+    let Some(node) = cx.node(n.start, n.end) else {
+        return true;
+    };
+    let Some(call) = node.parent().filter(|p| {
+        p.kind() == "call"
+            && p.child_by_field_name("function")
+                .is_some_and(|f| f.id() == node.id())
+    }) else {
+        return true;
+    };
+    call.child_by_field_name("arguments").is_some_and(|a| {
+        let mut cursor = a.walk();
+        let args: Vec<_> = a.named_children(&mut cursor).collect();
+        args.len() == 1
+            && !matches!(
+                args[0].kind(),
+                "keyword_argument" | "list_splat" | "dictionary_splat"
+            )
+    })
+}
+
 /// A rule's `[[name]]` renames apply in a module where a call of the rules it follows is
 /// converted: an exception class of code that keeps its sync calls (a kept session, a
 /// function that stays sync) keeps its name.
-fn names_apply(cx: &PassCx, rule: crate::rules::RuleId) -> bool {
+/// With `within`, only that function's calls count (an auth object goes to a call of its
+/// own function).
+fn names_apply(cx: &PassCx, rule: crate::rules::RuleId, within: Option<usize>) -> bool {
     let r = cx.cat.rule(rule);
     let follows = |id: &str| {
         if r.names_follow.is_empty() {
@@ -292,14 +335,15 @@ fn names_apply(cx: &PassCx, rule: crate::rules::RuleId) -> bool {
         }
     };
     cx.calls.iter().any(|c| {
-        entry(cx.cat, c).is_some_and(|(e, blocking)| {
-            follows(&cx.cat.rule(e.rule).id)
-                && if blocking {
-                    cx.call_is_awaited(c) || cx.entered_by_async_with(c)
-                } else {
-                    cx.can_await(c.caller, c.ctx) || c.ctx == Ctx::Module
-                }
-        })
+        (within.is_none() || c.caller == within)
+            && entry(cx.cat, c).is_some_and(|(e, blocking)| {
+                follows(&cx.cat.rule(e.rule).id)
+                    && if blocking {
+                        cx.call_is_awaited(c) || cx.entered_by_async_with(c)
+                    } else {
+                        cx.can_await(c.caller, c.ctx) || c.ctx == Ctx::Module
+                    }
+            })
     })
 }
 
@@ -462,7 +506,8 @@ pub fn keep_unawaited(
     m: usize,
     c: &CallFact,
 ) -> Option<Keep> {
-    let (e, _) = entry(cat, c).filter(|(e, blocking)| e.object && *blocking)?;
+    let (e, _) =
+        entry(cat, c).filter(|(e, blocking)| (e.object || e.converted_result) && *blocking)?;
     let module = &p.modules[m];
     let what = &module.source.text[c.callee.0..c.callee.1];
     let ty = e.returns.as_deref().unwrap_or_default();
@@ -480,18 +525,27 @@ pub fn keep_unawaited(
         }
         _ => c.ctx.describe().to_string(),
     };
-    Some(Keep {
-        what: Kept::Creation(c.start),
-        diagnostic: Diagnostic::new(
+    // A call whose result only keeps its names (`r.reason`) is the blocking call kept.
+    let diagnostic = match kept(p, colour, m, c).filter(|_| !e.object) {
+        Some(d) => d,
+        None => Diagnostic::new(
             &module.display,
             c.line,
             c.col,
-            "object-kept",
+            if e.object {
+                "object-kept"
+            } else {
+                "blocking-call-kept"
+            },
             format!(
                 "`{what}(...)` stays as it is, and so does every use of the `{ty}` it makes: \
                  it is created in {here}, where it cannot be awaited"
             ),
         ),
+    };
+    Some(Keep {
+        what: Kept::Creation(c.start),
+        diagnostic,
     })
 }
 
