@@ -248,6 +248,11 @@ pub const CODES: &[Code] = &[
         "a `with conn:` transaction that cannot be rewritten",
     ),
     code(
+        "thread-identity",
+        W,
+        "thread identity is the loop's thread for every task",
+    ),
+    code(
         "mixed-decorator",
         W,
         "a decorator applied to both sync and async functions",

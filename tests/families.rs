@@ -452,3 +452,36 @@ if __name__ == "__main__":
     assert!(main.contains("r.status_code, r.reason, size"), "{main}");
     assert!(main.contains("raise requests.TooManyRedirects()"), "{main}");
 }
+
+/// Case 8 (the minimum): thread identity in code whose threads become tasks is reported.
+#[test]
+fn thread_identity_in_tasks_is_reported() {
+    let src = r#"import threading
+import time
+
+state = threading.local()
+
+
+def worker(n):
+    time.sleep(0.001)
+    state.n = n
+    return threading.get_ident()
+
+
+def sync_only():
+    return threading.current_thread().name
+
+
+def main():
+    t = threading.Thread(target=worker, args=(1,))
+    t.start()
+    t.join()
+"#;
+    let (got, diags) = migrate(src);
+    assert!(got.contains("async def worker(n):"), "{got}");
+    assert_eq!(
+        diags,
+        ["4:9 thread-identity", "10:12 thread-identity"],
+        "{got}"
+    );
+}

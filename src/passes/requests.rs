@@ -39,7 +39,8 @@
 //! between calls of one function keep the original call in a worker thread
 //! (`await asyncio.to_thread(requests.get, ...)`, reported): that response and its
 //! exceptions are requests' own, not httpx's. A session configured through attributes httpx
-//! lacks (`s.verify = False`, `s.mount(...)`) is not adapted. `params` values of `None` are
+//! lacks (`s.verify = False`, `s.mount(...)`), made outside a coroutine, or with a call httpx
+//! cannot take stays a `requests.Session` with every use of it (see `passes::Keep`). `params` values of `None` are
 //! sent as empty strings by httpx, where requests drops them.
 
 use super::{PassCx, PassOut};
