@@ -485,3 +485,47 @@ def main():
         "{got}"
     );
 }
+
+/// A kept object whose type reaches another module through a method's return: that module
+/// is matched again in a later round of the fixed point (after the syntax of the first
+/// analysis was dropped), and its uses stay sync.
+#[test]
+fn a_kept_object_is_followed_across_modules() {
+    let spec = r#"#- store.py
+import sqlite3
+
+
+class Store:
+    def __init__(self, path):
+        self.conn = sqlite3.connect(path)
+        self.conn.execute("create table t (x)")
+
+    def connection(self):
+        return self.conn
+#- main.py
+import time
+
+from store import Store
+
+
+def add(s, x):
+    time.sleep(0.001)
+    conn = s.connection()
+    conn.execute("insert into t values (?)", (x,))
+    conn.commit()
+
+
+def main():
+    s = Store(":memory:")
+    add(s, 2)
+    add(s, 3)
+    print(s.connection().execute("select sum(x) from t").fetchone()[0])
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = assert_equivalent(spec, &["main.py"], Equiv::default());
+    let main = &tree["main.py"];
+    assert!(main.contains("    conn.commit()\n"), "{main}");
+}
