@@ -304,10 +304,39 @@ pub struct KeptUseFact {
     pub ty: String,
     pub line: usize,
     pub col: usize,
-    /// Not a call: a method of a converted object used as a value (`to_thread(ev.wait)`),
-    /// which keeps the object.
-    pub escaped: bool,
+    /// A use of a converted object that keeps it (the fact is then not a blocking call).
+    pub escape: Option<Escape>,
 }
+
+/// A use of a converted object that its new type would not serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// A method used as a value (`to_thread(ev.wait)`): whoever calls it would not await it.
+    Value,
+    /// A method no rule maps (`session.mount(...)`).
+    Unmapped,
+    /// An attribute set after construction that the new type ignores or lacks
+    /// (`session.verify = False`).
+    Set,
+}
+
+/// Attributes that keep their meaning when set on the converted object.
+const SAFE_SETS: &[(&str, &[&str])] = &[
+    (
+        "requests.Session",
+        &["headers", "auth", "cookies", "params"],
+    ),
+    (
+        "httpx.Client",
+        &[
+            "headers", "auth", "cookies", "params", "base_url", "timeout",
+        ],
+    ),
+    (
+        "sqlite3.Connection",
+        &["row_factory", "text_factory", "isolation_level"],
+    ),
+];
 
 /// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
 #[derive(Debug, Clone)]
@@ -869,6 +898,39 @@ impl<'a> Walker<'a> {
         self.k.returns.get(&f)
     }
 
+    /// `obj.attr = v` on a converted object, for an attribute its new type does not honour.
+    fn object_set(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        let (Some(obj), Some(attr)) = (
+            node.child_by_field_name("object"),
+            node.child_by_field_name("attribute"),
+        ) else {
+            return;
+        };
+        let Val::Kind(Kind::Ext(ty)) = self.resolve(obj, caller) else {
+            return;
+        };
+        let attr = text(attr, self.src);
+        let safe = SAFE_SETS
+            .iter()
+            .any(|(t, names)| *t == ty && names.contains(&attr));
+        if self.cat.object_type(&ty) && !safe {
+            self.escape(node, &ty, Escape::Set, ctx, caller);
+        }
+    }
+
+    fn escape(&mut self, node: Node, ty: &str, escape: Escape, ctx: Ctx, caller: Option<usize>) {
+        let pos = node.start_position();
+        self.facts.kept_uses.push(KeptUseFact {
+            caller,
+            ctx,
+            callee: (node.start_byte(), node.end_byte()),
+            ty: ty.to_string(),
+            line: pos.row + 1,
+            col: pos.column + 1,
+            escape: Some(escape),
+        });
+    }
+
     /// Records a blocking method called on a kept object.
     fn kept_use(
         &mut self,
@@ -895,14 +957,18 @@ impl<'a> Walker<'a> {
                 ty: base.to_string(),
                 line: pos.row + 1,
                 col: pos.column + 1,
-                escaped: false,
+                escape: None,
             });
         }
     }
 
     /// Whether the call at `start` creates an object that is kept as it is.
     fn kept_creation(&self, e: &crate::rules::CallEntry, start: usize) -> bool {
-        let Some(ty) = e.returns.as_deref().filter(|_| e.object) else {
+        let Some(ty) = e
+            .returns
+            .as_deref()
+            .filter(|_| e.object || e.converted_result)
+        else {
             return false;
         };
         let key = (self.m as u32, start as u32);
@@ -1454,6 +1520,15 @@ impl<'a> Walker<'a> {
             Val::Sym(Sym::Class(c)) => Some(Target::Class(c)),
             Val::Sym(Sym::External(q)) => {
                 self.consumer(node, &q, ctx, caller);
+                // A renamed class constructed here (`raise requests.Timeout("t")`).
+                if self.cat.name(&q).is_some() {
+                    self.facts.names.push(NameFact {
+                        qualified: q.clone(),
+                        start: f.start_byte(),
+                        end: f.end_byte(),
+                        caller,
+                    });
+                }
                 self.cat
                     .call(&q)
                     .is_some_and(|e| {
@@ -1464,6 +1539,9 @@ impl<'a> Walker<'a> {
             }
             Val::ExtMethod(ty, name) => {
                 self.kept_use(node, f, &ty, &name, ctx, caller);
+                if self.cat.object_type(&ty) && self.cat.method(&ty, &name).is_none() {
+                    self.escape(f, &ty, Escape::Unmapped, ctx, caller);
+                }
                 self.cat
                     .method(&ty, &name)
                     .is_some()
@@ -1792,6 +1870,7 @@ impl<'a> Walker<'a> {
                 && p.child_by_field_name("left")
                     .is_some_and(|l| l.id() == node.id())
             {
+                self.object_set(node, ctx, caller);
                 return;
             }
         }
@@ -1813,7 +1892,7 @@ impl<'a> Walker<'a> {
                 ty: ty.clone(),
                 line: pos.row + 1,
                 col: pos.column + 1,
-                escaped: true,
+                escape: Some(Escape::Value),
             });
             return;
         }

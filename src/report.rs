@@ -8,14 +8,290 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// How serious a diagnostic is.
+/// How serious a diagnostic is: a property of its code (see [`CODES`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// A file could not be processed at all (unreadable, not UTF-8, syntax error).
+    /// The change was not written (a file that could not be processed, a rewrite that failed
+    /// a check); the run exits 1.
     Error,
-    /// Something awaitify did not convert, or converted with a caveat.
+    /// Written, with the behaviour kept, but the output needs a review.
     Warning,
+    /// Stays sync (or in a thread) by design: nothing to fix.
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// One diagnostic code: its severity and a one-line description (SARIF's `shortDescription`,
+/// the README's diagnostics table).
+pub struct Code {
+    pub name: &'static str,
+    pub severity: Severity,
+    pub doc: &'static str,
+}
+
+const fn code(name: &'static str, severity: Severity, doc: &'static str) -> Code {
+    Code {
+        name,
+        severity,
+        doc,
+    }
+}
+
+use Severity::{Error as E, Note as N, Warning as W};
+
+/// Every diagnostic code, one line each. A code missing here fails the tests (debug builds
+/// assert it when the diagnostic is made, and `registry_covers_every_code_in_the_sources`
+/// scans the sources).
+pub const CODES: &[Code] = &[
+    code(
+        "syntax-error",
+        E,
+        "the input has a syntax error; the file is skipped",
+    ),
+    code(
+        "parse-error",
+        E,
+        "the parser failed on the file; it is skipped",
+    ),
+    code(
+        "decode-error",
+        E,
+        "the file cannot be decoded; it is skipped",
+    ),
+    code("read-error", E, "the file could not be read; it is skipped"),
+    code(
+        "broken-symlink",
+        E,
+        "the path is a broken symlink; it is skipped",
+    ),
+    code(
+        "symlink-loop",
+        E,
+        "the path is a symlink loop; it is skipped",
+    ),
+    code(
+        "not-a-file",
+        E,
+        "the path is not a regular file; it is skipped",
+    ),
+    code("walk-error", E, "a directory could not be walked"),
+    code(
+        "file-too-large",
+        E,
+        "the file is over --max-file-size; it is skipped",
+    ),
+    code(
+        "changed-on-disk",
+        E,
+        "the file changed during the run; it was not overwritten",
+    ),
+    code("write-error", E, "the file could not be written"),
+    code(
+        "encode-error",
+        E,
+        "the new text does not fit the file's encoding; file unchanged",
+    ),
+    code(
+        "internal-error",
+        E,
+        "a rewrite was discarded because it was invalid (a bug); file unchanged",
+    ),
+    code(
+        "sync-boundary",
+        N,
+        "a function stays sync because a caller cannot await it",
+    ),
+    code(
+        "blocking-call-kept",
+        N,
+        "a blocking call stays in a function that must stay sync",
+    ),
+    code(
+        "object-kept",
+        N,
+        "an object stays sync with all of its uses: one of them cannot convert",
+    ),
+    code(
+        "primitive-kept",
+        N,
+        "a threading primitive or queue stays: code that stays sync uses it",
+    ),
+    code(
+        "timeout-raises",
+        N,
+        "a primitive waited on with a timeout stays: asyncio's timed wait raises",
+    ),
+    code(
+        "async-value-passed-to-sync-code",
+        N,
+        "a file or connection handed to unfollowed code stays sync",
+    ),
+    code(
+        "requests-session-outside-coroutine",
+        N,
+        "a session made outside a coroutine stays requests",
+    ),
+    code(
+        "requests-session-call",
+        N,
+        "a session used in a way httpx cannot map stays requests",
+    ),
+    code(
+        "socket-kept",
+        N,
+        "a socket used beyond the stream API stays blocking",
+    ),
+    code(
+        "thread-kept",
+        N,
+        "a thread whose use cannot be followed stays a thread",
+    ),
+    code(
+        "thread-pool-kept",
+        N,
+        "a thread pool whose use cannot be followed stays",
+    ),
+    code(
+        "subprocess-popen-kept",
+        N,
+        "a Popen whose object escapes stays",
+    ),
+    code(
+        "subprocess-argument",
+        N,
+        "a subprocess call with options asyncio lacks runs in a thread",
+    ),
+    code(
+        "subprocess-in-expression",
+        N,
+        "a subprocess call inside a larger expression runs in a thread",
+    ),
+    code(
+        "blocking-call-in-coroutine",
+        W,
+        "a blocking call is left in a coroutine",
+    ),
+    code(
+        "unconvertible-call",
+        W,
+        "a call with no faithful async form is left as is",
+    ),
+    code(
+        "unconvertible-with",
+        W,
+        "a `with` with no faithful async form is left as is",
+    ),
+    code(
+        "unresolved-call",
+        W,
+        "a call that may reach a now-async function is left as is",
+    ),
+    code(
+        "requests-kept-in-thread",
+        W,
+        "a requests call runs in a thread: its response and exceptions are requests'",
+    ),
+    code(
+        "requests-stream-buffered",
+        W,
+        "`stream=True` is dropped: httpx reads the whole body",
+    ),
+    code(
+        "socket-timeout",
+        W,
+        "a socket timeout now bounds the connect only",
+    ),
+    code(
+        "console-script-call",
+        W,
+        "a console script stays a sync wrapper; call its `_async` twin here",
+    ),
+    code(
+        "coroutine-callback",
+        W,
+        "a coroutine function is handed to a sync callback API",
+    ),
+    code(
+        "dangling-task",
+        W,
+        "a task's result is dropped and may be garbage-collected",
+    ),
+    code(
+        "deprecated-loop-api",
+        W,
+        "a deprecated event-loop API is used",
+    ),
+    code(
+        "never-awaited",
+        W,
+        "a coroutine is called in sync code and never awaited",
+    ),
+    code(
+        "swallowed-cancellation",
+        W,
+        "an `except` would swallow task cancellation",
+    ),
+    code("unbounded-queue", W, "an asyncio queue without maxsize"),
+    code(
+        "sqlite-transaction",
+        W,
+        "a `with conn:` transaction that cannot be rewritten",
+    ),
+    code(
+        "thread-identity",
+        W,
+        "thread identity is the loop's thread for every task",
+    ),
+    code(
+        "mixed-decorator",
+        W,
+        "a decorator applied to both sync and async functions",
+    ),
+    code(
+        "async-migration",
+        N,
+        "the file is rewritten to asyncio (SARIF only)",
+    ),
+];
+
+/// The registry as a Markdown table: the README's diagnostics section (checked by
+/// `tests/readme.rs`).
+pub fn codes_markdown() -> String {
+    let mut out = String::from("| code | severity | meaning |\n|---|---|---|\n");
+    for c in CODES {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.name,
+            c.severity.as_str(),
+            c.doc
+        ));
+    }
+    out
+}
+
+/// The registry entry of a diagnostic code.
+pub fn lookup(name: &str) -> Option<&'static Code> {
+    CODES.iter().find(|c| c.name == name)
+}
+
+/// The severity of a code; an unregistered one fails debug builds (the tests) loudly.
+fn severity_of(name: &str) -> Severity {
+    let found = lookup(name);
+    debug_assert!(
+        found.is_some(),
+        "diagnostic code `{name}` is not registered in report::CODES"
+    );
+    found.map_or(Severity::Warning, |c| c.severity)
 }
 
 /// A message tied to a place in a file: `path:line:col: code message`.
@@ -42,12 +318,13 @@ impl Diagnostic {
             path: path.to_string(),
             line,
             col,
-            severity: Severity::Warning,
+            severity: severity_of(code),
             code,
             message: message.into(),
         }
     }
 
+    /// Like [`Diagnostic::new`], for codes registered as errors.
     pub fn error(
         path: &str,
         line: usize,
@@ -55,10 +332,25 @@ impl Diagnostic {
         code: &'static str,
         message: impl Into<String>,
     ) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            ..Diagnostic::new(path, line, col, code, message)
-        }
+        let d = Diagnostic::new(path, line, col, code, message);
+        debug_assert_eq!(d.severity, Severity::Error, "`{code}` is not an error code");
+        d
+    }
+}
+
+impl Diagnostic {
+    /// The text output's form: `path:line:col: code severity: message`. (`Display` leaves the
+    /// severity out: the form the tests and snapshots compare.)
+    pub fn with_severity(&self) -> String {
+        format!(
+            "{}:{}:{}: {} {}: {}",
+            self.path,
+            self.line,
+            self.col,
+            self.code,
+            self.severity.as_str(),
+            self.message
+        )
     }
 }
 
@@ -237,7 +529,7 @@ pub fn sarif_report(changed: &[Changed], diagnostics: &[Diagnostic], write: bool
         .map(|d| {
             json!({
                 "ruleId": d.code,
-                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "level": d.severity.as_str(),
                 "message": {"text": d.message},
                 "locations": location(&d.path, d.line, d.col),
             })
@@ -268,26 +560,7 @@ pub fn sarif_report(changed: &[Changed], diagnostics: &[Diagnostic], write: bool
 }
 
 fn describe(code: &str) -> &'static str {
-    match code {
-        "async-migration" => "the file is rewritten to asyncio",
-        "sync-boundary" => "a function stays sync because its caller cannot await",
-        "external-base" => "a method stays sync because a base outside the project calls it",
-        "external-decorator" => {
-            "a function stays sync because a decorator outside the project wraps it"
-        }
-        "mixed-decorator" => "a function stays sync because its decorator also wraps sync ones",
-        "opaque-decorator" => "a function stays sync because awaitify cannot follow its decorator",
-        "syntax-error" => "the input has a syntax error; the file is skipped",
-        "decode-error" => "the file cannot be decoded; it is skipped",
-        "internal-error" => "a rewrite was discarded because it was invalid (a bug)",
-        "changed-on-disk" => "the file changed during the run; it was not overwritten",
-        "write-error" => "the file could not be written",
-        "read-error" | "broken-symlink" | "symlink-loop" | "not-a-file" | "walk-error" => {
-            "the path could not be read; it is skipped"
-        }
-        "file-too-large" => "the file is over --max-file-size; it is skipped",
-        _ => "see the awaitify README",
-    }
+    lookup(code).map_or("see the awaitify README", |c| c.doc)
 }
 
 /// A relative or absolute path as a URI reference (forward slashes, reserved bytes escaped).
@@ -310,6 +583,87 @@ fn uri(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every kebab-case literal passed as a code where diagnostics are made is registered, and
+    /// no code is registered twice.
+    #[test]
+    fn registry_covers_every_code_in_the_sources() {
+        let mut seen = std::collections::HashSet::new();
+        for c in CODES {
+            assert!(seen.insert(c.name), "`{}` is registered twice", c.name);
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![dir.clone()];
+        let mut missing = Vec::new();
+        while let Some(d) = files.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    files.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let lines: Vec<&str> = text.lines().collect();
+                for (i, l) in lines.iter().enumerate() {
+                    let makes = [
+                        "diag(",
+                        "Diagnostic::new(",
+                        "Diagnostic::error(",
+                        "keep_creation(",
+                    ]
+                    .iter()
+                    .any(|m| l.contains(m) && !l.trim_start().starts_with("pub fn"));
+                    if !makes {
+                        continue;
+                    }
+                    for near in &lines[i..(i + 6).min(lines.len())] {
+                        let Some(start) = near.find('"') else {
+                            continue;
+                        };
+                        let rest = &near[start + 1..];
+                        let Some(end) = rest.find('"') else { continue };
+                        let lit = &rest[..end];
+                        let kebab = lit.contains('-')
+                            && lit.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+                        if kebab && lookup(lit).is_none() {
+                            missing.push(format!("{}: {lit}", path.display()));
+                        }
+                        if kebab {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "unregistered diagnostic codes: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn severity_comes_from_the_code_in_every_format() {
+        let d = Diagnostic::new("m.py", 2, 1, "object-kept", "kept");
+        assert_eq!(d.severity, Severity::Note);
+        assert_eq!(d.with_severity(), "m.py:2:1: object-kept note: kept");
+        let w = Diagnostic::new("m.py", 3, 1, "unbounded-queue", "q");
+        let json = json_report(&[], &[d.clone(), w], &Summary::default(), None);
+        assert_eq!(json["diagnostics"][0]["severity"], "note");
+        assert_eq!(json["diagnostics"][1]["severity"], "warning");
+        let sarif = sarif_report(&[], &[d], false);
+        assert_eq!(sarif["runs"][0]["results"][0]["level"], "note");
+        assert_eq!(
+            sarif["runs"][0]["tool"]["driver"]["rules"][0]["shortDescription"]["text"],
+            lookup("object-kept").unwrap().doc
+        );
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    fn an_unregistered_code_fails_loudly() {
+        let made = std::panic::catch_unwind(|| Diagnostic::new("a.py", 1, 1, "no-such-code", "x"));
+        assert!(made.is_err());
+    }
 
     #[test]
     fn sarif_has_the_required_shape() {

@@ -65,6 +65,10 @@ pub struct CallRule {
     /// as it is, with its uses.
     #[serde(default)]
     pub object: bool,
+    /// The `[[attribute]]`/`[[method]]` renames of the result (`r.reason`) apply only where
+    /// this call converts: a call that stays sync keeps its result's names.
+    #[serde(default)]
+    pub converted_result: bool,
 }
 
 /// One argument of a call, by position and/or keyword, that must have a catalog type.
@@ -264,6 +268,8 @@ pub struct CallEntry {
     pub callable: Option<ArgSpec>,
     /// As for [`CallRule::object`].
     pub object: bool,
+    /// As for [`CallRule::converted_result`].
+    pub converted_result: bool,
 }
 
 /// The loaded, validated catalog with lookup tables.
@@ -364,6 +370,7 @@ impl Catalog {
                     pass_awaits: call.pass_awaits,
                     callable: call.callable.clone(),
                     object: call.object,
+                    converted_result: call.converted_result,
                 };
                 if self.calls.insert(name.clone(), entry).is_some() {
                     return Err(format!("`{name}` is matched by two rules"));
@@ -384,6 +391,7 @@ impl Catalog {
                     pass_awaits: m.pass_awaits,
                     callable: m.callable.clone(),
                     object: false,
+                    converted_result: false,
                 };
                 if self
                     .methods

@@ -87,7 +87,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let (colouring, results) = loop {
         round += 1;
         fixed_point(
-            &project,
+            &mut project,
             cat,
             &mut knowledge,
             &mut facts,
@@ -126,7 +126,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
                 kept_notes.push(keep.diagnostic.clone());
             }
         }
-        if now.is_empty() || round == 4 {
+        if now.is_empty() || round == 8 {
             break (colouring, results);
         }
         dirty = facts
@@ -134,12 +134,6 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             .map(|f| f.reads.iter().any(|r| now.contains(r)))
             .collect();
         changed = Some(now);
-        // Every module gets its syntax back: the fixed point's later rounds may walk modules
-        // that read a key the first of them changes, not only those dirty now.
-        project
-            .modules
-            .par_iter_mut()
-            .for_each(|m| m.syntax = syntax_of(&m.source.text));
     };
     facts.iter_mut().for_each(ModuleFacts::end_rounds);
     drop(facts);
@@ -236,7 +230,7 @@ type Rewritten = (
 /// Rounds of matching until the type knowledge stops changing. `dirty` modules are walked
 /// again; with `changed`, only their chunks that read one of those keys.
 fn fixed_point(
-    project: &Project,
+    project: &mut Project,
     cat: &Catalog,
     knowledge: &mut Knowledge,
     facts: &mut [ModuleFacts],
@@ -245,6 +239,15 @@ fn fixed_point(
 ) {
     let mut dirty = dirty.to_vec();
     for _ in 0..8 {
+        // After a family kept an object, a module walked again may have had its syntax
+        // dropped: parse it again (only those).
+        project
+            .modules
+            .par_iter_mut()
+            .zip(dirty.par_iter())
+            .filter(|(m, d)| **d && m.syntax.is_empty())
+            .for_each(|(m, _)| m.syntax = syntax_of(&m.source.text));
+        let project = &*project;
         // In place: a module's old facts are freed as soon as its new ones exist. After
         // the first round a module walks again only the chunks that read a changed key.
         facts
@@ -926,7 +929,7 @@ fn print(
             }
             out.flush()?;
             for d in &mig.diagnostics {
-                writeln!(err, "{d}")?;
+                writeln!(err, "{}", d.with_severity())?;
             }
             if !cfg.quiet {
                 writeln!(err, "{}", mig.summary)?;

@@ -229,6 +229,11 @@ pub struct PackedSyntax {
 }
 
 impl PackedSyntax {
+    /// Dropped (every parsed module has at least its root node).
+    pub fn is_empty(&self) -> bool {
+        self.nodes == 0
+    }
+
     pub fn unpack(&self, src: &str) -> Syntax {
         let lang = language();
         let b = &self.bytes;

@@ -70,11 +70,11 @@ fn diagnostics_have_path_line_col_code() {
     let first = run.stderr.lines().next().unwrap();
     assert_eq!(
         first,
-        "main.py:5:5: blocking-call-kept blocking call `time.sleep` left in place: `f` must stay sync: `f` is called from a lambda"
+        "main.py:5:5: blocking-call-kept note: blocking call `time.sleep` left in place: `f` must stay sync: `f` is called from a lambda"
     );
     assert!(
         run.stderr
-            .contains("main.py:8:1: sync-boundary `f` stays sync"),
+            .contains("main.py:8:1: sync-boundary note: `f` stays sync"),
         "{}",
         run.stderr
     );

@@ -345,3 +345,187 @@ if __name__ == "__main__":
         "{main}"
     );
 }
+
+/// Session features httpx's client would not honour (`mount` of an adapter, `trust_env` set
+/// after construction) keep the session requests with all of its uses; nothing else in the
+/// program converts, so it stays byte-identical and runs the same.
+#[test]
+fn session_features_without_an_httpx_form_keep_the_session() {
+    let src = r#"import os
+
+import requests
+from requests.adapters import HTTPAdapter
+
+BASE = os.environ["TEST_SERVER"]
+
+
+def fetch_all(paths):
+    with requests.Session() as s:
+        s.mount("http://", HTTPAdapter(max_retries=2))
+        return [s.get(BASE + p).status_code for p in paths]
+
+
+def fetch_plain(paths):
+    s = requests.Session()
+    s.trust_env = False
+    out = [s.get(BASE + p).status_code for p in paths]
+    s.close()
+    return out
+
+
+def main():
+    print(fetch_all(["/text", "/json"]))
+    print(fetch_plain(["/text"]))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    assert_equivalent(
+        src,
+        &["main.py"],
+        Equiv {
+            server: true,
+            expect_unchanged: true,
+            ..Equiv::default()
+        },
+    );
+    let (_, diags) = migrate(src);
+    assert_eq!(diags, ["10:10 object-kept", "16:9 object-kept"]);
+}
+
+/// Case 2: a requests call that stays sync (its function is pinned by `lru_cache`) keeps its
+/// response's names (`reason`, `iter_content`), its auth class and the module's exception
+/// names; a constructed exception without its message keeps requests' class. They used to be
+/// renamed to httpx's while the call stayed requests'.
+#[test]
+fn names_follow_only_converted_calls() {
+    let src = r#"import functools
+import os
+import time
+
+import requests
+from requests.auth import HTTPBasicAuth
+
+BASE = os.environ["TEST_SERVER"]
+
+
+@functools.lru_cache
+def status(path):
+    r = requests.get(BASE + path, auth=HTTPBasicAuth("u", "p"))
+    size = sum(len(c) for c in r.iter_content(4))
+    return r.status_code, r.reason, size
+
+
+def fail():
+    raise requests.TooManyRedirects()
+
+
+def main():
+    time.sleep(0.001)
+    print(status("/text"))
+    try:
+        fail()
+    except requests.TooManyRedirects:
+        print("too many")
+    try:
+        status("/status/500")
+        requests.get("http://127.0.0.1:1/")
+    except requests.ConnectionError:
+        print("refused")
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = assert_equivalent(
+        src,
+        &["main.py"],
+        Equiv {
+            server: true,
+            ..Equiv::default()
+        },
+    );
+    let main = &tree["main.py"];
+    assert!(main.contains("auth=HTTPBasicAuth(\"u\", \"p\")"), "{main}");
+    assert!(main.contains("r.iter_content(4)"), "{main}");
+    assert!(main.contains("r.status_code, r.reason, size"), "{main}");
+    assert!(main.contains("raise requests.TooManyRedirects()"), "{main}");
+}
+
+/// Case 8 (the minimum): thread identity in code whose threads become tasks is reported.
+#[test]
+fn thread_identity_in_tasks_is_reported() {
+    let src = r#"import threading
+import time
+
+state = threading.local()
+
+
+def worker(n):
+    time.sleep(0.001)
+    state.n = n
+    return threading.get_ident()
+
+
+def sync_only():
+    return threading.current_thread().name
+
+
+def main():
+    t = threading.Thread(target=worker, args=(1,))
+    t.start()
+    t.join()
+"#;
+    let (got, diags) = migrate(src);
+    assert!(got.contains("async def worker(n):"), "{got}");
+    assert_eq!(
+        diags,
+        ["4:9 thread-identity", "10:12 thread-identity"],
+        "{got}"
+    );
+}
+
+/// A kept object whose type reaches another module through a method's return: that module
+/// is matched again in a later round of the fixed point (after the syntax of the first
+/// analysis was dropped), and its uses stay sync.
+#[test]
+fn a_kept_object_is_followed_across_modules() {
+    let spec = r#"#- store.py
+import sqlite3
+
+
+class Store:
+    def __init__(self, path):
+        self.conn = sqlite3.connect(path)
+        self.conn.execute("create table t (x)")
+
+    def connection(self):
+        return self.conn
+#- main.py
+import time
+
+from store import Store
+
+
+def add(s, x):
+    time.sleep(0.001)
+    conn = s.connection()
+    conn.execute("insert into t values (?)", (x,))
+    conn.commit()
+
+
+def main():
+    s = Store(":memory:")
+    add(s, 2)
+    add(s, 3)
+    print(s.connection().execute("select sum(x) from t").fetchone()[0])
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = assert_equivalent(spec, &["main.py"], Equiv::default());
+    let main = &tree["main.py"];
+    assert!(main.contains("    conn.commit()\n"), "{main}");
+}

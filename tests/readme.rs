@@ -27,6 +27,30 @@ fn readme_catalog_matches_transforms() {
     }
 }
 
+const CODES_START: &str =
+    "<!-- diagnostics:start (generated from report::CODES by tests/readme.rs) -->\n";
+const CODES_END: &str = "<!-- diagnostics:end -->";
+
+#[test]
+fn readme_diagnostics_match_the_registry() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (Some(s), Some(e)) = (readme.find(CODES_START), readme.find(CODES_END)) else {
+        panic!("README.md lacks the diagnostics markers");
+    };
+    let table = awaitify::report::codes_markdown();
+    if readme[s + CODES_START.len()..e] != table {
+        if std::env::var_os("AWAITIFY_UPDATE_README").is_some() {
+            let updated = format!("{}{CODES_START}{table}{}", &readme[..s], &readme[e..]);
+            std::fs::write(&path, updated).unwrap();
+        } else {
+            panic!(
+                "README.md's diagnostics table is stale: run AWAITIFY_UPDATE_README=1 cargo nextest run --test readme"
+            );
+        }
+    }
+}
+
 /// Every stored snapshot is referenced by a test: none orphaned.
 #[test]
 fn no_orphaned_snapshots() {

@@ -28,6 +28,12 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 .extend(keep_for_use(cx.p, cx.cat, cx.m, cx.calls, c));
             continue;
         }
+        // An auth class whose calls stay requests' keeps its requests name.
+        if !cx.cat.rule(entry.rule).names_follow.is_empty()
+            && !names_apply(cx, entry.rule, c.caller)
+        {
+            continue;
+        }
         if entry.object && !creation_binds(cx, c) {
             let what = &cx.src()[c.callee.0..c.callee.1];
             out.keep.push(cx.keep_creation(
@@ -42,15 +48,16 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             ));
             continue;
         }
+        thread_identity(cx, c, entry, out);
         apply(cx, c, entry, out);
         out.packages
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
     }
-    for u in cx.facts.kept_uses.iter().filter(|u| u.escaped) {
+    for u in cx.facts.kept_uses.iter().filter(|u| u.escape.is_some()) {
         out.keep
             .extend(keep_for_escape(cx.p, cx.cat, cx.m, cx.calls, u));
     }
-    for u in cx.facts.kept_uses.iter().filter(|u| !u.escaped) {
+    for u in cx.facts.kept_uses.iter().filter(|u| u.escape.is_none()) {
         if cx.can_await(u.caller, u.ctx) && !kept_use_to_thread(cx, u, out) {
             let what = &cx.src()[u.callee.0..u.callee.1];
             out.diagnostics.push(cx.diag(
@@ -86,9 +93,19 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 .extend(cx.cat.rule(*rule).packages.iter().cloned());
         }
     }
+    // A class constructed where it cannot be renamed keeps its name in the whole module, so
+    // that its `except` clauses still catch it.
+    let unrenamed: std::collections::HashSet<&str> = cx
+        .facts
+        .names
+        .iter()
+        .filter(|n| !constructible(cx, n))
+        .map(|n| n.qualified.as_str())
+        .collect();
     for n in &cx.facts.names {
         if let Some((rule, replace)) = cx.cat.name(&n.qualified)
-            && names_apply(cx, *rule)
+            && names_apply(cx, *rule, None)
+            && !unrenamed.contains(n.qualified.as_str())
         {
             out.edits.push(Edit::replace(
                 n.start,
@@ -161,6 +178,34 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
             }
         }
     }
+}
+
+/// Thread identity in code that runs as tasks on one thread is reported (`thread-identity`).
+fn thread_identity(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
+    if cx.cat.rule(entry.rule).id != "thread-identity" {
+        return;
+    }
+    let Target::Rule(q) = &c.target else { return };
+    let in_task = cx.can_await(c.caller, c.ctx);
+    let local_here =
+        q == "threading.local" && cx.colour.coloured.iter().any(|f| f.module as usize == cx.m);
+    if !(in_task || local_here) {
+        return;
+    }
+    let what = &cx.src()[c.callee.0..c.callee.1];
+    let why = if q == "threading.local" {
+        "one namespace for every task now (they share the event loop's thread); use a \
+         `contextvars.ContextVar` for per-task state"
+    } else {
+        "the event loop's thread for every task now; a lock or a map keyed by it no longer \
+         keeps tasks apart"
+    };
+    out.diagnostics.push(cx.diag(
+        c.line,
+        c.col,
+        "thread-identity",
+        format!("`{what}()` is {why}"),
+    ));
 }
 
 /// `f(a, b)` -> `asyncio.to_thread(f, a, b)` (the `await-call` pass adds the `await`).
@@ -280,10 +325,37 @@ fn creation_binds(cx: &PassCx, c: &CallFact) -> bool {
     }
 }
 
+/// A renamed class that the code constructs (`raise requests.TooManyRedirects(...)`) keeps
+/// its name unless the call passes one positional argument: httpx's exceptions need their
+/// message, and take `request=`/`response=` only as keywords of their own.
+fn constructible(cx: &PassCx, n: &crate::matcher::NameFact) -> bool {
+    let Some(node) = cx.node(n.start, n.end) else {
+        return true;
+    };
+    let Some(call) = node.parent().filter(|p| {
+        p.kind() == "call"
+            && p.child_by_field_name("function")
+                .is_some_and(|f| f.id() == node.id())
+    }) else {
+        return true;
+    };
+    call.child_by_field_name("arguments").is_some_and(|a| {
+        let mut cursor = a.walk();
+        let args: Vec<_> = a.named_children(&mut cursor).collect();
+        args.len() == 1
+            && !matches!(
+                args[0].kind(),
+                "keyword_argument" | "list_splat" | "dictionary_splat"
+            )
+    })
+}
+
 /// A rule's `[[name]]` renames apply in a module where a call of the rules it follows is
 /// converted: an exception class of code that keeps its sync calls (a kept session, a
 /// function that stays sync) keeps its name.
-fn names_apply(cx: &PassCx, rule: crate::rules::RuleId) -> bool {
+/// With `within`, only that function's calls count (an auth object goes to a call of its
+/// own function).
+fn names_apply(cx: &PassCx, rule: crate::rules::RuleId, within: Option<usize>) -> bool {
     let r = cx.cat.rule(rule);
     let follows = |id: &str| {
         if r.names_follow.is_empty() {
@@ -293,14 +365,15 @@ fn names_apply(cx: &PassCx, rule: crate::rules::RuleId) -> bool {
         }
     };
     cx.calls.iter().any(|c| {
-        entry(cx.cat, c).is_some_and(|(e, blocking)| {
-            follows(&cx.cat.rule(e.rule).id)
-                && if blocking {
-                    cx.call_is_awaited(c) || cx.entered_by_async_with(c)
-                } else {
-                    cx.can_await(c.caller, c.ctx) || c.ctx == Ctx::Module
-                }
-        })
+        (within.is_none() || c.caller == within)
+            && entry(cx.cat, c).is_some_and(|(e, blocking)| {
+                follows(&cx.cat.rule(e.rule).id)
+                    && if blocking {
+                        cx.call_is_awaited(c) || cx.entered_by_async_with(c)
+                    } else {
+                        cx.can_await(c.caller, c.ctx) || c.ctx == Ctx::Module
+                    }
+            })
     })
 }
 
@@ -468,7 +541,8 @@ pub fn keep_unawaited(
     m: usize,
     c: &CallFact,
 ) -> Option<Keep> {
-    let (e, _) = entry(cat, c).filter(|(e, blocking)| e.object && *blocking)?;
+    let (e, _) =
+        entry(cat, c).filter(|(e, blocking)| (e.object || e.converted_result) && *blocking)?;
     let module = &p.modules[m];
     let what = &module.source.text[c.callee.0..c.callee.1];
     let ty = e.returns.as_deref().unwrap_or_default();
@@ -486,18 +560,27 @@ pub fn keep_unawaited(
         }
         _ => c.ctx.describe().to_string(),
     };
-    Some(Keep {
-        what: Kept::Creation(c.start),
-        diagnostic: Diagnostic::new(
+    // A call whose result only keeps its names (`r.reason`) is the blocking call kept.
+    let diagnostic = match kept(p, colour, m, c).filter(|_| !e.object) {
+        Some(d) => d,
+        None => Diagnostic::new(
             &module.display,
             c.line,
             c.col,
-            "object-kept",
+            if e.object {
+                "object-kept"
+            } else {
+                "blocking-call-kept"
+            },
             format!(
                 "`{what}(...)` stays as it is, and so does every use of the `{ty}` it makes: \
                  it is created in {here}, where it cannot be awaited"
             ),
         ),
+    };
+    Some(Keep {
+        what: Kept::Creation(c.start),
+        diagnostic,
     })
 }
 
@@ -589,11 +672,21 @@ pub fn keep_for_escape(
     calls: &[CallFact],
     u: &crate::matcher::KeptUseFact,
 ) -> Vec<Keep> {
-    let what = format!(
-        "`{}` is used as a value at line {}, and whoever calls it would not await it",
-        &p.modules[m].source.text[u.callee.0..u.callee.1],
-        u.line
-    );
+    let text = &p.modules[m].source.text[u.callee.0..u.callee.1];
+    let what = match u.escape {
+        Some(crate::matcher::Escape::Unmapped) => format!(
+            "`{text}(...)` at line {} has no counterpart that awaitify maps",
+            u.line
+        ),
+        Some(crate::matcher::Escape::Set) => format!(
+            "`{text}` is set at line {}, which the converted object would not honour",
+            u.line
+        ),
+        _ => format!(
+            "`{text}` is used as a value at line {}, and whoever calls it would not await it",
+            u.line
+        ),
+    };
     keep_all(
         p,
         cat,

@@ -253,8 +253,12 @@ pub fn quiet(
         && facts.calls.iter().map(PackedCall::unpack).all(|c| match &c.target {
             Target::Func(f) => sync(f),
             Target::Class(_) => true,
+            // `keep` entries change nothing; the one report they feed (`thread-identity`)
+            // needs async code, which a quiet module has none of.
             Target::Rule(_) | Target::Method { .. } => catalog::entry(cat, &c)
-                .is_some_and(|(e, blocking)| blocking && cat.rule(e.rule).pass.is_none()),
+                .is_some_and(|(e, blocking)| {
+                    (blocking || e.action == Action::Keep) && cat.rule(e.rule).pass.is_none()
+                }),
         })
         // A coroutine function handed to a callback API is reported (`sync_callback`).
         && facts.refs.iter().all(|r| {
@@ -297,7 +301,7 @@ pub fn quiet_reports(
     for w in facts.withs.iter().filter(|w| !w.already_async) {
         keep.extend(catalog::keep_for_with(p, cat, m, &calls, w));
     }
-    for u in facts.kept_uses.iter().filter(|u| u.escaped) {
+    for u in facts.kept_uses.iter().filter(|u| u.escape.is_some()) {
         keep.extend(catalog::keep_for_escape(p, cat, m, &calls, u));
     }
     (out, keep)

@@ -39,7 +39,8 @@
 //! between calls of one function keep the original call in a worker thread
 //! (`await asyncio.to_thread(requests.get, ...)`, reported): that response and its
 //! exceptions are requests' own, not httpx's. A session configured through attributes httpx
-//! lacks (`s.verify = False`, `s.mount(...)`) is not adapted. `params` values of `None` are
+//! lacks (`s.verify = False`, `s.mount(...)`), made outside a coroutine, or with a call httpx
+//! cannot take stays a `requests.Session` with every use of it (see `passes::Keep`). `params` values of `None` are
 //! sent as empty strings by httpx, where requests drops them.
 
 use super::{PassCx, PassOut};
@@ -96,12 +97,7 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
             let form = match with_form(cx, c) {
                 Ok(form) => form,
                 Err(why) => {
-                    out.diagnostics.push(cx.diag(
-                        c.line,
-                        c.col,
-                        "requests-session-call",
-                        format!("session call left as is: {why}"),
-                    ));
+                    keep_session(cx, c, &why, out);
                     return true;
                 }
             };
@@ -119,12 +115,7 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
                     true
                 }
                 Err(why) => {
-                    out.diagnostics.push(cx.diag(
-                        c.line,
-                        c.col,
-                        "requests-session-call",
-                        format!("session call left as is: {why}"),
-                    ));
+                    keep_session(cx, c, &why, out);
                     true
                 }
             }
@@ -157,6 +148,24 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
         }
         _ => false,
     }
+}
+
+/// A session call httpx cannot take as it is keeps the session requests, with every use of
+/// it: converting the session but not this call would call an `httpx.AsyncClient` without
+/// await.
+fn keep_session(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
+    let what = format!("its call at line {} cannot move to httpx ({why})", c.line);
+    out.keep.extend(super::catalog::keep_all(
+        cx.p,
+        cx.cat,
+        cx.m,
+        cx.calls,
+        SESSION,
+        c.caller,
+        &what,
+        (c.line, c.col),
+        "requests-session-call",
+    ));
 }
 
 /// `requests.get(...)` -> `client.get(...)` on the function's client.
