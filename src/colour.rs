@@ -6,7 +6,7 @@
 //! needed there stays sync, together with everything below it that it would have to await,
 //! and a diagnostic names the place. Methods that override each other change colour together.
 
-use crate::matcher::{Ctx, Kind, ModuleFacts, PackedCall, Target};
+use crate::matcher::{Ctx, DynName, DynOn, Kind, ModuleFacts, PackedCall, Target};
 use crate::project::{ClassId, FuncId, Project};
 use crate::rules::{Action, Catalog};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -353,6 +353,10 @@ pub fn colour(
                     "`{}` is passed as a value to `{q}`, which calls it without await",
                     p.func(r.target).name
                 ),
+                None if r.ctx == Ctx::ClassBody => format!(
+                    "`{}` is bound to another name in a class body, where awaitify cannot follow its calls",
+                    p.func(r.target).name
+                ),
                 None => format!(
                     "`{}` is used as a value, where awaitify cannot follow its calls",
                     p.func(r.target).name
@@ -462,6 +466,8 @@ pub fn colour(
             }
         }
     }
+
+    dynamic_attrs(p, facts, &mut pins);
 
     // Candidates: everything a seed would make async, ignoring pins.
     // The largest of colouring's lists: no spare capacity while the two indexes are built.
@@ -706,6 +712,7 @@ fn unknown_receivers(
         let how = match u.name.as_str() {
             "__enter__" | "__exit__" => "a `with` enters a value".to_string(),
             "__iter__" | "__next__" => "a `for` iterates a value".to_string(),
+            "__call__" => "a call calls a value".to_string(),
             name => format!("`.{name}()` is called on a value"),
         };
         let of = match u.within {
@@ -811,4 +818,58 @@ fn test_case_bases(p: &Project, out: &Colouring) -> HashSet<ClassId> {
         .into_iter()
         .flat_map(|c| p.mro(c).iter().copied().filter(|&k| names_test_case(k)))
         .collect()
+}
+
+/// `getattr(obj, name)` returns a function awaitify cannot follow: every function the name
+/// may pick stays sync. A known name picks that one; `"_load_" + kind` any starting with
+/// `_load_`; a name not known at all any method of the object's class (and its subclasses),
+/// any function of the module, or, on an object of unknown type, any method or module-level
+/// function of the project. Each distinct pattern is matched once.
+fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
+    let mut done: HashSet<(&DynName, &DynOn)> = HashSet::default();
+    for (m, mf) in facts.iter().enumerate() {
+        for d in &mf.dyn_attrs {
+            if !done.insert((&d.name, &d.on)) {
+                continue;
+            }
+            let named = |f: FuncId| {
+                let n = p.func(f).name.as_str();
+                match &d.name {
+                    DynName::Exact(x) => n == x.as_str(),
+                    DynName::Prefix(x) => n.starts_with(x.as_str()),
+                    DynName::Any => true,
+                }
+            };
+            let on = |f: FuncId| {
+                let def = p.func(f);
+                let class = def.class.map(|k| ClassId {
+                    module: f.module,
+                    class: k as u32,
+                });
+                match (&d.on, class) {
+                    (DynOn::Class(c), Some(k)) => p.mro(k).contains(c) || p.mro(*c).contains(&k),
+                    (DynOn::Module(mi), None) => f.module as usize == *mi && def.parent.is_none(),
+                    (DynOn::Unknown, _) => def.parent.is_none(),
+                    _ => false,
+                }
+            };
+            let what = match &d.name {
+                DynName::Exact(x) => format!("`{x}`"),
+                DynName::Prefix(x) => format!("a name starting with `{x}`"),
+                DynName::Any => "a name awaitify cannot know".to_string(),
+            };
+            for f in p.func_ids().filter(|&f| named(f) && on(f)) {
+                pins.add(f, || Pin {
+                    reason: format!(
+                        "`getattr` at {}:{} reads {what}, and may return `{}` to code that calls it without await",
+                        p.modules[m].display,
+                        d.line,
+                        p.func(f).qualname
+                    ),
+                    module: m,
+                    line: d.line,
+                });
+            }
+        }
+    }
 }

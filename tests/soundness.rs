@@ -429,3 +429,141 @@ fn an_indirect_test_case_base_converts_and_xunit_hooks_stay_sync() {
         },
     );
 }
+
+// ---- functions used as values -----------------------------------------------------------
+
+const VALUES: &str = r#"#- main.py
+import functools
+import time
+
+
+class Runner:
+    def run(self):
+        time.sleep(0.01)
+        return "ran"
+
+    alias = run
+
+    def _load_a(self):
+        time.sleep(0.01)
+        return "a"
+
+    def _load_b(self):
+        return "b"
+
+    def load(self, kind):
+        return getattr(self, "_load_" + kind)()
+
+    def go(self):
+        return self.alias()
+
+
+class Greeter:
+    def __call__(self, name):
+        time.sleep(0.01)
+        return "hi " + name
+
+
+def later():
+    time.sleep(0.01)
+    return 1
+
+
+async def pause():
+    nap = functools.partial(time.sleep, 0.01)
+    nap()
+    return "paused"
+
+
+def main():
+    r = Runner()
+    g = Greeter()
+    print(r.go(), r.load("a"), r.load("b"), r.run(), g("x"), later())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn functions_reached_through_aliases_getattr_and_calls_of_instances() {
+    let out = after(VALUES);
+    has(
+        &out,
+        &[
+            "    def run(self):\n        time.sleep(0.01)",
+            "    def _load_a(self):\n        time.sleep(0.01)",
+            // `getattr(...)()` and `nap()` call values of unknown type: any `__call__`.
+            "    def __call__(self, name):\n        time.sleep(0.01)",
+            "await later()",
+        ],
+    );
+    has(
+        &reported(VALUES),
+        &[
+            "main.py:10:1: sync-boundary `run` stays sync and keeps its blocking calls: `run` is bound to another name in a class body, where awaitify cannot follow its calls",
+            "main.py:20:1: sync-boundary `_load_a` stays sync and keeps its blocking calls: `getattr` at main.py:20 reads a name starting with `_load_`, and may return `Runner._load_a` to code that calls it without await",
+            "main.py:20:1: sync-boundary `__call__` stays sync and keeps its blocking calls: a call calls a value of unknown type at main.py:20, which may reach `Greeter.__call__` without await",
+            "main.py:38:29: blocking-callable-passed the blocking `time.sleep` is passed as a value to `functools.partial` inside a coroutine",
+        ],
+    );
+    equivalent(VALUES);
+}
+
+#[test]
+fn getattr_with_a_constant_name_pins_only_that_method() {
+    let spec = r#"import time
+
+
+class Store:
+    def fetch(self):
+        time.sleep(0)
+        return 1
+
+    def other(self):
+        time.sleep(0)
+        return 2
+
+
+def use(s: Store):
+    return getattr(s, "fetch")() + s.other()
+"#;
+    let out = after(spec);
+    has(
+        &out,
+        &[
+            "    def fetch(self):\n        time.sleep(0)",
+            "    async def other(self):",
+        ],
+    );
+}
+
+#[test]
+fn calling_an_instance_awaits_its_call_method() {
+    let spec = r#"#- main.py
+import time
+
+
+class Greeter:
+    def __call__(self, name):
+        time.sleep(0.01)
+        return "hi " + name
+
+
+def main():
+    g = Greeter()
+    print(g("x"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    has(
+        &after(spec),
+        &[
+            "    async def __call__(self, name):",
+            "    print(await g(\"x\"))",
+        ],
+    );
+    equivalent(spec);
+}
