@@ -785,6 +785,10 @@ fn xunit_hook(p: &Project, f: FuncId) -> Option<&'static str> {
     if !def.is_method() && matches!(name, "setUpModule" | "tearDownModule") {
         return Some("a unittest module hook, which unittest calls without await");
     }
+    // `pytest_configure`, `pytest_collection_modifyitems`... in a conftest.
+    if !def.is_method() && name.starts_with("pytest_") && p.modules[f.module as usize].is_test {
+        return Some("a pytest hook, which pytest calls without await");
+    }
     let listed = if def.is_method() { METHODS } else { FUNCTIONS };
     (p.modules[f.module as usize].is_test && listed.contains(&name))
         .then_some("a pytest xunit hook, which pytest calls without await")

@@ -368,6 +368,12 @@ def fetch(n):
 def prepare():
     time.sleep(0.01)
     return 2
+#- conftest.py
+import time
+
+
+def pytest_configure(config):
+    time.sleep(0.01)
 #- base.py
 import unittest
 
@@ -416,6 +422,7 @@ fn an_indirect_test_case_base_converts_and_xunit_hooks_stay_sync() {
         &reported(TEST_BASES),
         &[
             "test_store.py:13:1: sync-boundary `setup_method` stays sync and keeps its blocking calls: `setup_method` is a pytest xunit hook, which pytest calls without await",
+            "conftest.py:4:1: sync-boundary `pytest_configure` stays sync and keeps its blocking calls: `pytest_configure` is a pytest hook, which pytest calls without await",
         ],
     );
     // The failing test must still run (and fail) after the migration.
