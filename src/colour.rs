@@ -711,7 +711,9 @@ fn unknown_receivers(
         };
         let how = match u.name.as_str() {
             "__enter__" | "__exit__" => "a `with` enters a value".to_string(),
-            "__iter__" | "__next__" => "a `for` iterates a value".to_string(),
+            "__iter__" | "__next__" => {
+                "a loop or a consumer (`list`, `sum`...) iterates a value".to_string()
+            }
             "__call__" => "a call calls a value".to_string(),
             name => format!("`.{name}()` is called on a value"),
         };

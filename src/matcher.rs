@@ -608,6 +608,21 @@ const INERT_RESULTS: &[&str] = &[
     "pytest.warns",
 ];
 
+/// Outside callables that build a container (eagerly: what they drain is a consumer's
+/// business): its methods are not project methods, and iterating it calls none.
+const CONTAINERS: &[&str] = &[
+    "dict",
+    "list",
+    "set",
+    "tuple",
+    "frozenset",
+    "sorted",
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "collections.deque",
+    "collections.Counter",
+];
+
 /// Tree-sitter kinds of literals whose value is [`INERT`].
 const INERT_LITERALS: &[&str] = &[
     "string",
@@ -1193,13 +1208,21 @@ impl<'a> Walker<'a> {
                     Some(Some(k)) if kinds.iter().all(|x| x.as_ref() == Some(k)) => {
                         Val::Kind(Kind::Seq(Box::new(k.clone())))
                     }
-                    _ => Val::Unknown,
+                    _ => Val::Kind(Kind::Ext("builtins.list".into())),
                 }
             }
             "list_comprehension" => node
                 .child_by_field_name("body")
                 .and_then(|b| self.kind_of(b, caller))
-                .map_or(Val::Unknown, |k| Val::Kind(Kind::Seq(Box::new(k)))),
+                .map_or(Val::Kind(Kind::Ext("builtins.list".into())), |k| {
+                    Val::Kind(Kind::Seq(Box::new(k)))
+                }),
+            // Containers: their methods are not project methods, though what they hold may be.
+            "dictionary" | "dictionary_comprehension" => {
+                Val::Kind(Kind::Ext("builtins.dict".into()))
+            }
+            "set" | "set_comprehension" => Val::Kind(Kind::Ext("builtins.set".into())),
+            "tuple" => Val::Kind(Kind::Ext("builtins.tuple".into())),
             "subscript" => match node
                 .child_by_field_name("value")
                 .map(|v| self.resolve(v, caller))
@@ -1238,6 +1261,10 @@ impl<'a> Walker<'a> {
                             .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
                         None if INERT_RESULTS.contains(&q.as_str()) => {
                             Val::Kind(Kind::Ext(INERT.into()))
+                        }
+                        None if CONTAINERS.contains(&q.as_str()) => {
+                            let ty = if q == "sorted" { "list" } else { &q };
+                            Val::Kind(Kind::Ext(format!("builtins.{ty}")))
                         }
                         None => Val::Unknown,
                     },
@@ -1327,8 +1354,15 @@ impl<'a> Walker<'a> {
     fn unresolved(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
         // A callable of unknown type may be an instance of a project class with `__call__`.
         let awaited = self.up(node, 1).is_some_and(|p| p.kind() == "await");
-        if f.kind() != "attribute" && !awaited && self.resolve(f, caller) == Val::Unknown {
-            self.unknown_receiver(node, "__call__", None, ctx, caller);
+        if f.kind() != "attribute" && !awaited {
+            match self.resolve(f, caller) {
+                Val::Unknown => self.unknown_receiver(node, "__call__", None, ctx, caller),
+                // Without a `__call__` of its own: a subclass's, if any.
+                Val::Kind(Kind::Instance(c)) => {
+                    self.unknown_receiver(node, "__call__", Some(c), ctx, caller)
+                }
+                _ => {}
+            }
         }
         if f.kind() == "identifier" {
             self.param_call(node, f, ctx, caller);
@@ -1734,7 +1768,17 @@ impl<'a> Walker<'a> {
         let Some(arg) = args.named_child(0) else {
             return;
         };
-        if let Some(Kind::Gen(g)) = self.kind_of(arg, caller) {
+        let kind = self.kind_of(arg, caller);
+        // Draining an iterator object calls its `__next__`, which cannot be awaited there.
+        match &kind {
+            Some(Kind::Instance(c)) => {
+                let c = *c;
+                self.unknown_receiver(node, "__next__", Some(c), ctx, caller);
+            }
+            None => self.unknown_receiver(node, "__next__", None, ctx, caller),
+            _ => {}
+        }
+        if let Some(Kind::Gen(g)) = kind {
             self.facts.consumes.push(ConsumeFact {
                 caller,
                 generator: g,

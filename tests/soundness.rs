@@ -574,3 +574,63 @@ if __name__ == "__main__":
     );
     equivalent(spec);
 }
+
+#[test]
+fn containers_are_not_project_objects_but_draining_an_iterator_calls_it() {
+    let spec = r#"#- main.py
+import time
+
+
+class Cache:
+    def get(self, key):
+        time.sleep(0.01)
+        return key
+
+
+class Countdown:
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.n <= 0:
+            raise StopIteration
+        time.sleep(0.01)
+        self.n -= 1
+        return self.n
+
+
+def lookup(c: Cache):
+    seen = {}
+    names = ["a", 1]
+    seen.get("a")
+    names.count("a")
+    return c.get("k"), list(Countdown(2))
+
+
+def main():
+    print(lookup(Cache()))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let out = after(spec);
+    has(
+        &out,
+        &[
+            "    async def get(self, key):",
+            "    def __next__(self):\n        if self.n <= 0:",
+            "    return await c.get(\"k\"), list(Countdown(2))",
+        ],
+    );
+    has(
+        &reported(spec),
+        &[
+            "main.py:30:1: sync-boundary `__next__` stays sync and keeps its blocking calls: a loop or a consumer (`list`, `sum`...) iterates a value of a subclass of `Countdown` at main.py:30, which may reach `Countdown.__next__` without await",
+        ],
+    );
+    equivalent(spec);
+}
