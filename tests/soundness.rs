@@ -634,3 +634,40 @@ if __name__ == "__main__":
     );
     equivalent(spec);
 }
+
+#[test]
+fn bound_methods_stored_or_passed_on_stay_sync() {
+    let spec = r#"#- main.py
+import time
+
+
+def load_a():
+    time.sleep(0)
+    return "a"
+
+
+HANDLERS = {"a": load_a}
+
+
+class Conn:
+    def __init__(self, bus):
+        self.handler = self.on_data
+        bus.subscribe(self.on_close)
+
+    def on_data(self, data):
+        time.sleep(0)
+        return data
+
+    def on_close(self):
+        time.sleep(0)
+"#;
+    assert_eq!(after(spec), spec);
+    has(
+        &reported(spec),
+        &[
+            "main.py:9:1: sync-boundary `load_a` stays sync and keeps its blocking calls: `load_a` is used as a value",
+            "main.py:14:1: sync-boundary `on_data` stays sync and keeps its blocking calls: `on_data` is used as a value",
+            "main.py:15:1: sync-boundary `on_close` stays sync and keeps its blocking calls: `on_close` is passed as a value to `bus.subscribe`",
+        ],
+    );
+}
