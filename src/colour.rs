@@ -236,10 +236,21 @@ pub fn colour(
     let mut edges: Vec<(FuncId, FuncId, u32, u32)> = Vec::new();
     let mut pins = Pins::default();
 
+    let redefined = redefined(p);
     for f in p.func_ids() {
         let def = p.func(f);
         if def.is_async {
             seeds.push((f, Why::Existing));
+        }
+        if redefined.contains(&f) {
+            pins.add(f, || Pin {
+                reason: format!(
+                    "`{}` is defined more than once in its scope (or also bound otherwise), so awaitify cannot tell which definition a call reaches",
+                    def.name
+                ),
+                module: f.module as usize,
+                line: def.first_line,
+            });
         }
         let pin = |reason: String| Pin {
             reason,
@@ -878,4 +889,32 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
             }
         }
     }
+}
+
+/// Functions whose name their scope binds more than once (`if ...: def f() else: def f()`,
+/// a `try` with a fallback `def`, a later assignment): a name is resolved to one binding or
+/// none, so a call may reach a definition awaitify did not follow.
+fn redefined(p: &Project) -> HashSet<FuncId> {
+    let mut out = HashSet::default();
+    for (m, module) in p.modules.iter().enumerate() {
+        let ix = &module.index;
+        let mut seen: HashMap<(Option<usize>, Option<usize>, &str), Vec<usize>> =
+            HashMap::default();
+        for (i, def) in ix.functions.iter().enumerate() {
+            seen.entry((def.class, def.parent, def.name.as_str()))
+                .or_default()
+                .push(i);
+        }
+        for ((class, parent, name), defs) in seen {
+            let module_level = class.is_none() && parent.is_none();
+            let rebound = module_level && ix.binding(name).is_none();
+            if defs.len() > 1 || rebound {
+                out.extend(defs.into_iter().map(|i| FuncId {
+                    module: m as u32,
+                    func: i as u32,
+                }));
+            }
+        }
+    }
+    out
 }

@@ -671,3 +671,46 @@ class Conn:
         ],
     );
 }
+
+#[test]
+fn a_function_defined_twice_in_one_scope_stays_sync() {
+    let spec = r#"#- main.py
+import sys
+import time
+
+if sys.platform == "never":
+    def wait():
+        return "fast"
+else:
+    def wait():
+        time.sleep(0.01)
+        return "slow"
+
+
+def make(slow):
+    if slow:
+        def step():
+            time.sleep(0.01)
+            return "slow step"
+    else:
+        def step():
+            return "step"
+    return step
+
+
+def main():
+    print(wait(), make(True)(), make(False)())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    assert_eq!(after(spec), spec);
+    has(
+        &reported(spec),
+        &[
+            "main.py:8:1: sync-boundary `wait` stays sync and keeps its blocking calls: `wait` is defined more than once in its scope (or also bound otherwise), so awaitify cannot tell which definition a call reaches",
+            "main.py:15:1: sync-boundary `step` stays sync and keeps its blocking calls: `step` is defined more than once in its scope",
+        ],
+    );
+}
