@@ -898,8 +898,9 @@ fn redefined(p: &Project) -> HashSet<FuncId> {
     let mut out = HashSet::default();
     for (m, module) in p.modules.iter().enumerate() {
         let ix = &module.index;
-        let mut seen: HashMap<(Option<usize>, Option<usize>, &str), Vec<usize>> =
-            HashMap::default();
+        // By scope: (class, enclosing function, name).
+        type Scope<'a> = (Option<usize>, Option<usize>, &'a str);
+        let mut seen: HashMap<Scope, Vec<usize>> = HashMap::default();
         for (i, def) in ix.functions.iter().enumerate() {
             seen.entry((def.class, def.parent, def.name.as_str()))
                 .or_default()
