@@ -271,6 +271,9 @@ fn describe(code: &str) -> &'static str {
     match code {
         "async-migration" => "the file is rewritten to asyncio",
         "sync-boundary" => "a function stays sync because its caller cannot await",
+        "blocking-callable-passed" => {
+            "a blocking function is passed as a value inside a coroutine; it is not rewritten"
+        }
         "syntax-error" => "the input has a syntax error; the file is skipped",
         "decode-error" => "the file cannot be decoded; it is skipped",
         "internal-error" => "a rewrite was discarded because it was invalid (a bug)",
