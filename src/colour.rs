@@ -6,7 +6,7 @@
 //! needed there stays sync, together with everything below it that it would have to await,
 //! and a diagnostic names the place. Methods that override each other change colour together.
 
-use crate::matcher::{Ctx, Kind, ModuleFacts, PackedCall, Target};
+use crate::matcher::{Ctx, DynName, DynOn, Kind, ModuleFacts, PackedCall, Target};
 use crate::project::{ClassId, FuncId, Project};
 use crate::rules::{Action, Catalog};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -273,10 +273,21 @@ fn solve(
     let mut edges: Vec<(FuncId, FuncId, u32, u32)> = Vec::new();
     let mut pins = Pins::default();
 
+    let redefined = redefined(p);
     for f in p.func_ids() {
         let def = p.func(f);
         if def.is_async {
             seeds.push((f, Why::Existing));
+        }
+        if redefined.contains(&f) {
+            pins.add(f, || Pin {
+                reason: format!(
+                    "`{}` is defined more than once in its scope (or also bound otherwise), so awaitify cannot tell which definition a call reaches",
+                    def.name
+                ),
+                module: f.module as usize,
+                line: def.first_line,
+            });
         }
         let pin = |reason: String| Pin {
             reason,
@@ -394,6 +405,10 @@ fn solve(
                     "`{}` is passed as a value to `{q}`, which calls it without await",
                     p.func(r.target).name
                 ),
+                None if r.ctx == Ctx::ClassBody => format!(
+                    "`{}` is bound to another name in a class body, where awaitify cannot follow its calls",
+                    p.func(r.target).name
+                ),
                 None => format!(
                     "`{}` is used as a value, where awaitify cannot follow its calls",
                     p.func(r.target).name
@@ -503,6 +518,8 @@ fn solve(
             }
         }
     }
+
+    dynamic_attrs(p, facts, &mut pins);
 
     // Candidates: everything a seed would make async, ignoring pins.
     // The largest of colouring's lists: no spare capacity while the two indexes are built.
@@ -686,7 +703,10 @@ fn unknown_receivers(
         };
         let how = match u.name.as_str() {
             "__enter__" | "__exit__" => "a `with` enters a value".to_string(),
-            "__iter__" | "__next__" => "a `for` iterates a value".to_string(),
+            "__iter__" | "__next__" => {
+                "a loop or a consumer (`list`, `sum`...) iterates a value".to_string()
+            }
+            "__call__" => "a call calls a value".to_string(),
             name => format!("`.{name}()` is called on a value"),
         };
         let of = match u.within {
@@ -759,6 +779,10 @@ fn xunit_hook(p: &Project, f: FuncId) -> Option<&'static str> {
     if !def.is_method() && matches!(name, "setUpModule" | "tearDownModule") {
         return Some("a unittest module hook, which unittest calls without await");
     }
+    // `pytest_configure`, `pytest_collection_modifyitems`... in a conftest.
+    if !def.is_method() && name.starts_with("pytest_") && p.modules[f.module as usize].is_test {
+        return Some("a pytest hook, which pytest calls without await");
+    }
     let listed = if def.is_method() { METHODS } else { FUNCTIONS };
     (p.modules[f.module as usize].is_test && listed.contains(&name))
         .then_some("a pytest xunit hook, which pytest calls without await")
@@ -792,4 +816,87 @@ fn test_case_bases(p: &Project, out: &Colouring) -> HashSet<ClassId> {
         .into_iter()
         .flat_map(|c| p.mro(c).iter().copied().filter(|&k| names_test_case(k)))
         .collect()
+}
+
+/// `getattr(obj, name)` returns a function awaitify cannot follow: every function the name
+/// may pick stays sync. A known name picks that one; `"_load_" + kind` any starting with
+/// `_load_`; a name not known at all any method of the object's class (and its subclasses),
+/// any function of the module, or, on an object of unknown type, any method or module-level
+/// function of the project. Each distinct pattern is matched once.
+fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
+    let mut done: HashSet<(&DynName, &DynOn)> = HashSet::default();
+    for (m, mf) in facts.iter().enumerate() {
+        for d in &mf.dyn_attrs {
+            if !done.insert((&d.name, &d.on)) {
+                continue;
+            }
+            let named = |f: FuncId| {
+                let n = p.func(f).name.as_str();
+                match &d.name {
+                    DynName::Exact(x) => n == x.as_str(),
+                    DynName::Prefix(x) => n.starts_with(x.as_str()),
+                    DynName::Any => true,
+                }
+            };
+            let on = |f: FuncId| {
+                let def = p.func(f);
+                let class = def.class.map(|k| ClassId {
+                    module: f.module,
+                    class: k as u32,
+                });
+                match (&d.on, class) {
+                    (DynOn::Class(c), Some(k)) => p.mro(k).contains(c) || p.mro(*c).contains(&k),
+                    (DynOn::Module(mi), None) => f.module as usize == *mi && def.parent.is_none(),
+                    (DynOn::Unknown, _) => def.parent.is_none(),
+                    _ => false,
+                }
+            };
+            let what = match &d.name {
+                DynName::Exact(x) => format!("`{x}`"),
+                DynName::Prefix(x) => format!("a name starting with `{x}`"),
+                DynName::Any => "a name awaitify cannot know".to_string(),
+            };
+            for f in p.func_ids().filter(|&f| named(f) && on(f)) {
+                pins.add(f, || Pin {
+                    reason: format!(
+                        "`getattr` at {}:{} reads {what}, and may return `{}` to code that calls it without await",
+                        p.modules[m].display,
+                        d.line,
+                        p.func(f).qualname
+                    ),
+                    module: m,
+                    line: d.line,
+                });
+            }
+        }
+    }
+}
+
+/// Functions whose name their scope binds more than once (`if ...: def f() else: def f()`,
+/// a `try` with a fallback `def`, a later assignment): a name is resolved to one binding or
+/// none, so a call may reach a definition awaitify did not follow.
+fn redefined(p: &Project) -> HashSet<FuncId> {
+    let mut out = HashSet::default();
+    for (m, module) in p.modules.iter().enumerate() {
+        let ix = &module.index;
+        // By scope: (class, enclosing function, name).
+        type Scope<'a> = (Option<usize>, Option<usize>, &'a str);
+        let mut seen: HashMap<Scope, Vec<usize>> = HashMap::default();
+        for (i, def) in ix.functions.iter().enumerate() {
+            seen.entry((def.class, def.parent, def.name.as_str()))
+                .or_default()
+                .push(i);
+        }
+        for ((class, parent, name), defs) in seen {
+            let module_level = class.is_none() && parent.is_none();
+            let rebound = module_level && ix.binding(name).is_none();
+            if defs.len() > 1 || rebound {
+                out.extend(defs.into_iter().map(|i| FuncId {
+                    module: m as u32,
+                    func: i as u32,
+                }));
+            }
+        }
+    }
+    out
 }

@@ -338,6 +338,31 @@ const SAFE_SETS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// `getattr(obj, name)`: the functions it may return are used as values.
+#[derive(Debug, Clone)]
+pub struct DynAttrFact {
+    /// The name: known, known up to a prefix (`"_load_" + kind`), or not at all.
+    pub name: DynName,
+    pub on: DynOn,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DynName {
+    Exact(crate::index::Name),
+    Prefix(crate::index::Name),
+    Any,
+}
+
+/// What `getattr` reads from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DynOn {
+    /// An instance of this project class (or of a subclass), or the class itself.
+    Class(ClassId),
+    Module(usize),
+    Unknown,
+}
+
 /// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
 #[derive(Debug, Clone)]
 pub struct ParamCallFact {
@@ -479,6 +504,7 @@ module_facts! {
     unresolved: UnresolvedFact,
     kept_uses: KeptUseFact,
     param_calls: ParamCallFact,
+    dyn_attrs: DynAttrFact,
     /// Type observations: `None` means this binding's type is not known.
     local_obs: (ScopeKey, Observed),
     attr_obs: ((ClassId, String), Observed),
@@ -645,6 +671,21 @@ const INERT_RESULTS: &[&str] = &[
     "unittest.mock.patch.dict",
     "pytest.raises",
     "pytest.warns",
+];
+
+/// Outside callables that build a container (eagerly: what they drain is a consumer's
+/// business): its methods are not project methods, and iterating it calls none.
+const CONTAINERS: &[&str] = &[
+    "dict",
+    "list",
+    "set",
+    "tuple",
+    "frozenset",
+    "sorted",
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "collections.deque",
+    "collections.Counter",
 ];
 
 /// Tree-sitter kinds of literals whose value is [`INERT`].
@@ -1320,13 +1361,21 @@ impl<'a> Walker<'a> {
                     Some(Some(k)) if kinds.iter().all(|x| x.as_ref() == Some(k)) => {
                         Val::Kind(Kind::Seq(Box::new(k.clone())))
                     }
-                    _ => Val::Unknown,
+                    _ => Val::Kind(Kind::Ext("builtins.list".into())),
                 }
             }
             "list_comprehension" => node
                 .child_by_field_name("body")
                 .and_then(|b| self.kind_of(b, caller))
-                .map_or(Val::Unknown, |k| Val::Kind(Kind::Seq(Box::new(k)))),
+                .map_or(Val::Kind(Kind::Ext("builtins.list".into())), |k| {
+                    Val::Kind(Kind::Seq(Box::new(k)))
+                }),
+            // Containers: their methods are not project methods, though what they hold may be.
+            "dictionary" | "dictionary_comprehension" => {
+                Val::Kind(Kind::Ext("builtins.dict".into()))
+            }
+            "set" | "set_comprehension" => Val::Kind(Kind::Ext("builtins.set".into())),
+            "tuple" => Val::Kind(Kind::Ext("builtins.tuple".into())),
             "subscript" => match node
                 .child_by_field_name("value")
                 .map(|v| self.resolve(v, caller))
@@ -1370,6 +1419,10 @@ impl<'a> Walker<'a> {
                         None if INERT_RESULTS.contains(&q.as_str()) => {
                             Val::Kind(Kind::Ext(INERT.into()))
                         }
+                        None if CONTAINERS.contains(&q.as_str()) => {
+                            let ty = if q == "sorted" { "list" } else { &q };
+                            Val::Kind(Kind::Ext(format!("builtins.{ty}")))
+                        }
                         None => Val::Unknown,
                     },
                     Val::ExtMethod(ty, name) => match self.cat.method(&ty, &name) {
@@ -1392,6 +1445,10 @@ impl<'a> Walker<'a> {
     /// method name that only one override family in the project defines.
     fn resolve_callee(&self, f: Node, caller: Option<usize>) -> Val {
         let val = self.resolve(f, caller);
+        // Calling an instance calls its class's `__call__`.
+        if let Val::Kind(Kind::Instance(c)) = val {
+            return self.p.method(c, "__call__").map_or(val, Val::Bound);
+        }
         if val != Val::Unknown || f.kind() != "attribute" {
             return val;
         }
@@ -1452,6 +1509,18 @@ impl<'a> Walker<'a> {
 
     /// `x.name()` on a receiver of unknown type, where some project method is called `name`.
     fn unresolved(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
+        // A callable of unknown type may be an instance of a project class with `__call__`.
+        let awaited = self.up(node, 1).is_some_and(|p| p.kind() == "await");
+        if f.kind() != "attribute" && !awaited {
+            match self.resolve(f, caller) {
+                Val::Unknown => self.unknown_receiver(node, "__call__", None, ctx, caller),
+                // Without a `__call__` of its own: a subclass's, if any.
+                Val::Kind(Kind::Instance(c)) => {
+                    self.unknown_receiver(node, "__call__", Some(c), ctx, caller)
+                }
+                _ => {}
+            }
+        }
         if f.kind() == "identifier" {
             self.param_call(node, f, ctx, caller);
             return;
@@ -1528,6 +1597,9 @@ impl<'a> Walker<'a> {
                         end: f.end_byte(),
                         caller,
                     });
+                }
+                if q == "getattr" {
+                    self.getattr(node, caller);
                 }
                 self.cat
                     .call(&q)
@@ -1631,6 +1703,48 @@ impl<'a> Walker<'a> {
             awaited: parent.is_some_and(|p| p.kind() == "await"),
             statement: parent.is_some_and(|p| p.kind() == "expression_statement"),
         }));
+    }
+
+    /// `getattr(obj, name[, default])` on a project object, a project module or an object of
+    /// unknown type: which functions its name may pick.
+    fn getattr(&mut self, node: Node, caller: Option<usize>) {
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        let mut cursor = args.walk();
+        let positional: Vec<Node> = args
+            .named_children(&mut cursor)
+            .filter(|a| !matches!(a.kind(), "keyword_argument" | "comment"))
+            .collect();
+        let (Some(&obj), Some(&name)) = (positional.first(), positional.get(1)) else {
+            return;
+        };
+        let on = match self.resolve(obj, caller) {
+            Val::Kind(Kind::Instance(c) | Kind::ClassObj(c)) | Val::Sym(Sym::Class(c)) => {
+                DynOn::Class(c)
+            }
+            Val::Sym(Sym::Module(m)) => DynOn::Module(m),
+            Val::Unknown => DynOn::Unknown,
+            // Outside the project (`getattr(sys, n)`), or a value of a catalog type.
+            _ => return,
+        };
+        let name = match name.kind() {
+            "string" => string_prefix(name, self.src),
+            "binary_operator" => name
+                .child_by_field_name("left")
+                .filter(|l| l.kind() == "string")
+                .map(|l| match string_prefix(l, self.src) {
+                    DynName::Exact(p) | DynName::Prefix(p) => DynName::Prefix(p),
+                    DynName::Any => DynName::Any,
+                })
+                .unwrap_or(DynName::Any),
+            _ => DynName::Any,
+        };
+        self.facts.dyn_attrs.push(DynAttrFact {
+            name,
+            on,
+            line: line(node),
+        });
     }
 
     /// A `[[call]]` with an `arg` guard matches only when that argument has the named type.
@@ -1828,7 +1942,17 @@ impl<'a> Walker<'a> {
         let Some(arg) = args.named_child(0) else {
             return;
         };
-        if let Some(Kind::Gen(g)) = self.kind_of(arg, caller) {
+        let kind = self.kind_of(arg, caller);
+        // Draining an iterator object calls its `__next__`, which cannot be awaited there.
+        match &kind {
+            Some(Kind::Instance(c)) => {
+                let c = *c;
+                self.unknown_receiver(node, "__next__", Some(c), ctx, caller);
+            }
+            None => self.unknown_receiver(node, "__next__", None, ctx, caller),
+            _ => {}
+        }
+        if let Some(Kind::Gen(g)) = kind {
             self.facts.consumes.push(ConsumeFact {
                 caller,
                 generator: g,
@@ -1874,7 +1998,10 @@ impl<'a> Walker<'a> {
                 return;
             }
         }
-        let val = self.resolve(node, caller);
+        let val = match self.class_body_method(node, ctx) {
+            Some(f) => Val::Sym(Sym::Func(f)),
+            None => self.resolve(node, caller),
+        };
         // `to_thread(ev.wait, 5)`: a method of a converted object used as a value; whoever
         // calls it would not await it.
         if let Val::ExtMethod(ty, name) = &val
@@ -1956,6 +2083,26 @@ impl<'a> Walker<'a> {
             end: node.end_byte(),
             called,
         });
+    }
+
+    /// A name in a class body that is one of the class's methods (`__call__ = run`,
+    /// `alias = run`): an alias awaitify cannot follow.
+    fn class_body_method(&self, node: Node, ctx: Ctx) -> Option<FuncId> {
+        if ctx != Ctx::ClassBody || node.kind() != "identifier" {
+            return None;
+        }
+        let class = self
+            .ancestors
+            .iter()
+            .rev()
+            .find(|n| n.kind() == "class_definition")?;
+        let c = self
+            .ix
+            .classes
+            .iter()
+            .position(|k| k.start == class.start_byte())?;
+        let f = *self.ix.classes[c].methods.get(text(node, self.src))?;
+        Some(self.fid(f))
     }
 
     /// Whether `node` is an argument that a catalog entry's `callable` names.
@@ -2227,6 +2374,30 @@ impl<'a> Walker<'a> {
                 });
             }
         }
+    }
+}
+
+/// What a string literal says of an attribute name: all of it, or (an f-string, a `%`
+/// template) the text before its first placeholder.
+fn string_prefix(node: Node, src: &str) -> DynName {
+    let t = text(node, src);
+    let body_at = t.find(['"', '\'']).unwrap_or(0);
+    let (prefix, rest) = t.split_at(body_at);
+    let quote = if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+        3
+    } else {
+        1
+    };
+    if rest.len() < 2 * quote || prefix.contains(['b', 'B']) {
+        return DynName::Any;
+    }
+    let body = &rest[quote..rest.len() - quote];
+    let f = prefix.contains(['f', 'F']);
+    let cut = body.find(|c: char| (f && c == '{') || c == '%' || c == '\\');
+    match cut {
+        None => DynName::Exact(body.into()),
+        Some(0) => DynName::Any,
+        Some(i) => DynName::Prefix(body[..i].into()),
     }
 }
 

@@ -368,6 +368,12 @@ def fetch(n):
 def prepare():
     time.sleep(0.01)
     return 2
+#- conftest.py
+import time
+
+
+def pytest_configure(config):
+    time.sleep(0.01)
 #- base.py
 import unittest
 
@@ -416,6 +422,7 @@ fn an_indirect_test_case_base_converts_and_xunit_hooks_stay_sync() {
         &reported(TEST_BASES),
         &[
             "test_store.py:13:1: sync-boundary `setup_method` stays sync and keeps its blocking calls: `setup_method` is a pytest xunit hook, which pytest calls without await",
+            "conftest.py:4:1: sync-boundary `pytest_configure` stays sync and keeps its blocking calls: `pytest_configure` is a pytest hook, which pytest calls without await",
         ],
     );
     // The failing test must still run (and fail) after the migration.
@@ -427,5 +434,283 @@ fn an_indirect_test_case_base_converts_and_xunit_hooks_stay_sync() {
             exit_code: 1,
             ..Default::default()
         },
+    );
+}
+
+// ---- functions used as values -----------------------------------------------------------
+
+const VALUES: &str = r#"#- main.py
+import functools
+import time
+
+
+class Runner:
+    def run(self):
+        time.sleep(0.01)
+        return "ran"
+
+    alias = run
+
+    def _load_a(self):
+        time.sleep(0.01)
+        return "a"
+
+    def _load_b(self):
+        return "b"
+
+    def load(self, kind):
+        return getattr(self, "_load_" + kind)()
+
+    def go(self):
+        return self.alias()
+
+
+class Greeter:
+    def __call__(self, name):
+        time.sleep(0.01)
+        return "hi " + name
+
+
+def later():
+    time.sleep(0.01)
+    return 1
+
+
+async def pause():
+    nap = functools.partial(time.sleep, 0.01)
+    nap()
+    return "paused"
+
+
+def main():
+    r = Runner()
+    g = Greeter()
+    print(r.go(), r.load("a"), r.load("b"), r.run(), g("x"), later())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn functions_reached_through_aliases_getattr_and_calls_of_instances() {
+    let out = after(VALUES);
+    has(
+        &out,
+        &[
+            "    def run(self):\n        time.sleep(0.01)",
+            "    def _load_a(self):\n        time.sleep(0.01)",
+            // `getattr(...)()` and `nap()` call values of unknown type: any `__call__`.
+            "    def __call__(self, name):\n        time.sleep(0.01)",
+            "await later()",
+        ],
+    );
+    has(
+        &reported(VALUES),
+        &[
+            "main.py:10:1: sync-boundary `run` stays sync and keeps its blocking calls: `run` is bound to another name in a class body, where awaitify cannot follow its calls",
+            "main.py:20:1: sync-boundary `_load_a` stays sync and keeps its blocking calls: `getattr` at main.py:20 reads a name starting with `_load_`, and may return `Runner._load_a` to code that calls it without await",
+            "main.py:20:1: sync-boundary `__call__` stays sync and keeps its blocking calls: a call calls a value of unknown type at main.py:20, which may reach `Greeter.__call__` without await",
+            "main.py:38:29: blocking-callable-passed the blocking `time.sleep` is passed as a value to `functools.partial` inside a coroutine",
+        ],
+    );
+    equivalent(VALUES);
+}
+
+#[test]
+fn getattr_with_a_constant_name_pins_only_that_method() {
+    let spec = r#"import time
+
+
+class Store:
+    def fetch(self):
+        time.sleep(0)
+        return 1
+
+    def other(self):
+        time.sleep(0)
+        return 2
+
+
+def use(s: Store):
+    return getattr(s, "fetch")() + s.other()
+"#;
+    let out = after(spec);
+    has(
+        &out,
+        &[
+            "    def fetch(self):\n        time.sleep(0)",
+            "    async def other(self):",
+        ],
+    );
+}
+
+#[test]
+fn calling_an_instance_awaits_its_call_method() {
+    let spec = r#"#- main.py
+import time
+
+
+class Greeter:
+    def __call__(self, name):
+        time.sleep(0.01)
+        return "hi " + name
+
+
+def main():
+    g = Greeter()
+    print(g("x"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    has(
+        &after(spec),
+        &[
+            "    async def __call__(self, name):",
+            "    print(await g(\"x\"))",
+        ],
+    );
+    equivalent(spec);
+}
+
+#[test]
+fn containers_are_not_project_objects_but_draining_an_iterator_calls_it() {
+    let spec = r#"#- main.py
+import time
+
+
+class Cache:
+    def get(self, key):
+        time.sleep(0.01)
+        return key
+
+
+class Countdown:
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.n <= 0:
+            raise StopIteration
+        time.sleep(0.01)
+        self.n -= 1
+        return self.n
+
+
+def lookup(c: Cache):
+    seen = {}
+    names = ["a", 1]
+    seen.get("a")
+    names.count("a")
+    return c.get("k"), list(Countdown(2))
+
+
+def main():
+    print(lookup(Cache()))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let out = after(spec);
+    has(
+        &out,
+        &[
+            "    async def get(self, key):",
+            "    def __next__(self):\n        if self.n <= 0:",
+            "    return await c.get(\"k\"), list(Countdown(2))",
+        ],
+    );
+    has(
+        &reported(spec),
+        &[
+            "main.py:30:1: sync-boundary `__next__` stays sync and keeps its blocking calls: a loop or a consumer (`list`, `sum`...) iterates a value of a subclass of `Countdown` at main.py:30, which may reach `Countdown.__next__` without await",
+        ],
+    );
+    equivalent(spec);
+}
+
+#[test]
+fn bound_methods_stored_or_passed_on_stay_sync() {
+    let spec = r#"#- main.py
+import time
+
+
+def load_a():
+    time.sleep(0)
+    return "a"
+
+
+HANDLERS = {"a": load_a}
+
+
+class Conn:
+    def __init__(self, bus):
+        self.handler = self.on_data
+        bus.subscribe(self.on_close)
+
+    def on_data(self, data):
+        time.sleep(0)
+        return data
+
+    def on_close(self):
+        time.sleep(0)
+"#;
+    assert_eq!(after(spec), spec);
+    has(
+        &reported(spec),
+        &[
+            "main.py:9:1: sync-boundary `load_a` stays sync and keeps its blocking calls: `load_a` is used as a value",
+            "main.py:14:1: sync-boundary `on_data` stays sync and keeps its blocking calls: `on_data` is used as a value",
+            "main.py:15:1: sync-boundary `on_close` stays sync and keeps its blocking calls: `on_close` is passed as a value to `bus.subscribe`",
+        ],
+    );
+}
+
+#[test]
+fn a_function_defined_twice_in_one_scope_stays_sync() {
+    let spec = r#"#- main.py
+import sys
+import time
+
+if sys.platform == "never":
+    def wait():
+        return "fast"
+else:
+    def wait():
+        time.sleep(0.01)
+        return "slow"
+
+
+def make(slow):
+    if slow:
+        def step():
+            time.sleep(0.01)
+            return "slow step"
+    else:
+        def step():
+            return "step"
+    return step
+
+
+def main():
+    print(wait(), make(True)(), make(False)())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    assert_eq!(after(spec), spec);
+    has(
+        &reported(spec),
+        &[
+            "main.py:8:1: sync-boundary `wait` stays sync and keeps its blocking calls: `wait` is defined more than once in its scope (or also bound otherwise), so awaitify cannot tell which definition a call reaches",
+            "main.py:15:1: sync-boundary `step` stays sync and keeps its blocking calls: `step` is defined more than once in its scope",
+        ],
     );
 }

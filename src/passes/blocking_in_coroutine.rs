@@ -213,6 +213,54 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                     format!("`{what}` blocks the event loop inside a coroutine ({rule}); {advice}"),
                 ));
             }
+            passed_blocking(cx, i, call, out);
+        }
+    }
+}
+
+/// A blocking function handed on as a value inside a coroutine (`partial(time.sleep, 1)`,
+/// `loop.call_soon(time.sleep, 1)`): whoever calls it blocks the event loop, and nothing
+/// here can await it. Reported, not rewritten.
+fn passed_blocking(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return;
+    };
+    let callee = call
+        .child_by_field_name("function")
+        .map_or("", |c| &cx.src()[c.byte_range()]);
+    // Handed to a thread: the way to call it from a coroutine.
+    let last = callee.rsplit('.').next().unwrap_or_default();
+    if matches!(
+        last,
+        "to_thread" | "run_in_executor" | "submit" | "Thread" | "map"
+    ) {
+        return;
+    }
+    let mut cursor = args.walk();
+    for a in args.named_children(&mut cursor) {
+        let value = match a.kind() {
+            "keyword_argument" => a.child_by_field_name("value"),
+            _ => Some(a),
+        };
+        let Some(q) = value.and_then(|v| qualified(cx, f, v)) else {
+            continue;
+        };
+        let blocks = cx.cat.call(&q).is_some_and(|e| {
+            e.action != crate::rules::Action::Report
+                && (e.awaited || e.action == crate::rules::Action::ToThread)
+        }) || FUNCTIONS
+            .iter()
+            .any(|(names, ..)| names.contains(&q.as_str()));
+        if blocks {
+            let pos = a.start_position();
+            out.diagnostics.push(cx.diag(
+                pos.row + 1,
+                pos.column + 1,
+                "blocking-callable-passed",
+                format!(
+                    "the blocking `{q}` is passed as a value to `{callee}` inside a coroutine: whatever calls it blocks the event loop, and awaitify cannot rewrite it (pass an async function instead, or run it with `asyncio.to_thread`)"
+                ),
+            ));
         }
     }
 }

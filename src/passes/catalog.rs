@@ -509,10 +509,15 @@ pub fn kept(p: &Project, colour: &Colouring, m: usize, c: &CallFact) -> Option<D
     let name = &module.index.functions[f].name;
     let why = if let Some(pin) = colour.pinned.get(&fid) {
         format!("`{name}` must stay sync: {}", pin.reason)
-    } else if let Some(&above) = colour.pinned_below.get(&fid) {
+    } else if let Some(&above) = colour.pinned_below.get(&fid).or_else(|| {
+        // Keyed by override family: a member other than the family's first is found by it.
+        colour.pinned_below.get(colour.family.get(&fid)?)
+    }) {
+        let rep = colour.family.get(&fid).copied().unwrap_or(fid);
         let at = colour
             .pinned_below_at
             .get(&fid)
+            .or_else(|| colour.pinned_below_at.get(&rep))
             .map(|&(m, line)| format!(" at {}:{line}", p.modules[m].display))
             .unwrap_or_default();
         format!(
