@@ -83,10 +83,8 @@ impl Decorators {
             let owner = calls.first().map(|c| c.owner);
             let owner = owner.filter(|&o| calls.iter().all(|c| c.owner == o));
             let (n_decorating, other_use) = uses.get(&d).copied().unwrap_or_default();
-            let other_use = other_use.or_else(|| {
-                // `@deco` on a class, or a use the resolution here does not see.
-                (n_decorating != targets.len()).then(|| (m, p.func(d).line))
-            });
+            // `@deco` on a class, or a use the resolution here does not see.
+            let other_use = other_use.or((n_decorating != targets.len()).then_some((m, 0)));
             let def = p.func(d);
             for r in &facts[m].refs {
                 if wrappers.contains(&r.target) && def.start <= r.start && r.end <= def.end {
@@ -211,11 +209,15 @@ impl Group {
     fn check(&self, p: &Project) -> Result<(), String> {
         let m = self.decorator.module as usize;
         let module = &p.modules[m];
-        if let Some((um, line)) = self.other_use {
-            return Err(format!(
-                "it is also used other than as a function decorator ({}:{line})",
-                p.modules[um].display
-            ));
+        match self.other_use {
+            Some((_, 0)) => return Err("it also decorates something other than a function".into()),
+            Some((um, line)) => {
+                return Err(format!(
+                    "it is also called or used as a value ({}:{line})",
+                    p.modules[um].display
+                ));
+            }
+            None => {}
         }
         let d = p.func(self.decorator);
         if d.is_method() {

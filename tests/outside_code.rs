@@ -502,3 +502,97 @@ def other():
         );
     }
 }
+
+/// A `unittest.TestCase` subclass whose tests turn async through a project base class: the
+/// base becomes `IsolatedAsyncioTestCase`, even in a module where nothing else changes, or
+/// the runner would drop the coroutines and report the failing test as passed.
+#[test]
+fn an_indirect_test_case_base_converts() {
+    let spec = r#"#- testbase.py
+import unittest
+
+
+class Base(unittest.TestCase):
+    def helper(self):
+        return 2
+#- test_svc.py
+import time
+
+from testbase import Base
+
+
+def slow():
+    time.sleep(0)
+    return 1
+
+
+class SvcTest(Base):
+    def test_slow(self):
+        self.assertEqual(slow(), 1)
+
+    def test_fail(self):
+        self.assertEqual(slow() + self.helper(), 4)
+"#;
+    let tree = assert_equivalent(
+        spec,
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        Equiv {
+            compare_last_line: true,
+            exit_code: 1,
+            ..Default::default()
+        },
+    );
+    assert_has(
+        &tree["testbase.py"],
+        &["class Base(unittest.IsolatedAsyncioTestCase):"],
+    );
+    assert_has(&tree["test_svc.py"], &["    async def test_fail(self):"]);
+}
+
+/// A project decorator also called directly, or also applied to a class, is not followed.
+#[test]
+fn a_decorator_used_otherwise_is_not_followed() {
+    let spec = r#"import time
+
+
+def logged(fn):
+    def wrapper(*args):
+        print("call")
+        return fn(*args)
+
+    return wrapper
+
+
+def noted(fn):
+    def wrapper(*args):
+        return fn(*args)
+
+    return wrapper
+
+
+@logged
+def fetch():
+    time.sleep(0)
+
+
+@noted
+def load():
+    time.sleep(0)
+
+
+@noted
+class Thing:
+    pass
+
+
+plain = logged(print)
+"#;
+    let diags = diagnostics(spec, &Catalog::builtin().unwrap()).join("\n");
+    assert_has(
+        &diags,
+        &[
+            "main.py:19:1: opaque-decorator `fetch` stays sync and keeps its blocking calls: awaitify cannot follow its decorator `logged` (main.py:4): it is also called or used as a value (main.py:34)",
+            "main.py:24:1: opaque-decorator `load` stays sync and keeps its blocking calls: awaitify cannot follow its decorator `noted` (main.py:12): it also decorates something other than a function",
+        ],
+    );
+}
