@@ -324,7 +324,15 @@ fn uses_ok(
             "call" if is("function") => {
                 is_param && enclosing_def(n).is_some_and(|d| wrapper_starts.contains(&d))
             }
-            "attribute" => is("object"),
+            // `fn.__name__`, `wrapper.calls = 0`; not a method call (`fn.__call__()`).
+            "attribute" => {
+                is("object")
+                    && !parent.parent().is_some_and(|c| {
+                        c.kind() == "call"
+                            && c.child_by_field_name("function")
+                                .is_some_and(|f| f.id() == parent.id())
+                    })
+            }
             "function_definition" => is("name"),
             "return_statement" => true,
             "argument_list" => parent
@@ -385,16 +393,27 @@ fn direct_returns(def: Node) -> Vec<Node> {
     out
 }
 
-/// The nested function a decorator factory returns (`return decorate`).
+/// The nested function a decorator factory returns (`return decorate`). A nested function
+/// that uses the decorator's first parameter is its wrapper instead.
 fn returned_def(p: &Project, m: usize, f: usize, node: Node, src: &str) -> Option<usize> {
     let returns = direct_returns(node);
     let first = returns.first()?.named_child(0)?;
     let name = text(first, src);
-    p.modules[m]
-        .index
-        .functions
+    let functions = &p.modules[m].index.functions;
+    let inner = functions
         .iter()
-        .position(|g| g.parent == Some(f) && g.name == name)
+        .position(|g| g.parent == Some(f) && g.name == name)?;
+    let param = functions[f].params.first().map(|p| p.name.as_str());
+    let inode = def_node(node, functions[inner].start)?;
+    let mut stack = vec![inode.child_by_field_name("body")?];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && Some(text(n, src)) == param {
+            return None;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    Some(inner)
 }
 
 /// The start of the innermost function definition around `n`.

@@ -596,3 +596,77 @@ plain = logged(print)
         ],
     );
 }
+
+/// Which decorator shapes awaitify follows: the decorated `job` converts only when the
+/// decorator returns the function itself or a wrapper that just calls it.
+#[test]
+fn decorator_shapes_table() {
+    let follows = [
+        "def deco(fn):\n    return fn\n",
+        "def deco(fn):\n    fn.tag = 1\n    return fn\n",
+        "def deco(fn):\n    @functools.wraps(fn)\n    def w(*a, **k):\n        return fn(*a, **k)\n\n    return w\n",
+        "def deco(fn):\n    def w(*a):\n        return fn(*a)\n\n    return functools.update_wrapper(w, fn)\n",
+        "def deco(fn):\n    def w(*a):\n        w.calls += 1\n        return fn(*a)\n\n    w.calls = 0\n    return w\n",
+    ];
+    let opaque = [
+        (
+            "def deco(fn):\n    return functools.partial(fn)\n",
+            "it returns something other than its wrapper",
+        ),
+        // `w` never calls `fn`: it is no wrapper.
+        (
+            "def deco(fn):\n    def w(*a):\n        return fn.__call__(*a)\n\n    return w\n",
+            "it returns something other than its wrapper",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        fn.__call__(*a)\n        return fn(*a)\n\n    return w\n",
+            "it uses `fn` as a value",
+        ),
+        // `w` never calls `fn`: it is no wrapper.
+        (
+            "def deco(fn):\n    def w(*a):\n        return later(fn, *a)\n\n    return w\n",
+            "it returns something other than its wrapper",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        return fn(*a)\n\n    REG.append(w)\n    return w\n",
+            "it uses `w` as a value",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        yield fn(*a)\n\n    return w\n",
+            "its wrapper `w` is a generator",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        return (lambda: fn(*a))()\n\n    return w\n",
+            "where it cannot await it",
+        ),
+        (
+            "def deco(fn):\n    fn()\n    return fn\n",
+            "it uses `fn` as a value",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        return fn(*a)\n",
+            "it returns nothing",
+        ),
+    ];
+    let program = |deco: &str| {
+        format!(
+            "import functools\nimport time\n\nREG = []\n\n\ndef later(f, *a):\n    return f(*a)\n\n\n{deco}\n\n@deco\ndef job():\n    time.sleep(0)\n\n\nasync def main():\n    job()\n"
+        )
+    };
+    let cat = Catalog::builtin().unwrap();
+    for deco in follows {
+        let src = program(deco);
+        let m = migrate_texts(&[("main.py", &src)], &cat);
+        let out = m.files[0].new.clone().unwrap_or_default();
+        assert!(out.contains("async def job():"), "{deco}\n---\n{out}");
+    }
+    let mut wrong = Vec::new();
+    for (deco, why) in opaque {
+        let src = program(deco);
+        let diags = diagnostics(&src, &cat).join("\n");
+        if !(diags.contains("opaque-decorator `job` stays sync") && diags.contains(why)) {
+            wrong.push(format!("{deco}\n---\n{diags}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n=====\n"));
+}
