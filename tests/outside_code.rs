@@ -86,11 +86,27 @@ def fetch():
     return "sent"
 
 
+class RunMixin:
+    def run(self):
+        time.sleep(0.01)
+        self.out.append("mixin ran")
+
+
+class MixedWorker(RunMixin, threading.Thread):
+    def __init__(self):
+        super().__init__()
+        self.out = []
+
+
 def main():
     w = Worker()
     w.start()
     w.join()
     print(w.out)
+    m = MixedWorker()
+    m.start()
+    m.join()
+    print(m.out)
     print(json.dumps({"s": {3, 1, 2}}, cls=SetEncoder))
     log = logging.getLogger("demo")
     handler = ListHandler()
@@ -127,6 +143,7 @@ fn overrides_of_stdlib_methods_stay_sync() {
             "main.py:19:1: external-base `default` stays sync and keeps its blocking calls: `SetEncoder.default` overrides a method of `json.JSONEncoder`",
             "main.py:29:1: external-base `emit` stays sync and keeps its blocking calls: `ListHandler.emit` overrides a method of `logging.Handler`",
             "main.py:39:1: external-base `connect` stays sync and keeps its blocking calls: `OfflineConnection.connect` overrides a method of `http.client.HTTPConnection`",
+            "main.py:54:1: external-base `run` stays sync and keeps its blocking calls: `RunMixin.run` (inherited by `MixedWorker`) overrides a method of `threading.Thread`",
         ],
     );
 }
