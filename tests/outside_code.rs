@@ -687,3 +687,57 @@ fn decorator_shapes_table() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n=====\n"));
 }
+
+/// `pytest.fixture` and `contextlib.contextmanager` are safe only where their pass rewrites
+/// them: a fixture in a test module (or conftest), each written as the pass recognises it.
+#[test]
+fn rewritten_decorators_count_only_where_their_pass_rewrites_them() {
+    let spec = r#"#- conftest.py
+import time
+
+import pytest
+
+
+@pytest.fixture
+def slow_value():
+    time.sleep(0)
+    return 1
+#- helpers.py
+import contextlib as cl
+import time
+
+import pytest
+
+
+@pytest.fixture
+def other():
+    time.sleep(0)
+    return 2
+
+
+@cl.contextmanager
+def step():
+    time.sleep(0)
+    yield
+"#;
+    let files = support::parse_fixture(spec).unwrap();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let m = migrate_texts(&refs, &Catalog::builtin().unwrap());
+    let conftest = m.files[0].new.clone().unwrap_or_default();
+    assert_has(
+        &conftest,
+        &["@pytest_asyncio.fixture\nasync def slow_value():"],
+    );
+    assert!(m.files[1].new.is_none(), "{:?}", m.files[1].new);
+    let diags: Vec<String> = m.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_has(
+        &diags.join("\n"),
+        &[
+            "helpers.py:7:1: external-decorator `other` stays sync and keeps its blocking calls: `other` is decorated with `@pytest.fixture`",
+            "helpers.py:13:1: external-decorator `step` stays sync and keeps its blocking calls: `step` is decorated with `@cl.contextmanager`",
+        ],
+    );
+}
