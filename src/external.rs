@@ -8,7 +8,7 @@
 //! from CPython 3.11 by `transforms/gen/stdlib_bases.py`. A base outside the standard
 //! library is unknown: every method of its subclasses is pinned, unless a rule declares it
 //! `[[async-aware-base]]`. Decorators known to keep working on an `async def` are the
-//! `[[async-aware-decorator]]` entries of the catalog (`transforms/async-aware-decorators.toml`).
+//! `[[async-aware-decorator]]` entries of the catalog (`transforms/async-aware.toml`).
 
 use crate::colour::Pin;
 use crate::index::Binding;
@@ -180,34 +180,31 @@ pub fn pins(p: &Project, cat: &Catalog) -> Vec<(FuncId, &'static str, Pin)> {
         if outside.is_empty() {
             continue;
         }
-        let mut methods: Vec<(&str, usize)> = class
-            .methods
-            .iter()
-            .map(|(n, &f)| (n.as_str(), f))
-            .collect();
-        methods.sort_by_key(|&(_, f)| f);
-        for (name, f) in methods {
-            // `__name` is mangled: no class outside can call it by name.
-            if name.starts_with("__") && !name.ends_with("__") {
-                continue;
-            }
-            let reason = outside.iter().find_map(|o| match o {
-                Outside::Known(q, methods) if methods.contains(name) => Some(format!(
-                    "`{}.{name}` overrides a method of `{q}`, which calls it without await",
-                    class.name
-                )),
-                Outside::Unknown(q) => Some(format!(
-                    "`{}.{name}` is a method of a class whose base `{q}` is outside the project: awaitify does not know which methods it calls",
-                    class.name
-                )),
-                Outside::Unresolved(written) => Some(format!(
-                    "`{}.{name}` is a method of a class whose base `{written}` awaitify cannot resolve: it may call any of them",
-                    class.name
-                )),
-                Outside::Known(..) => None,
-            });
-            if let Some(reason) = reason {
-                out.push((fid(c.module, f), EXTERNAL_BASE, pin(p, c.module, f, reason)));
+        // Its own methods and those it inherits from project bases (a mixin's `run` is
+        // what `Thread.start()` calls on `class Worker(Mixin, Thread)`).
+        let mut seen: HashSet<&str> = HashSet::default();
+        for &k in p.mro(c) {
+            let owner = p.class(k);
+            let mut methods: Vec<(&str, usize)> = owner
+                .methods
+                .iter()
+                .map(|(n, &f)| (n.as_str(), f))
+                .filter(|(n, _)| seen.insert(n))
+                .collect();
+            methods.sort_by_key(|&(_, f)| f);
+            for (name, f) in methods {
+                // `__name` is mangled: no class outside can call it by name.
+                if name.starts_with("__") && !name.ends_with("__") {
+                    continue;
+                }
+                let method = if k == c {
+                    format!("`{}.{name}`", class.name)
+                } else {
+                    format!("`{}.{name}` (inherited by `{}`)", owner.name, class.name)
+                };
+                if let Some(reason) = base_reason(&outside, &method, name) {
+                    out.push((fid(k.module, f), EXTERNAL_BASE, pin(p, k.module, f, reason)));
+                }
             }
         }
     }
@@ -218,6 +215,22 @@ pub fn pins(p: &Project, cat: &Catalog) -> Vec<(FuncId, &'static str, Pin)> {
         }
     }
     out
+}
+
+/// Why a base outside the project may call the method `name` (shown as `method`).
+fn base_reason(outside: &[Outside], method: &str, name: &str) -> Option<String> {
+    outside.iter().find_map(|o| match o {
+        Outside::Known(q, methods) if methods.contains(name) => Some(format!(
+            "{method} overrides a method of `{q}`, which calls it without await"
+        )),
+        Outside::Unknown(q) => Some(format!(
+            "{method} is a method of a class whose base `{q}` is outside the project: awaitify does not know which methods it calls"
+        )),
+        Outside::Unresolved(written) => Some(format!(
+            "{method} is a method of a class whose base `{written}` awaitify cannot resolve: it may call any of them"
+        )),
+        Outside::Known(..) => None,
+    })
 }
 
 /// Why a decorator of `f` that is not the project's own may call it without await.

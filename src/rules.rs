@@ -625,3 +625,21 @@ fn compact(names: &[String]) -> String {
         shown.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn async_aware_names_match_exactly_or_under_a_prefix() {
+        let cat = Catalog::builtin().unwrap();
+        assert!(cat.async_aware_decorator("pytest.mark.parametrize"));
+        assert!(cat.async_aware_decorator("builtins.staticmethod"));
+        assert!(cat.async_aware_decorator("unittest.mock.patch.object"));
+        assert!(!cat.async_aware_decorator("pytest.mark"));
+        assert!(!cat.async_aware_decorator("pytest.markers"));
+        assert!(!cat.async_aware_decorator("atexit.register"));
+        assert!(cat.async_aware_base("typing_extensions.Protocol"));
+        assert!(!cat.async_aware_base("typing_extensions"));
+    }
+}

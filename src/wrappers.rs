@@ -83,10 +83,8 @@ impl Decorators {
             let owner = calls.first().map(|c| c.owner);
             let owner = owner.filter(|&o| calls.iter().all(|c| c.owner == o));
             let (n_decorating, other_use) = uses.get(&d).copied().unwrap_or_default();
-            let other_use = other_use.or_else(|| {
-                // `@deco` on a class, or a use the resolution here does not see.
-                (n_decorating != targets.len()).then(|| (m, p.func(d).line))
-            });
+            // `@deco` on a class, or a use the resolution here does not see.
+            let other_use = other_use.or((n_decorating != targets.len()).then_some((m, 0)));
             let def = p.func(d);
             for r in &facts[m].refs {
                 if wrappers.contains(&r.target) && def.start <= r.start && r.end <= def.end {
@@ -211,11 +209,15 @@ impl Group {
     fn check(&self, p: &Project) -> Result<(), String> {
         let m = self.decorator.module as usize;
         let module = &p.modules[m];
-        if let Some((um, line)) = self.other_use {
-            return Err(format!(
-                "it is also used other than as a function decorator ({}:{line})",
-                p.modules[um].display
-            ));
+        match self.other_use {
+            Some((_, 0)) => return Err("it also decorates something other than a function".into()),
+            Some((um, line)) => {
+                return Err(format!(
+                    "it is also called or used as a value ({}:{line})",
+                    p.modules[um].display
+                ));
+            }
+            None => {}
         }
         let d = p.func(self.decorator);
         if d.is_method() {
@@ -322,7 +324,15 @@ fn uses_ok(
             "call" if is("function") => {
                 is_param && enclosing_def(n).is_some_and(|d| wrapper_starts.contains(&d))
             }
-            "attribute" => is("object"),
+            // `fn.__name__`, `wrapper.calls = 0`; not a method call (`fn.__call__()`).
+            "attribute" => {
+                is("object")
+                    && !parent.parent().is_some_and(|c| {
+                        c.kind() == "call"
+                            && c.child_by_field_name("function")
+                                .is_some_and(|f| f.id() == parent.id())
+                    })
+            }
             "function_definition" => is("name"),
             "return_statement" => true,
             "argument_list" => parent
@@ -383,16 +393,27 @@ fn direct_returns(def: Node) -> Vec<Node> {
     out
 }
 
-/// The nested function a decorator factory returns (`return decorate`).
+/// The nested function a decorator factory returns (`return decorate`). A nested function
+/// that uses the decorator's first parameter is its wrapper instead.
 fn returned_def(p: &Project, m: usize, f: usize, node: Node, src: &str) -> Option<usize> {
     let returns = direct_returns(node);
     let first = returns.first()?.named_child(0)?;
     let name = text(first, src);
-    p.modules[m]
-        .index
-        .functions
+    let functions = &p.modules[m].index.functions;
+    let inner = functions
         .iter()
-        .position(|g| g.parent == Some(f) && g.name == name)
+        .position(|g| g.parent == Some(f) && g.name == name)?;
+    let param = functions[f].params.first().map(|p| p.name.as_str());
+    let inode = def_node(node, functions[inner].start)?;
+    let mut stack = vec![inode.child_by_field_name("body")?];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && Some(text(n, src)) == param {
+            return None;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    Some(inner)
 }
 
 /// The start of the innermost function definition around `n`.

@@ -86,11 +86,27 @@ def fetch():
     return "sent"
 
 
+class RunMixin:
+    def run(self):
+        time.sleep(0.01)
+        self.out.append("mixin ran")
+
+
+class MixedWorker(RunMixin, threading.Thread):
+    def __init__(self):
+        super().__init__()
+        self.out = []
+
+
 def main():
     w = Worker()
     w.start()
     w.join()
     print(w.out)
+    m = MixedWorker()
+    m.start()
+    m.join()
+    print(m.out)
     print(json.dumps({"s": {3, 1, 2}}, cls=SetEncoder))
     log = logging.getLogger("demo")
     handler = ListHandler()
@@ -127,6 +143,7 @@ fn overrides_of_stdlib_methods_stay_sync() {
             "main.py:19:1: external-base `default` stays sync and keeps its blocking calls: `SetEncoder.default` overrides a method of `json.JSONEncoder`",
             "main.py:29:1: external-base `emit` stays sync and keeps its blocking calls: `ListHandler.emit` overrides a method of `logging.Handler`",
             "main.py:39:1: external-base `connect` stays sync and keeps its blocking calls: `OfflineConnection.connect` overrides a method of `http.client.HTTPConnection`",
+            "main.py:54:1: external-base `run` stays sync and keeps its blocking calls: `RunMixin.run` (inherited by `MixedWorker`) overrides a method of `threading.Thread`",
         ],
     );
 }
@@ -501,4 +518,226 @@ def other():
             ],
         );
     }
+}
+
+/// A `unittest.TestCase` subclass whose tests turn async through a project base class: the
+/// base becomes `IsolatedAsyncioTestCase`, even in a module where nothing else changes, or
+/// the runner would drop the coroutines and report the failing test as passed.
+#[test]
+fn an_indirect_test_case_base_converts() {
+    let spec = r#"#- testbase.py
+import unittest
+
+
+class Base(unittest.TestCase):
+    def helper(self):
+        return 2
+#- test_svc.py
+import time
+
+from testbase import Base
+
+
+def slow():
+    time.sleep(0)
+    return 1
+
+
+class SvcTest(Base):
+    def test_slow(self):
+        self.assertEqual(slow(), 1)
+
+    def test_fail(self):
+        self.assertEqual(slow() + self.helper(), 4)
+"#;
+    let tree = assert_equivalent(
+        spec,
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        Equiv {
+            compare_last_line: true,
+            exit_code: 1,
+            ..Default::default()
+        },
+    );
+    assert_has(
+        &tree["testbase.py"],
+        &["class Base(unittest.IsolatedAsyncioTestCase):"],
+    );
+    assert_has(&tree["test_svc.py"], &["    async def test_fail(self):"]);
+}
+
+/// A project decorator also called directly, or also applied to a class, is not followed.
+#[test]
+fn a_decorator_used_otherwise_is_not_followed() {
+    let spec = r#"import time
+
+
+def logged(fn):
+    def wrapper(*args):
+        print("call")
+        return fn(*args)
+
+    return wrapper
+
+
+def noted(fn):
+    def wrapper(*args):
+        return fn(*args)
+
+    return wrapper
+
+
+@logged
+def fetch():
+    time.sleep(0)
+
+
+@noted
+def load():
+    time.sleep(0)
+
+
+@noted
+class Thing:
+    pass
+
+
+plain = logged(print)
+"#;
+    let diags = diagnostics(spec, &Catalog::builtin().unwrap()).join("\n");
+    assert_has(
+        &diags,
+        &[
+            "main.py:19:1: opaque-decorator `fetch` stays sync and keeps its blocking calls: awaitify cannot follow its decorator `logged` (main.py:4): it is also called or used as a value (main.py:34)",
+            "main.py:24:1: opaque-decorator `load` stays sync and keeps its blocking calls: awaitify cannot follow its decorator `noted` (main.py:12): it also decorates something other than a function",
+        ],
+    );
+}
+
+/// Which decorator shapes awaitify follows: the decorated `job` converts only when the
+/// decorator returns the function itself or a wrapper that just calls it.
+#[test]
+fn decorator_shapes_table() {
+    let follows = [
+        "def deco(fn):\n    return fn\n",
+        "def deco(fn):\n    fn.tag = 1\n    return fn\n",
+        "def deco(fn):\n    @functools.wraps(fn)\n    def w(*a, **k):\n        return fn(*a, **k)\n\n    return w\n",
+        "def deco(fn):\n    def w(*a):\n        return fn(*a)\n\n    return functools.update_wrapper(w, fn)\n",
+        "def deco(fn):\n    def w(*a):\n        w.calls += 1\n        return fn(*a)\n\n    w.calls = 0\n    return w\n",
+    ];
+    let opaque = [
+        (
+            "def deco(fn):\n    return functools.partial(fn)\n",
+            "it returns something other than its wrapper",
+        ),
+        // `w` never calls `fn`: it is no wrapper.
+        (
+            "def deco(fn):\n    def w(*a):\n        return fn.__call__(*a)\n\n    return w\n",
+            "it returns something other than its wrapper",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        fn.__call__(*a)\n        return fn(*a)\n\n    return w\n",
+            "it uses `fn` as a value",
+        ),
+        // `w` never calls `fn`: it is no wrapper.
+        (
+            "def deco(fn):\n    def w(*a):\n        return later(fn, *a)\n\n    return w\n",
+            "it returns something other than its wrapper",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        return fn(*a)\n\n    REG.append(w)\n    return w\n",
+            "it uses `w` as a value",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        yield fn(*a)\n\n    return w\n",
+            "its wrapper `w` is a generator",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        return (lambda: fn(*a))()\n\n    return w\n",
+            "where it cannot await it",
+        ),
+        (
+            "def deco(fn):\n    fn()\n    return fn\n",
+            "it uses `fn` as a value",
+        ),
+        (
+            "def deco(fn):\n    def w(*a):\n        return fn(*a)\n",
+            "it returns nothing",
+        ),
+    ];
+    let program = |deco: &str| {
+        format!(
+            "import functools\nimport time\n\nREG = []\n\n\ndef later(f, *a):\n    return f(*a)\n\n\n{deco}\n\n@deco\ndef job():\n    time.sleep(0)\n\n\nasync def main():\n    job()\n"
+        )
+    };
+    let cat = Catalog::builtin().unwrap();
+    for deco in follows {
+        let src = program(deco);
+        let m = migrate_texts(&[("main.py", &src)], &cat);
+        let out = m.files[0].new.clone().unwrap_or_default();
+        assert!(out.contains("async def job():"), "{deco}\n---\n{out}");
+    }
+    let mut wrong = Vec::new();
+    for (deco, why) in opaque {
+        let src = program(deco);
+        let diags = diagnostics(&src, &cat).join("\n");
+        if !(diags.contains("opaque-decorator `job` stays sync") && diags.contains(why)) {
+            wrong.push(format!("{deco}\n---\n{diags}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n=====\n"));
+}
+
+/// `pytest.fixture` and `contextlib.contextmanager` are safe only where their pass rewrites
+/// them: a fixture in a test module (or conftest), each written as the pass recognises it.
+#[test]
+fn rewritten_decorators_count_only_where_their_pass_rewrites_them() {
+    let spec = r#"#- conftest.py
+import time
+
+import pytest
+
+
+@pytest.fixture
+def slow_value():
+    time.sleep(0)
+    return 1
+#- helpers.py
+import contextlib as cl
+import time
+
+import pytest
+
+
+@pytest.fixture
+def other():
+    time.sleep(0)
+    return 2
+
+
+@cl.contextmanager
+def step():
+    time.sleep(0)
+    yield
+"#;
+    let files = support::parse_fixture(spec).unwrap();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let m = migrate_texts(&refs, &Catalog::builtin().unwrap());
+    let conftest = m.files[0].new.clone().unwrap_or_default();
+    assert_has(
+        &conftest,
+        &["@pytest_asyncio.fixture\nasync def slow_value():"],
+    );
+    assert!(m.files[1].new.is_none(), "{:?}", m.files[1].new);
+    let diags: Vec<String> = m.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_has(
+        &diags.join("\n"),
+        &[
+            "helpers.py:7:1: external-decorator `other` stays sync and keeps its blocking calls: `other` is decorated with `@pytest.fixture`",
+            "helpers.py:13:1: external-decorator `step` stays sync and keeps its blocking calls: `step` is decorated with `@cl.contextmanager`",
+        ],
+    );
 }
