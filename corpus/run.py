@@ -24,6 +24,7 @@ import http.server
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,7 @@ class StepError(Exception):
 
 PROJECT_KEYS = {
     "name", "version", "packages", "tests", "requirements", "test_args",
-    "suite_timeout", "test_timeout", "deselect", "smoke", "server", "env", "notes",
+    "suite_timeout", "test_timeout", "deselect", "smoke", "server", "env", "notes", "tty",
 }
 SMOKE_KEYS = {"name", "files", "commands", "timeout", "normalize"}
 
@@ -339,13 +340,18 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
     log = logdir / f"pytest-{label}.log"
     log.unlink(missing_ok=True)
     suite_timeout = int(project.get("suite_timeout", 600))
-    cmd = ["timeout", "-k", "15", str(suite_timeout), venv / "bin" / "python", "-m", "pytest",
-           "-p", "no:cacheprovider", "-p", "corpus_outcomes", "-rfE", "--tb=short", "--color=no"]
+    cmd = [venv / "bin" / "python", "-m", "pytest",
+           "-p", "no:cacheprovider", "-p", "corpus_outcomes", "-rfE", "--tb=short", "--color=no",
+           "--continue-on-collection-errors"]
     if per_test_timeout:
         cmd += [f"--timeout={per_test_timeout}"]
     for d in project.get("deselect", []):
         cmd += ["--deselect", d["id"]]
     cmd += project["test_args"]
+    if project.get("tty"):
+        # The suite wants a terminal on stdin/stdout (invoke's pty tests): run it under script(1).
+        cmd = ["script", "-qefc", shlex.join(map(str, cmd)), "/dev/null"]
+    cmd = ["timeout", "-k", "15", str(suite_timeout)] + cmd
     env = dict(env, CORPUS_OUTCOMES=str(outcomes_file))
     start = time.monotonic()
     proc = run_logged(cmd, log, cwd=tree, env=env, check=False)
@@ -738,7 +744,7 @@ def main() -> int:
     if not awaitify.is_file() or not os.access(awaitify, os.X_OK):
         print(f"error: {args.awaitify} is not an executable file", file=sys.stderr)
         return 2
-    for tool in ("timeout", "bash"):
+    for tool in ("timeout", "bash", "script"):
         if not shutil.which(tool):
             print(f"error: `{tool}` is not on PATH", file=sys.stderr)
             return 2
