@@ -8,7 +8,7 @@ was running.
 
 Records (one JSON object a line), keyed by "event":
   start          {"id"}                                  a test began
-  report         {"id", "when", "outcome", "longrepr"?, "wasxfail"?}
+  report         {"id", "when", "outcome", "duration", "longrepr"?, "wasxfail"?}
   warning        {"id", "category", "message"}           a warning raised inside a test
   collect-error  {"id", "longrepr"}                      a module or class failed to collect
   collected      {"count"}
@@ -38,7 +38,8 @@ class Recorder:
         self.write(event="start", id=nodeid)
 
     def pytest_runtest_logreport(self, report):
-        record = {"id": report.nodeid, "when": report.when, "outcome": report.outcome}
+        record = {"id": report.nodeid, "when": report.when, "outcome": report.outcome,
+                  "duration": round(getattr(report, "duration", 0.0), 3)}
         if hasattr(report, "wasxfail"):
             record["wasxfail"] = True
         if report.failed or (report.skipped and report.longrepr is not None):
