@@ -55,6 +55,7 @@ class StepError(Exception):
 PROJECT_KEYS = {
     "name", "version", "packages", "tests", "requirements", "test_args",
     "suite_timeout", "test_timeout", "deselect", "smoke", "server", "env", "notes", "tty",
+    "ignore",
 }
 SMOKE_KEYS = {"name", "files", "commands", "timeout", "normalize"}
 
@@ -72,9 +73,14 @@ def load_config() -> tuple[dict, list[dict]]:
         unknown = set(p) - PROJECT_KEYS
         if unknown:
             raise SystemExit(f"error: {where}: unknown keys {sorted(unknown)}")
-        for key in ("name", "version", "packages", "test_args"):
+        for key in ("name", "version", "packages"):
             if key not in p:
                 raise SystemExit(f"error: {where}: missing {key!r}")
+        if ("test_args" in p) != bool(p.get("tests")):
+            raise SystemExit(f"error: {where}: `tests` and `test_args` go together (a project without a "
+                             "test suite has neither, and needs smoke commands)")
+        if "test_args" not in p and not p.get("smoke"):
+            raise SystemExit(f"error: {where}: no test suite and no smoke commands: nothing to check")
         if p["name"] in seen:
             raise SystemExit(f"error: {where}: listed twice")
         seen.add(p["name"])
@@ -84,6 +90,9 @@ def load_config() -> tuple[dict, list[dict]]:
         for d in p.get("deselect", []):
             if set(d) != {"id", "reason"} or not d["reason"].strip():
                 raise SystemExit(f"error: {where}: each deselect needs exactly an id and a reason: {d!r}")
+        for d in p.get("ignore", []):
+            if set(d) != {"path", "reason"} or not d["reason"].strip():
+                raise SystemExit(f"error: {where}: each ignore needs exactly a path and a reason: {d!r}")
         for s in p.get("smoke", []):
             unknown = set(s) - SMOKE_KEYS
             if unknown or "name" not in s or not s.get("commands"):
@@ -335,6 +344,8 @@ def combine(phases: dict[str, dict]) -> tuple[str, str]:
 
 def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, label: str,
               per_test_timeout: int | None) -> SuiteResult:
+    if "test_args" not in project:  # no test suite in the sdist: smoke commands only
+        return SuiteResult({}, {}, {}, 0, False, None, 0.0, 0)
     outcomes_file = logdir / f"outcomes-{label}.jsonl"
     outcomes_file.unlink(missing_ok=True)
     log = logdir / f"pytest-{label}.log"
@@ -347,6 +358,8 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
         cmd += [f"--timeout={per_test_timeout}"]
     for d in project.get("deselect", []):
         cmd += ["--deselect", d["id"]]
+    for d in project.get("ignore", []):
+        cmd += [f"--ignore={d['path']}"]
     cmd += project["test_args"]
     if project.get("tty"):
         # The suite wants a terminal on stdin/stdout (invoke's pty tests): run it under script(1).
@@ -407,9 +420,11 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
 class SmokeServer:
     """A deterministic HTTP server on 127.0.0.1 for smoke commands ($CORPUS_PORT).
 
-    Routes of [project.server.routes] answer with their body; any other path answers a
-    JSON echo of the method, path and body. Date and Server headers are fixed so output
-    is comparable between runs."""
+    Routes of [project.server.routes] answer with their body (a key ending in `*` matches
+    paths by prefix); any other path answers a JSON echo of the method, path and body.
+    Requests in proxy form (`GET http://host/path`) are answered the same way, by path,
+    so a smoke command can set http_proxy to this server and reach no other host. Date
+    and Server headers are fixed so output is comparable between runs."""
 
     def __init__(self, routes: dict[str, dict]):
         routes = routes or {}
@@ -429,7 +444,13 @@ class SmokeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path.split("?", 1)[0]
+                if "://" in path:  # absolute form: the server is being used as an HTTP proxy
+                    path = "/" + path.split("://", 1)[1].partition("/")[2]
                 route = routes.get(path)
+                if route is None:
+                    prefixes = [k for k in routes if k.endswith("*") and path.startswith(k[:-1])]
+                    if prefixes:
+                        route = routes[max(prefixes, key=len)]
                 if route is not None:
                     status = int(route.get("status", 200))
                     ctype = route.get("content_type", "application/json")
@@ -593,7 +614,7 @@ def run_project(project: dict, common: dict, awaitify: Path, must_keep: bool) ->
         for l in diags:
             code = l.split(": ", 1)[1].split(" ", 1)[0]
             codes[code] = codes.get(code, 0) + 1
-        summary = next((l for l in (proc.stderr + proc.stdout).splitlines() if " files scanned," in l), "")
+        summary = next((l for l in (proc.stderr + proc.stdout).splitlines() if re.search(r"\d+ files? scanned,", l)), "")
         result["awaitify"] = {"exit": proc.returncode, "summary": summary, "diagnostics": codes,
                               "seconds": result["timings"]["awaitify"]}
         if proc.returncode < 0 or proc.returncode >= 2:
