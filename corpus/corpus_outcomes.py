@@ -9,7 +9,8 @@ was running.
 Records (one JSON object a line), keyed by "event":
   start          {"id"}                                  a test began
   report         {"id", "when", "outcome", "duration", "longrepr"?, "wasxfail"?}
-  warning        {"id", "category", "message"}           a warning raised inside a test
+  warning        {"id", "category", "message", "hollow"}  a warning raised inside a test; for
+                 "never awaited", id is the test that created the coroutine (or null)
   collect-error  {"id", "longrepr"}                      a module or class failed to collect
   collected      {"count"}
   finish         {"exitstatus"}
@@ -17,24 +18,39 @@ Records (one JSON object a line), keyed by "event":
 
 import json
 import os
+import re
+import sys
 
 # Warnings that mean a coroutine never ran: a test that passes with one of them
 # passed without doing its work (unittest, for one, "passes" an async test method).
-HOLLOW_MARKERS = (
-    "was never awaited",
-    "It is deprecated to return a value that is not None from a test case",
-)
+NEVER_AWAITED = "was never awaited"
+RETURNED_VALUE = "It is deprecated to return a value that is not None from a test case"
+
+# "coroutine ... was never awaited" is raised when the coroutine is collected, which
+# may be during a later test (a traceback kept it alive until a gc pass). With origin
+# tracking the warning names where the coroutine was created, and the test whose
+# function is on that stack is the one that lost its work.
+ORIGIN_DEPTH = 200
+FRAME = re.compile(r'^\s*File "([^"]+)", line \d+, in (\S+)$', re.M)
 
 
 class Recorder:
-    def __init__(self, path):
+    def __init__(self, path, rootdir):
         self.out = open(path, "a", encoding="utf-8", buffering=1)
+        self.rootdir = rootdir
+        self.by_function = {}  # (absolute file, function name) -> last test id started
+
+    def test_key(self, nodeid):
+        parts = nodeid.split("::")
+        func = parts[-1].split("[", 1)[0]
+        return os.path.normpath(os.path.join(self.rootdir, parts[0])), func
 
     def write(self, **record):
         self.out.write(json.dumps(record) + "\n")
         self.out.flush()
 
     def pytest_runtest_logstart(self, nodeid, location):
+        self.by_function[self.test_key(nodeid)] = nodeid
         self.write(event="start", id=nodeid)
 
     def pytest_runtest_logreport(self, report):
@@ -51,16 +67,20 @@ class Recorder:
         self.write(event="report", **record)
 
     def pytest_warning_recorded(self, warning_message, when, nodeid, location):
-        if not nodeid:
-            return
         message = str(warning_message.message)
-        self.write(
-            event="warning",
-            id=nodeid,
-            category=warning_message.category.__name__,
-            message=message[:2000],
-            hollow=any(marker in message for marker in HOLLOW_MARKERS),
-        )
+        category = warning_message.category.__name__
+        if NEVER_AWAITED in message:
+            # Blame the test on the coroutine's creation stack, innermost first.
+            owner = None
+            for path, func in reversed(FRAME.findall(message)):
+                owner = self.by_function.get((os.path.normpath(path), func))
+                if owner:
+                    break
+            self.write(event="warning", id=owner, seen_in=nodeid, category=category,
+                       message=message[:3000], hollow=owner is not None)
+        elif nodeid:
+            self.write(event="warning", id=nodeid, category=category, message=message[:2000],
+                       hollow=RETURNED_VALUE in message)
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -76,4 +96,5 @@ class Recorder:
 def pytest_configure(config):
     path = os.environ.get("CORPUS_OUTCOMES")
     if path and not config.pluginmanager.has_plugin("corpus-recorder"):
-        config.pluginmanager.register(Recorder(path), "corpus-recorder")
+        sys.set_coroutine_origin_tracking_depth(ORIGIN_DEPTH)
+        config.pluginmanager.register(Recorder(path, str(config.rootpath)), "corpus-recorder")

@@ -320,6 +320,7 @@ class SuiteResult:
     running_at_timeout: str | None
     seconds: float
     collected: int | None
+    unattributed_never_awaited: int = 0  # "never awaited" warnings no test could be blamed for
 
 
 def combine(phases: dict[str, dict]) -> tuple[str, str]:
@@ -375,6 +376,7 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
     warnings_hollow: dict[str, str] = {}
     collect_errors: dict[str, str] = {}
     started: list[str] = []
+    unattributed = 0
     collected = None
     finished = False
     if outcomes_file.exists():
@@ -388,8 +390,10 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
                 started.append(rec["id"])
             elif ev == "report":
                 phases.setdefault(rec["id"], {})[rec["when"]] = rec
-            elif ev == "warning" and rec.get("hollow"):
+            elif ev == "warning" and rec.get("hollow") and rec.get("id"):
                 warnings_hollow.setdefault(rec["id"], f"{rec['category']}: {rec['message']}")
+            elif ev == "warning" and "never awaited" in rec.get("message", "") and not rec.get("id"):
+                unattributed += 1
             elif ev == "collect-error":
                 collect_errors[rec["id"]] = tail(rec["longrepr"], 20)
             elif ev == "collected":
@@ -411,7 +415,7 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
         # pytest died without its session finishing (interpreter crash, usage error...).
         details.setdefault("<session>", tail(log.read_text(errors="replace"), 20))
     return SuiteResult(outcomes, details, collect_errors, proc.returncode, timed_out, running,
-                       seconds, collected)
+                       seconds, collected, unattributed)
 
 
 # --------------------------------------------------------------------------- local server for smoke commands
@@ -638,7 +642,8 @@ def run_project(project: dict, common: dict, awaitify: Path, must_keep: bool) ->
         result["tests_after"] = len(res_a.outcomes)
         result["suite_after"] = {"exit": res_a.exit_code, "timed_out": res_a.timed_out,
                                  "running_at_timeout": res_a.running_at_timeout,
-                                 "collect_errors": res_a.collect_errors}
+                                 "collect_errors": res_a.collect_errors,
+                                 "unattributed_never_awaited": res_a.unattributed_never_awaited}
         lost = []
         for tid in passed_b:
             outcome = res_a.outcomes.get(tid)
@@ -733,6 +738,9 @@ def write_reports(results: list[dict], awaitify: Path, wall: float, failed_gate:
             md.append("- collection errors after migration:")
             for cid, text in sa["collect_errors"].items():
                 md += [f"  - `{cid}`", "", "```", tail(text, 8), "```", ""]
+        if sa.get("unattributed_never_awaited"):
+            md.append(f"- \"never awaited\" warnings after migration that no test could be blamed for: "
+                      f"{sa['unattributed_never_awaited']}")
         if r["gained"]:
             md.append(f"- passing only after migration: {len(r['gained'])}")
         for d in r["smoke_diffs"]:
@@ -801,6 +809,14 @@ def main() -> int:
             stop.set()
         return r
 
+    def last_duration(p):
+        try:
+            return json.loads((OUT / "logs" / p["name"] / "result.json").read_text())["timings"]["total"]
+        except (OSError, ValueError, KeyError):
+            return float("inf")
+
+    # Longest first (by the last run's time), so --jobs overlaps the short ones with it.
+    projects = sorted(projects, key=last_duration, reverse=True)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for r in pool.map(job, projects):
             if r is not None:
