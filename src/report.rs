@@ -254,8 +254,28 @@ pub const CODES: &[Code] = &[
     ),
     code(
         "mixed-decorator",
+        N,
+        "a function stays sync because its project decorator also wraps ones that stay sync",
+    ),
+    code(
+        "external-base",
+        N,
+        "a method stays sync because a base outside the project calls it without await",
+    ),
+    code(
+        "external-decorator",
+        N,
+        "a function stays sync because a decorator outside the project wraps it",
+    ),
+    code(
+        "opaque-decorator",
+        N,
+        "a function stays sync because awaitify cannot follow what its decorator does with it",
+    ),
+    code(
+        "blocking-callable-passed",
         W,
-        "a decorator applied to both sync and async functions",
+        "a blocking function is passed as a value inside a coroutine; it is not rewritten",
     ),
     code(
         "async-migration",
