@@ -275,17 +275,27 @@ impl Group {
             return Err("it returns nothing".into());
         }
         for r in returns {
-            let ok = r.named_child(0).is_some_and(|v| {
-                let v = unwrap_wraps(v, src);
-                v.kind() == "identifier"
-                    && (wrapper_names.contains(&text(v, src)) || text(v, src) == param.name)
-            });
-            if !ok {
-                return Err(format!(
-                    "it returns something other than its wrapper (line {})",
-                    r.start_position().row + 1
-                ));
+            let value = r.named_child(0).map(|v| unwrap_wraps(v, src));
+            let name = value
+                .filter(|v| v.kind() == "identifier")
+                .map(|v| text(v, src));
+            if name.is_some_and(|n| wrapper_names.contains(&n) || n == param.name) {
+                continue;
             }
+            let line = r.start_position().row + 1;
+            let nested = |n: &str| {
+                let ix = &module.index.functions;
+                ix.iter().any(|g| g.parent == Some(owner) && g.name == n)
+            };
+            return Err(match name {
+                Some(n) if nested(n) => {
+                    format!(
+                        "it returns `{n}`, which does not call `{}` (line {line})",
+                        param.name
+                    )
+                }
+                _ => format!("it returns something other than its wrapper (line {line})"),
+            });
         }
         let body = onode.child_by_field_name("body").ok_or("it has no body")?;
         uses_ok(body, src, &param.name, &wrapper_names, &wrapper_starts)

@@ -630,19 +630,17 @@ fn decorator_shapes_table() {
             "def deco(fn):\n    return functools.partial(fn)\n",
             "it returns something other than its wrapper",
         ),
-        // `w` never calls `fn`: it is no wrapper.
         (
             "def deco(fn):\n    def w(*a):\n        return fn.__call__(*a)\n\n    return w\n",
-            "it returns something other than its wrapper",
+            "it returns `w`, which does not call `fn`",
         ),
         (
             "def deco(fn):\n    def w(*a):\n        fn.__call__(*a)\n        return fn(*a)\n\n    return w\n",
             "it uses `fn` as a value",
         ),
-        // `w` never calls `fn`: it is no wrapper.
         (
             "def deco(fn):\n    def w(*a):\n        return later(fn, *a)\n\n    return w\n",
-            "it returns something other than its wrapper",
+            "it returns `w`, which does not call `fn`",
         ),
         (
             "def deco(fn):\n    def w(*a):\n        return fn(*a)\n\n    REG.append(w)\n    return w\n",
