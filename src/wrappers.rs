@@ -458,6 +458,9 @@ fn uses_of(
     applied: &BTreeMap<FuncId, Vec<FuncId>>,
 ) -> HashMap<FuncId, Uses> {
     let mut uses: HashMap<FuncId, Uses> = HashMap::default();
+    if applied.is_empty() {
+        return uses;
+    }
     let mut note = |target: FuncId, ctx: Ctx, m: usize, line: usize| {
         if !applied.contains_key(&target) {
             return;
