@@ -72,10 +72,16 @@ class Recorder:
         if NEVER_AWAITED in message:
             # Blame the test on the coroutine's creation stack, innermost first.
             owner = None
-            for path, func in reversed(FRAME.findall(message)):
+            frames = FRAME.findall(message)
+            for path, func in reversed(frames):
                 owner = self.by_function.get((os.path.normpath(path), func))
                 if owner:
                     break
+            if owner is None and nodeid and any("/_pytest/" in path for path, _ in frames):
+                # Created by pytest itself for the running test, not inside a test
+                # function: an async setup_method/teardown_method, which pytest calls
+                # without awaiting and drops at once.
+                owner = nodeid
             self.write(event="warning", id=owner, seen_in=nodeid, category=category,
                        message=message[:3000], hollow=owner is not None)
         elif nodeid:

@@ -373,6 +373,82 @@ fn kept_keys(cat: &Catalog, facts: &[ModuleFacts], m: usize, what: &passes::Kept
             })
             .map(|c| Read::Kept(g.module, c.start as u32))
             .collect(),
+        passes::Kept::Param(g, i, ty) => {
+            let flows = |f: &ModuleFacts| {
+                f.param_obs
+                    .iter()
+                    .any(|(k, v)| *k == (*g, *i) && v.as_deref() == Some(&Kind::Ext(ty.clone())))
+            };
+            // The functions that call `g`: their creations are the ones passed.
+            let callers = |f: &ModuleFacts| -> Vec<usize> {
+                f.calls
+                    .iter()
+                    .map(PackedCall::unpack)
+                    .filter(|c| c.target == crate::matcher::Target::Func(*g))
+                    .filter_map(|c| c.caller)
+                    .collect()
+            };
+            let narrowed: Vec<Read> = facts
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| flows(f))
+                .flat_map(|(m, f)| {
+                    let callers = callers(f);
+                    f.calls
+                        .iter()
+                        .map(PackedCall::unpack)
+                        .filter(|c| c.caller.is_some_and(|x| callers.contains(&x)))
+                        .filter(|c| {
+                            passes::catalog::entry(cat, c)
+                                .is_some_and(|(e, _)| e.object && e.returns.as_deref() == Some(ty))
+                        })
+                        .map(move |c| Read::Kept(m as u32, c.start as u32))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            if narrowed.is_empty() {
+                creations_where(cat, facts, ty, flows)
+            } else {
+                narrowed
+            }
+        }
+        passes::Kept::Attr(c, name, ty) => {
+            let flows = |f: &ModuleFacts| {
+                f.attr_obs.iter().any(|(k, v)| {
+                    k.0 == *c && k.1 == *name && v.as_deref() == Some(&Kind::Ext(ty.clone()))
+                })
+            };
+            creations_where(cat, facts, ty, flows)
+        }
+    }
+}
+
+/// The creations of `ty` in the modules where `flows` holds; every `ty` if there are none.
+fn creations_where(
+    cat: &Catalog,
+    facts: &[ModuleFacts],
+    ty: &str,
+    flows: impl Fn(&ModuleFacts) -> bool,
+) -> Vec<Read> {
+    let found: Vec<Read> = facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| flows(f))
+        .flat_map(|(m, f)| {
+            f.calls
+                .iter()
+                .map(PackedCall::unpack)
+                .filter(|c| {
+                    passes::catalog::entry(cat, c)
+                        .is_some_and(|(e, _)| e.object && e.returns.as_deref() == Some(ty))
+                })
+                .map(move |c| Read::Kept(m as u32, c.start as u32))
+        })
+        .collect();
+    if found.is_empty() {
+        vec![Read::KeptType(ty.to_string())]
+    } else {
+        found
     }
 }
 

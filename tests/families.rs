@@ -529,3 +529,52 @@ if __name__ == "__main__":
     let main = &tree["main.py"];
     assert!(main.contains("    conn.commit()\n"), "{main}");
 }
+
+/// A file used by a function that stays sync (here by `--keep-sync`) through a parameter
+/// keeps the files passed there, and only those: another file of the project still converts.
+#[test]
+fn a_file_reaching_a_sync_parameter_keeps_only_the_files_passed_there() {
+    let spec = r#"#- util.py
+def first_line(fp):
+    return fp.readline().strip()
+#- main.py
+import time
+
+from util import first_line
+
+
+def head(path):
+    time.sleep(0.001)
+    with open(path) as f:
+        return first_line(f)
+
+
+def log(path, text):
+    time.sleep(0.001)
+    with open(path, "w") as out:
+        out.write(text)
+
+
+def main():
+    log("a.txt", "one\ntwo\n")
+    print(head("a.txt"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = assert_equivalent(
+        spec,
+        &["main.py"],
+        Equiv {
+            args: vec!["--keep-sync".into(), "first_line".into()],
+            ..Equiv::default()
+        },
+    );
+    let main = &tree["main.py"];
+    assert!(main.contains("    with open(path) as f:"), "{main}");
+    assert!(
+        main.contains("async with aiofiles.open(path, \"w\") as out:"),
+        "{main}"
+    );
+}

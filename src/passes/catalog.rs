@@ -626,6 +626,7 @@ pub fn keep_for_use(
         &what,
         (c.line, c.col),
         "object-kept",
+        receiver(&module.source.text[c.callee.0..c.callee.1]),
     )
 }
 
@@ -665,6 +666,7 @@ pub fn keep_for_with(
         &what,
         (w.line, 1),
         "object-kept",
+        &p.modules[m].source.text[w.expr.0..w.expr.1],
     )
 }
 
@@ -702,6 +704,7 @@ pub fn keep_for_escape(
         &what,
         (u.line, u.col),
         "object-kept",
+        receiver(text),
     )
 }
 
@@ -718,6 +721,7 @@ pub fn keep_all(
     what: &str,
     at: (usize, usize),
     code: &'static str,
+    recv: &str,
 ) -> Vec<Keep> {
     let module = &p.modules[m];
     let of_type = |c: &&CallFact| {
@@ -750,6 +754,22 @@ pub fn keep_all(
     if !made.is_empty() {
         return made;
     }
+    // A parameter or `self` attribute: the creations that flow into it, found by the driver.
+    if let Some(what_kept) = f.and_then(|f| receiver_keep(p, m, f, recv, ty)) {
+        return vec![Keep {
+            what: what_kept,
+            diagnostic: Diagnostic::new(
+                &module.display,
+                at.0,
+                at.1,
+                code,
+                format!(
+                    "the `{ty}` objects that reach `{recv}` here stay as they are, with every \
+                     use of them: {what}"
+                ),
+            ),
+        }];
+    }
     vec![Keep {
         what: Kept::Type(ty.to_string()),
         diagnostic: Diagnostic::new(
@@ -763,6 +783,36 @@ pub fn keep_all(
             ),
         ),
     }]
+}
+
+/// `param` or `self.attr` of function `f`, as the creations flowing into it.
+fn receiver_keep(p: &Project, m: usize, f: usize, recv: &str, ty: &str) -> Option<Kept> {
+    let def = &p.modules[m].index.functions[f];
+    let fid = FuncId {
+        module: m as u32,
+        func: f as u32,
+    };
+    if let Some(i) = def.params.iter().position(|x| x.name == recv) {
+        return Some(Kept::Param(fid, i, ty.to_string()));
+    }
+    let (obj, attr) = recv.split_once('.')?;
+    let class = def.class?;
+    let is_self = def.params.first().is_some_and(|x| x.name == obj);
+    (is_self && !attr.contains('.')).then(|| {
+        Kept::Attr(
+            crate::project::ClassId {
+                module: m as u32,
+                class: class as u32,
+            },
+            attr.to_string(),
+            ty.to_string(),
+        )
+    })
+}
+
+/// The receiver's text of a method callee (`self.fp` of `self.fp.read`).
+pub fn receiver(text: &str) -> &str {
+    text.rsplit_once('.').map_or("", |(r, _)| r)
 }
 
 /// The catalog entry of a call, and whether the entry blocks (its call is awaited or moved to a

@@ -415,6 +415,7 @@ fn check_call(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
             &what,
             (pos.row + 1, pos.column + 1),
             "async-value-passed-to-sync-code",
+            name,
         ));
     }
 }

@@ -75,6 +75,10 @@ pub enum Kept {
     Type(String),
     /// The objects of this type that this project function makes (and returns).
     InFunc(FuncId, String),
+    /// The objects of this type passed as this parameter, wherever they are made.
+    Param(FuncId, usize, String),
+    /// The objects of this type stored in this attribute of a class's instances.
+    Attr(crate::project::ClassId, String, String),
 }
 
 /// A family's decision to leave an object unconverted, made before anything is written.

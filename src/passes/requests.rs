@@ -165,6 +165,7 @@ fn keep_session(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
         &what,
         (c.line, c.col),
         "requests-session-call",
+        super::catalog::receiver(&cx.src()[c.callee.0..c.callee.1]),
     ));
 }
 
