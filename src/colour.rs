@@ -215,6 +215,7 @@ pub fn colour(
     cat: &Catalog,
     facts: &[ModuleFacts],
     keep_sync: &[String],
+    extra_pins: &[(FuncId, Pin)],
 ) -> Colouring {
     let family = families(p);
     let fam = |f: FuncId| family.get(&f).copied().unwrap_or(f);
@@ -229,6 +230,10 @@ pub fn colour(
     // Edges caller -> callee, with the line of the call, on families.
     let mut edges: Vec<(FuncId, FuncId, u32, u32)> = Vec::new();
     let mut pins = Pins::default();
+    // Pins from outside (the soundness check's reverts) come first, so theirs is the reason.
+    for (f, pin) in extra_pins {
+        pins.add(*f, || pin.clone());
+    }
 
     for f in p.func_ids() {
         let def = p.func(f);

@@ -81,6 +81,8 @@ pub struct Summary {
     pub call_sites_rewritten: usize,
     pub diagnostics: usize,
     pub errors: usize,
+    /// Calls into now-async code the output leaves un-awaited: 0 unless reverting failed.
+    pub unawaited_async_calls: usize,
     /// Packages the migrated code now imports (`httpx`, `aiofiles`, ...).
     pub packages: Vec<String>,
     /// Rewritten call sites per catalog rule id, in the files that change.
@@ -109,6 +111,11 @@ impl fmt::Display for Summary {
             plural(self.functions_made_async, "function", "functions"),
             plural(self.call_sites_rewritten, "call site", "call sites"),
             plural(self.diagnostics, "diagnostic", "diagnostics"),
+        )?;
+        write!(
+            f,
+            ", unawaited calls into async code: {}",
+            self.unawaited_async_calls
         )?;
         if !self.packages.is_empty() {
             write!(f, "; new dependencies: {}", self.packages.join(", "))?;
@@ -274,6 +281,9 @@ fn describe(code: &str) -> &'static str {
         "syntax-error" => "the input has a syntax error; the file is skipped",
         "decode-error" => "the file cannot be decoded; it is skipped",
         "internal-error" => "a rewrite was discarded because it was invalid (a bug)",
+        "unsound-change-reverted" => {
+            "a function stays sync: making it async left a use of it un-updated in the output"
+        }
         "changed-on-disk" => "the file changed during the run; it was not overwritten",
         "write-error" => "the file could not be written",
         "read-error" | "broken-symlink" | "symlink-loop" | "not-a-file" | "walk-error" => {

@@ -11,6 +11,7 @@ use crate::passes::{self, PassCx};
 use crate::project::{FuncId, Module, Project};
 use crate::report::{self, Changed, Diagnostic, Statistics, Summary};
 use crate::rules::Catalog;
+use crate::soundness::{self, Violation};
 use crate::source::SourceText;
 use crate::walk::{self, Found, WalkOptions};
 use rayon::prelude::*;
@@ -71,75 +72,34 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             Err(d) => rayon::iter::Either::Right(d),
         });
     let mut project = Project::new(modules);
-
-    // Type facts flow through names, parameters and returns: iterate to a fixed point.
-    let mut knowledge = base_knowledge(&project);
-    let mut facts: Vec<ModuleFacts> = Vec::new();
-    let mut dirty = vec![true; project.modules.len()];
-    let mut changed: Option<HashSet<u64>> = None;
-    facts.resize_with(project.modules.len(), ModuleFacts::default);
-    for _ in 0..8 {
-        // In place: a module's old facts are freed as soon as its new ones exist. After
-        // the first round a module walks again only the chunks that read a changed key.
-        facts
-            .par_iter_mut()
-            .enumerate()
-            .filter(|(m, _)| dirty[*m])
-            .for_each(|(m, f)| {
-                let previous = changed.as_ref().map(|c| (std::mem::take(f), c));
-                let again = previous.is_some();
-                *f = matcher::match_module(&project, cat, &knowledge, m, previous);
-                // The tests check that keeping the clean chunks is the same as walking all.
-                if cfg!(debug_assertions) && again {
-                    let fresh = matcher::match_module(&project, cat, &knowledge, m, None);
-                    debug_assert_eq!(format!("{f:?}"), format!("{fresh:?}"));
-                }
-            });
-        let next = learn(&facts);
-        // A module's facts depend on its syntax, the project and the knowledge keys it read:
-        // only modules that read a changed key can see a difference in the next round.
-        let now = changed_keys(&knowledge, &next);
-        if now.is_empty() {
-            break;
-        }
-        dirty = facts
-            .iter()
-            .map(|f| f.reads.iter().any(|r| now.contains(r)))
-            .collect();
-        changed = Some(now);
-        knowledge.locals = next.locals;
-        knowledge.attrs = next.attrs;
-        knowledge.params = next.params;
-        knowledge.returns = next.returns;
-    }
+    let (mut facts, knowledge) = fixed_point(&project, cat, None);
     // Nothing walks the syntax after the fixed point (the rewrite parses again), nor reads
     // the facts only its rounds need: colouring can have their memory.
     for module in &mut project.modules {
         module.syntax = crate::syntax::PackedSyntax::default();
     }
     facts.iter_mut().for_each(ModuleFacts::end_rounds);
-    let mut colouring = colour::colour(&project, cat, &facts, settings.keep_sync);
-
     let errors = diagnostics.len();
-    for script in settings.console_scripts {
-        if let crate::project::Sym::Func(f) = project.resolve(script)
-            && colouring.coloured.contains(&f)
-        {
-            colouring.scripts.insert(f);
-        }
-    }
+    let (colouring, mut results, reverted, unsound) =
+        colour_and_rewrite(&project, cat, &facts, &knowledge, settings);
+    drop(facts);
 
     for (f, pin) in &colouring.pinned {
         let m = &project.modules[pin.module];
         let def = project.func(*f);
+        // A revert's reason already opens with its code.
+        let (code, reason) = match pin.reason.strip_prefix("unsound-change-reverted: ") {
+            Some(reason) if reverted.contains(f) => ("unsound-change-reverted", reason),
+            _ => ("sync-boundary", pin.reason.as_str()),
+        };
         diagnostics.push(Diagnostic::new(
             &m.display,
             pin.line,
             1,
-            "sync-boundary",
+            code,
             format!(
                 "`{}` stays sync and keeps its blocking calls: {}",
-                def.name, pin.reason
+                def.name, reason
             ),
         ));
     }
@@ -153,52 +113,21 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             message.clone(),
         ));
     }
-
-    let quiet: Vec<bool> = (0..project.modules.len())
-        .map(|m| passes::quiet(&project, cat, &colouring, &facts[m], m))
-        .collect();
-    // Each module's facts are consumed by its rewrite and freed right after it.
-    let results: Vec<(FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>)> = facts
-        .into_par_iter()
-        .enumerate()
-        .map(|(m, facts)| {
-            let quiet = quiet[m];
-            let reports = || {
-                let u = passes::quiet_reports(&project, cat, &colouring, &knowledge, &facts, m);
-                untouched(&project.modules[m], u)
-            };
-            // Release builds trust the predicate; debug builds (the tests) check it.
-            if quiet && !cfg!(debug_assertions) {
-                return reports();
-            }
-            // Parsed before, so this cannot fail; the tree lives for this module only.
-            let tree = parse::parse(&project.modules[m].source.text)
-                .expect("tree-sitter parses what it parsed before");
-            let calls: Vec<_> = facts.calls.iter().map(PackedCall::unpack).collect();
-            let cx = PassCx {
-                tree: &tree,
-                calls: &calls,
-                p: &project,
-                cat,
-                colour: &colouring,
-                facts: &facts,
-                knowledge: &knowledge,
-                m,
-                target: settings.target,
-            };
-            let result = rewrite(&cx);
-            debug_assert!(
-                !quiet || (result.0.new.is_none() && result.1 == reports().1),
-                "{}: a module judged quiet was changed or reported more",
-                project.modules[m].display
-            );
-            result
-        })
-        .collect();
+    // What pinning could not undo: the module of the site is left as it was.
+    for v in &unsound {
+        let module = &project.modules[v.module];
+        let why = format!(
+            "{} (line {}), and pinning could not undo it; file left unchanged (this is a bug in awaitify)",
+            v.reason, v.line
+        );
+        let diags = std::mem::take(&mut results[v.module].1);
+        results[v.module] = left_unchanged(module, diags, "unsound-change-reverted", why);
+    }
 
     let mut summary = Summary {
         files_scanned: scanned,
         errors,
+        unawaited_async_calls: unsound.iter().filter(|v| v.unawaited).count(),
         ..Summary::default()
     };
     let mut files = Vec::new();
@@ -244,7 +173,170 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     }
 }
 
-fn load(mut input: Input) -> Result<Module, Diagnostic> {
+/// The type-knowledge fixed point over a project: the facts of every module and what they
+/// taught. Type facts flow through names, parameters and returns, so the matching repeats.
+/// Only the modules `only` marks are matched (all if `None`); the others have no facts.
+pub(crate) fn fixed_point(
+    project: &Project,
+    cat: &Catalog,
+    only: Option<&[bool]>,
+) -> (Vec<ModuleFacts>, Knowledge) {
+    let mut knowledge = base_knowledge(project);
+    let mut facts: Vec<ModuleFacts> = Vec::new();
+    let mut dirty = only.map_or_else(|| vec![true; project.modules.len()], <[bool]>::to_vec);
+    let mut changed: Option<HashSet<u64>> = None;
+    facts.resize_with(project.modules.len(), ModuleFacts::default);
+    for _ in 0..8 {
+        // In place: a module's old facts are freed as soon as its new ones exist. After
+        // the first round a module walks again only the chunks that read a changed key.
+        facts
+            .par_iter_mut()
+            .enumerate()
+            .filter(|(m, _)| dirty[*m])
+            .for_each(|(m, f)| {
+                let previous = changed.as_ref().map(|c| (std::mem::take(f), c));
+                let again = previous.is_some();
+                *f = matcher::match_module(project, cat, &knowledge, m, previous);
+                // The tests check that keeping the clean chunks is the same as walking all.
+                if cfg!(debug_assertions) && again {
+                    let fresh = matcher::match_module(project, cat, &knowledge, m, None);
+                    debug_assert_eq!(format!("{f:?}"), format!("{fresh:?}"));
+                }
+            });
+        let next = learn(&facts);
+        // A module's facts depend on its syntax, the project and the knowledge keys it read:
+        // only modules that read a changed key can see a difference in the next round.
+        let now = changed_keys(&knowledge, &next);
+        if now.is_empty() {
+            break;
+        }
+        dirty = facts
+            .iter()
+            .map(|f| f.reads.iter().any(|r| now.contains(r)))
+            .collect();
+        changed = Some(now);
+        knowledge.locals = next.locals;
+        knowledge.attrs = next.attrs;
+        knowledge.params = next.params;
+        knowledge.returns = next.returns;
+    }
+    (facts, knowledge)
+}
+
+/// A module's result: its outcome, diagnostics, rewritten call sites and new packages.
+type Outcome = (FileOutcome, Vec<Diagnostic>, usize, BTreeSet<String>);
+
+/// Rounds of colouring, rewrite and soundness check before giving up: each round pins at
+/// least one more function, and few chains need more than one.
+const SOUNDNESS_ROUNDS: usize = 8;
+
+/// Colours, rewrites and checks the whole output; a site the check finds unsound pins the
+/// function whose colour caused it (`unsound-change-reverted`) and the round is redone.
+/// Returns the last round's colouring and outcomes, the functions pinned that way, and the
+/// violations no pin could undo.
+fn colour_and_rewrite(
+    project: &Project,
+    cat: &Catalog,
+    facts: &[ModuleFacts],
+    knowledge: &Knowledge,
+    settings: &Settings,
+) -> (Colouring, Vec<Outcome>, HashSet<FuncId>, Vec<Violation>) {
+    let mut extra: Vec<(FuncId, colour::Pin)> = Vec::new();
+    let mut round = 1;
+    loop {
+        let mut colouring = colour::colour(project, cat, facts, settings.keep_sync, &extra);
+        for script in settings.console_scripts {
+            if let crate::project::Sym::Func(f) = project.resolve(script)
+                && colouring.coloured.contains(&f)
+            {
+                colouring.scripts.insert(f);
+            }
+        }
+        let results = rewrite_all(project, cat, &colouring, facts, knowledge, settings.target);
+        let outputs: Vec<Option<&str>> = results.iter().map(|r| r.0.new.as_deref()).collect();
+        let report = soundness::check(project, cat, &colouring, &outputs);
+        let pinned: HashSet<FuncId> = extra.iter().map(|(f, _)| *f).collect();
+        let mut fresh: Vec<(FuncId, colour::Pin)> = Vec::new();
+        for v in &report.violations {
+            let Some(f) = v.culprit.filter(|f| !pinned.contains(f)) else {
+                continue;
+            };
+            if fresh.iter().all(|(g, _)| *g != f) {
+                let reason = format!(
+                    "unsound-change-reverted: {}, at {}:{}",
+                    v.reason, project.modules[v.module].display, v.line
+                );
+                let (module, line) = (v.module, v.line);
+                fresh.push((
+                    f,
+                    colour::Pin {
+                        reason,
+                        module,
+                        line,
+                    },
+                ));
+            }
+        }
+        if report.violations.is_empty() || fresh.is_empty() || round == SOUNDNESS_ROUNDS {
+            return (colouring, results, pinned, report.violations);
+        }
+        extra.extend(fresh);
+        round += 1;
+    }
+}
+
+/// Rewrites every module under one colouring.
+fn rewrite_all(
+    project: &Project,
+    cat: &Catalog,
+    colouring: &Colouring,
+    facts: &[ModuleFacts],
+    knowledge: &Knowledge,
+    target: crate::target::PyVersion,
+) -> Vec<Outcome> {
+    let quiet: Vec<bool> = (0..project.modules.len())
+        .map(|m| passes::quiet(project, cat, colouring, &facts[m], m))
+        .collect();
+    facts
+        .par_iter()
+        .enumerate()
+        .map(|(m, facts)| {
+            let quiet = quiet[m];
+            let reports = || {
+                let u = passes::quiet_reports(project, cat, colouring, knowledge, facts, m);
+                untouched(&project.modules[m], u)
+            };
+            // Release builds trust the predicate; debug builds (the tests) check it.
+            if quiet && !cfg!(debug_assertions) {
+                return reports();
+            }
+            // Parsed before, so this cannot fail; the tree lives for this module only.
+            let tree = parse::parse(&project.modules[m].source.text)
+                .expect("tree-sitter parses what it parsed before");
+            let calls: Vec<_> = facts.calls.iter().map(PackedCall::unpack).collect();
+            let cx = PassCx {
+                tree: &tree,
+                calls: &calls,
+                p: project,
+                cat,
+                colour: colouring,
+                facts,
+                knowledge,
+                m,
+                target,
+            };
+            let result = rewrite(&cx);
+            debug_assert!(
+                !quiet || (result.0.new.is_none() && result.1 == reports().1),
+                "{}: a module judged quiet was changed or reported more",
+                project.modules[m].display
+            );
+            result
+        })
+        .collect()
+}
+
+pub(crate) fn load(mut input: Input) -> Result<Module, Diagnostic> {
     let bytes = std::mem::take(&mut input.bytes);
     let (source, tree) = decode_parse(&input.display, SourceText::decode_owned(bytes))?;
     let (name, aliases, is_package) = module_names(&input.path, &input.root);
