@@ -231,8 +231,14 @@ pub fn colour(
     cat: &Catalog,
     facts: &[ModuleFacts],
     keep_sync: &[String],
+    extra_pins: &[(FuncId, Pin)],
 ) -> Colouring {
-    let mut extra = crate::external::pins(p, cat);
+    // The soundness check's reverts (run.rs) join the pins from code outside the project.
+    let mut extra: Vec<(FuncId, &'static str, Pin)> = extra_pins
+        .iter()
+        .map(|(f, pin)| (*f, "unsound-change-reverted", pin.clone()))
+        .collect();
+    extra.extend(crate::external::pins(p, cat));
     let decorators = crate::wrappers::Decorators::new(p, cat, facts);
     // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin
     // can be without effect: a family with an `async def` member is async anyway.)

@@ -2,7 +2,7 @@
 //!
 //! The pipeline, one module per stage: discover ([`walk`]) → parse ([`source`], [`parse`]) →
 //! index ([`index`], [`project`]) → match ([`matcher`] against the [`rules`] catalog) →
-//! colour ([`colour`]) → rewrite ([`passes`] producing [`edit`]s) → verify ([`verify`]) →
+//! colour ([`colour`]) → rewrite ([`passes`] producing [`edit`]s) → verify ([`verify`], [`soundness`]) →
 //! report ([`diff`], [`report`]). [`run`] drives it.
 
 pub mod cli;
@@ -20,6 +20,7 @@ pub mod project;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod soundness;
 pub mod source;
 pub mod syntax;
 pub mod target;

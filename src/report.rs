@@ -258,6 +258,11 @@ pub const CODES: &[Code] = &[
         "a function stays sync because its project decorator also wraps ones that stay sync",
     ),
     code(
+        "unsound-change-reverted",
+        N,
+        "a function stays sync: making it async left a use of it un-updated in the output",
+    ),
+    code(
         "external-base",
         N,
         "a method stays sync because a base outside the project calls it without await",
@@ -393,6 +398,8 @@ pub struct Summary {
     pub call_sites_rewritten: usize,
     pub diagnostics: usize,
     pub errors: usize,
+    /// Calls into now-async code the output leaves un-awaited: 0 unless reverting failed.
+    pub unawaited_async_calls: usize,
     /// Packages the migrated code now imports (`httpx`, `aiofiles`, ...).
     pub packages: Vec<String>,
     /// Rewritten call sites per catalog rule id, in the files that change.
@@ -421,6 +428,11 @@ impl fmt::Display for Summary {
             plural(self.functions_made_async, "function", "functions"),
             plural(self.call_sites_rewritten, "call site", "call sites"),
             plural(self.diagnostics, "diagnostic", "diagnostics"),
+        )?;
+        write!(
+            f,
+            ", unawaited calls into async code: {}",
+            self.unawaited_async_calls
         )?;
         if !self.packages.is_empty() {
             write!(f, "; new dependencies: {}", self.packages.join(", "))?;

@@ -11,6 +11,7 @@ use crate::passes::{self, PassCx};
 use crate::project::{FuncId, Module, Project};
 use crate::report::{self, Changed, Diagnostic, Statistics, Summary};
 use crate::rules::Catalog;
+use crate::soundness::{self, Violation};
 use crate::source::SourceText;
 use crate::walk::{self, Found, WalkOptions};
 use rayon::prelude::*;
@@ -84,7 +85,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     // again, so nothing becomes async because of a conversion that was abandoned. Keeping
     // only grows, so this ends; the cap is a guard.
     let mut round = 0;
-    let (colouring, results) = loop {
+    let (colouring, mut results, reverted, unsound) = loop {
         round += 1;
         fixed_point(
             &mut project,
@@ -99,8 +100,8 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         for module in &mut project.modules {
             module.syntax = crate::syntax::PackedSyntax::default();
         }
-        let colouring = colouring_of(&project, cat, &facts, settings);
-        let results = rewrite_all(&project, cat, &colouring, &knowledge, &facts, settings);
+        let (colouring, results, reverted, unsound) =
+            colour_and_rewrite(&project, cat, &facts, &knowledge, settings);
         let mut now = HashSet::default();
         let keeps = results
             .iter()
@@ -127,7 +128,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             }
         }
         if now.is_empty() || round == 8 {
-            break (colouring, results);
+            break (colouring, results, reverted, unsound);
         }
         dirty = facts
             .iter()
@@ -143,18 +144,25 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     for (f, pin) in &colouring.pinned {
         let m = &project.modules[pin.module];
         let def = project.func(*f);
+        // A revert's reason already opens with its code.
+        let code = colouring
+            .pin_codes
+            .get(f)
+            .copied()
+            .unwrap_or("sync-boundary");
+        // A revert's reason already opens with its code.
+        let reason = match pin.reason.strip_prefix("unsound-change-reverted: ") {
+            Some(reason) if reverted.contains(f) => reason,
+            _ => pin.reason.as_str(),
+        };
         diagnostics.push(Diagnostic::new(
             &m.display,
             pin.line,
             1,
-            colouring
-                .pin_codes
-                .get(f)
-                .copied()
-                .unwrap_or("sync-boundary"),
+            code,
             format!(
                 "`{}` stays sync and keeps its blocking calls: {}",
-                def.name, pin.reason
+                def.name, reason
             ),
         ));
     }
@@ -168,10 +176,22 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             message.clone(),
         ));
     }
+    // What pinning could not undo: the module of the site is left as it was.
+    for v in &unsound {
+        let module = &project.modules[v.module];
+        let why = format!(
+            "{} (line {}), and pinning could not undo it; file left unchanged (this is a bug in awaitify)",
+            v.reason, v.line
+        );
+        let diags = std::mem::take(&mut results[v.module].1);
+        let (o, d, n, pkgs) = left_unchanged(module, diags, "unsound-change-reverted", why);
+        results[v.module] = (o, d, n, pkgs, Vec::new());
+    }
 
     let mut summary = Summary {
         files_scanned: scanned,
         errors,
+        unawaited_async_calls: unsound.iter().filter(|v| v.unawaited).count(),
         ..Summary::default()
     };
     let mut files = Vec::new();
@@ -288,8 +308,9 @@ fn colouring_of(
     cat: &Catalog,
     facts: &[ModuleFacts],
     settings: &Settings,
+    extra: &[(FuncId, colour::Pin)],
 ) -> Colouring {
-    let mut colouring = colour::colour(project, cat, facts, settings.keep_sync);
+    let mut colouring = colour::colour(project, cat, facts, settings.keep_sync, extra);
     for script in settings.console_scripts {
         if let crate::project::Sym::Func(f) = project.resolve(script)
             && colouring.coloured.contains(&f)
@@ -298,6 +319,74 @@ fn colouring_of(
         }
     }
     colouring
+}
+
+/// The fixed point over a project built afresh (the soundness check's index of the output):
+/// only the modules `only` marks are matched (all if `None`); the others have no facts.
+pub(crate) fn index_fresh(
+    project: &mut Project,
+    cat: &Catalog,
+    only: Option<&[bool]>,
+) -> (Vec<ModuleFacts>, Knowledge) {
+    let n = project.modules.len();
+    let mut knowledge = base_knowledge(project);
+    let mut facts: Vec<ModuleFacts> = Vec::new();
+    facts.resize_with(n, ModuleFacts::default);
+    let dirty = only.map_or_else(|| vec![true; n], <[bool]>::to_vec);
+    fixed_point(project, cat, &mut knowledge, &mut facts, &dirty, None);
+    (facts, knowledge)
+}
+
+/// Rounds of colouring, rewrite and soundness check before giving up: each round pins at
+/// least one more function, and few chains need more than one.
+const SOUNDNESS_ROUNDS: usize = 8;
+
+/// Colours, rewrites and checks the whole output; a site the check finds unsound pins the
+/// function whose colour caused it (`unsound-change-reverted`) and the round is redone.
+/// Returns the last round's colouring and outcomes, the functions pinned that way, and the
+/// violations no pin could undo.
+fn colour_and_rewrite(
+    project: &Project,
+    cat: &Catalog,
+    facts: &[ModuleFacts],
+    knowledge: &Knowledge,
+    settings: &Settings,
+) -> (Colouring, Vec<Rewritten>, HashSet<FuncId>, Vec<Violation>) {
+    let mut extra: Vec<(FuncId, colour::Pin)> = Vec::new();
+    let mut round = 1;
+    loop {
+        let colouring = colouring_of(project, cat, facts, settings, &extra);
+        let results = rewrite_all(project, cat, &colouring, knowledge, facts, settings);
+        let outputs: Vec<Option<&str>> = results.iter().map(|r| r.0.new.as_deref()).collect();
+        let report = soundness::check(project, cat, &colouring, &outputs);
+        let pinned: HashSet<FuncId> = extra.iter().map(|(f, _)| *f).collect();
+        let mut fresh: Vec<(FuncId, colour::Pin)> = Vec::new();
+        for v in &report.violations {
+            let Some(f) = v.culprit.filter(|f| !pinned.contains(f)) else {
+                continue;
+            };
+            if fresh.iter().all(|(g, _)| *g != f) {
+                let reason = format!(
+                    "unsound-change-reverted: {}, at {}:{}",
+                    v.reason, project.modules[v.module].display, v.line
+                );
+                let (module, line) = (v.module, v.line);
+                fresh.push((
+                    f,
+                    colour::Pin {
+                        reason,
+                        module,
+                        line,
+                    },
+                ));
+            }
+        }
+        if report.violations.is_empty() || fresh.is_empty() || round == SOUNDNESS_ROUNDS {
+            return (colouring, results, pinned, report.violations);
+        }
+        extra.extend(fresh);
+        round += 1;
+    }
 }
 
 /// Runs the passes over every module that one can change.
@@ -458,7 +547,7 @@ fn syntax_of(text: &str) -> crate::syntax::PackedSyntax {
     crate::syntax::Syntax::new(&tree, text).pack()
 }
 
-fn load(mut input: Input) -> Result<Module, Diagnostic> {
+pub(crate) fn load(mut input: Input) -> Result<Module, Diagnostic> {
     let bytes = std::mem::take(&mut input.bytes);
     let (source, tree) = decode_parse(&input.display, SourceText::decode_owned(bytes))?;
     let (name, aliases, is_package) = module_names(&input.path, &input.root);

@@ -32,7 +32,7 @@ fn dry_run_prints_diffs_and_summary_and_changes_nothing() {
     );
     assert_eq!(
         run.stderr.trim_end(),
-        "1 file scanned, 1 file changed, 1 function made async, 2 call sites rewritten, 0 diagnostics"
+        "1 file scanned, 1 file changed, 1 function made async, 2 call sites rewritten, 0 diagnostics, unawaited calls into async code: 0"
     );
     assert_eq!(
         fs::read_to_string(dir.path().join("main.py")).unwrap(),

@@ -133,7 +133,7 @@ pub enum Binding {
     Value,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ModuleIndex {
     /// In preorder: a function's nested defs come right after it.
     pub functions: Vec<FuncDef>,
