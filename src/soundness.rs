@@ -109,7 +109,7 @@ pub fn check(
                 let site = Site {
                     m,
                     line: c.line,
-                    awaited: c.awaited,
+                    awaited: c.awaited || extra.awaited.contains(&(c.start, c.end)),
                     handed,
                 };
                 cx.call(
@@ -435,7 +435,7 @@ impl Cx<'_> {
                 let site = Site {
                     m,
                     line: c.line,
-                    awaited: c.awaited,
+                    awaited: c.awaited || extra.awaited.contains(&(c.start, c.end)),
                     handed: extra.handed.contains(&(c.start, c.end)),
                 };
                 out.push((g, site, c.text.clone()));
@@ -490,6 +490,8 @@ struct ExtraCall {
 struct Extras {
     /// Call expressions handed to an API that awaits them.
     handed: HashSet<(usize, usize)>,
+    /// Call expressions awaited that the tree does not show as such.
+    awaited: HashSet<(usize, usize)>,
     calls: Vec<ExtraCall>,
     /// Class-body aliases: `(class start, alias)` -> method name.
     aliases: HashMap<(usize, String), String>,
@@ -555,11 +557,31 @@ fn scan(
     match node.kind() {
         "call" => call(node, src, ix, class, out),
         "assignment" => alias(node, src, ix, class, out),
+        "await" => power_awaited(node, src, out),
         _ => {}
     }
     let mut cursor = node.walk();
     for child in node.children(&mut cursor) {
         scan(child, src, ix, class, out);
+    }
+}
+
+/// tree-sitter reads `await f() ** 2` as `await (f() ** 2)`; Python awaits `f()`.
+fn power_awaited(node: tree_sitter::Node, src: &str, out: &mut Extras) {
+    let mut operand = node.named_child(0);
+    while let Some(n) = operand.filter(|n| {
+        n.kind() == "binary_operator"
+            && n.child_by_field_name("operator")
+                .is_some_and(|o| text(o, src) == "**")
+    }) {
+        operand = n.child_by_field_name("left");
+    }
+    if let Some(call) = operand.filter(|n| n.kind() == "call")
+        && node
+            .named_child(0)
+            .is_some_and(|c| c.kind() == "binary_operator")
+    {
+        out.awaited.insert((call.start_byte(), call.end_byte()));
     }
 }
 
@@ -783,6 +805,8 @@ async def caller():
             "    await asyncio.gather(slow(), *[slow() for _ in range(2)])\n",
             "    t = asyncio.create_task(slow())\n    await asyncio.wait_for(slow(), 1)\n    await t\n",
             "    asyncio.run(slow())\n",
+            // tree-sitter reads this as `await (slow() ** 2)`.
+            "    return await slow() ** 2\n",
         ];
         for body in sound {
             assert_eq!(violations(&output(body)), Vec::<String>::new(), "{body}");
