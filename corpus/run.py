@@ -404,7 +404,11 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
     for tid, ph in phases.items():
         outcome, text = combine(ph)
         if outcome == "passed" and tid in warnings_hollow:
-            outcome, text = "hollow", "passed, but a coroutine never ran: " + warnings_hollow[tid]
+            # The warning's first line, then where the coroutine was created (innermost last).
+            first, _, origin = warnings_hollow[tid].partition("\n")
+            outcomes[tid] = "hollow"
+            details[tid] = f"passed, but a coroutine never ran: {first}\n{tail(origin, 10)}".rstrip()
+            continue
         outcomes[tid] = outcome
         if text:
             details[tid] = tail(text, 15)
