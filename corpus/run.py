@@ -807,7 +807,9 @@ def main() -> int:
         if stop.is_set():
             return None
         r = run_project(p, common, awaitify, p["name"] in must_keep)
-        bad = r["error"] is not None or (r["must_keep"] and (r["lost"] or r["smoke"] == "DIFFERENT"))
+        bad = r["error"] is not None or (
+            r["must_keep"] and (r["lost"] or r["smoke"] == "DIFFERENT" or r["awaitify"].get("exit"))
+        )
         print(line_for(r), flush=True)
         if bad and not args.keep_going:
             stop.set()
@@ -833,6 +835,9 @@ def main() -> int:
             failed_gate.append(f"{r['name']}: must keep, lost {len(r['lost'])} test(s)")
         elif r["must_keep"] and r["smoke"] == "DIFFERENT":
             failed_gate.append(f"{r['name']}: must keep, smoke output differs")
+        elif r["must_keep"] and r["awaitify"].get("exit"):
+            failed_gate.append(f"{r['name']}: must keep, awaitify exited {r['awaitify']['exit']} "
+                               "(some file could not be processed; see its awaitify.log)")
     skipped = [p["name"] for p in projects if p["name"] not in {r["name"] for r in results}]
     for name in skipped:
         failed_gate.append(f"{name}: not run (stopped after a failure; use --keep-going)")
