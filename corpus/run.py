@@ -404,7 +404,11 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
     for tid, ph in phases.items():
         outcome, text = combine(ph)
         if outcome == "passed" and tid in warnings_hollow:
-            outcome, text = "hollow", "passed, but a coroutine never ran: " + warnings_hollow[tid]
+            # The warning's first line, then where the coroutine was created (innermost last).
+            first, _, origin = warnings_hollow[tid].partition("\n")
+            outcomes[tid] = "hollow"
+            details[tid] = f"passed, but a coroutine never ran: {first}\n{tail(origin, 10)}".rstrip()
+            continue
         outcomes[tid] = outcome
         if text:
             details[tid] = tail(text, 15)
@@ -803,7 +807,9 @@ def main() -> int:
         if stop.is_set():
             return None
         r = run_project(p, common, awaitify, p["name"] in must_keep)
-        bad = r["error"] is not None or (r["must_keep"] and (r["lost"] or r["smoke"] == "DIFFERENT"))
+        bad = r["error"] is not None or (
+            r["must_keep"] and (r["lost"] or r["smoke"] == "DIFFERENT" or r["awaitify"].get("exit"))
+        )
         print(line_for(r), flush=True)
         if bad and not args.keep_going:
             stop.set()
@@ -829,6 +835,9 @@ def main() -> int:
             failed_gate.append(f"{r['name']}: must keep, lost {len(r['lost'])} test(s)")
         elif r["must_keep"] and r["smoke"] == "DIFFERENT":
             failed_gate.append(f"{r['name']}: must keep, smoke output differs")
+        elif r["must_keep"] and r["awaitify"].get("exit"):
+            failed_gate.append(f"{r['name']}: must keep, awaitify exited {r['awaitify']['exit']} "
+                               "(some file could not be processed; see its awaitify.log)")
     skipped = [p["name"] for p in projects if p["name"] not in {r["name"] for r in results}]
     for name in skipped:
         failed_gate.append(f"{name}: not run (stopped after a failure; use --keep-going)")

@@ -112,7 +112,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             keeps.partition(|(_, k)| k.diagnostic.code != "object-kept");
         for (m, keep) in own.into_iter().chain(generic) {
             let mut new = false;
-            for read in kept_keys(cat, &facts, m, &keep.what) {
+            for read in kept_keys(cat, &knowledge, &facts, m, &keep.what) {
                 let added = match &read {
                     Read::Kept(m, start) => knowledge.kept.insert((*m, *start)),
                     Read::KeptType(ty) => knowledge.kept_types.insert(ty.clone()),
@@ -447,8 +447,43 @@ fn rewrite_all(
 }
 
 /// The knowledge keys a keep decided in module `m` sets.
-fn kept_keys(cat: &Catalog, facts: &[ModuleFacts], m: usize, what: &passes::Kept) -> Vec<Read> {
+fn kept_keys(
+    cat: &Catalog,
+    knowledge: &Knowledge,
+    facts: &[ModuleFacts],
+    m: usize,
+    what: &passes::Kept,
+) -> Vec<Read> {
     match what {
+        passes::Kept::Local(f, ty) => {
+            // The project functions called there that return such an object made it.
+            let kind = Kind::Ext(ty.clone());
+            let mut made: Vec<Read> = facts[f.module as usize]
+                .calls
+                .iter()
+                .map(PackedCall::unpack)
+                .filter(|c| c.caller == Some(f.func as usize))
+                .filter_map(|c| match c.target {
+                    crate::matcher::Target::Func(g) if knowledge.returns.get(&g) == Some(&kind) => {
+                        Some(g)
+                    }
+                    _ => None,
+                })
+                .flat_map(|g| {
+                    kept_keys(
+                        cat,
+                        knowledge,
+                        facts,
+                        m,
+                        &passes::Kept::InFunc(g, ty.clone()),
+                    )
+                })
+                .collect();
+            if made.is_empty() {
+                made.push(Read::KeptType(ty.clone()));
+            }
+            made
+        }
         passes::Kept::Creation(start) => vec![Read::Kept(m as u32, *start as u32)],
         passes::Kept::Type(ty) => vec![Read::KeptType(ty.clone())],
         passes::Kept::InFunc(g, ty) => facts[g.module as usize]

@@ -795,6 +795,9 @@ fn receiver_keep(p: &Project, m: usize, f: usize, recv: &str, ty: &str) -> Optio
     if let Some(i) = def.params.iter().position(|x| x.name == recv) {
         return Some(Kept::Param(fid, i, ty.to_string()));
     }
+    if !recv.is_empty() && recv.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Some(Kept::Local(fid, ty.to_string()));
+    }
     let (obj, attr) = recv.split_once('.')?;
     let class = def.class?;
     let is_self = def.params.first().is_some_and(|x| x.name == obj);

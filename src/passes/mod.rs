@@ -75,6 +75,8 @@ pub enum Kept {
     Type(String),
     /// The objects of this type that this project function makes (and returns).
     InFunc(FuncId, String),
+    /// The objects of this type that a local of this function gets from project calls.
+    Local(FuncId, String),
     /// The objects of this type passed as this parameter, wherever they are made.
     Param(FuncId, usize, String),
     /// The objects of this type stored in this attribute of a class's instances.
