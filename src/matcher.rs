@@ -1253,7 +1253,12 @@ impl<'a> Walker<'a> {
         let ann = ann.trim().trim_matches(['"', '\'']);
         match self.p.resolve_in_module(self.m, ann) {
             Sym::Class(c) => Some(Kind::Instance(c)),
-            // `conn: sqlite3.Connection`: a catalog type named by an annotation.
+            // `r: requests.Response`: an annotation says what the value was, not whether the
+            // call that made it was converted; its uses stay as they are (`.reason` is not
+            // renamed on a response a sync session returned). Calls that pass converted
+            // values type the parameter through the call sites instead (`known_param`).
+            Sym::External(q) if self.cat.converts_uses(&q) => Some(Kind::Ext(kept_tag(&q))),
+            // `p: pathlib.Path`: its blocking methods go to a thread, whatever made the value.
             Sym::External(q) if self.cat.knows_type(&q) => Some(Kind::Ext(q)),
             _ => None,
         }

@@ -484,6 +484,20 @@ impl Catalog {
 
     /// Whether `ty` is a catalog type tag (a `[[method]]`, `[[with]]` or `[[iterate]]`
     /// type), so that an annotation naming it types the value.
+    /// Whether values of type `ty` differ once migrated: some call that makes one is itself
+    /// rewritten (`requests.get` → an httpx response, `sqlite3.connect` → an aiosqlite
+    /// connection, a cursor now awaited). A `pathlib.Path` is the same value either way.
+    pub fn converts_uses(&self, ty: &str) -> bool {
+        self.calls.values().chain(self.methods.values()).any(|e| {
+            e.returns.as_deref() == Some(ty)
+                && match e.action {
+                    Action::Replace | Action::Pass => true,
+                    Action::Keep => e.awaited,
+                    Action::ToThread | Action::Report => false,
+                }
+        })
+    }
+
     pub fn knows_type(&self, ty: &str) -> bool {
         self.withs.contains_key(ty)
             || self.iterates.contains_key(ty)

@@ -358,12 +358,14 @@ def helper(conn):
 "#,
     );
     // The file handed to `csv.reader` stays a sync file with all of its uses (it used to be
-    // migrated, and reported); the connection, used by followed code only, converts.
+    // migrated, and reported); the connection is an annotated parameter, whose value may
+    // come from code out of view: it stays a sqlite3 connection too.
     assert!(
         got.contains("    with open(path, newline=\"\") as f:"),
         "{got}"
     );
-    assert!(got.contains("async for line in conn.iterdump():"), "{got}");
+    assert!(got.contains("    for line in conn.iterdump():"), "{got}");
+    assert!(got.contains("    conn.commit()"), "{got}");
     assert_eq!(
         diags
             .iter()

@@ -27,3 +27,13 @@ fn a_kept_object_whose_type_reaches_a_third_module_is_matched_again_there() {
     let codes: Vec<&str> = m.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["requests-session-outside-coroutine"]);
 }
+
+#[test]
+fn an_annotated_response_keeps_its_names() {
+    // httpie 3.2.4: a `requests.Response` annotation typed a wrapper's attribute, and
+    // `.reason` became httpx's `.reason_phrase` on a response its sync session made. An
+    // annotation says what a value is, not whether the call that made it was converted.
+    let src = "import requests\n\n\nclass Wrapped:\n    def __init__(self, orig):\n        self._orig = orig\n\n    def line(self):\n        return f\"{self._orig.status_code} {self._orig.reason}\"\n\n\ndef show(final: requests.Response):\n    return Wrapped(final).line()\n";
+    let m = migrate_texts(&[("m.py", src)], &Catalog::builtin().unwrap());
+    assert_eq!(m.files[0].new, None, "{:?}", m.files[0].new);
+}
