@@ -200,7 +200,13 @@ pub fn families(p: &Project) -> HashMap<FuncId, FuncId> {
                 module: c.module,
                 func: f as u32,
             };
-            if let Some(base) = p.super_method(c, name) {
+            // A project that already overrides a sync method with an `async def` (Django's
+            // AsyncRequestFactory.get over RequestFactory.get) calls each on its own type:
+            // their colours are not tied, and tying them would make the sync one async
+            // under every sync caller.
+            if let Some(base) = p.super_method(c, name)
+                && p.func(me).is_async == p.func(base).is_async
+            {
                 union(&mut uf, me, base);
             }
         }
