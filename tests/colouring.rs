@@ -5,30 +5,9 @@
 mod support;
 
 use awaitify::rules::Catalog;
-use awaitify::run::{Migration, migrate_texts};
 
-fn migrate(spec: &str) -> Migration {
-    let files = support::parse_fixture(spec).expect("valid fixture");
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    migrate_texts(&refs, &Catalog::builtin().unwrap())
-}
-
-/// The migrated project rendered back in fixture form (every file, changed or not).
-fn after(spec: &str) -> String {
-    let m = migrate(spec);
-    let single = !spec.trim_start().starts_with("#- ");
-    let mut out = String::new();
-    for f in &m.files {
-        if !single {
-            out.push_str(&format!("#- {}\n", f.display));
-        }
-        out.push_str(f.new.as_deref().unwrap_or(&f.old));
-    }
-    out
-}
+use support::fixture_after as after;
+use support::migrate_fixture as migrate;
 
 /// Combined unified diff plus diagnostics, for snapshots.
 fn diff(spec: &str) -> String {

@@ -6,17 +6,7 @@
 
 mod support;
 
-use awaitify::rules::Catalog;
-use awaitify::run::{Migration, migrate_texts};
-
-fn migrate(spec: &str) -> Migration {
-    let files = support::parse_fixture(spec).expect("valid fixture");
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, t)| (p.as_str(), t.as_str()))
-        .collect();
-    migrate_texts(&refs, &Catalog::builtin().unwrap())
-}
+use support::migrate_fixture as migrate;
 
 /// The program runs the same migrated, some file changes, and nothing is left un-awaited.
 #[track_caller]

@@ -738,3 +738,30 @@ fn duration_at(b: &[u8], start: usize) -> Option<usize> {
     let seconds = minutes && digits(&mut i) == 2 && byte(i, b')');
     Some(if seconds { i + 1 } else { end })
 }
+
+// ---------------------------------------------------------------------------
+// Migrating fixtures in memory
+
+/// Migrates a fixture (one file, or several under `#- path` headers) in memory.
+pub fn migrate_fixture(spec: &str) -> awaitify::run::Migration {
+    let files = parse_fixture(spec).expect("valid fixture");
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    awaitify::run::migrate_texts(&refs, &awaitify::rules::Catalog::builtin().unwrap())
+}
+
+/// The migrated project rendered back in fixture form (every file, changed or not).
+pub fn fixture_after(spec: &str) -> String {
+    let m = migrate_fixture(spec);
+    let single = !spec.trim_start().starts_with(FIXTURE_HEADER);
+    let mut out = String::new();
+    for f in &m.files {
+        if !single {
+            out.push_str(&format!("{FIXTURE_HEADER}{}\n", f.display));
+        }
+        out.push_str(f.new.as_deref().unwrap_or(&f.old));
+    }
+    out
+}
