@@ -412,9 +412,8 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
         outcomes[tid] = outcome
         if text:
             details[tid] = tail(text, 15)
-    running = None
-    if started and started[-1] not in outcomes or (started and outcomes.get(started[-1]) == "incomplete"):
-        running = started[-1]
+    # The test that was running when the suite stopped, if it never finished.
+    running = started[-1] if started and outcomes.get(started[-1], "incomplete") == "incomplete" else None
     if not finished and not timed_out and proc.returncode != 0:
         # pytest died without its session finishing (interpreter crash, usage error...).
         details.setdefault("<session>", tail(log.read_text(errors="replace"), 20))
