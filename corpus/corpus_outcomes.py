@@ -82,8 +82,11 @@ class Recorder:
                 # function: an async setup_method/teardown_method, which pytest calls
                 # without awaiting and drops at once.
                 owner = nodeid
+            if len(message) > 3000:  # keep the first line and the innermost frames
+                first, _, rest = message.partition("\n")
+                message = first + "\n  ...\n" + rest[-2800:]
             self.write(event="warning", id=owner, seen_in=nodeid, category=category,
-                       message=message[:3000], hollow=owner is not None)
+                       message=message, hollow=owner is not None)
         elif nodeid:
             self.write(event="warning", id=nodeid, category=category, message=message[:2000],
                        hollow=RETURNED_VALUE in message)

@@ -412,9 +412,8 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
         outcomes[tid] = outcome
         if text:
             details[tid] = tail(text, 15)
-    running = None
-    if started and started[-1] not in outcomes or (started and outcomes.get(started[-1]) == "incomplete"):
-        running = started[-1]
+    # The test that was running when the suite stopped, if it never finished.
+    running = started[-1] if started and outcomes.get(started[-1], "incomplete") == "incomplete" else None
     if not finished and not timed_out and proc.returncode != 0:
         # pytest died without its session finishing (interpreter crash, usage error...).
         details.setdefault("<session>", tail(log.read_text(errors="replace"), 20))
@@ -481,7 +480,13 @@ class SmokeServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _answer
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # a client that hangs up (a migrated one that crashed) is not news
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
