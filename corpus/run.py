@@ -354,7 +354,10 @@ def run_suite(project: dict, venv: Path, tree: Path, env: dict, logdir: Path, la
     suite_timeout = int(project.get("suite_timeout", 600))
     cmd = [venv / "bin" / "python", "-m", "pytest",
            "-p", "no:cacheprovider", "-p", "corpus_outcomes", "-rfE", "--tb=short", "--color=no",
-           "--continue-on-collection-errors"]
+           "--continue-on-collection-errors",
+           # The work trees sit under this repository, whose pyproject.toml pytest would
+           # otherwise take for the root: test ids would then name before/ or after/.
+           f"--rootdir={tree}"]
     if per_test_timeout:
         cmd += [f"--timeout={per_test_timeout}"]
     for d in project.get("deselect", []):
