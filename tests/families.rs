@@ -3,21 +3,10 @@
 
 mod support;
 
-use awaitify::rules::Catalog;
-use awaitify::run::migrate_texts;
 use support::{Equiv, assert_equivalent};
 
 /// Migrates a one-file project: (new text, diagnostics as `line:col code`).
-fn migrate(src: &str) -> (String, Vec<String>) {
-    let m = migrate_texts(&[("main.py", src)], &Catalog::builtin().unwrap());
-    let f = &m.files[0];
-    let diags = m
-        .diagnostics
-        .iter()
-        .map(|d| format!("{}:{} {}", d.line, d.col, d.code))
-        .collect();
-    (f.new.clone().unwrap_or_else(|| f.old.clone()), diags)
-}
+use support::migrate_main as migrate;
 
 /// Case 1: a session made in `__init__` stays requests, with all of its uses; the methods
 /// that use it are not coloured for it, and the module's other requests call still converts.

@@ -9,16 +9,7 @@ use awaitify::run::migrate_texts;
 use support::{Equiv, assert_equivalent};
 
 /// Migrates a one-file project: (new text, diagnostics as `line:col code`).
-fn migrate(src: &str) -> (String, Vec<String>) {
-    let m = migrate_texts(&[("main.py", src)], &Catalog::builtin().unwrap());
-    let f = &m.files[0];
-    let diags = m
-        .diagnostics
-        .iter()
-        .map(|d| format!("{}:{} {}", d.line, d.col, d.code))
-        .collect();
-    (f.new.clone().unwrap_or_else(|| f.old.clone()), diags)
-}
+use support::migrate_main as migrate;
 
 fn check_table(cases: &[(&str, &str, &str)]) {
     let mut failures = Vec::new();

@@ -765,3 +765,19 @@ pub fn fixture_after(spec: &str) -> String {
     }
     out
 }
+
+/// Migrates one `main.py` in memory: its text afterwards and its diagnostics as
+/// `line:col code`.
+pub fn migrate_main(src: &str) -> (String, Vec<String>) {
+    let m = awaitify::run::migrate_texts(
+        &[("main.py", src)],
+        &awaitify::rules::Catalog::builtin().unwrap(),
+    );
+    let f = &m.files[0];
+    let diags = m
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{} {}", d.line, d.col, d.code))
+        .collect();
+    (f.new.clone().unwrap_or_else(|| f.old.clone()), diags)
+}
