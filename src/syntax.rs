@@ -407,7 +407,14 @@ impl<'a> Node<'a> {
         name: &str,
         cursor: &mut Cursor,
     ) -> impl Iterator<Item = Node<'a>> + use<'a> {
-        let id = language().fields.get(name).copied().unwrap_or(u8::MAX);
+        let id = language().fields.get(name).copied();
+        // A misspelt field would silently find nothing; tests/grammar_names.rs checks the
+        // literals in `src/`, this catches computed names.
+        debug_assert!(
+            id.is_some(),
+            "`{name}` is not a field of tree-sitter-python"
+        );
+        let id = id.unwrap_or(u8::MAX);
         self.children(cursor).filter(move |c| c.raw().field == id)
     }
 }

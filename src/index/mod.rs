@@ -305,14 +305,8 @@ impl Builder<'_> {
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
             match child.kind() {
-                "block"
-                | "else_clause"
-                | "elif_clause"
-                | "except_clause"
-                | "finally_clause"
-                | "except_group_clause"
-                | "case_clause"
-                | "match_statement" => {
+                "block" | "else_clause" | "elif_clause" | "except_clause" | "finally_clause"
+                | "case_clause" | "match_statement" => {
                     self.targets(child, func, class);
                     if child.kind() == "block" {
                         self.scope(child, func, class, prefix);
