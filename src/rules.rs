@@ -221,7 +221,7 @@ pub struct Rule {
     pub packages: Vec<String>,
     /// The Rust pass used by `action = "pass"` entries.
     #[serde(default)]
-    pub pass: Option<String>,
+    pub pass: Option<PassName>,
     /// The rules whose converted calls make this rule's `[[name]]` renames apply in a module
     /// (`except requests.ConnectionError` only where a requests call became httpx); default:
     /// this rule's own calls.
@@ -286,18 +286,40 @@ pub struct Catalog {
     aware_decorators: Vec<String>,
 }
 
-const KNOWN_PASSES: &[&str] = &[
-    "subprocess",
-    "requests",
-    "threads",
-    "sockets",
-    "json-io",
-    "files",
-    "sqlite",
-    "dangling-task",
-    "loop-api",
-    "never-awaited",
-];
+/// The Rust passes a rule can name with `pass = "..."`. A name that is not here fails when
+/// the catalog loads (serde lists the known ones), and `passes::family` matches on it
+/// exhaustively, so a new pass cannot be half registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PassName {
+    Subprocess,
+    Requests,
+    Threads,
+    Sockets,
+    JsonIo,
+    Files,
+    Sqlite,
+    DanglingTask,
+    LoopApi,
+    NeverAwaited,
+}
+
+impl PassName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassName::Subprocess => "subprocess",
+            PassName::Requests => "requests",
+            PassName::Threads => "threads",
+            PassName::Sockets => "sockets",
+            PassName::JsonIo => "json-io",
+            PassName::Files => "files",
+            PassName::Sqlite => "sqlite",
+            PassName::DanglingTask => "dangling-task",
+            PassName::LoopApi => "loop-api",
+            PassName::NeverAwaited => "never-awaited",
+        }
+    }
+}
 
 impl Catalog {
     /// The built-in catalog compiled from `transforms/`.
@@ -330,14 +352,6 @@ impl Catalog {
         }
         if self.rules.iter().any(|r| r.id == rule.id) {
             return Err(format!("duplicate rule id `{}`", rule.id));
-        }
-        if let Some(pass) = &rule.pass
-            && !KNOWN_PASSES.contains(&pass.as_str())
-        {
-            return Err(format!(
-                "unknown pass `{pass}` (known: {})",
-                KNOWN_PASSES.join(", ")
-            ));
         }
         let id = self.rules.len();
         let check = |action: Action, replace: &Option<String>, what: &str| -> Result<(), String> {
@@ -544,7 +558,7 @@ impl Catalog {
                     Action::ToThread => "`asyncio.to_thread(...)`".to_string(),
                     Action::Report => "reported".to_string(),
                     Action::Keep => "kept".to_string(),
-                    Action::Pass => format!("`{}` pass", rule.pass.as_deref().unwrap_or_default()),
+                    Action::Pass => format!("`{}` pass", rule.pass.map_or("", PassName::as_str)),
                 };
                 let awaited = if call.awaited { "await " } else { "" };
                 matched.push(what);
@@ -566,7 +580,7 @@ impl Catalog {
                     (Action::ToThread, _) => "`asyncio.to_thread(...)`".to_string(),
                     (Action::Report, _) => "reported".to_string(),
                     (Action::Pass, _) => {
-                        format!("`{}` pass", rule.pass.as_deref().unwrap_or_default())
+                        format!("`{}` pass", rule.pass.map_or("", PassName::as_str))
                     }
                     _ => "same method".to_string(),
                 };
@@ -655,5 +669,27 @@ mod tests {
         assert!(!cat.async_aware_decorator("atexit.register"));
         assert!(cat.async_aware_base("typing_extensions.Protocol"));
         assert!(!cat.async_aware_base("typing_extensions"));
+    }
+
+    #[test]
+    fn a_misspelt_pass_name_fails_when_the_catalog_loads() {
+        let rule = |pass: &str| {
+            format!(
+                "id = \"x\"\nsummary = \"x\"\npass = \"{pass}\"\n\
+                 [[call]]\nname = \"foo.get\"\naction = \"pass\"\n"
+            )
+        };
+        let err = Catalog::default()
+            .add_toml("x.toml", &rule("request"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown variant `request`"), "{err}");
+        assert!(
+            err.contains("requests"),
+            "the known names are listed: {err}"
+        );
+        Catalog::default()
+            .add_toml("x.toml", &rule("requests"))
+            .unwrap();
     }
 }

@@ -13,6 +13,7 @@ use crate::edit::Edit;
 use crate::matcher::{AttrFact, CallFact, Ctx, Kind, Target};
 use crate::project::{FuncId, Project};
 use crate::report::Diagnostic;
+use crate::rules::PassName;
 use crate::rules::{Action, CallEntry, Catalog};
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
@@ -166,7 +167,6 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
             let rule = cx.cat.rule(entry.rule);
             let handled = rule
                 .pass
-                .as_deref()
                 .is_some_and(|p| crate::passes::family(p, cx, c, entry, out));
             if !handled {
                 let msg = format!(
@@ -389,7 +389,7 @@ fn kept_use_to_thread(cx: &PassCx, u: &crate::matcher::KeptUseFact, out: &mut Pa
     let threads = cx
         .cat
         .method(&u.ty, name)
-        .is_some_and(|e| cx.cat.rule(e.rule).pass.as_deref() == Some("threads"));
+        .is_some_and(|e| cx.cat.rule(e.rule).pass == Some(PassName::Threads));
     let Some(call) = cx
         .node(u.callee.0, u.callee.1)
         .and_then(|f| f.parent())

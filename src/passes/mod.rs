@@ -7,7 +7,7 @@ use crate::edit::Edit;
 use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, PackedCall, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
-use crate::rules::{Action, Catalog};
+use crate::rules::{Action, Catalog, PassName};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -346,30 +346,31 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
 /// Dispatches a catalog entry with `action = "pass"` to the Rust pass its rule names.
 /// Returns false when the pass declined the call (it is then reported as unconvertible).
 pub fn family(
-    name: &str,
+    name: PassName,
     cx: &PassCx,
     c: &CallFact,
     entry: &crate::rules::CallEntry,
     out: &mut PassOut,
 ) -> bool {
     match name {
-        "files" | "json-io" => files::call(cx, c, out),
-        "requests" => requests::rewrite_call(cx, c, entry, out),
-        "subprocess" => subprocess::rewrite(cx, c, entry, out),
-        "dangling-task" => dangling_task::rewrite(cx, c, out),
-        "loop-api" => loop_api::rewrite(cx, c, out),
-        "never-awaited" => never_awaited::rewrite(cx, c, out),
+        PassName::Files | PassName::JsonIo => files::call(cx, c, out),
+        PassName::Requests => requests::rewrite_call(cx, c, entry, out),
+        PassName::Subprocess => subprocess::rewrite(cx, c, entry, out),
+        PassName::DanglingTask => dangling_task::rewrite(cx, c, out),
+        PassName::LoopApi => loop_api::rewrite(cx, c, out),
+        PassName::NeverAwaited => never_awaited::rewrite(cx, c, out),
         // `threads` runs over the whole module itself (see `run_all`) and reports what it keeps.
-        "threads" | "sockets" => true,
-        _ => false,
+        PassName::Threads | PassName::Sockets => true,
+        // A `with` pass: its calls are handled by the `with` (see `family_with`).
+        PassName::Sqlite => false,
     }
 }
 
 /// Dispatches a `[[with]]` with `action = "pass"` to the Rust pass its rule names.
 /// Returns false when the pass declined (the `with` is then reported as unconvertible).
-pub fn family_with(name: &str, cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
+pub fn family_with(name: PassName, cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
     match name {
-        "sqlite" => sqlite::with_transaction(cx, w, out),
+        PassName::Sqlite => sqlite::with_transaction(cx, w, out),
         _ => false,
     }
 }

@@ -159,7 +159,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
 }
 
 fn is_mine(cx: &PassCx, rule: usize) -> bool {
-    cx.cat.rule(rule).pass.as_deref() == Some("threads")
+    cx.cat.rule(rule).pass == Some(crate::rules::PassName::Threads)
 }
 
 fn line_col(cx: &PassCx, offset: usize) -> (usize, usize) {

@@ -78,10 +78,7 @@ fn by_pass(cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
         return false;
     };
     let rule = cx.cat.rule(*rule);
-    let handled = rule
-        .pass
-        .as_deref()
-        .is_some_and(|p| super::family_with(p, cx, w, out));
+    let handled = rule.pass.is_some_and(|p| super::family_with(p, cx, w, out));
     if handled {
         out.packages.extend(rule.packages.iter().cloned());
     } else {
