@@ -328,8 +328,15 @@ const FOLLOWED_TYPES: &[&str] = &["io.IOBase", "sqlite3.Connection", "sqlite3.Cu
 /// `async-value-passed-to-sync-code`: reports a migrated file or connection passed as an
 /// argument to a call that is neither a project function nor a catalog entry.
 pub fn escapes(cx: &PassCx, out: &mut PassOut) {
-    let followed: std::collections::HashSet<(usize, usize)> =
-        cx.calls.iter().map(|c| (c.start, c.end)).collect();
+    use crate::matcher::Target;
+    let followed: std::collections::HashMap<(usize, usize), Option<&Target>> = cx
+        .calls
+        .iter()
+        .map(|c| {
+            let project = matches!(c.target, Target::Func(_) | Target::Class(_));
+            ((c.start, c.end), project.then_some(&c.target))
+        })
+        .collect();
     for (i, def) in cx.module().index.functions.iter().enumerate() {
         if !cx.colour.async_funcs.contains(&cx.fid(i)) {
             continue;
@@ -344,9 +351,11 @@ pub fn escapes(cx: &PassCx, out: &mut PassOut) {
         while let Some(n) = stack.pop() {
             match n.kind() {
                 "function_definition" | "class_definition" | "lambda" => continue,
-                "call" if !followed.contains(&(n.start_byte(), n.end_byte())) => {
-                    check_call(cx, i, n, out);
-                }
+                "call" => match followed.get(&(n.start_byte(), n.end_byte())) {
+                    None => check_call(cx, i, n, None, out),
+                    Some(Some(project)) => check_call(cx, i, n, Some(project), out),
+                    Some(None) => {}
+                },
                 _ => {}
             }
             let mut cursor = n.walk();
@@ -355,7 +364,16 @@ pub fn escapes(cx: &PassCx, out: &mut PassOut) {
     }
 }
 
-fn check_call(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
+/// Checks the arguments of `call`: a call awaitify does not follow, or (`project`) a call of
+/// a project function or class, which follows an argument only into a parameter it just
+/// uses (see [`callee_keeps`]).
+fn check_call(
+    cx: &PassCx,
+    f: usize,
+    call: Node,
+    project: Option<&crate::matcher::Target>,
+    out: &mut PassOut,
+) {
     let Some(args) = call
         .child_by_field_name("arguments")
         .filter(|a| a.kind() == "argument_list")
@@ -374,7 +392,18 @@ fn check_call(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
         return;
     }
     let mut cursor = args.walk();
+    let mut position = 0;
     for a in args.named_children(&mut cursor) {
+        if a.kind() == "comment" {
+            continue;
+        }
+        let keyword = (a.kind() == "keyword_argument")
+            .then(|| a.child_by_field_name("name").map(|n| &src[n.byte_range()]))
+            .flatten();
+        let at = position;
+        if a.kind() != "keyword_argument" {
+            position += 1;
+        }
         let value = if a.kind() == "keyword_argument" {
             a.child_by_field_name("value")
         } else {
@@ -400,11 +429,28 @@ fn check_call(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
         }
         let pos = call.start_position();
         // The object stays sync instead, with every use of it.
-        let what = format!(
-            "`{name}` is passed to `{callee}` at line {}, which may call its methods without \
-             await",
-            pos.row + 1
-        );
+        let what = match project {
+            Some(target) => {
+                let arg = match keyword {
+                    Some(k) => Arg::Keyword(k),
+                    None if a.kind() == "identifier" => Arg::Position(at),
+                    None => Arg::Splat,
+                };
+                if !callee_keeps(cx, target, arg) {
+                    continue;
+                }
+                format!(
+                    "`{name}` is passed to `{callee}` at line {}, which keeps it where awaitify \
+                     cannot follow its uses (`*args`/`**kwargs`, an attribute, a container)",
+                    pos.row + 1
+                )
+            }
+            None => format!(
+                "`{name}` is passed to `{callee}` at line {}, which may call its methods \
+                 without await",
+                pos.row + 1
+            ),
+        };
         out.keep.extend(super::catalog::keep_all(
             cx.p,
             cx.cat,
@@ -417,5 +463,125 @@ fn check_call(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
             "async-value-passed-to-sync-code",
             name,
         ));
+    }
+}
+
+/// How an argument reaches the callee.
+#[derive(Clone, Copy)]
+enum Arg<'a> {
+    Position(usize),
+    Keyword(&'a str),
+    Splat,
+}
+
+/// Whether the project function (or the `__init__` of the project class) `target` may keep an
+/// argument beyond its own direct uses: the callee stays sync (an `__init__` always does),
+/// the argument lands in `*args`/`**kwargs`, or the
+/// parameter is used other than as a method receiver, an attribute's object, a call argument
+/// or in a test (`self.out = fp`, `return fp`, `[fp]`, a closure). Then the object may be
+/// used by code that reaches it through a receiver awaitify cannot type.
+fn callee_keeps(cx: &PassCx, target: &crate::matcher::Target, arg: Arg) -> bool {
+    use crate::matcher::Target;
+    let p = cx.p;
+    let (f, bound) = match target {
+        Target::Func(f) => {
+            let def = p.func(*f);
+            let bound =
+                def.class.is_some() && !def.decorators.iter().any(|d| d.ends_with("staticmethod"));
+            (*f, bound)
+        }
+        Target::Class(c) => match p.method(*c, "__init__") {
+            Some(f) => (f, true),
+            None => return true,
+        },
+        _ => return true,
+    };
+    // A callee that stays sync cannot await the object's methods.
+    if !cx.colour.async_funcs.contains(&f) {
+        return true;
+    }
+    let def = p.func(f);
+    let text = &p.modules[f.module as usize].source.text[def.start..def.end];
+    let Some(tree) = crate::parse::parse(text) else {
+        return true;
+    };
+    let Some(function) = tree
+        .root_node()
+        .named_child(0)
+        .filter(|n| n.kind() == "function_definition")
+    else {
+        return true;
+    };
+    let Some(params) = function.child_by_field_name("parameters") else {
+        return true;
+    };
+    let mut names: Vec<&str> = Vec::new();
+    let mut cursor = params.walk();
+    for param in params.named_children(&mut cursor) {
+        match param.kind() {
+            "identifier" => names.push(&text[param.byte_range()]),
+            "typed_parameter" | "default_parameter" | "typed_default_parameter" => {
+                let name = param
+                    .child_by_field_name("name")
+                    .or_else(|| param.named_child(0))
+                    .filter(|n| n.kind() == "identifier");
+                if let Some(n) = name {
+                    names.push(&text[n.byte_range()]);
+                }
+            }
+            _ => {}
+        }
+    }
+    let name = match arg {
+        Arg::Keyword(k) => names.iter().find(|n| **n == k).copied(),
+        Arg::Position(i) => names.get(i + usize::from(bound)).copied(),
+        Arg::Splat => None,
+    };
+    let Some(name) = name else {
+        // `*args`, `**kwargs`, or a call that would fail anyway.
+        return true;
+    };
+    let Some(body) = function.child_by_field_name("body") else {
+        return true;
+    };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if matches!(
+            n.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            if text[n.byte_range()].contains(name) {
+                return true;
+            }
+            continue;
+        }
+        if n.kind() == "identifier" && &text[n.byte_range()] == name && !plain_use(n) {
+            return true;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
+}
+
+/// A use of a parameter that does not keep the object: `fp.write(x)`, `fp.name`, `g(fp)`,
+/// `g(out=fp)`, `if fp`, `fp is None`, `with conn:` (the `with` families check; `with fp as
+/// f:` makes another name, and is not plain).
+fn plain_use(id: tree_sitter::Node) -> bool {
+    let Some(parent) = id.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        "attribute" => parent
+            .child_by_field_name("object")
+            .is_some_and(|o| o.id() == id.id()),
+        "argument_list" | "comparison_operator" | "not_operator" | "with_item" => true,
+        "keyword_argument" => parent
+            .child_by_field_name("value")
+            .is_some_and(|v| v.id() == id.id()),
+        "if_statement" | "elif_clause" | "while_statement" => parent
+            .child_by_field_name("condition")
+            .is_some_and(|c| c.id() == id.id()),
+        _ => false,
     }
 }

@@ -1,0 +1,90 @@
+//! A converted file or connection passed to project code must be followed into every use.
+//! A callee that stores it (`**kwargs`, `self.out = fp`, a container) hands it to code that
+//! reaches it through a receiver awaitify cannot type, so the object stays as it is there.
+//! Found on httpie 3.2.4, whose test environment takes `stdin=` through `**kwargs`.
+
+mod support;
+
+const STORED_BY_CALLEE: &str = r#"#- main.py
+import time
+
+
+class Sink:
+    def __init__(self, **streams):
+        self.__dict__.update(streams)
+
+
+class Recorder:
+    def __init__(self, out):
+        self.out = out
+
+    def record(self, line):
+        self.out.write(line + "\n")
+
+
+def report(sink):
+    sink.out.write("report\n")
+
+
+def main():
+    time.sleep(0)
+    with open("log.txt", "w") as fp:
+        report(Sink(out=fp))
+        Recorder(fp).record("one")
+    with open("log.txt") as fp:
+        print(fp.read())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_file_stored_by_the_project_code_it_is_passed_to_stays_sync() {
+    let out = support::fixture_after(STORED_BY_CALLEE);
+    assert!(
+        out.contains("    with open(\"log.txt\", \"w\") as fp:"),
+        "{out}"
+    );
+    assert!(out.contains("async def main():"), "{out}");
+    let reported: Vec<String> = support::migrate_fixture(STORED_BY_CALLEE)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        reported
+            .iter()
+            .any(|d| d.contains("which keeps it where awaitify cannot follow its uses")),
+        "{reported:#?}"
+    );
+    support::assert_equivalent(STORED_BY_CALLEE, &["main.py"], support::Equiv::default());
+}
+
+#[test]
+fn a_file_the_callee_only_uses_is_converted_with_it() {
+    let spec = r##"#- main.py
+import time
+
+
+def header(fp, title):
+    fp.write("# " + title + "\n")
+
+
+def main():
+    time.sleep(0)
+    with open("log.txt", "w") as fp:
+        header(fp, "one")
+        fp.write("body\n")
+    with open("log.txt") as fp:
+        print(fp.read())
+
+
+if __name__ == "__main__":
+    main()
+"##;
+    let out = support::fixture_after(spec);
+    assert!(out.contains("async def header(fp, title):"), "{out}");
+    assert!(out.contains("await header(fp, \"one\")"), "{out}");
+    support::assert_equivalent(spec, &["main.py"], support::Equiv::default());
+}
