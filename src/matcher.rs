@@ -6,6 +6,8 @@
 //! `from time import sleep as nap; nap()` both resolve to `time.sleep`, and a parameter or
 //! local that shadows the import is not a match.
 
+mod getattr;
+
 use crate::index::{FuncDef, ModuleIndex};
 use crate::parse::{line, text};
 use crate::project::{ClassId, FuncId, Project, Sym};
@@ -1724,15 +1726,31 @@ impl<'a> Walker<'a> {
         let (Some(&obj), Some(&name)) = (positional.first(), positional.get(1)) else {
             return;
         };
+        if getattr::result_dies(node, self.src) {
+            return;
+        }
         let on = match self.resolve(obj, caller) {
             Val::Kind(Kind::Instance(c) | Kind::ClassObj(c)) | Val::Sym(Sym::Class(c)) => {
                 DynOn::Class(c)
             }
             Val::Sym(Sym::Module(m)) => DynOn::Module(m),
+            Val::Unknown if self.annotated_outside(obj, caller) => return,
             Val::Unknown => DynOn::Unknown,
             // Outside the project (`getattr(sys, n)`), or a value of a catalog type.
             _ => return,
         };
+        if name.kind() == "identifier"
+            && let Some(names) = getattr::literal_values(name, self.src)
+        {
+            for n in names {
+                self.facts.dyn_attrs.push(DynAttrFact {
+                    name: DynName::Exact(n.as_str().into()),
+                    on: on.clone(),
+                    line: line(node),
+                });
+            }
+            return;
+        }
         let name = match name.kind() {
             "string" => string_prefix(name, self.src),
             "binary_operator" => name
@@ -1750,6 +1768,45 @@ impl<'a> Walker<'a> {
             on,
             line: line(node),
         });
+    }
+
+    /// `obj` is a parameter annotated with a class outside the project that no project class
+    /// derives from (`options: argparse.Namespace`): like a type checker, awaitify takes the
+    /// annotation's word that the value is not a project object.
+    fn annotated_outside(&self, obj: Node, caller: Option<usize>) -> bool {
+        let Some(f) = caller else { return false };
+        if obj.kind() != "identifier" {
+            return false;
+        }
+        let name = text(obj, self.src);
+        let def = self.func(f);
+        let Some(ann) = def
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.annotation.as_deref())
+        else {
+            return false;
+        };
+        let ann = ann.trim().trim_matches(['"', '\'']);
+        if !ann
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        {
+            return false;
+        }
+        let Sym::External(q) = self.p.resolve_in_module(self.m, ann) else {
+            return false;
+        };
+        getattr::holds_no_project_object(&q)
+            && !self.p.modules.iter().enumerate().any(|(m, module)| {
+                module.index.classes.iter().any(|k| {
+                    k.bases.iter().any(|b| {
+                        let b = b.split('[').next().unwrap_or_default();
+                        matches!(self.p.resolve_in_module(m, b), Sym::External(x) if x == q)
+                    })
+                })
+            })
     }
 
     /// A `[[call]]` with an `arg` guard matches only when that argument has the named type.

@@ -1,0 +1,258 @@
+//! `getattr(obj, name)` with an object and a name awaitify cannot know may return any method
+//! or module-level function of the project, so each of them stays sync. These are the forms
+//! where less is possible, each kept sound: the functions it can still return stay sync, the
+//! others convert, and the program does the same before and after.
+
+mod support;
+
+use support::fixture_after as after;
+use support::migrate_fixture as migrate;
+
+#[track_caller]
+fn has(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
+    }
+}
+
+fn reported(spec: &str) -> String {
+    migrate(spec)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn equivalent(spec: &str) {
+    support::assert_equivalent(spec, &["main.py"], support::Equiv::default());
+}
+
+/// The value is only tested: no function is called through it.
+const TESTED_ONLY: &str = r#"#- main.py
+import time
+
+
+class Options:
+    verbose = True
+
+
+def fetch():
+    time.sleep(0.01)
+    return "data"
+
+
+def enabled(options, flag):
+    if getattr(options, flag, False) and flag != "quiet":
+        return True
+    return getattr(options, flag, None) is not None or callable(getattr(options, flag, None))
+
+
+def main():
+    print(enabled(Options(), "verbose"), enabled(Options(), "quiet"), fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_getattr_whose_value_is_only_tested_pins_nothing() {
+    has(
+        &after(TESTED_ONLY),
+        &[
+            "async def fetch():",
+            "async def main():",
+            "asyncio.run(main())",
+        ],
+    );
+    equivalent(TESTED_ONLY);
+}
+
+/// The name is one of the loop's literals.
+const LOOP_OF_LITERALS: &str = r#"#- main.py
+import time
+
+
+class Store:
+    def load(self):
+        time.sleep(0.01)
+        return "loaded"
+
+    def save(self):
+        time.sleep(0.01)
+        return "saved"
+
+    def fetch(self):
+        time.sleep(0.01)
+        return "fetched"
+
+
+def run_all(obj):
+    out = []
+    for name in ("load", "save"):
+        out.append(getattr(obj, name)())
+    return out
+
+
+def main():
+    s = Store()
+    print(run_all(s), s.fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_loop_over_string_literals_pins_only_those_names() {
+    let out = after(LOOP_OF_LITERALS);
+    has(
+        &out,
+        &[
+            "    def load(self):\n        time.sleep(0.01)",
+            "    def save(self):\n        time.sleep(0.01)",
+            "    async def fetch(self):",
+        ],
+    );
+    has(
+        &reported(LOOP_OF_LITERALS),
+        &["`getattr` at main.py:21 reads `load`, and may return `Store.load`"],
+    );
+    equivalent(LOOP_OF_LITERALS);
+}
+
+#[test]
+fn a_loop_variable_assigned_again_in_the_loop_may_be_any_name() {
+    let spec = LOOP_OF_LITERALS.replace(
+        "        out.append(getattr(obj, name)())",
+        "        name = name.upper().lower()\n        out.append(getattr(obj, name)())",
+    );
+    has(
+        &reported(&spec),
+        &["reads a name awaitify cannot know, and may return `Store.fetch`"],
+    );
+    assert!(!after(&spec).contains("async def fetch"));
+}
+
+#[test]
+fn a_parametrized_test_pins_only_its_parameter_values() {
+    let spec = r#"#- app.py
+import time
+
+
+class Table:
+    def insert(self, row):
+        time.sleep(0)
+        return row
+
+    def upsert(self, row):
+        time.sleep(0)
+        return row
+
+    def count(self):
+        time.sleep(0)
+        return 0
+#- test_app.py
+import pytest
+
+from app import Table
+
+
+@pytest.mark.parametrize("method_name", ("insert", "upsert"))
+def test_methods(method_name):
+    method = getattr(Table(), method_name)
+    assert method({"id": 1}) == {"id": 1}
+
+
+@pytest.mark.parametrize("n, other", [(1, "count"), (2, "count")])
+def test_count(n, other):
+    assert getattr(Table(), other)() == 0
+"#;
+    let out = after(spec);
+    has(
+        &out,
+        &[
+            "    def insert(self, row):\n        time.sleep(0)",
+            "    def upsert(self, row):\n        time.sleep(0)",
+            "    def count(self):\n        time.sleep(0)",
+        ],
+    );
+    let reported = reported(spec);
+    has(
+        &reported,
+        &[
+            "reads `insert`, and may return `Table.insert`",
+            "reads `upsert`, and may return `Table.upsert`",
+            "reads `count`, and may return `Table.count`",
+        ],
+    );
+    assert!(!reported.contains("cannot know"), "{reported}");
+}
+
+/// The object is annotated with a class outside the project.
+const ANNOTATED: &str = r#"#- main.py
+import argparse
+import time
+
+
+def fetch():
+    time.sleep(0.01)
+    return "data"
+
+
+def read(options: argparse.Namespace, name):
+    return getattr(options, name)
+
+
+def main():
+    ns = argparse.Namespace(x=1)
+    print(read(ns, "x"), fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn an_object_annotated_with_an_outside_class_holds_no_project_function() {
+    has(&after(ANNOTATED), &["async def fetch():", "await fetch()"]);
+    equivalent(ANNOTATED);
+}
+
+#[test]
+fn an_outside_class_that_a_project_class_derives_from_says_nothing() {
+    let spec = ANNOTATED.replace(
+        "def fetch():",
+        "class Options(argparse.Namespace):\n    pass\n\n\ndef fetch():",
+    );
+    has(
+        &reported(&spec),
+        &["reads a name awaitify cannot know, and may return `fetch`"],
+    );
+    assert!(!after(&spec).contains("async def fetch"));
+}
+
+#[test]
+fn a_getattr_value_that_is_kept_may_be_any_function() {
+    let spec = r#"#- main.py
+import time
+
+
+def fetch():
+    time.sleep(0.01)
+    return "data"
+
+
+def handler_for(options, flag):
+    handler = getattr(options, flag, None)
+    if handler is not None:
+        return handler
+    return fetch()
+"#;
+    has(
+        &reported(spec),
+        &["reads a name awaitify cannot know, and may return `fetch`"],
+    );
+    assert!(!after(spec).contains("async def fetch"));
+}
