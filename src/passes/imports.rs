@@ -16,17 +16,50 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
+    let imports = &cx.module().index.imports;
+    let nl = cx.module().source.newline;
+    let wanted = reference_counts(cx, out);
+    let removed_whole = remove_dead(imports, &wanted, out);
+
+    // What is still missing.
+    let mut missing: Vec<String> = out
+        .imports
+        .iter()
+        .filter(|m| !already_imported(cx, m))
+        .cloned()
+        .collect();
+    missing.sort();
+
+    let (inserts, mut substitutes) = place(cx, &missing, &removed_whole, out);
+    for stmt in removed_whole {
+        if let Some(lines) = substitutes.remove(&stmt.start) {
+            out.edits.push(Edit::replace(
+                stmt.start,
+                stmt.end,
+                lines.join(nl),
+                "imports",
+            ));
+        } else {
+            out.edits.push(removal(cx, stmt));
+        }
+    }
+    for (at, text) in inserts {
+        // Before any other insertion at the same offset (`async ` of a first-line `def`).
+        out.edits
+            .push(Edit::open(at, usize::MAX / 4, text, "imports"));
+    }
+}
+
+/// References per imported name, before and after the edits.
+fn reference_counts<'a>(cx: &PassCx<'a>, out: &PassOut) -> HashMap<&'a str, (usize, usize)> {
     let module = cx.module();
     let src = cx.src();
-    let nl = module.source.newline;
     let replaced: Vec<(usize, usize)> = out
         .edits
         .iter()
         .filter(|e| e.start < e.end)
         .map(|e| (e.start, e.end))
         .collect();
-
-    // Count references per imported name, before and after the edits.
     let imports = &module.index.imports;
     let mut wanted: HashMap<&str, (usize, usize)> = imports
         .iter()
@@ -45,6 +78,16 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
     }
 
+    wanted
+}
+
+/// Removes the imported names whose every use the edits replaced; returns the statements
+/// that go whole (removed, or replaced by a new import, by the caller).
+fn remove_dead<'a>(
+    imports: &'a [ImportStmt],
+    wanted: &HashMap<&str, (usize, usize)>,
+    out: &mut PassOut,
+) -> Vec<&'a ImportStmt> {
     let mut removed_whole: Vec<&ImportStmt> = Vec::new();
     for stmt in imports {
         let dead: Vec<usize> = (0..stmt.names.len())
@@ -85,15 +128,20 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
     }
 
-    // What is still missing.
-    let mut missing: Vec<String> = out
-        .imports
-        .iter()
-        .filter(|m| !already_imported(cx, m))
-        .cloned()
-        .collect();
-    missing.sort();
+    removed_whole
+}
 
+/// Where each missing import goes: insertions, and new imports that take the place of a
+/// removed one (by its start).
+#[allow(clippy::type_complexity)]
+fn place(
+    cx: &PassCx,
+    missing: &[String],
+    removed_whole: &[&ImportStmt],
+    out: &PassOut,
+) -> (Vec<(usize, String)>, HashMap<usize, Vec<String>>) {
+    let src = cx.src();
+    let nl = cx.module().source.newline;
     let leading = leading_imports(cx.root());
     let mut free_slots: Vec<&ImportStmt> = removed_whole
         .iter()
@@ -102,7 +150,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         .collect();
     let mut inserts: Vec<(usize, String)> = Vec::new();
     let mut substitutes: HashMap<usize, Vec<String>> = HashMap::new();
-    for m in &missing {
+    for m in missing {
         let line = format!("import {m}");
         let stdlib = is_stdlib(m);
         let kept: Vec<Node> = leading
@@ -179,23 +227,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
     }
 
-    for stmt in removed_whole {
-        if let Some(lines) = substitutes.remove(&stmt.start) {
-            out.edits.push(Edit::replace(
-                stmt.start,
-                stmt.end,
-                lines.join(nl),
-                "imports",
-            ));
-        } else {
-            out.edits.push(removal(cx, stmt));
-        }
-    }
-    for (at, text) in inserts {
-        // Before any other insertion at the same offset (`async ` of a first-line `def`).
-        out.edits
-            .push(Edit::open(at, usize::MAX / 4, text, "imports"));
-    }
+    (inserts, substitutes)
 }
 
 /// Identifiers of a piece of new code that are not attribute names or inside strings.

@@ -512,30 +512,10 @@ impl Mapped {
     }
 }
 
-/// Maps requests keywords to httpx ones. `client` is the receiver to put in place of the
-/// module (`requests.get` -> `client.get`); empty for a session method, whose receiver
-/// stays. On a session, `verify=`/`cert=` cannot move to the constructor.
-fn map_args(
-    cx: &PassCx,
-    c: &CallFact,
-    method: &str,
-    client: &str,
-    session: bool,
-    stream_form: bool,
-) -> Result<Mapped, Decline> {
-    let src = cx.src();
-    let node = cx.node(c.start, c.end).ok_or("no call node")?;
-    let args = node
-        .child_by_field_name("arguments")
-        .filter(|a| a.kind() == "argument_list")
-        .ok_or("not a plain argument list")?;
-    let mut cursor = args.walk();
-    let list: Vec<Node> = args
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .collect();
-    // requests' positional parameters after the URL (httpx's are keyword-only).
-    let (fixed, extra): (usize, &[&str]) = match method {
+/// requests' positional parameters after the URL (httpx's are keyword-only): how many
+/// lead (the URL, and the method for `request`), and the names of the rest in order.
+fn positional_names(method: &str, session: bool) -> (usize, &'static [&'static str]) {
+    match method {
         "get" if !session => (1, &["params"]),
         "post" => (1, &["data", "json"]),
         "put" | "patch" => (1, &["data"]),
@@ -560,14 +540,45 @@ fn map_args(
         ),
         "request" => (2, &[]),
         _ => (1, &[]),
-    };
+    }
+}
+
+/// What the arguments said beyond their own edits.
+#[derive(Default)]
+struct Seen {
+    has_body: bool,
+    follow: bool,
+}
+
+/// Maps requests keywords to httpx ones. `client` is the receiver to put in place of the
+/// module (`requests.get` -> `client.get`); empty for a session method, whose receiver
+/// stays. On a session, `verify=`/`cert=` cannot move to the constructor.
+fn map_args(
+    cx: &PassCx,
+    c: &CallFact,
+    method: &str,
+    client: &str,
+    session: bool,
+    stream_form: bool,
+) -> Result<Mapped, Decline> {
+    let src = cx.src();
+    let node = cx.node(c.start, c.end).ok_or("no call node")?;
+    let args = node
+        .child_by_field_name("arguments")
+        .filter(|a| a.kind() == "argument_list")
+        .ok_or("not a plain argument list")?;
+    let mut cursor = args.walk();
+    let list: Vec<Node> = args
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    let (fixed, extra) = positional_names(method, session);
     let mut m = Mapped {
         edits: Vec::new(),
         verify: Vec::new(),
         stream: false,
     };
-    let mut has_body = false;
-    let mut follow = false;
+    let mut seen = Seen::default();
     let mut pos = 0;
     for (i, a) in list.iter().enumerate() {
         let (name, value) = match a.kind() {
@@ -590,76 +601,117 @@ fn map_args(
                 (name.to_string(), *a)
             }
         };
-        let keyword = a.kind() == "keyword_argument";
-        let rename = |to: &str, m: &mut Mapped| {
-            if keyword {
-                let n = a.child_by_field_name("name").expect("checked above");
-                m.edits.push(Edit::replace(
-                    n.start_byte(),
-                    n.end_byte(),
-                    to.to_string(),
-                    "requests",
-                ));
-            } else {
-                m.edits
-                    .push(Edit::insert(a.start_byte(), format!("{to}="), "requests"));
-            }
-        };
-        match name.as_str() {
-            "allow_redirects" => {
-                follow = true;
-                rename("follow_redirects", &mut m);
-            }
-            "data" => {
-                has_body = true;
-                match body_kind(value, src) {
-                    Body::Raw => rename("content", &mut m),
-                    Body::Form | Body::Unknown => {
-                        if !keyword {
-                            rename("data", &mut m);
-                        }
+        map_arg(src, &list, i, &name, value, session, &mut m, &mut seen)?;
+    }
+    rename_verb(
+        cx,
+        c,
+        method,
+        client,
+        stream_form,
+        (args, &list),
+        &seen,
+        &mut m,
+    )?;
+    Ok(m)
+}
+
+/// Maps one argument `name=value` (the `i`-th of `list`, by keyword or position).
+#[allow(clippy::too_many_arguments)]
+fn map_arg(
+    src: &str,
+    list: &[Node],
+    i: usize,
+    name: &str,
+    value: Node,
+    session: bool,
+    m: &mut Mapped,
+    seen: &mut Seen,
+) -> Result<(), Decline> {
+    let a = list[i];
+    let keyword = a.kind() == "keyword_argument";
+    let rename = |to: &str, m: &mut Mapped| {
+        if keyword {
+            let n = a.child_by_field_name("name").expect("checked above");
+            m.edits.push(Edit::replace(
+                n.start_byte(),
+                n.end_byte(),
+                to.to_string(),
+                "requests",
+            ));
+        } else {
+            m.edits
+                .push(Edit::insert(a.start_byte(), format!("{to}="), "requests"));
+        }
+    };
+    match name {
+        "allow_redirects" => {
+            seen.follow = true;
+            rename("follow_redirects", m);
+        }
+        "data" => {
+            seen.has_body = true;
+            match body_kind(value, src) {
+                Body::Raw => rename("content", m),
+                Body::Form | Body::Unknown => {
+                    if !keyword {
+                        rename("data", m);
                     }
-                    Body::Pairs => {
-                        return Err("a list as `data=` is form-encoded only by requests".into());
-                    }
                 }
-            }
-            "json" | "files" => {
-                has_body = true;
-                if !keyword {
-                    rename(&name, &mut m);
-                }
-            }
-            "verify" | "cert" if session => {
-                return Err(format!("`{name}=` is a client setting in httpx"));
-            }
-            "verify" | "cert" => {
-                // `verify=True` is the default of both libraries.
-                let v = &src[value.byte_range()];
-                if !(name == "verify" && v == "True") {
-                    m.verify.push(format!("{name}={v}"));
-                }
-                m.edits.push(remove_arg(&list, i));
-            }
-            "stream" => {
-                m.stream = &src[value.byte_range()] != "False";
-                m.edits.push(remove_arg(&list, i));
-            }
-            "proxies" | "hooks" => {
-                return Err(format!("`{name}=` has no per-request httpx equivalent"));
-            }
-            other => {
-                if !keyword {
-                    rename(other, &mut m);
+                Body::Pairs => {
+                    return Err("a list as `data=` is form-encoded only by requests".into());
                 }
             }
         }
+        "json" | "files" => {
+            seen.has_body = true;
+            if !keyword {
+                rename(name, m);
+            }
+        }
+        "verify" | "cert" if session => {
+            return Err(format!("`{name}=` is a client setting in httpx"));
+        }
+        "verify" | "cert" => {
+            // `verify=True` is the default of both libraries.
+            let v = &src[value.byte_range()];
+            if !(name == "verify" && v == "True") {
+                m.verify.push(format!("{name}={v}"));
+            }
+            m.edits.push(remove_arg(list, i));
+        }
+        "stream" => {
+            m.stream = &src[value.byte_range()] != "False";
+            m.edits.push(remove_arg(list, i));
+        }
+        "proxies" | "hooks" => {
+            return Err(format!("`{name}=` has no per-request httpx equivalent"));
+        }
+        other => {
+            if !keyword {
+                rename(other, m);
+            }
+        }
     }
-    // httpx's get/head/options/delete take no body; `request` and `stream` do, and take
-    // the method first.
+    Ok(())
+}
+
+/// The httpx method and receiver: httpx's get/head/options/delete take no body; `request`
+/// and `stream` do, and take the method first. A HEAD does not follow redirects in requests.
+#[allow(clippy::too_many_arguments)]
+fn rename_verb(
+    cx: &PassCx,
+    c: &CallFact,
+    method: &str,
+    client: &str,
+    stream_form: bool,
+    (args, list): (Node, &[Node]),
+    seen: &Seen,
+    m: &mut Mapped,
+) -> Result<(), Decline> {
     let verb = if stream_form {
         "stream"
-    } else if has_body && matches!(method, "get" | "head" | "options" | "delete") {
+    } else if seen.has_body && matches!(method, "get" | "head" | "options" | "delete") {
         "request"
     } else {
         method
@@ -672,7 +724,7 @@ fn map_args(
             "requests",
         ));
     }
-    if method == "head" && !follow {
+    if method == "head" && !seen.follow {
         let text = if list.is_empty() {
             "follow_redirects=False"
         } else {
@@ -700,7 +752,7 @@ fn map_args(
             "requests",
         ));
     }
-    Ok(m)
+    Ok(())
 }
 
 /// `urlopen(url[, timeout=t])` -> `client.get(url[, timeout=t])`.

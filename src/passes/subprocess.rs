@@ -362,28 +362,7 @@ fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
 
     let captured = spec.stdout == Stream::Pipe || spec.stderr == Stream::Pipe;
     let p = &n.proc;
-    // Waiting: communicate when there are pipes or input, else wait.
-    let waits = if captured || spec.input.is_some() {
-        let input = spec
-            .input
-            .as_ref()
-            .map(|i| match &spec.text {
-                Some((_, enc)) => format!("{i}{enc}"),
-                None => i.clone(),
-            })
-            .unwrap_or_default();
-        let used = spec.check || !matches!(stmt.kind, Use::Discard);
-        let target = match (&spec.stdout, &spec.stderr) {
-            _ if !used => String::new(),
-            (Stream::Pipe, Stream::Pipe) => format!("{}, {} = ", n.stdout, n.stderr),
-            (Stream::Pipe, _) => format!("{}, _ = ", n.stdout),
-            (_, Stream::Pipe) => format!("_, {} = ", n.stderr),
-            _ => String::new(),
-        };
-        (target, format!("{p}.communicate({input})"))
-    } else {
-        (String::new(), format!("{p}.wait()"))
-    };
+    let waits = wait_call(spec, stmt, n, captured);
     let decode = |s: &Stream, name: &str| match (s, &spec.text) {
         (Stream::Pipe, Some((dec, _))) => format!("{name}{dec}"),
         (Stream::Pipe, None) => name.to_string(),
@@ -430,18 +409,7 @@ fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
         if spec.stderr == Stream::Pipe {
             fields.push(err_val.clone());
         }
-        while fields.len() > 2 && fields.last().is_some_and(|f| f == "None") {
-            fields.pop();
-        }
-        let name = format!("{sp}.CalledProcessError");
-        let raise = format!(
-            "raise {}",
-            format_call(&name, &fields, n.indent_width + 4, 6)
-        );
-        lines.push(Line::Block(
-            format!("if {p}.returncode:"),
-            vec![Line::Code(raise)],
-        ));
+        lines.push(raise_if_failed(&sp, p, fields, n.indent_width));
     }
 
     let value = match spec.api {
@@ -470,6 +438,42 @@ fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
     };
     lines.push(Line::Code(format!("{lead}{expr}")));
     lines
+}
+
+/// Waiting: `communicate` when there are pipes or input, else `wait`; the assignment
+/// target for the captured streams the statement uses, and the call.
+fn wait_call(spec: &Spec, stmt: &Stmt, n: &Names, captured: bool) -> (String, String) {
+    let p = &n.proc;
+    if !(captured || spec.input.is_some()) {
+        return (String::new(), format!("{p}.wait()"));
+    }
+    let input = spec
+        .input
+        .as_ref()
+        .map(|i| match &spec.text {
+            Some((_, enc)) => format!("{i}{enc}"),
+            None => i.clone(),
+        })
+        .unwrap_or_default();
+    let used = spec.check || !matches!(stmt.kind, Use::Discard);
+    let target = match (&spec.stdout, &spec.stderr) {
+        _ if !used => String::new(),
+        (Stream::Pipe, Stream::Pipe) => format!("{}, {} = ", n.stdout, n.stderr),
+        (Stream::Pipe, _) => format!("{}, _ = ", n.stdout),
+        (_, Stream::Pipe) => format!("_, {} = ", n.stderr),
+        _ => String::new(),
+    };
+    (target, format!("{p}.communicate({input})"))
+}
+
+/// `if p.returncode: raise subprocess.CalledProcessError(...)`, without trailing `None`s.
+fn raise_if_failed(sp: &str, p: &str, mut fields: Vec<String>, indent_width: usize) -> Line {
+    while fields.len() > 2 && fields.last().is_some_and(|f| f == "None") {
+        fields.pop();
+    }
+    let name = format!("{sp}.CalledProcessError");
+    let raise = format!("raise {}", format_call(&name, &fields, indent_width + 4, 6));
+    Line::Block(format!("if {p}.returncode:"), vec![Line::Code(raise)])
 }
 
 fn needs_result(spec: &Spec, stmt: &Stmt) -> bool {
@@ -578,39 +582,7 @@ fn to_thread(
 
 fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, String> {
     let src = cx.src();
-    let args = call
-        .child_by_field_name("arguments")
-        .filter(|a| a.kind() == "argument_list")
-        .ok_or("it has no plain argument list")?;
-    let mut positional = Vec::new();
-    let mut kw: Vec<(&str, Node)> = Vec::new();
-    let mut cursor = args.walk();
-    for a in args.named_children(&mut cursor) {
-        match a.kind() {
-            "keyword_argument" => {
-                let (Some(k), Some(v)) = (
-                    a.child_by_field_name("name"),
-                    a.child_by_field_name("value"),
-                ) else {
-                    return Err("an argument could not be read".into());
-                };
-                kw.push((text(k, src), v));
-            }
-            "comment" => return Err("a comment inside the call would be lost".into()),
-            "list_splat" | "dictionary_splat" => {
-                return Err("`*args` / `**kwargs` hide which options it uses".into());
-            }
-            _ => positional.push(a),
-        }
-    }
-    let cmd_node = match (
-        positional.as_slice(),
-        kw.iter().position(|(k, _)| *k == "args"),
-    ) {
-        ([one], None) => *one,
-        ([], Some(i)) => kw.remove(i).1,
-        _ => return Err("options passed by position are not supported".into()),
-    };
+    let (cmd_node, kw) = call_arguments(call, src)?;
     let flag = |name: &str| -> Result<Option<bool>, String> {
         match kw.iter().find(|(k, _)| *k == name) {
             None => Ok(None),
@@ -633,22 +605,7 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
     };
     let encoding = value("encoding").map(|v| text(v, src).to_string());
     let errors = value("errors").map(|v| text(v, src).to_string());
-    for (k, v) in &kw {
-        let ok = PASS_THROUGH.contains(k)
-            || matches!(
-                *k,
-                "shell" | "text" | "universal_newlines" | "encoding" | "errors"
-            )
-            || matches!(*k, "stdin" | "stdout" | "stderr")
-            || (matches!(*k, "input" | "timeout") && api != Api::Popen)
-            || (matches!(*k, "capture_output" | "check") && api == Api::Run);
-        if !ok {
-            return Err(format!("asyncio's subprocesses do not take `{k}=`"));
-        }
-        if (*k == "encoding" || *k == "errors") && !simple(*v) {
-            return Err(format!("`{k}=` is not a plain value"));
-        }
-    }
+    check_keywords(&kw, api)?;
     let text_mode = (text_flag || encoding.is_some() || errors.is_some()).then(|| {
         let a = match (&encoding, &errors) {
             (Some(e), Some(r)) => format!("{e}, {r}"),
@@ -659,27 +616,8 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
         (format!(".decode({a})"), format!(".encode({a})"))
     });
 
-    // The command.
     let cmd_text = text(cmd_node, src).to_string();
-    let list = matches!(cmd_node.kind(), "list" | "tuple");
-    if shell && list {
-        return Err("a list command with `shell=True` runs its first item as the script".into());
-    }
-    let mut creator = Vec::new();
-    if shell {
-        creator.push(cmd_text.clone());
-    } else if list {
-        let mut cursor = cmd_node.walk();
-        let items: Vec<Node> = cmd_node.named_children(&mut cursor).collect();
-        if items.is_empty() || items.iter().any(|i| i.kind() == "comment") {
-            return Err("the command list is empty or holds comments".into());
-        }
-        creator.extend(items.iter().map(|i| text(*i, src).to_string()));
-    } else if matches!(cmd_node.kind(), "string" | "concatenated_string") {
-        creator.push(cmd_text.clone());
-    } else {
-        creator.push(format!("*{cmd_text}"));
-    }
+    let mut creator = command_items(cmd_node, shell, src)?;
 
     // Streams.
     let stream = |name: &str| -> Stream {
@@ -761,6 +699,91 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
         check: check || matches!(api, Api::CheckCall | Api::CheckOutput),
         timeout,
     })
+}
+
+/// The command node and the keyword arguments of a subprocess call.
+#[allow(clippy::type_complexity)]
+fn call_arguments<'a>(
+    call: Node<'a>,
+    src: &'a str,
+) -> Result<(Node<'a>, Vec<(&'a str, Node<'a>)>), String> {
+    let args = call
+        .child_by_field_name("arguments")
+        .filter(|a| a.kind() == "argument_list")
+        .ok_or("it has no plain argument list")?;
+    let mut positional = Vec::new();
+    let mut kw: Vec<(&str, Node)> = Vec::new();
+    let mut cursor = args.walk();
+    for a in args.named_children(&mut cursor) {
+        match a.kind() {
+            "keyword_argument" => {
+                let (Some(k), Some(v)) = (
+                    a.child_by_field_name("name"),
+                    a.child_by_field_name("value"),
+                ) else {
+                    return Err("an argument could not be read".into());
+                };
+                kw.push((text(k, src), v));
+            }
+            "comment" => return Err("a comment inside the call would be lost".into()),
+            "list_splat" | "dictionary_splat" => {
+                return Err("`*args` / `**kwargs` hide which options it uses".into());
+            }
+            _ => positional.push(a),
+        }
+    }
+    let cmd_node = match (
+        positional.as_slice(),
+        kw.iter().position(|(k, _)| *k == "args"),
+    ) {
+        ([one], None) => *one,
+        ([], Some(i)) => kw.remove(i).1,
+        _ => return Err("options passed by position are not supported".into()),
+    };
+    Ok((cmd_node, kw))
+}
+
+/// Every keyword has an asyncio counterpart for `api`, and the text-mode ones are plain.
+fn check_keywords(kw: &[(&str, Node)], api: Api) -> Result<(), String> {
+    for (k, v) in kw {
+        let ok = PASS_THROUGH.contains(k)
+            || matches!(
+                *k,
+                "shell" | "text" | "universal_newlines" | "encoding" | "errors"
+            )
+            || matches!(*k, "stdin" | "stdout" | "stderr")
+            || (matches!(*k, "input" | "timeout") && api != Api::Popen)
+            || (matches!(*k, "capture_output" | "check") && api == Api::Run);
+        if !ok {
+            return Err(format!("asyncio's subprocesses do not take `{k}=`"));
+        }
+        if (*k == "encoding" || *k == "errors") && !simple(*v) {
+            return Err(format!("`{k}=` is not a plain value"));
+        }
+    }
+    Ok(())
+}
+
+/// The command as the creator's leading arguments: the shell string, the list's items, a
+/// string, or `*cmd` for a value.
+fn command_items(cmd_node: Node, shell: bool, src: &str) -> Result<Vec<String>, String> {
+    let cmd_text = text(cmd_node, src).to_string();
+    let list = matches!(cmd_node.kind(), "list" | "tuple");
+    if shell && list {
+        return Err("a list command with `shell=True` runs its first item as the script".into());
+    }
+    if shell || matches!(cmd_node.kind(), "string" | "concatenated_string") {
+        return Ok(vec![cmd_text]);
+    }
+    if !list {
+        return Ok(vec![format!("*{cmd_text}")]);
+    }
+    let mut cursor = cmd_node.walk();
+    let items: Vec<Node> = cmd_node.named_children(&mut cursor).collect();
+    if items.is_empty() || items.iter().any(|i| i.kind() == "comment") {
+        return Err("the command list is empty or holds comments".into());
+    }
+    Ok(items.iter().map(|i| text(*i, src).to_string()).collect())
 }
 
 /// Whether evaluating `n` twice is the same as once: literals, names, attribute chains,
