@@ -21,9 +21,17 @@ fn main() {
         ));
     }
     out.push_str("];\n");
-    fs::write(
-        Path::new(&env::var("OUT_DIR").unwrap()).join("catalog.rs"),
-        out,
-    )
-    .unwrap();
+    let out_dir = Path::new(&env::var("OUT_DIR").unwrap()).to_path_buf();
+    fs::write(out_dir.join("catalog.rs"), out).unwrap();
+
+    // One test per rule file for tests/catalog_examples.rs, so that a failure names the rule.
+    let mut tests = String::new();
+    for f in &files {
+        let id = f.file_stem().unwrap().to_string_lossy();
+        let name = id.replace('-', "_");
+        tests.push_str(&format!(
+            "#[test]\nfn rule_{name}() {{\n    check_rule({id:?});\n}}\n\n"
+        ));
+    }
+    fs::write(out_dir.join("catalog_tests.rs"), tests).unwrap();
 }
