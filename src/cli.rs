@@ -61,6 +61,20 @@ pub struct Args {
     /// else its requires-python floor, else py311.
     #[arg(long, value_enum, value_name = "VERSION")]
     pub target_version: Option<PyVersion>,
+    /// Show only diagnostics with these codes or code prefixes (a prefix ends at a `-`:
+    /// `blocking` selects `blocking-call-kept`); comma-separated, repeatable; `ALL` for all.
+    /// With --check, a shown warning or error then also fails the run.
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Show also diagnostics with these codes or prefixes (added to --select or the default).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+    /// Hide diagnostics with these codes or prefixes (the longest matching selector wins).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Show notes (stays-sync-by-design diagnostics) in text output; hidden by default.
+    #[arg(long)]
+    pub show_notes: bool,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -105,6 +119,8 @@ pub struct Config {
     pub max_file_size: u64,
     pub catalog: Catalog,
     pub target: PyVersion,
+    /// Which diagnostics are shown (never what is written).
+    pub selection: crate::selection::Selection,
 }
 
 impl Args {
@@ -122,11 +138,19 @@ impl Args {
             .first()
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
-        if let Some((pyproject, project)) = crate::config::load(&start)? {
-            crate::config::add_rules(&pyproject, &project, &mut catalog)?;
-            keep_sync.extend(project.keep_sync);
-            exclude.extend(project.exclude);
+        let project = crate::config::load(&start)?;
+        if let Some((pyproject, project)) = &project {
+            crate::config::add_rules(pyproject, project, &mut catalog)?;
+            keep_sync.extend(project.keep_sync.iter().cloned());
+            exclude.extend(project.exclude.iter().cloned());
         }
+        let selection = selection(
+            self.select.as_deref(),
+            &self.extend_select,
+            &self.ignore,
+            self.show_notes,
+            project.as_ref(),
+        )?;
         let excludes = crate::walk::build_excludes(&exclude)?;
         let color = match self.color {
             ColorChoice::Always => true,
@@ -162,6 +186,37 @@ impl Args {
             statistics: self.statistics,
             max_file_size: self.max_file_size,
             catalog,
+            selection,
         })
     }
+}
+
+/// The command line's selection over the project's: `--select` replaces `select`; the
+/// extends and ignores of both apply.
+fn selection(
+    select: Option<&[String]>,
+    extend_select: &[String],
+    ignore: &[String],
+    show_notes: bool,
+    project: Option<&(PathBuf, crate::config::ProjectConfig)>,
+) -> anyhow::Result<crate::selection::Selection> {
+    let none = crate::config::ProjectConfig::default();
+    let (path, cfg) = project.map_or((None, &none), |(p, c)| (Some(p), c));
+    if let Some(path) = path {
+        crate::selection::Selection::new(cfg.select.as_deref(), &cfg.extend_select, &cfg.ignore)
+            .map_err(|e| anyhow::anyhow!("{}: [tool.awaitify]: {e}", path.display()))?;
+    }
+    let extend: Vec<String> = cfg
+        .extend_select
+        .iter()
+        .chain(extend_select)
+        .cloned()
+        .collect();
+    let ignores: Vec<String> = cfg.ignore.iter().chain(ignore).cloned().collect();
+    let mut sel =
+        crate::selection::Selection::new(select.or(cfg.select.as_deref()), &extend, &ignores)
+            .map_err(|e| anyhow::anyhow!("--select/--extend-select/--ignore: {e}"))?;
+    sel.show_notes = show_notes || cfg.show_notes;
+    sel.lint = select.is_some();
+    Ok(sel)
 }
