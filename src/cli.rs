@@ -13,7 +13,7 @@ use std::path::PathBuf;
     version,
     about = "Migrate synchronous Python to asyncio: rewrite blocking calls, colour their callers async, add awaits.",
     after_help = "By default awaitify prints unified diffs and changes nothing.\n\n\
-Exit codes:\n  0  success (diagnostics alone do not fail a run)\n  1  --check: some file would change; or some file could not be processed\n  2  usage error or fatal error"
+Exit codes:\n  0  success (diagnostics alone do not fail a run)\n  1  --check: some file would change (with --select: or a selected warning or error is shown);\n     or some file could not be processed\n  2  usage error or fatal error"
 )]
 pub struct Args {
     /// Files or directories to migrate (directories are walked, honouring .gitignore).
