@@ -254,7 +254,7 @@ fn blocking_sync_call(
 ) -> Option<Diagnostic> {
     let fam = c.family.get(&f).copied().unwrap_or(f);
     let name = &p.func(f).name;
-    let pinned_at = format!("{}:{}", p.modules[pin.module].display, pin.line);
+    let pinned_at = format!(" ({}:{})", p.modules[pin.module].display, pin.line);
     let diag = |module: usize, line: usize, message: String| {
         let display = &p.modules[module].display;
         Some(Diagnostic::new(
@@ -271,14 +271,22 @@ fn blocking_sync_call(
         .copied()
         .or_else(|| Some((site_function(p, pin)?, pin.module, pin.line)));
     match reached {
-        Some((caller, module, line)) if c.async_funcs.contains(&caller) => diag(
-            module,
-            line,
-            format!(
-                "the coroutine `{}` reaches `{name}` ({pinned_at}), which stays sync and keeps its blocking calls: they block the event loop here ({reason})",
-                p.func(caller).name
-            ),
-        ),
+        Some((caller, module, line)) if c.async_funcs.contains(&caller) => {
+            // Where the pin is this very line, its location says nothing new.
+            let at = if (module, line) == (pin.module, pin.line) {
+                ""
+            } else {
+                &pinned_at
+            };
+            diag(
+                module,
+                line,
+                format!(
+                    "the coroutine `{}` reaches `{name}`{at}, which stays sync and keeps its blocking calls: they block the event loop here ({reason})",
+                    p.func(caller).name
+                ),
+            )
+        }
         // Pinned at its own definition (a property is read, not called) and no call to it
         // is followed: in a run with coroutines, one may reach it.
         None if code == "sync-boundary"
