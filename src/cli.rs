@@ -138,18 +138,21 @@ impl Args {
             .first()
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
-        let project = crate::config::load(&start)?;
-        if let Some((pyproject, project)) = &project {
-            crate::config::add_rules(pyproject, project, &mut catalog)?;
-            keep_sync.extend(project.keep_sync.iter().cloned());
-            exclude.extend(project.exclude.iter().cloned());
+        let mut project_selection = None;
+        if let Some((pyproject, project)) = crate::config::load(&start)? {
+            crate::config::add_rules(&pyproject, &project, &mut catalog)?;
+            keep_sync.extend(project.keep_sync);
+            exclude.extend(project.exclude);
+            project_selection = Some((pyproject, project.selectors));
         }
-        let selection = selection(
-            self.select.as_deref(),
-            &self.extend_select,
-            &self.ignore,
-            self.show_notes,
-            project.as_ref(),
+        let selection = crate::selection::Selection::resolve(
+            crate::selection::Selectors {
+                select: self.select,
+                extend_select: self.extend_select,
+                ignore: self.ignore,
+                show_notes: self.show_notes,
+            },
+            project_selection,
         )?;
         let excludes = crate::walk::build_excludes(&exclude)?;
         let color = match self.color {
@@ -189,34 +192,4 @@ impl Args {
             selection,
         })
     }
-}
-
-/// The command line's selection over the project's: `--select` replaces `select`; the
-/// extends and ignores of both apply.
-fn selection(
-    select: Option<&[String]>,
-    extend_select: &[String],
-    ignore: &[String],
-    show_notes: bool,
-    project: Option<&(PathBuf, crate::config::ProjectConfig)>,
-) -> anyhow::Result<crate::selection::Selection> {
-    let none = crate::config::ProjectConfig::default();
-    let (path, cfg) = project.map_or((None, &none), |(p, c)| (Some(p), c));
-    if let Some(path) = path {
-        crate::selection::Selection::new(cfg.select.as_deref(), &cfg.extend_select, &cfg.ignore)
-            .map_err(|e| anyhow::anyhow!("{}: [tool.awaitify]: {e}", path.display()))?;
-    }
-    let extend: Vec<String> = cfg
-        .extend_select
-        .iter()
-        .chain(extend_select)
-        .cloned()
-        .collect();
-    let ignores: Vec<String> = cfg.ignore.iter().chain(ignore).cloned().collect();
-    let mut sel =
-        crate::selection::Selection::new(select.or(cfg.select.as_deref()), &extend, &ignores)
-            .map_err(|e| anyhow::anyhow!("--select/--extend-select/--ignore: {e}"))?;
-    sel.show_notes = show_notes || cfg.show_notes;
-    sel.lint = select.is_some();
-    Ok(sel)
 }

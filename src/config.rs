@@ -30,15 +30,9 @@ pub struct ProjectConfig {
     pub exclude: Vec<String>,
     #[serde(default)]
     pub rule: Vec<Rule>,
-    /// Like `--select`, `--extend-select`, `--ignore` and `--show-notes`.
-    #[serde(default)]
-    pub select: Option<Vec<String>>,
-    #[serde(default)]
-    pub extend_select: Vec<String>,
-    #[serde(default)]
-    pub ignore: Vec<String>,
-    #[serde(default)]
-    pub show_notes: bool,
+    /// `select`, `extend-select`, `ignore` and `show-notes`, like their flags.
+    #[serde(flatten)]
+    pub selectors: crate::selection::Selectors,
     /// Read by `--target-version`'s default; accepted here so the table validates.
     #[serde(default)]
     pub target_version: Option<String>,

@@ -14,6 +14,21 @@
 use crate::report::{CODES, Diagnostic, Severity};
 use std::collections::HashMap;
 
+/// `select` / `extend-select` / `ignore` / `show-notes` as given, on the command line or in
+/// `[tool.awaitify]`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Selectors {
+    #[serde(default)]
+    pub select: Option<Vec<String>>,
+    #[serde(default)]
+    pub extend_select: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    #[serde(default)]
+    pub show_notes: bool,
+}
+
 /// The resolved `select` / `extend-select` / `ignore` and `show-notes` settings.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -78,6 +93,28 @@ impl Selection {
             show_notes: false,
             lint: false,
         })
+    }
+
+    /// The command line's selectors over the project's: `--select` replaces `select`; the
+    /// extends and ignores of both apply. A bad selector in either is an error naming it.
+    pub fn resolve(
+        cli: Selectors,
+        project: Option<(std::path::PathBuf, Selectors)>,
+    ) -> anyhow::Result<Selection> {
+        let (path, cfg) = project.unzip();
+        let cfg = cfg.unwrap_or_default();
+        if let Some(path) = path {
+            Selection::new(cfg.select.as_deref(), &cfg.extend_select, &cfg.ignore)
+                .map_err(|e| anyhow::anyhow!("{}: [tool.awaitify]: {e}", path.display()))?;
+        }
+        let extend: Vec<String> = [cfg.extend_select, cli.extend_select].concat();
+        let ignore: Vec<String> = [cfg.ignore, cli.ignore].concat();
+        let select = cli.select.as_deref().or(cfg.select.as_deref());
+        let mut sel = Selection::new(select, &extend, &ignore)
+            .map_err(|e| anyhow::anyhow!("--select/--extend-select/--ignore: {e}"))?;
+        sel.show_notes = cli.show_notes || cfg.show_notes;
+        sel.lint = cli.select.is_some();
+        Ok(sel)
     }
 
     /// The selector that decides `code`: the longest match, an ignore on a tie. `ALL` counts
