@@ -1231,7 +1231,13 @@ fn print(
             )?;
         }
         Format::Sarif => {
-            let doc = report::sarif_report(&changed(), shown, cfg.mode == Mode::Write);
+            // The per-file `async-migration` results are diagnostics too: selection applies.
+            let changed = if cfg.selection.selects("async-migration") {
+                changed()
+            } else {
+                Vec::new()
+            };
+            let doc = report::sarif_report(&changed, shown, cfg.mode == Mode::Write);
             writeln!(
                 out,
                 "{}",

@@ -169,6 +169,27 @@ fn select_ignore_and_extend_select_by_code_and_prefix() {
     let results = doc["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["ruleId"], "dangling-task");
+    // A file that changes is an `async-migration` result, selected like any code.
+    let sleepy = project(
+        "#- main.py\nimport time\n\n\ndef nap():\n    time.sleep(0)\n\n\nif __name__ == \"__main__\":\n    nap()\n",
+    );
+    let rules = |args: &[&str]| {
+        let mut all = vec!["--format", "sarif"];
+        all.extend(args);
+        all.push("main.py");
+        let run = run_awaitify(sleepy.path(), &all);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let results = doc["runs"][0]["results"].as_array().unwrap().clone();
+        results
+            .iter()
+            .map(|r| r["ruleId"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rules(&[]), ["async-migration"]);
+    assert_eq!(
+        rules(&["--ignore", "async-migration"]),
+        Vec::<String>::new()
+    );
 }
 
 #[test]

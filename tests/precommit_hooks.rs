@@ -175,6 +175,14 @@ fn hazard_hook_fails_on_each_hazard_and_passes_on_clean_code() {
     let cancel = "#- app.py\nimport asyncio\n\n\nasync def main():\n    try:\n        await asyncio.sleep(0)\n    except:\n        pass\n";
     let (status, out) = run_hook("awaitify-async-hazards", staged_repo(cancel).path());
     assert_eq!(status, 1, "{out}");
+    // Through a function that stays sync (an lru_cache would cache the coroutine).
+    let cached = "#- app.py\nimport functools\nimport time\n\n\n@functools.lru_cache(maxsize=None)\ndef config(key):\n    time.sleep(0)\n    return key\n\n\nasync def handler():\n    return config(\"k\")\n";
+    let (status, out) = run_hook("awaitify-async-hazards", staged_repo(cached).path());
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains("app.py:12:1: blocking-sync-call warning:"),
+        "{out}"
+    );
 }
 
 #[test]
