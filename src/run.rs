@@ -287,12 +287,12 @@ fn blocking_sync_call(
                 ),
             )
         }
-        // Pinned at its own definition (a property is read, not called) and no call to it
-        // is followed: in a run with coroutines, one may reach it.
+        // A property is read, not called, and no read is followed: in a run with
+        // coroutines, one may reach it. (Other pins at a definition, a test runner's hook
+        // or `__del__`, are called by code that is not a coroutine.)
         None if code == "sync-boundary"
             && c.pinned_uncalled.contains(&fam)
-            && pin.module == f.module as usize
-            && (p.func(f).first_line..=p.func(f).line).contains(&pin.line)
+            && is_property(p.func(f))
             && !c.async_funcs.is_empty() =>
         {
             diag(
@@ -305,6 +305,13 @@ fn blocking_sync_call(
         }
         _ => None,
     }
+}
+
+fn is_property(def: &crate::index::FuncDef) -> bool {
+    def.decorators.iter().any(|d| {
+        let last = d.rsplit('.').next().unwrap_or(d);
+        last == "property" || last == "cached_property"
+    })
 }
 
 /// The function whose body holds the pin's line (a lambda or a `key=` inside it).

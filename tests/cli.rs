@@ -194,7 +194,7 @@ def load():
     return demo.fetch(1)
 "#;
     let dir = project(spec);
-    let run = run_awaitify(dir.path(), &["."]);
+    let run = run_awaitify(dir.path(), &["--show-notes", "."]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
         run.stdout

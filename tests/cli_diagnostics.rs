@@ -447,6 +447,17 @@ if __name__ == "__main__":
         "{}",
         run.stderr
     );
+    // A hook that something else calls (`__del__`, a test runner's setup) is no property:
+    // nothing says a coroutine reaches it.
+    let hooks = "#- main.py\nimport time\n\n\nclass Res:\n    def __del__(self):\n        time.sleep(0)\n\n\nclass TestX:\n    def setup_method(self):\n        time.sleep(0)\n\n\nasync def main():\n    Res()\n";
+    let dir = project(hooks);
+    let run = run_awaitify(dir.path(), &["main.py"]);
+    assert_eq!(shown(&run.stderr), Vec::<String>::new(), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("2 notes (--show-notes)"),
+        "{}",
+        run.stderr
+    );
     // Where no coroutine reaches it, a pin is a note only.
     let sync_only = "#- main.py\nimport time\n\n\ndef slow_len(word):\n    time.sleep(0)\n    return len(word)\n\n\ndef main():\n    print(sorted([\"a\", \"bb\"], key=slow_len))\n\n\nmain()\n";
     let dir = project(sync_only);
