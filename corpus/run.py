@@ -617,13 +617,13 @@ def run_project(project: dict, common: dict, awaitify: Path, must_keep: bool) ->
         t = time.monotonic()
         try:
             proc = subprocess.run(
-                [awaitify, "--write", "--color", "never", "--statistics", *targets],
+                [awaitify, "--write", "--color", "never", "--statistics", "--show-notes", *targets],
                 cwd=after, capture_output=True, text=True, timeout=600,
             )
         except subprocess.TimeoutExpired:
             raise StepError("awaitify did not finish within 600 s")
         result["timings"]["awaitify"] = round(time.monotonic() - t, 2)
-        aw_log.write_text(f"$ awaitify --write --color never --statistics {' '.join(targets)}\n"
+        aw_log.write_text(f"$ awaitify --write --color never --statistics --show-notes {' '.join(targets)}\n"
                           f"[exit {proc.returncode}]\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
         diags = [l for l in proc.stderr.splitlines() if re.match(r"^\S+:\d+:\d+: \S+ ", l)]
         codes: dict[str, int] = {}

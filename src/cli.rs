@@ -13,7 +13,7 @@ use std::path::PathBuf;
     version,
     about = "Migrate synchronous Python to asyncio: rewrite blocking calls, colour their callers async, add awaits.",
     after_help = "By default awaitify prints unified diffs and changes nothing.\n\n\
-Exit codes:\n  0  success (diagnostics alone do not fail a run)\n  1  --check: some file would change; or some file could not be processed\n  2  usage error or fatal error"
+Exit codes:\n  0  success (diagnostics alone do not fail a run)\n  1  --check: some file would change (with --select: or a selected warning or error is shown);\n     or some file could not be processed\n  2  usage error or fatal error"
 )]
 pub struct Args {
     /// Files or directories to migrate (directories are walked, honouring .gitignore).
@@ -61,6 +61,20 @@ pub struct Args {
     /// else its requires-python floor, else py311.
     #[arg(long, value_enum, value_name = "VERSION")]
     pub target_version: Option<PyVersion>,
+    /// Show only diagnostics with these codes or code prefixes (a prefix ends at a `-`:
+    /// `blocking` selects `blocking-call-kept`); comma-separated, repeatable; `ALL` for all.
+    /// With --check, a shown warning or error then also fails the run.
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub select: Option<Vec<String>>,
+    /// Show also diagnostics with these codes or prefixes (added to --select or the default).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+    /// Hide diagnostics with these codes or prefixes (the longest matching selector wins).
+    #[arg(long, value_name = "CODE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Show notes (stays-sync-by-design diagnostics) in text output; hidden by default.
+    #[arg(long)]
+    pub show_notes: bool,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_file_size: u64,
@@ -105,6 +119,8 @@ pub struct Config {
     pub max_file_size: u64,
     pub catalog: Catalog,
     pub target: PyVersion,
+    /// Which diagnostics are shown (never what is written).
+    pub selection: crate::selection::Selection,
 }
 
 impl Args {
@@ -122,11 +138,22 @@ impl Args {
             .first()
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
+        let mut project_selection = None;
         if let Some((pyproject, project)) = crate::config::load(&start)? {
             crate::config::add_rules(&pyproject, &project, &mut catalog)?;
             keep_sync.extend(project.keep_sync);
             exclude.extend(project.exclude);
+            project_selection = Some((pyproject, project.selectors));
         }
+        let selection = crate::selection::Selection::resolve(
+            crate::selection::Selectors {
+                select: self.select,
+                extend_select: self.extend_select,
+                ignore: self.ignore,
+                show_notes: self.show_notes,
+            },
+            project_selection,
+        )?;
         let excludes = crate::walk::build_excludes(&exclude)?;
         let color = match self.color {
             ColorChoice::Always => true,
@@ -162,6 +189,7 @@ impl Args {
             statistics: self.statistics,
             max_file_size: self.max_file_size,
             catalog,
+            selection,
         })
     }
 }

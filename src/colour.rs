@@ -91,6 +91,12 @@ pub struct Colouring {
     /// The diagnostic code of a pin in `pinned` when it is not `sync-boundary`
     /// (`external-base`, `external-decorator`, ...).
     pub pin_codes: HashMap<FuncId, &'static str>,
+    /// Pinned functions (by family) that a function async in the output calls: the first
+    /// such call, `(caller, module, line)`. Their blocking calls block the event loop there.
+    pub called_from_async: BTreeMap<FuncId, (FuncId, usize, usize)>,
+    /// Pinned functions (by family) that no call awaitify follows reaches (a `@property`
+    /// is read, not called): whether a coroutine reaches them is unknown.
+    pub pinned_uncalled: HashSet<FuncId>,
 }
 
 /// Sync-only dunders: Python calls them without awaiting.
@@ -592,6 +598,14 @@ fn solve(
 
     out.pinned_below_at = pin_sites(&out.pinned_below, &edges, fam);
     let async_fams = upward(&seed_fams, &pinned);
+    for &(f, g, m, line) in &edges {
+        if async_fams.contains(&fam(f)) && pinned.contains(&fam(g)) {
+            let at = (f, m as usize, line as usize);
+            out.called_from_async.entry(fam(g)).or_insert(at);
+        }
+    }
+    let called: HashSet<FuncId> = edges.iter().map(|e| fam(e.1)).collect();
+    out.pinned_uncalled = pinned.difference(&called).copied().collect();
     for &fam_rep in &async_fams {
         for f in members.get(fam_rep) {
             out.async_funcs.insert(f);

@@ -6,6 +6,8 @@
 //! keep-sync = ["mylib.api.fetch"]     # like --keep-sync
 //! rules = ["awaitify-rules.toml"]     # like --rules, relative to pyproject.toml
 //! exclude = ["migrations"]            # like --exclude
+//! ignore = ["unresolved-call"]        # like --ignore (also select, extend-select)
+//! show-notes = true                   # like --show-notes
 //!
 //! [[tool.awaitify.rule]]              # an inline rule, same format as transforms/*.toml
 //! id = "mylib-client"
@@ -28,6 +30,9 @@ pub struct ProjectConfig {
     pub exclude: Vec<String>,
     #[serde(default)]
     pub rule: Vec<Rule>,
+    /// `select`, `extend-select`, `ignore` and `show-notes`, like their flags.
+    #[serde(flatten)]
+    pub selectors: crate::selection::Selectors,
     /// Read by `--target-version`'s default; accepted here so the table validates.
     #[serde(default)]
     pub target_version: Option<String>,

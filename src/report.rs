@@ -278,9 +278,19 @@ pub const CODES: &[Code] = &[
         "a function stays sync because awaitify cannot follow what its decorator does with it",
     ),
     code(
+        "blocking-sync-call",
+        W,
+        "a coroutine calls a function that stays sync and blocks: the event loop blocks there",
+    ),
+    code(
         "blocking-callable-passed",
         W,
         "a blocking function is passed as a value inside a coroutine; it is not rewritten",
+    ),
+    code(
+        "unknown-suppression",
+        W,
+        "an `# awaitify: ignore[...]` comment names no diagnostic code",
     ),
     code(
         "async-migration",
@@ -396,8 +406,20 @@ pub struct Summary {
     pub files_changed: usize,
     pub functions_made_async: usize,
     pub call_sites_rewritten: usize,
+    /// Every diagnostic found, shown or not.
     pub diagnostics: usize,
+    /// Error diagnostics: each is a change not written (or a file not read).
     pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+    /// Diagnostics the output shows; the rest are counted by why they are hidden:
+    pub shown: usize,
+    /// notes in text output without `--show-notes`,
+    pub notes_hidden: usize,
+    /// diagnostics `--select` / `--ignore` / `--extend-select` leave out,
+    pub deselected: usize,
+    /// diagnostics an `# awaitify: ignore` comment hides.
+    pub suppressed: usize,
     /// Calls into now-async code the output leaves un-awaited: 0 unless reverting failed.
     pub unawaited_async_calls: usize,
     /// Packages the migrated code now imports (`httpx`, `aiofiles`, ...).
@@ -417,7 +439,7 @@ impl fmt::Display for Summary {
         };
         write!(
             f,
-            "{} scanned, {} {}, {} made async, {} rewritten, {}",
+            "{} scanned, {} {}, {} made async, {} rewritten",
             plural(self.files_scanned, "file", "files"),
             self.files_changed,
             if self.files_changed == 1 {
@@ -427,13 +449,38 @@ impl fmt::Display for Summary {
             },
             plural(self.functions_made_async, "function", "functions"),
             plural(self.call_sites_rewritten, "call site", "call sites"),
-            plural(self.diagnostics, "diagnostic", "diagnostics"),
         )?;
+        // The risk: what must be 0, what was not written, what needs a review.
         write!(
             f,
-            ", unawaited calls into async code: {}",
-            self.unawaited_async_calls
+            "; unawaited calls into async code: {}, {} (changes not written), {}, {}",
+            self.unawaited_async_calls,
+            plural(self.errors, "error", "errors"),
+            plural(self.warnings, "warning", "warnings"),
+            plural(self.notes, "note", "notes"),
         )?;
+        let mut hidden = Vec::new();
+        if self.notes_hidden > 0 {
+            hidden.push(format!(
+                "{} (--show-notes)",
+                plural(self.notes_hidden, "note", "notes")
+            ));
+        }
+        if self.deselected > 0 {
+            hidden.push(format!(
+                "{} deselected (--select/--ignore)",
+                self.deselected
+            ));
+        }
+        if self.suppressed > 0 {
+            hidden.push(format!(
+                "{} suppressed (# awaitify: ignore)",
+                self.suppressed
+            ));
+        }
+        if !hidden.is_empty() {
+            write!(f, "; not shown: {}", hidden.join(", "))?;
+        }
         if !self.packages.is_empty() {
             write!(f, "; new dependencies: {}", self.packages.join(", "))?;
         }

@@ -9,8 +9,9 @@ use crate::matcher::{self, Kind, Knowledge, ModuleFacts, PackedCall, Read};
 use crate::parse;
 use crate::passes::{self, PassCx};
 use crate::project::{FuncId, Module, Project};
-use crate::report::{self, Changed, Diagnostic, Statistics, Summary};
+use crate::report::{self, Changed, Diagnostic, Severity, Statistics, Summary};
 use crate::rules::Catalog;
+use crate::selection::{self, Hidden};
 use crate::soundness::{self, Violation};
 use crate::source::SourceText;
 use crate::walk::{self, Found, WalkOptions};
@@ -165,6 +166,9 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
                 def.name, reason
             ),
         ));
+        diagnostics.extend(blocking_sync_call(
+            &project, &colouring, *f, pin, code, reason,
+        ));
     }
 
     for (m, line, message) in &colouring.notes {
@@ -235,6 +239,96 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         summary,
         explanations,
     }
+}
+
+/// `blocking-sync-call`: a pinned function that code async in the output calls (or uses,
+/// at the pin's site, inside a coroutine). Unlike a pin that only sync code reaches, its
+/// blocking calls now block the event loop: the one kind of pin a migration must look at.
+fn blocking_sync_call(
+    p: &Project,
+    c: &Colouring,
+    f: FuncId,
+    pin: &colour::Pin,
+    code: &str,
+    reason: &str,
+) -> Option<Diagnostic> {
+    let fam = c.family.get(&f).copied().unwrap_or(f);
+    let name = &p.func(f).name;
+    let pinned_at = format!(" ({}:{})", p.modules[pin.module].display, pin.line);
+    let diag = |module: usize, line: usize, message: String| {
+        let display = &p.modules[module].display;
+        Some(Diagnostic::new(
+            display,
+            line,
+            1,
+            "blocking-sync-call",
+            message,
+        ))
+    };
+    let reached = c
+        .called_from_async
+        .get(&fam)
+        .copied()
+        .or_else(|| Some((site_function(p, pin)?, pin.module, pin.line)));
+    match reached {
+        Some((caller, module, line)) if c.async_funcs.contains(&caller) => {
+            // Where the pin is this very line, its location says nothing new.
+            let at = if (module, line) == (pin.module, pin.line) {
+                ""
+            } else {
+                &pinned_at
+            };
+            diag(
+                module,
+                line,
+                format!(
+                    "the coroutine `{}` reaches `{name}`{at}, which stays sync and keeps its blocking calls: they block the event loop here ({reason})",
+                    p.func(caller).name
+                ),
+            )
+        }
+        // A property is read, not called, and no read is followed: in a run with
+        // coroutines, one may reach it. (Other pins at a definition, a test runner's hook
+        // or `__del__`, are called by code that is not a coroutine.)
+        None if code == "sync-boundary"
+            && c.pinned_uncalled.contains(&fam)
+            && is_property(p.func(f))
+            && !c.async_funcs.is_empty() =>
+        {
+            diag(
+                pin.module,
+                pin.line,
+                format!(
+                    "`{name}` stays sync and keeps its blocking calls, and awaitify sees no call to it ({reason}): if a coroutine reaches it, the event loop blocks there"
+                ),
+            )
+        }
+        _ => None,
+    }
+}
+
+fn is_property(def: &crate::index::FuncDef) -> bool {
+    def.decorators.iter().any(|d| {
+        let last = d.rsplit('.').next().unwrap_or(d);
+        last == "property" || last == "cached_property"
+    })
+}
+
+/// The function whose body holds the pin's line (a lambda or a `key=` inside it).
+fn site_function(p: &Project, pin: &colour::Pin) -> Option<FuncId> {
+    let m = &p.modules[pin.module];
+    let text = &m.source.text;
+    let start = text
+        .split_inclusive('\n')
+        .take(pin.line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let indent = text[start..].len() - text[start..].trim_start().len();
+    let func = m.index.function_at(start + indent)?;
+    Some(FuncId {
+        module: pin.module as u32,
+        func: func as u32,
+    })
 }
 
 /// One module's rewrite: the outcome, its diagnostics, call sites rewritten, packages needed,
@@ -1052,17 +1146,18 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
         }
     }
 
-    migration.diagnostics.sort();
-    migration.summary.diagnostics = migration.diagnostics.len();
-    let result = print(cfg, &migration, &mut out, &mut err).and_then(|()| err.flush());
+    let shown = select(cfg, &mut migration);
+    let result = print(cfg, &migration, &shown, &mut out, &mut err).and_then(|()| err.flush());
     if let Err(e) = result
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         return Err(e.into());
     }
     let pending = migration.summary.files_changed > 0;
+    // `--check --select CODES` lints: a shown warning or error fails it like a change.
+    let flagged = cfg.selection.lint && shown.iter().any(|d| d.severity != Severity::Note);
     Ok(
-        if (cfg.mode == Mode::Check && pending) || migration.summary.errors > 0 {
+        if (cfg.mode == Mode::Check && (pending || flagged)) || migration.summary.errors > 0 {
             1
         } else {
             0
@@ -1070,9 +1165,51 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     )
 }
 
+/// Adds the warnings of the suppression comments, then keeps the diagnostics the selection
+/// shows and counts the others in the summary by why they are hidden.
+fn select(cfg: &Config, mig: &mut Migration) -> Vec<Diagnostic> {
+    let found: Vec<_> = mig
+        .files
+        .par_iter()
+        .map(|f| {
+            (
+                f.display.clone(),
+                selection::suppressions(&f.display, &f.old),
+            )
+        })
+        .filter(|(_, (s, d))| !s.is_empty() || !d.is_empty())
+        .collect();
+    let mut comments = std::collections::HashMap::new();
+    for (path, (found, diags)) in found {
+        comments.insert(path, found);
+        mig.diagnostics.extend(diags);
+    }
+    mig.diagnostics.sort();
+    let s = &mut mig.summary;
+    let count = |sev| mig.diagnostics.iter().filter(|d| d.severity == sev).count();
+    (s.diagnostics, s.warnings, s.notes) = (
+        mig.diagnostics.len(),
+        count(Severity::Warning),
+        count(Severity::Note),
+    );
+    let text = cfg.format == Format::Text;
+    let mut shown = Vec::new();
+    for d in &mig.diagnostics {
+        match selection::hidden(&cfg.selection, &comments, d, text) {
+            None => shown.push(d.clone()),
+            Some(Hidden::Suppressed) => s.suppressed += 1,
+            Some(Hidden::Deselected) => s.deselected += 1,
+            Some(Hidden::Note) => s.notes_hidden += 1,
+        }
+    }
+    s.shown = shown.len();
+    shown
+}
+
 fn print(
     cfg: &Config,
     mig: &Migration,
+    shown: &[Diagnostic],
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> std::io::Result<()> {
@@ -1093,8 +1230,7 @@ fn print(
     };
     match cfg.format {
         Format::Json => {
-            let doc =
-                report::json_report(&changed(), &mig.diagnostics, &mig.summary, stats.as_ref());
+            let doc = report::json_report(&changed(), shown, &mig.summary, stats.as_ref());
             writeln!(
                 out,
                 "{}",
@@ -1102,15 +1238,27 @@ fn print(
             )?;
         }
         Format::Sarif => {
-            let doc = report::sarif_report(&changed(), &mig.diagnostics, cfg.mode == Mode::Write);
+            // The per-file `async-migration` results are diagnostics too: selection applies.
+            let changed = if cfg.selection.selects("async-migration") {
+                changed()
+            } else {
+                Vec::new()
+            };
+            let doc = report::sarif_report(&changed, shown, cfg.mode == Mode::Write);
             writeln!(
                 out,
                 "{}",
                 serde_json::to_string_pretty(&doc).unwrap_or_default()
             )?;
         }
+        // `--explain`: the chains alone, not the report they would be buried in.
+        Format::Text if cfg.explain.is_some() => {
+            for line in &mig.explanations {
+                writeln!(out, "{line}")?;
+            }
+        }
         Format::Text => {
-            if cfg.mode == Mode::DryRun && !cfg.quiet && mig.explanations.is_empty() {
+            if cfg.mode == Mode::DryRun && !cfg.quiet {
                 // Diffing is per file and costs about as much as a pass: on all cores.
                 let diffs: Vec<String> = mig
                     .files
@@ -1124,11 +1272,8 @@ fn print(
                     write!(out, "{diff}")?;
                 }
             }
-            for line in &mig.explanations {
-                writeln!(out, "{line}")?;
-            }
             out.flush()?;
-            for d in &mig.diagnostics {
+            for d in shown {
                 writeln!(err, "{}", d.with_severity())?;
             }
             if !cfg.quiet {

@@ -32,7 +32,7 @@ fn dry_run_prints_diffs_and_summary_and_changes_nothing() {
     );
     assert_eq!(
         run.stderr.trim_end(),
-        "1 file scanned, 1 file changed, 1 function made async, 2 call sites rewritten, 0 diagnostics, unawaited calls into async code: 0"
+        "1 file scanned, 1 file changed, 1 function made async, 2 call sites rewritten; unawaited calls into async code: 0, 0 errors (changes not written), 0 warnings, 0 notes"
     );
     assert_eq!(
         fs::read_to_string(dir.path().join("main.py")).unwrap(),
@@ -61,7 +61,7 @@ fn write_then_check_is_idempotent() {
 #[test]
 fn diagnostics_have_path_line_col_code() {
     let dir = project("import time\n\n\ndef f():\n    time.sleep(0)\n\n\ng = lambda: f()\n");
-    let run = run_awaitify(dir.path(), &["main.py"]);
+    let run = run_awaitify(dir.path(), &["--show-notes", "main.py"]);
     assert_eq!(
         run.status, 0,
         "diagnostics alone do not fail a run: {}",
@@ -194,7 +194,7 @@ def load():
     return demo.fetch(1)
 "#;
     let dir = project(spec);
-    let run = run_awaitify(dir.path(), &["."]);
+    let run = run_awaitify(dir.path(), &["--show-notes", "."]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
         run.stdout
