@@ -2197,6 +2197,11 @@ impl<'a> Walker<'a> {
         let Some(spec) = entry.and_then(|e| e.callable.as_ref()) else {
             return false;
         };
+        // A kept creation (a thread that stays a thread) calls it without await.
+        if entry.is_some_and(|e| self.kept_creation(e, args.parent().map_or(0, |c| c.start_byte())))
+        {
+            return false;
+        }
         match keyword {
             Some(k) => spec.keyword.as_deref() == Some(k.as_str()),
             None => {

@@ -168,9 +168,11 @@ def worker():
 
 def main():
     ready.clear()
-    threading.Thread(target=worker).start()
+    t = threading.Thread(target=worker)
+    t.start()
     print("ready", ready.wait(timeout=5))
     print("late", ready.wait(timeout=0.01) and not ready.is_set())
+    t.join()
 
 
 if __name__ == "__main__":

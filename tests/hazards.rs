@@ -570,10 +570,11 @@ fn dangling_task_produced_by_another_pass() {
 
 #[test]
 fn started_thread_that_is_never_joined_becomes_an_owned_task() {
-    // The threads family turns a thread into `asyncio.create_task(...)`; one that was never
-    // joined is a dropped task, kept alive in the same run (and a second run is a no-op).
+    // The threads family turns a thread into `asyncio.create_task(...)`; a daemon that was
+    // never joined is a dropped task, kept alive in the same run (and a second run is a
+    // no-op). A non-daemon one stays a thread (tests/threads.rs).
     let (got, _) = migrate(
-        "import threading\nimport time\n\n\ndef work(n):\n    time.sleep(0.01)\n\n\ndef main():\n    threading.Thread(target=work, args=(1,)).start()\n    t = threading.Thread(target=work, args=(2,))\n    t.start()\n    u = threading.Thread(target=work, args=(3,))\n    u.start()\n    u.join()\n",
+        "import threading\nimport time\n\n\ndef work(n):\n    time.sleep(0.01)\n\n\ndef main():\n    threading.Thread(target=work, args=(1,), daemon=True).start()\n    t = threading.Thread(target=work, args=(2,), daemon=True)\n    t.start()\n    u = threading.Thread(target=work, args=(3,))\n    u.start()\n    u.join()\n",
     );
     assert!(
         got.contains(

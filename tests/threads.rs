@@ -51,8 +51,8 @@ fn before_after_table() {
             "import asyncio\n\n\nasync def w(*a, **k):\n    await asyncio.sleep(0)\n\n\nasync def main(a, k):\n    t = asyncio.create_task(w(*a, **k), name=\"n\")\n    await t\n",
         ),
         (
-            "Thread(...).start() is a task kept in the module task set",
-            "import threading\nimport time\n\n\ndef w():\n    time.sleep(0)\n\n\ndef main():\n    threading.Thread(target=w).start()\n",
+            "a daemon Thread(...).start() is a task kept in the module task set",
+            "import threading\nimport time\n\n\ndef w():\n    time.sleep(0)\n\n\ndef main():\n    threading.Thread(target=w, daemon=True).start()\n",
             "import asyncio\n\n\n_background_tasks = set()\n\n\nasync def w():\n    await asyncio.sleep(0)\n\n\nasync def main():\n    task = asyncio.create_task(w())\n    _background_tasks.add(task)\n    task.add_done_callback(_background_tasks.discard)\n",
         ),
         (
@@ -118,6 +118,19 @@ fn no_change_table() {
         (
             "an executor with only sync work",
             "from concurrent.futures import ThreadPoolExecutor\n\n\ndef sq(n):\n    return n * n\n\n\ndef main():\n    with ThreadPoolExecutor(max_workers=2) as ex:\n        return list(ex.map(sq, [1, 2]))\n",
+        ),
+        (
+            // Python waits for a non-daemon thread at exit; `asyncio.run` would cancel its task.
+            "a thread nothing joins stays a thread, and its target sync",
+            "import threading\nimport time\n\n\ndef w():\n    time.sleep(0)\n\n\ndef main():\n    threading.Thread(target=w).start()\n    t = threading.Thread(target=w)\n    t.start()\n",
+        ),
+        (
+            "a thread with a use a task has no counterpart for stays a thread",
+            "import threading\nimport time\n\n\ndef w():\n    time.sleep(0)\n\n\ndef main():\n    t = threading.Thread(target=w)\n    t.start()\n    print(t.name)\n    t.join()\n",
+        ),
+        (
+            "a thread returned to the caller stays a thread",
+            "import threading\nimport time\n\n\ndef w():\n    time.sleep(0)\n\n\ndef spawn():\n    t = threading.Thread(target=w)\n    t.start()\n    return t\n\n\ndef main():\n    spawn().join()\n",
         ),
         (
             "threads started at module level stay threads",
@@ -511,4 +524,85 @@ lock = threading.Lock()
     assert!(main.contains("await shared.jobs.put(None)"), "{main}");
     assert!(main.contains("async with lock:"), "{main}");
     assert!(tree["pkg/shared.py"].contains("asyncio.Queue(maxsize=3)"));
+}
+
+/// Threads that nothing waits for, and threads a task cannot stand in for, stay threads with
+/// their targets sync: Python waits for a non-daemon thread at exit where `asyncio.run`
+/// cancels a task; a daemon running sync code in `asyncio.to_thread` would keep
+/// `asyncio.run` from returning; a thread started from `**kwargs` used to lose its `start()`
+/// and have its `join()` awaited. A list of threads converts or stays together.
+const THREADS_NOBODY_WAITS_FOR: &str = r#"import threading
+import time
+
+STOP = threading.Event()
+DONE = threading.Event()
+RESULTS = []
+
+
+def slow(tag):
+    DONE.wait()
+    print("slow finished after main", tag)
+
+
+def spin():
+    while not STOP.is_set():
+        pass
+
+
+def quick(x):
+    time.sleep(0.01)
+    RESULTS.append(x)
+
+
+def main():
+    threading.Thread(target=slow, args=(1,)).start()
+    threading.Thread(target=spin, daemon=True).start()
+    kw = {"target": quick, "args": (2,)}
+    t = threading.Thread(**kw)
+    t.start()
+    time.sleep(0.01)
+    t.join()
+    pool = [threading.Thread(target=quick, args=(3,))]
+    pool.append(threading.Thread(*(None, quick, None, (4,))))
+    for p in pool:
+        p.start()
+    for p in pool:
+        p.join()
+    print("quick", sorted(RESULTS))
+    print("main done")
+    DONE.set()
+    STOP.set()
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn threads_nobody_waits_for_stay_threads_and_run_the_same() {
+    let tree = assert_equivalent(THREADS_NOBODY_WAITS_FOR, &["main.py"], Equiv::default());
+    let main = &tree["main.py"];
+    assert!(
+        main.contains("    threading.Thread(target=slow, args=(1,)).start()\n"),
+        "{main}"
+    );
+    assert!(
+        main.contains("    threading.Thread(target=spin, daemon=True).start()\n"),
+        "{main}"
+    );
+    assert!(
+        main.contains("    t.start()\n    await asyncio.sleep(0.01)\n    t.join()\n"),
+        "{main}"
+    );
+    assert!(
+        main.contains("def quick(x):\n    time.sleep(0.01)"),
+        "{main}"
+    );
+    assert!(main.contains("        p.start()\n"), "{main}");
+    let m = migrate(&[("main.py", THREADS_NOBODY_WAITS_FOR)]);
+    let kept = codes(&m)
+        .iter()
+        .filter(|c| c.ends_with("thread-kept"))
+        .count();
+    assert_eq!(kept, 5, "{:?}", codes(&m));
 }

@@ -266,10 +266,11 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         return;
     }
     let src = cx.src();
+    // The thread stays a thread with all of its uses (`start`, `join`), and its target runs
+    // in it, so stays sync: a kept creation, decided again in the next round.
     let decline = |out: &mut PassOut, why: &str| {
-        out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
+        out.keep.push(cx.keep_creation(
+            c,
             "thread-kept",
             format!("this thread stays a thread: {why}"),
         ));
@@ -289,6 +290,23 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         })
     {
         return decline(out, "it has arguments awaitify does not know");
+    }
+    let waits = waits(cx, node, &a);
+    if let Some(what) = &waits.other_use {
+        return decline(out, &format!("{what}, which a task has no counterpart for"));
+    }
+    let target_async = target_is_async(cx, target);
+    if !(waits.joined || (waits.daemon && target_async)) {
+        return decline(
+            out,
+            if waits.daemon {
+                "it is a daemon thread nothing joins, running sync code: in \
+                 `asyncio.to_thread` it would keep `asyncio.run` from returning until it ends"
+            } else {
+                "nothing joins it where it is made: Python waits for it at exit, where \
+                 `asyncio.run` would cancel its task"
+            },
+        );
     }
     let mut call_args: Vec<String> = Vec::new();
     if let Some(args) = a.get(Some(3), "args") {
@@ -311,12 +329,7 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
             None => call_args.push(format!("**{}", text(kwargs, src))),
         }
     }
-    let inner = call_of(
-        text(target, src),
-        &call_args,
-        target_is_async(cx, target),
-        out,
-    );
+    let inner = call_of(text(target, src), &call_args, target_async, out);
     let name = a
         .get(Some(2), "name")
         .filter(|n| n.kind() != "none")
@@ -331,6 +344,230 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
     remove_daemon_flags(cx, c, node, out);
+}
+
+/// How the function that makes a thread waits for it, read from that function's body.
+#[derive(Debug, Default)]
+struct Waits {
+    /// `t.join()` (or a timed join of a daemon) on a name that holds the thread: the name
+    /// it is assigned to, or the loop variable over a list it is appended to.
+    joined: bool,
+    /// `daemon=True`, `t.daemon = True`.
+    daemon: bool,
+    /// A use a task has no counterpart for (`t.name`, `t.setDaemon(...)`, the thread
+    /// returned, stored or passed on): the thread stays a thread.
+    other_use: Option<String>,
+}
+
+fn waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
+    let src = cx.src();
+    let mut w = Waits {
+        daemon: a
+            .get(None, "daemon")
+            .is_some_and(|d| text(d, src) == "True"),
+        ..Waits::default()
+    };
+    let mut timed = false;
+    let Some(body) =
+        ancestor(node, "function_definition").and_then(|f| f.child_by_field_name("body"))
+    else {
+        return w;
+    };
+    let mut names: Vec<&str> = Vec::new();
+    let mut lists: Vec<&str> = Vec::new();
+    let parent = node.parent();
+    let assigned = |p: Option<Node<'_>>| {
+        p.filter(|p| p.kind() == "assignment")
+            .and_then(|p| p.child_by_field_name("left"))
+            .filter(|l| l.kind() == "identifier")
+            .map(|l| text(l, src))
+    };
+    match parent.map(|p| p.kind()) {
+        Some("assignment") => match assigned(parent) {
+            Some(n) => names.push(n),
+            None => w.other_use = Some("it is stored where awaitify does not follow it".into()),
+        },
+        // `Thread(...).start()`: nothing can join it.
+        Some("attribute") => {}
+        Some("list_comprehension" | "list") => match assigned(parent.and_then(|p| p.parent())) {
+            Some(l) => lists.push(l),
+            None => w.other_use = Some("its list is not kept in a name".into()),
+        },
+        // `threads.append(Thread(...))`.
+        Some("argument_list") if appended_to(parent, src).is_some() => {
+            lists.extend(appended_to(parent, src));
+        }
+        _ => w.other_use = Some("it is passed on where awaitify does not follow it".into()),
+    }
+    // The uses, until no new name holds the thread (a loop variable over a list it joined).
+    let mut ids = Vec::new();
+    identifiers(body, &mut ids);
+    let mut changed = true;
+    while changed && w.other_use.is_none() {
+        changed = false;
+        for &id in &ids {
+            let name = text(id, src);
+            let holder = names.contains(&name);
+            let list = lists.contains(&name);
+            if !holder && !list {
+                continue;
+            }
+            let Some(p) = id.parent() else { continue };
+            let field_is = |f: &str| p.child_by_field_name(f).is_some_and(|n| n.id() == id.id());
+            match p.kind() {
+                // The binding itself (`t = Thread(...)`, `threads = []`, `for t in threads`).
+                "assignment" | "for_statement" | "for_in_clause" if field_is("left") => {}
+                "for_statement" | "for_in_clause" if list && field_is("right") => {
+                    if let Some(v) = p
+                        .child_by_field_name("left")
+                        .filter(|l| l.kind() == "identifier")
+                    {
+                        let v = text(v, src);
+                        if !names.contains(&v) {
+                            names.push(v);
+                            changed = true;
+                        }
+                    }
+                }
+                "attribute" if field_is("object") => {
+                    let attr = p
+                        .child_by_field_name("attribute")
+                        .map_or("", |n| text(n, src));
+                    let call = p.parent().filter(|c| c.kind() == "call").filter(|c| {
+                        c.child_by_field_name("function")
+                            .is_some_and(|f| f.id() == p.id())
+                    });
+                    let nargs = call
+                        .and_then(|c| c.child_by_field_name("arguments"))
+                        .map_or(0, |l| l.named_child_count());
+                    match (holder, attr, call) {
+                        (true, "start" | "is_alive", Some(_)) => {}
+                        (true, "join", Some(_)) if nargs == 0 => w.joined = true,
+                        (true, "join", Some(_)) => timed = true,
+                        (true, "daemon", None)
+                            if p.parent().is_some_and(|a| {
+                                a.kind() == "assignment"
+                                    && a.child_by_field_name("left")
+                                        .is_some_and(|l| l.id() == p.id())
+                            }) =>
+                        {
+                            w.daemon |= p
+                                .parent()
+                                .and_then(|a| a.child_by_field_name("right"))
+                                .is_some_and(|r| text(r, src) == "True");
+                        }
+                        (false, "append", Some(c)) => {
+                            let arg = c
+                                .child_by_field_name("arguments")
+                                .and_then(|l| l.named_child(0))
+                                .map(|n| text(n, src));
+                            // Another thread (made here, or held by a name made from
+                            // one) may share the list: a thread kept in a later round is
+                            // neither, so the list's threads are kept together.
+                            let thread = c
+                                .child_by_field_name("arguments")
+                                .and_then(|l| l.named_child(0))
+                                .is_some_and(|n| {
+                                    is_thread_creation(cx, n)
+                                        || (n.kind() == "identifier"
+                                            && holds_thread(cx, &ids, text(n, src)))
+                                });
+                            if let Some(arg) =
+                                arg.filter(|a| !thread && !names.contains(a) && !lists.contains(a))
+                            {
+                                w.other_use = Some(format!("`{name}` also holds `{arg}`"));
+                            }
+                        }
+                        _ => w.other_use = Some(format!("it is used as `{name}.{attr}`")),
+                    }
+                }
+                "argument_list" => {
+                    // `threads.append(t)`: that list holds it too.
+                    match appended_to(Some(p), src) {
+                        Some(l) if holder => {
+                            if !lists.contains(&l) {
+                                lists.push(l);
+                                changed = true;
+                            }
+                        }
+                        _ => {
+                            w.other_use = Some(format!("`{name}` is passed to other code"));
+                        }
+                    }
+                }
+                _ => {
+                    w.other_use = Some(format!(
+                        "`{name}` is used where awaitify does not follow it"
+                    ))
+                }
+            }
+            if w.other_use.is_some() {
+                break;
+            }
+        }
+    }
+    // A timed join returns while the thread runs on; only a daemon is then dropped at exit.
+    w.joined |= timed && w.daemon;
+    w
+}
+
+/// `L` of `L.append(...)`, given its argument list.
+fn appended_to<'s>(args: Option<Node>, src: &'s str) -> Option<&'s str> {
+    args?
+        .parent()
+        .and_then(|c| c.child_by_field_name("function"))
+        .filter(|f| f.kind() == "attribute")
+        .filter(|f| {
+            f.child_by_field_name("attribute")
+                .is_some_and(|a| text(a, src) == "append")
+        })
+        .and_then(|f| f.child_by_field_name("object"))
+        .filter(|o| o.kind() == "identifier")
+        .map(|o| text(o, src))
+}
+
+/// Whether `name` is assigned a thread creation in the function (every binding of it is).
+fn holds_thread(cx: &PassCx, ids: &[Node], name: &str) -> bool {
+    let mut bindings = ids.iter().filter_map(|id| {
+        let p = id.parent().filter(|p| p.kind() == "assignment")?;
+        let left = p.child_by_field_name("left")?;
+        (left.id() == id.id() && text(*id, cx.src()) == name)
+            .then(|| p.child_by_field_name("right"))
+    });
+    let mut any = false;
+    bindings.all(|right| {
+        any = true;
+        right.is_some_and(|r| is_thread_creation(cx, r))
+    }) && any
+}
+
+fn is_thread_creation(cx: &PassCx, node: Node) -> bool {
+    cx.calls.iter().any(|c| {
+        c.start == node.start_byte()
+            && c.end == node.end_byte()
+            && matches!(&c.target, Target::Rule(q) if q == THREAD)
+    })
+}
+
+fn ancestor<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let mut n = node.parent();
+    while let Some(p) = n {
+        if p.kind() == kind {
+            return Some(p);
+        }
+        n = p.parent();
+    }
+    None
+}
+
+fn identifiers<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
+    if node.kind() == "identifier" {
+        out.push(node);
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        identifiers(child, out);
+    }
 }
 
 /// `task`, or a numbered variant that the enclosing function does not use.
