@@ -51,11 +51,19 @@ pub struct Migration {
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
     pub explanations: Vec<String>,
+    /// Required `--keep-sync` patterns that match no function: a usage error (exit 2).
+    pub unmatched: Vec<String>,
+    /// With `--public-api`: the public API made async.
+    pub public_api: Option<Vec<crate::scope::ApiChange>>,
 }
 
 pub struct Settings<'a> {
     pub catalog: &'a Catalog,
-    pub keep_sync: &'a [String],
+    pub keep_sync: &'a [crate::scope::KeepSync],
+    /// `--only`, resolved: only the files under these paths are edited (all if empty).
+    pub only: &'a [PathBuf],
+    /// List the public API made async.
+    pub public_api: bool,
     /// Functions named by the project's console scripts (`pkg.cli.main`).
     pub console_scripts: &'a [String],
     pub explain: Option<&'a str>,
@@ -73,6 +81,28 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             Err(d) => rayon::iter::Either::Right(d),
         });
     let mut project = Project::new(modules);
+    let (kept, unmatched) = crate::scope::kept(&project, settings.keep_sync);
+    if !unmatched.is_empty() {
+        return Migration {
+            files: Vec::new(),
+            diagnostics,
+            summary: Summary::default(),
+            explanations: Vec::new(),
+            unmatched,
+            public_api: None,
+        };
+    }
+    let outside = if settings.only.is_empty() {
+        Vec::new()
+    } else {
+        let only = settings.only;
+        project
+            .modules
+            .iter()
+            .map(|m| !crate::scope::in_scope(&m.path, only))
+            .collect()
+    };
+    let scope = colour::Scope { kept, outside };
 
     // Type facts flow through names, parameters and returns: iterate to a fixed point.
     let mut knowledge = base_knowledge(&project);
@@ -102,7 +132,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             module.syntax = crate::syntax::PackedSyntax::default();
         }
         let (colouring, results, reverted, unsound) =
-            colour_and_rewrite(&project, cat, &facts, &knowledge, settings);
+            colour_and_rewrite(&project, cat, &facts, &knowledge, settings, &scope);
         let mut now = HashSet::default();
         let keeps = results
             .iter()
@@ -143,6 +173,12 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let errors = diagnostics.len();
     diagnostics.extend(kept_notes);
     for (f, pin) in &colouring.pinned {
+        // A file outside `--only` is not migrated: its calls into it are reported below.
+        if scope.is_outside(f.module as usize)
+            || colouring.pin_codes.get(f) == Some(&colour::CALLER_OUTSIDE_SCOPE)
+        {
+            continue;
+        }
         let m = &project.modules[pin.module];
         let def = project.func(*f);
         // A revert's reason already opens with its code.
@@ -171,6 +207,25 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         ));
     }
 
+    for &(caller, callee, m, line) in &colouring.outside_callers {
+        let display = &project.modules[m].display;
+        let caller = match caller {
+            Some(f) => format!("`{}`", project.func(f).name),
+            None => "the __main__ block".to_string(),
+        };
+        diagnostics.push(Diagnostic::new(
+            display,
+            line,
+            1,
+            colour::CALLER_OUTSIDE_SCOPE,
+            format!(
+                "{caller} calls `{}` ({}) without await and is outside --only, so `{}` stays sync; add {display} to --only to convert it",
+                project.func_name(callee),
+                project.func_location(callee),
+                project.func(callee).name,
+            ),
+        ));
+    }
     for (m, line, message) in &colouring.notes {
         diagnostics.push(Diagnostic::new(
             &project.modules[*m].display,
@@ -192,6 +247,10 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         results[v.module] = (o, d, n, pkgs, Vec::new());
     }
 
+    // Docstrings are read from the sources, which move into the outcomes below.
+    let public_api = settings
+        .public_api
+        .then(|| crate::scope::public_api(&project, &colouring));
     let mut summary = Summary {
         files_scanned: scanned,
         errors,
@@ -224,6 +283,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         f.old = std::mem::take(&mut m.source.text);
     }
     summary.functions_made_async = colouring.coloured.len();
+    summary.public_api = public_api.as_ref().map(Vec::len);
     summary.packages = packages.into_iter().collect();
     diagnostics.sort();
     diagnostics.dedup();
@@ -238,6 +298,8 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         diagnostics,
         summary,
         explanations,
+        unmatched: Vec::new(),
+        public_api,
     }
 }
 
@@ -402,9 +464,10 @@ fn colouring_of(
     cat: &Catalog,
     facts: &[ModuleFacts],
     settings: &Settings,
+    scope: &colour::Scope,
     extra: &[(FuncId, colour::Pin)],
 ) -> Colouring {
-    let mut colouring = colour::colour(project, cat, facts, settings.keep_sync, extra);
+    let mut colouring = colour::colour(project, cat, facts, scope, extra);
     for script in settings.console_scripts {
         if let crate::project::Sym::Func(f) = project.resolve(script)
             && colouring.coloured.contains(&f)
@@ -445,12 +508,13 @@ fn colour_and_rewrite(
     facts: &[ModuleFacts],
     knowledge: &Knowledge,
     settings: &Settings,
+    scope: &colour::Scope,
 ) -> (Colouring, Vec<Rewritten>, HashSet<FuncId>, Vec<Violation>) {
     let mut extra: Vec<(FuncId, colour::Pin)> = Vec::new();
     let mut round = 1;
     loop {
-        let colouring = colouring_of(project, cat, facts, settings, &extra);
-        let results = rewrite_all(project, cat, &colouring, knowledge, facts, settings);
+        let colouring = colouring_of(project, cat, facts, settings, scope, &extra);
+        let results = rewrite_all(project, cat, &colouring, knowledge, facts, settings, scope);
         let outputs: Vec<Option<&str>> = results.iter().map(|r| r.0.new.as_deref()).collect();
         let report = soundness::check(project, cat, &colouring, &outputs);
         let pinned: HashSet<FuncId> = extra.iter().map(|(f, _)| *f).collect();
@@ -491,6 +555,7 @@ fn rewrite_all(
     knowledge: &Knowledge,
     facts: &[ModuleFacts],
     settings: &Settings,
+    scope: &colour::Scope,
 ) -> Vec<Rewritten> {
     let quiet: Vec<bool> = (0..project.modules.len())
         .map(|m| passes::quiet(project, cat, colouring, &facts[m], m))
@@ -507,7 +572,11 @@ fn rewrite_all(
             };
             // Release builds trust the predicate; debug builds (the tests) check it.
             if quiet && !cfg!(debug_assertions) {
-                return reports();
+                let mut result = reports();
+                if scope.is_outside(m) {
+                    outside_only(&mut result);
+                }
+                return result;
             }
             // Parsed before, so this cannot fail; the tree lives for this module only.
             let tree = parse::parse(&project.modules[m].source.text)
@@ -524,7 +593,11 @@ fn rewrite_all(
                 m,
                 target: settings.target,
             };
-            let result = rewrite(&cx);
+            let mut result = rewrite(&cx);
+            if scope.is_outside(m) {
+                outside_only(&mut result);
+                return result;
+            }
             debug_assert!(
                 !quiet || {
                     let r = reports();
@@ -538,6 +611,17 @@ fn rewrite_all(
             result
         })
         .collect()
+}
+
+/// A module outside `--only`: its rewrite is dropped, with what reports on it, but not the
+/// objects its families keep (a use there stays sync, so the object must too).
+fn outside_only(result: &mut Rewritten) {
+    let (outcome, diags, rewritten, packages, _) = result;
+    outcome.new = None;
+    outcome.rule_hits.clear();
+    diags.retain(|d| d.severity == Severity::Error);
+    *rewritten = 0;
+    packages.clear();
 }
 
 /// The knowledge keys a keep decided in module `m` sets.
@@ -1109,6 +1193,8 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     let settings = Settings {
         catalog: &cfg.catalog,
         keep_sync: &cfg.keep_sync,
+        only: &cfg.only,
+        public_api: cfg.public_api,
         console_scripts: &cfg.console_scripts,
         explain: cfg.explain.as_deref(),
         target: cfg.target,
@@ -1116,6 +1202,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     fileio::progress_stage(&progress, "parsing, matching and colouring");
     let mut migration = migrate(inputs, &settings);
     progress.finish_and_clear();
+    if !migration.unmatched.is_empty() {
+        anyhow::bail!("{}", migration.unmatched.join("\nawaitify: "));
+    }
     migration.summary.files_scanned += early.iter().filter(|d| d.code != "walk-error").count();
     migration.summary.errors += early.len();
     migration.diagnostics.extend(early);
@@ -1230,7 +1319,13 @@ fn print(
     };
     match cfg.format {
         Format::Json => {
-            let doc = report::json_report(&changed(), shown, &mig.summary, stats.as_ref());
+            let doc = report::json_report(
+                &changed(),
+                shown,
+                &mig.summary,
+                stats.as_ref(),
+                mig.public_api.as_deref(),
+            );
             writeln!(
                 out,
                 "{}",
@@ -1278,6 +1373,9 @@ fn print(
             }
             if !cfg.quiet {
                 writeln!(err, "{}", mig.summary)?;
+                if let Some(api) = &mig.public_api {
+                    write!(err, "{}", crate::scope::api_text(api))?;
+                }
             }
             if let Some(stats) = &stats {
                 write!(err, "{stats}")?;
@@ -1312,6 +1410,8 @@ pub fn migrate_texts_for(
         &Settings {
             catalog,
             keep_sync: &[],
+            only: &[],
+            public_api: false,
             console_scripts: &[],
             explain: None,
             target,
