@@ -134,6 +134,17 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         let (colouring, results, reverted, unsound) =
             colour_and_rewrite(&project, cat, &facts, &knowledge, settings, &scope);
         let mut now = HashSet::default();
+        // `--only`: the objects created in a file that is not edited stay as they are, so
+        // they are kept with all of their uses, as if a use could not convert.
+        if round == 1 {
+            for read in outside_creations(cat, &facts, &scope) {
+                if let Read::Kept(m, start) = read
+                    && knowledge.kept.insert((m, start))
+                {
+                    now.insert(read.fingerprint());
+                }
+            }
+        }
         let keeps = results
             .iter()
             .enumerate()
@@ -574,7 +585,7 @@ fn rewrite_all(
             if quiet && !cfg!(debug_assertions) {
                 let mut result = reports();
                 if scope.is_outside(m) {
-                    outside_only(&mut result);
+                    outside_only(&mut result, &project.modules[m], facts);
                 }
                 return result;
             }
@@ -595,7 +606,7 @@ fn rewrite_all(
             };
             let mut result = rewrite(&cx);
             if scope.is_outside(m) {
-                outside_only(&mut result);
+                outside_only(&mut result, &project.modules[m], facts);
                 return result;
             }
             debug_assert!(
@@ -613,10 +624,59 @@ fn rewrite_all(
         .collect()
 }
 
+/// The creations of objects that convert with all of their uses (sessions, files,
+/// connections) in the modules outside `--only`.
+fn outside_creations(cat: &Catalog, facts: &[ModuleFacts], scope: &colour::Scope) -> Vec<Read> {
+    facts
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| scope.is_outside(*m))
+        .flat_map(|(m, f)| {
+            f.calls
+                .iter()
+                .map(PackedCall::unpack)
+                .filter(|c| passes::catalog::entry(cat, c).is_some_and(|(e, _)| e.object))
+                .map(move |c| Read::Kept(m as u32, c.start as u32))
+        })
+        .collect()
+}
+
 /// A module outside `--only`: its rewrite is dropped, with what reports on it, but not the
-/// objects its families keep (a use there stays sync, so the object must too).
-fn outside_only(result: &mut Rewritten) {
-    let (outcome, diags, rewritten, packages, _) = result;
+/// objects its families keep. If it would have changed, an object of a catalog type used
+/// there may come from a file that is edited (a file opened in a coroutine inside and handed
+/// to one outside): every object of those types is kept, and colouring runs again.
+fn outside_only(result: &mut Rewritten, module: &Module, facts: &ModuleFacts) {
+    let (outcome, diags, rewritten, packages, keeps) = result;
+    if outcome.new.is_some() {
+        let mut types: Vec<(String, usize)> = Vec::new();
+        for c in facts.calls.iter().map(PackedCall::unpack) {
+            if let crate::matcher::Target::Method { ty, .. } = c.target {
+                types.push((ty.to_string(), c.line));
+            }
+        }
+        let uses = facts.withs.iter().map(|w| (&w.kind, w.line));
+        for (kind, line) in uses.chain(facts.fors.iter().map(|f| (&f.kind, f.line))) {
+            if let Kind::Ext(ty) = kind {
+                types.push((ty.to_string(), line));
+            }
+        }
+        types.sort();
+        types.dedup_by(|a, b| a.0 == b.0);
+        for (ty, line) in types {
+            keeps.push(passes::Keep {
+                what: passes::Kept::Type(ty.to_string()),
+                diagnostic: Diagnostic::new(
+                    &module.display,
+                    line,
+                    1,
+                    "object-kept",
+                    format!(
+                        "`{ty}` objects stay sync with all of their uses: one is used here, outside --only, where nothing is edited"
+                    ),
+                ),
+            });
+        }
+    }
     outcome.new = None;
     outcome.rule_hits.clear();
     diags.retain(|d| d.severity == Severity::Error);

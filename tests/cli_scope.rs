@@ -475,3 +475,64 @@ fn public_api_lists_public_functions_methods_and_extension_points_made_async() {
     let run = run_awaitify(dir.path(), &["lib"]);
     assert!(!run.stderr.contains("public API"), "{}", run.stderr);
 }
+
+/// Objects cross the boundary both ways: a file opened in a coroutine outside `--only` and
+/// read inside it, and one opened inside and read by a coroutine outside. The files outside
+/// are not edited, so each file stays a sync file with all of its uses, on both sides.
+#[test]
+fn only_keeps_objects_that_cross_the_boundary() {
+    let into = r#"#- pkg/__init__.py
+#- pkg/lines.py
+def first_line(f):
+    return f.readline().strip()
+#- main.py
+import asyncio
+
+from pkg.lines import first_line
+
+
+async def main():
+    with open("data.txt") as f:
+        print(first_line(f))
+
+
+asyncio.run(main())
+#- data.txt
+hello
+"#;
+    let out_of = r#"#- pkg/__init__.py
+#- pkg/lines.py
+from helpers import show
+
+
+async def dump():
+    with open("data.txt") as f:
+        await show(f)
+#- helpers.py
+async def show(f):
+    print(f.readline().strip())
+#- main.py
+import asyncio
+
+from pkg.lines import dump
+
+asyncio.run(dump())
+#- data.txt
+hello
+"#;
+    for spec in [into, out_of] {
+        // Without --only both sides convert to aiofiles.
+        let dir = project(spec);
+        let run = run_awaitify(dir.path(), &["."]);
+        assert!(run.stdout.contains("aiofiles.open"), "{}", run.stdout);
+        assert_equivalent(
+            spec,
+            &["main.py"],
+            Equiv {
+                args: vec!["--only".into(), "after/pkg".into()],
+                expect_unchanged: true,
+                ..Equiv::default()
+            },
+        );
+    }
+}
