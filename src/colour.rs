@@ -279,7 +279,7 @@ pub fn colour(
     // can be without effect: a family with an `async def` member is async anyway.)
     loop {
         let mut out = solve(p, cat, facts, scope, &extra, &decorators);
-        let mut more = decorators.pins(p, &out);
+        let mut more = decorators.pins(p, &out, scope);
         more.retain(|(f, ..)| !extra.iter().any(|(g, ..)| g == f));
         if more.is_empty() {
             decorators.wrap(p, &mut out);

@@ -536,3 +536,50 @@ hello
         );
     }
 }
+
+/// A project decorator whose file is outside `--only`: its wrapper cannot become async, so
+/// the function it wraps stays sync (as with a wrapper that stays sync for any reason).
+#[test]
+fn only_keeps_functions_under_a_decorator_outside_it_sync() {
+    let spec = r#"#- deco.py
+import functools
+
+
+def traced(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs)
+
+    return wrapper
+#- pkg/__init__.py
+#- pkg/work.py
+import time
+
+from deco import traced
+
+
+@traced
+def step():
+    time.sleep(0)
+    return 1
+
+
+def main():
+    print(step())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let dir = project(spec);
+    let run = run_awaitify(dir.path(), &["."]);
+    assert!(run.stdout.contains("+async def step():"), "{}", run.stdout);
+    let run = run_awaitify(dir.path(), &["--show-notes", "--only", "pkg", "."]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains("mixed-decorator note: `step` stays sync and keeps its blocking calls: the wrapper `wrapper` of decorator `traced` (./deco.py:4) stays sync (its file is outside --only)"),
+        "{}",
+        run.stderr
+    );
+}
