@@ -185,9 +185,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     diagnostics.extend(kept_notes);
     for (f, pin) in &colouring.pinned {
         // A file outside `--only` is not migrated: its calls into it are reported below.
-        if scope.is_outside(f.module as usize)
-            || colouring.pin_codes.get(f) == Some(&colour::CALLER_OUTSIDE_SCOPE)
-        {
+        if scope.is_outside(f.module as usize) {
             continue;
         }
         let m = &project.modules[pin.module];
@@ -203,16 +201,19 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             Some(reason) if reverted.contains(f) => reason,
             _ => pin.reason.as_str(),
         };
-        diagnostics.push(Diagnostic::new(
-            &m.display,
-            pin.line,
-            1,
-            code,
-            format!(
-                "`{}` stays sync and keeps its blocking calls: {}",
-                def.name, reason
-            ),
-        ));
+        // Pinned by a `__main__` block outside `--only`: reported there, as a call from outside.
+        if code != colour::CALLER_OUTSIDE_SCOPE {
+            diagnostics.push(Diagnostic::new(
+                &m.display,
+                pin.line,
+                1,
+                code,
+                format!(
+                    "`{}` stays sync and keeps its blocking calls: {}",
+                    def.name, reason
+                ),
+            ));
+        }
         diagnostics.extend(blocking_sync_call(
             &project, &colouring, *f, pin, code, reason,
         ));
