@@ -293,6 +293,11 @@ pub const CODES: &[Code] = &[
         "an `# awaitify: ignore[...]` comment names no diagnostic code",
     ),
     code(
+        "unattached-keep-sync",
+        W,
+        "a `# awaitify: keep-sync` comment is on no `def` line and not directly above one",
+    ),
+    code(
         "caller-outside-scope",
         W,
         "a function inside `--only` stays sync: a caller outside it, which is not edited, calls it",

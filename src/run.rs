@@ -81,17 +81,18 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             Err(d) => rayon::iter::Either::Right(d),
         });
     let mut project = Project::new(modules);
-    let (kept, unmatched) = crate::scope::kept(&project, settings.keep_sync);
-    if !unmatched.is_empty() {
+    let kept = crate::scope::kept(&project, settings.keep_sync);
+    if !kept.unmatched.is_empty() {
         return Migration {
             files: Vec::new(),
             diagnostics,
             summary: Summary::default(),
             explanations: Vec::new(),
-            unmatched,
+            unmatched: kept.unmatched,
             public_api: None,
         };
     }
+    let stray_comments = kept.diagnostics;
     let outside = if settings.only.is_empty() {
         Vec::new()
     } else {
@@ -102,7 +103,10 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             .map(|m| !crate::scope::in_scope(&m.path, only))
             .collect()
     };
-    let scope = colour::Scope { kept, outside };
+    let scope = colour::Scope {
+        kept: kept.funcs,
+        outside,
+    };
 
     // Type facts flow through names, parameters and returns: iterate to a fixed point.
     let mut knowledge = base_knowledge(&project);
@@ -183,6 +187,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
 
     let errors = diagnostics.len();
     diagnostics.extend(kept_notes);
+    diagnostics.extend(stray_comments);
     for (f, pin) in &colouring.pinned {
         // A file outside `--only` is not migrated: its calls into it are reported below.
         if scope.is_outside(f.module as usize) {

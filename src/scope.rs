@@ -8,6 +8,7 @@
 
 use crate::colour::Colouring;
 use crate::project::{FuncId, Project, Sym};
+use crate::report::Diagnostic;
 use globset::{Glob, GlobMatcher};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -103,9 +104,19 @@ fn decorator_names(p: &Project, f: FuncId) -> Vec<String> {
     out
 }
 
-/// The functions kept sync on purpose, each with how (`--keep-sync`, `--keep-sync
-/// `mypkg.api.*``, a comment), and the required patterns that match nothing.
-pub fn kept(p: &Project, patterns: &[KeepSync]) -> (BTreeMap<FuncId, String>, Vec<String>) {
+/// What `--keep-sync` and the comments keep sync.
+pub struct Kept {
+    /// The functions kept sync on purpose, each with how (`--keep-sync`, `--keep-sync
+    /// `mypkg.api.*``, a comment).
+    pub funcs: BTreeMap<FuncId, String>,
+    /// The required patterns that match nothing (a usage error).
+    pub unmatched: Vec<String>,
+    /// `unattached-keep-sync`: comments on no `def`.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The functions the patterns and the `# awaitify: keep-sync` comments keep sync.
+pub fn kept(p: &Project, patterns: &[KeepSync]) -> Kept {
     let mut out = BTreeMap::new();
     let mut matched = vec![false; patterns.len()];
     for f in p.func_ids() {
@@ -116,10 +127,21 @@ pub fn kept(p: &Project, patterns: &[KeepSync]) -> (BTreeMap<FuncId, String>, Ve
             }
         }
     }
+    let mut diagnostics = Vec::new();
     for (m, module) in p.modules.iter().enumerate() {
-        for f in commented(p, m, &module.source.text) {
+        let (funcs, stray) = commented(p, m, &module.source.text);
+        for f in funcs {
             out.entry(f)
                 .or_insert_with(|| "a `# awaitify: keep-sync` comment".to_string());
+        }
+        for (line, col) in stray {
+            diagnostics.push(Diagnostic::new(
+                &module.display,
+                line,
+                col,
+                "unattached-keep-sync",
+                "`# awaitify: keep-sync` keeps nothing sync: put it at the end of a `def` line, or alone on the line directly above the `def` or its decorators",
+            ));
         }
     }
     let unmatched = patterns
@@ -133,22 +155,26 @@ pub fn kept(p: &Project, patterns: &[KeepSync]) -> (BTreeMap<FuncId, String>, Ve
             )
         })
         .collect();
-    (out, unmatched)
+    Kept {
+        funcs: out,
+        unmatched,
+        diagnostics,
+    }
 }
 
 /// The functions of module `m` with a `# awaitify: keep-sync` comment at the end of their
 /// `def` line, or alone on the line directly above the `def` or its decorators. Comments are
 /// found with the parser (a `#` in a string does not count); files without the marker are
-/// not parsed again.
-fn commented(p: &Project, m: usize, text: &str) -> Vec<FuncId> {
+/// not parsed again. Also the `(line, column)` of the comments on no function.
+fn commented(p: &Project, m: usize, text: &str) -> (Vec<FuncId>, Vec<(usize, usize)>) {
     if !text.contains(MARKER) {
-        return Vec::new();
+        return Default::default();
     }
     let Some(tree) = crate::parse::parse(text) else {
-        return Vec::new();
+        return Default::default();
     };
-    // (line, alone on its line)
-    let mut comments: Vec<(usize, bool)> = Vec::new();
+    // (line, column, alone on its line)
+    let mut comments: Vec<(usize, usize, bool)> = Vec::new();
     let mut cursor = tree.walk();
     let mut stack = vec![tree.root_node()];
     while let Some(node) = stack.pop() {
@@ -156,24 +182,35 @@ fn commented(p: &Project, m: usize, text: &str) -> Vec<FuncId> {
             let start = node.start_byte();
             let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
             let alone = text[line_start..start].trim().is_empty();
-            comments.push((node.start_position().row + 1, alone));
+            let at = node.start_position();
+            comments.push((at.row + 1, at.column + 1, alone));
         }
         stack.extend(node.children(&mut cursor));
     }
     let ix = &p.modules[m].index;
-    (0..ix.functions.len())
+    let on = |def: &crate::index::FuncDef, line: usize, alone: bool| {
+        (!alone && line == def.line)
+            || (alone && (line + 1 == def.first_line || line + 1 == def.line))
+    };
+    let funcs = (0..ix.functions.len())
         .filter(|&i| {
             let def = &ix.functions[i];
-            comments.iter().any(|&(line, alone)| {
-                (!alone && line == def.line)
-                    || (alone && (line + 1 == def.first_line || line + 1 == def.line))
-            })
+            comments
+                .iter()
+                .any(|&(line, _, alone)| on(def, line, alone))
         })
         .map(|i| FuncId {
             module: m as u32,
             func: i as u32,
         })
-        .collect()
+        .collect();
+    let mut stray: Vec<(usize, usize)> = comments
+        .iter()
+        .filter(|&&(line, _, alone)| !ix.functions.iter().any(|def| on(def, line, alone)))
+        .map(|&(line, col, _)| (line, col))
+        .collect();
+    stray.sort();
+    (funcs, stray)
 }
 
 /// `# awaitify: keep-sync`, possibly after another comment (`# noqa # awaitify: keep-sync`);

@@ -226,6 +226,20 @@ def not_directly_above():
         "{}",
         run.stdout
     );
+    // A comment that keeps nothing says so.
+    let stray: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("unattached-keep-sync"))
+        .collect();
+    assert_eq!(
+        stray,
+        [
+            "main.py:18:1: unattached-keep-sync warning: `# awaitify: keep-sync` keeps nothing sync: put it at the end of a `def` line, or alone on the line directly above the `def` or its decorators"
+        ],
+        "{}",
+        run.stderr
+    );
 }
 
 /// `pkg` is migrated; `tools/cli.py` and `main.py` are not. `lookup` (and `fetch` below
