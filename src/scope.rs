@@ -106,8 +106,8 @@ fn decorator_names(p: &Project, f: FuncId) -> Vec<String> {
 
 /// What `--keep-sync` and the comments keep sync.
 pub struct Kept {
-    /// The functions kept sync on purpose, each with how (`--keep-sync`, `--keep-sync
-    /// `mypkg.api.*``, a comment).
+    /// The functions kept sync on purpose, each with how: `--keep-sync` (an exact name),
+    /// `--keep-sync` and the pattern (a glob or a decorator), or a comment.
     pub funcs: BTreeMap<FuncId, String>,
     /// The required patterns that match nothing (a usage error).
     pub unmatched: Vec<String>,
