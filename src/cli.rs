@@ -37,9 +37,19 @@ pub struct Args {
     /// Print only diagnostics and errors, no diffs or summary.
     #[arg(short, long)]
     pub quiet: bool,
-    /// Keep this function sync even if it makes blocking calls (name or dotted path; repeatable).
-    #[arg(long, value_name = "NAME")]
+    /// Keep these functions sync even if they make blocking calls: a name, a dotted path, a
+    /// glob (`mypkg.api.*`, `*.handle_*`) or a decorator (`@click.command`); repeatable. A
+    /// pattern that matches no function is an error.
+    #[arg(long, value_name = "PATTERN")]
     pub keep_sync: Vec<String>,
+    /// Edit only the files under this path (repeatable); the rest is still read, and a
+    /// function whose callers outside it would have to change stays sync.
+    #[arg(long, value_name = "PATH")]
+    pub only: Vec<PathBuf>,
+    /// List the public functions, methods and extension points made async (after the
+    /// summary; `public_api` in JSON).
+    #[arg(long)]
+    pub public_api: bool,
     /// Add the rules of this TOML file to the catalog (same format as transforms/; repeatable).
     #[arg(long, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
@@ -109,7 +119,10 @@ pub struct Config {
     pub excludes: globset::GlobSet,
     pub no_ignore: bool,
     pub quiet: bool,
-    pub keep_sync: Vec<String>,
+    pub keep_sync: Vec<crate::scope::KeepSync>,
+    /// `--only`, resolved; empty: every file may be edited.
+    pub only: Vec<PathBuf>,
+    pub public_api: bool,
     pub list_rules: bool,
     /// Console scripts declared by the project (`pkg.cli.main`).
     pub console_scripts: Vec<String>,
@@ -131,7 +144,12 @@ impl Args {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             catalog.add_toml(&file.display().to_string(), &text)?;
         }
-        let mut keep_sync = self.keep_sync;
+        use crate::scope::KeepSync;
+        let mut keep_sync = self
+            .keep_sync
+            .iter()
+            .map(|k| KeepSync::parse(k, true, "--keep-sync"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut exclude = self.exclude;
         let start = self
             .paths
@@ -141,7 +159,12 @@ impl Args {
         let mut project_selection = None;
         if let Some((pyproject, project)) = crate::config::load(&start)? {
             crate::config::add_rules(&pyproject, &project, &mut catalog)?;
-            keep_sync.extend(project.keep_sync);
+            // Run on named files only (pre-commit passes the staged ones), the project's
+            // patterns may well match none of them.
+            let required = self.paths.iter().any(|p| !p.is_file());
+            for k in &project.keep_sync {
+                keep_sync.push(KeepSync::parse(k, required, "[tool.awaitify] keep-sync")?);
+            }
             exclude.extend(project.exclude);
             project_selection = Some((pyproject, project.selectors));
         }
@@ -182,6 +205,8 @@ impl Args {
             no_ignore: self.no_ignore,
             quiet: self.quiet,
             keep_sync,
+            only: crate::scope::resolve_only(&self.only)?,
+            public_api: self.public_api,
             list_rules: self.list_rules,
             console_scripts: crate::config::console_scripts(&start),
             explain: self.explain,

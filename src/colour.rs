@@ -97,7 +97,30 @@ pub struct Colouring {
     /// Pinned functions (by family) that no call awaitify follows reaches (a `@property`
     /// is read, not called): whether a coroutine reaches them is unknown.
     pub pinned_uncalled: HashSet<FuncId>,
+    /// Calls from modules outside `--only` into functions inside it that would have become
+    /// async and stay sync because of them: `(caller, callee, module, line)`; no caller for
+    /// a call in the `__main__` block.
+    pub outside_callers: Vec<(Option<FuncId>, FuncId, usize, usize)>,
 }
+
+/// What the user scoped: functions kept sync on purpose, and modules not to edit.
+#[derive(Debug, Default)]
+pub struct Scope {
+    /// Functions kept sync, each with how it was asked (`--keep-sync`, a comment).
+    pub kept: BTreeMap<FuncId, String>,
+    /// Modules outside `--only` (by index; empty without `--only`): never edited, so their
+    /// functions stay sync and so does what they call.
+    pub outside: Vec<bool>,
+}
+
+impl Scope {
+    pub fn is_outside(&self, m: usize) -> bool {
+        self.outside.get(m).copied().unwrap_or(false)
+    }
+}
+
+/// The code of the pins that `--only` makes: reported at the calls from outside.
+pub const CALLER_OUTSIDE_SCOPE: &str = "caller-outside-scope";
 
 /// Sync-only dunders: Python calls them without awaiting.
 const SYNC_DUNDERS: &[&str] = &[
@@ -242,7 +265,7 @@ pub fn colour(
     p: &Project,
     cat: &Catalog,
     facts: &[ModuleFacts],
-    keep_sync: &[String],
+    scope: &Scope,
     extra_pins: &[(FuncId, Pin)],
 ) -> Colouring {
     // The soundness check's reverts (run.rs) join the pins from code outside the project.
@@ -255,8 +278,8 @@ pub fn colour(
     // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin
     // can be without effect: a family with an `async def` member is async anyway.)
     loop {
-        let mut out = solve(p, cat, facts, keep_sync, &extra, &decorators);
-        let mut more = decorators.pins(p, &out);
+        let mut out = solve(p, cat, facts, scope, &extra, &decorators);
+        let mut more = decorators.pins(p, &out, scope);
         more.retain(|(f, ..)| !extra.iter().any(|(g, ..)| g == f));
         if more.is_empty() {
             decorators.wrap(p, &mut out);
@@ -272,7 +295,7 @@ fn solve(
     p: &Project,
     cat: &Catalog,
     facts: &[ModuleFacts],
-    keep_sync: &[String],
+    scope: &Scope,
     extra: &[(FuncId, &'static str, Pin)],
     decorators: &crate::wrappers::Decorators,
 ) -> Colouring {
@@ -290,6 +313,8 @@ fn solve(
     // Edges caller -> callee, with the line of the call, on families.
     let mut edges: Vec<(FuncId, FuncId, u32, u32)> = Vec::new();
     let mut pins = Pins::default();
+    // `--only`: calls in the `__main__` block of a module outside it, `(callee, module, line)`.
+    let mut main_calls: Vec<(FuncId, usize, usize)> = Vec::new();
 
     let redefined = redefined(p);
     for f in p.func_ids() {
@@ -335,12 +360,15 @@ fn solve(
         if let Some(hook) = xunit_hook(p, f) {
             pins.add(f, || pin(format!("`{}` is {hook}", def.name)));
         }
-        if keep_sync
-            .iter()
-            .any(|k| *k == def.name || *k == def.qualname || *k == p.func_name(f))
-        {
-            pins.add(f, || {
-                pin(format!("`{}` is pinned sync by --keep-sync", def.name))
+        if let Some(how) = scope.kept.get(&f) {
+            pins.add(f, || pin(format!("`{}` is pinned sync by {how}", def.name)));
+        }
+        if scope.is_outside(f.module as usize) {
+            pins.add_coded(f, CALLER_OUTSIDE_SCOPE, || {
+                pin(format!(
+                    "`{}` is outside --only, which is not edited",
+                    def.name
+                ))
             });
         }
     }
@@ -394,6 +422,22 @@ fn solve(
                     match (c.ctx, c.caller) {
                         (Ctx::Body, Some(f)) => {
                             edges.push((fid(m, f), *g, m as u32, c.line as u32))
+                        }
+                        // The entry-point pass runs it with `asyncio.run`, unless the module
+                        // is not edited.
+                        (Ctx::Main, _) if scope.is_outside(m) => {
+                            if !scope.is_outside(g.module as usize) {
+                                main_calls.push((*g, m, c.line));
+                            }
+                            pins.add_coded(*g, CALLER_OUTSIDE_SCOPE, || Pin {
+                                reason: format!(
+                                    "`{}` is called from the __main__ block of {}, which is outside --only",
+                                    p.func(*g).name,
+                                    p.modules[m].display
+                                ),
+                                module: m,
+                                line: c.line,
+                            })
                         }
                         (Ctx::Main, _) => {}
                         (ctx, _) => pins.add(*g, || {
@@ -574,29 +618,52 @@ fn solve(
     // Pins that matter, then everything a pinned function would have to await.
     let mut out = Colouring::default();
     let mut pinned: HashSet<FuncId> = HashSet::default();
+    // The pins `--only` does not make, to tell what it alone keeps sync.
+    let mut own: HashSet<FuncId> = HashSet::default();
     for (f, pin) in pins.list {
         let ff = fam(f);
-        if candidates.contains(&ff) && !pre_async.contains(&ff) && pinned.insert(ff) {
+        let matters = candidates.contains(&ff) && !pre_async.contains(&ff);
+        if matters
+            && !scope.outside.is_empty()
+            && !scope.is_outside(f.module as usize)
+            && pins.codes.get(&f) != Some(&CALLER_OUTSIDE_SCOPE)
+        {
+            own.insert(ff);
+        }
+        if matters && pinned.insert(ff) {
             if let Some(code) = pins.codes.get(&f) {
                 out.pin_codes.insert(f, code);
             }
             out.pinned.insert(f, pin);
         }
     }
-    // Sorted, so that which caller a message names does not depend on hash order.
-    let mut seeds_sorted: Vec<FuncId> = pinned.iter().copied().collect();
-    seeds_sorted.sort();
-    let mut queue: VecDeque<FuncId> = seeds_sorted.into();
-    while let Some(f) = queue.pop_front() {
-        for g in fwd.get(f) {
-            if candidates.contains(&g) && !pre_async.contains(&g) && pinned.insert(g) {
-                out.pinned_below.insert(g, f);
-                queue.push_back(g);
+    let below = |start: &mut HashSet<FuncId>, mut found: Option<&mut BTreeMap<FuncId, FuncId>>| {
+        // Sorted, so that which caller a message names does not depend on hash order.
+        let mut sorted: Vec<FuncId> = start.iter().copied().collect();
+        sorted.sort();
+        let mut queue: VecDeque<FuncId> = sorted.into();
+        while let Some(f) = queue.pop_front() {
+            for g in fwd.get(f) {
+                if candidates.contains(&g) && !pre_async.contains(&g) && start.insert(g) {
+                    if let Some(found) = found.as_deref_mut() {
+                        found.insert(g, f);
+                    }
+                    queue.push_back(g);
+                }
             }
         }
-    }
+    };
+    below(&mut pinned, Some(&mut out.pinned_below));
+    // What would be async without `--only`: the functions it alone keeps sync are those.
+    let unscoped = if scope.outside.is_empty() {
+        HashSet::default()
+    } else {
+        below(&mut own, None);
+        upward(&seed_fams, &own)
+    };
 
     out.pinned_below_at = pin_sites(&out.pinned_below, &edges, fam);
+    out.outside_callers = outside_callers(scope, &pinned, &unscoped, &edges, &main_calls, fam);
     let async_fams = upward(&seed_fams, &pinned);
     for &(f, g, m, line) in &edges {
         if async_fams.contains(&fam(f)) && pinned.contains(&fam(g)) {
@@ -757,6 +824,37 @@ fn unknown_receivers(
             });
         }
     }
+}
+
+/// `--only`: the calls from modules outside it that keep a function inside it sync (one
+/// that is async in `unscoped`, the colouring without the pins `--only` makes).
+fn outside_callers(
+    scope: &Scope,
+    pinned: &HashSet<FuncId>,
+    unscoped: &HashSet<FuncId>,
+    edges: &[(FuncId, FuncId, u32, u32)],
+    main_calls: &[(FuncId, usize, usize)],
+    fam: impl Fn(FuncId) -> FuncId,
+) -> Vec<(Option<FuncId>, FuncId, usize, usize)> {
+    if scope.outside.is_empty() {
+        return Vec::new();
+    }
+    let outside = |f: FuncId| scope.is_outside(f.module as usize);
+    let kept = |g: FuncId| !outside(g) && pinned.contains(&fam(g)) && unscoped.contains(&fam(g));
+    let mut found: Vec<(Option<FuncId>, FuncId, usize, usize)> = edges
+        .iter()
+        .filter(|&&(f, g, ..)| outside(f) && kept(g))
+        .map(|&(f, g, m, line)| (Some(f), g, m as usize, line as usize))
+        .chain(
+            main_calls
+                .iter()
+                .filter(|&&(g, ..)| kept(g))
+                .map(|&(g, m, line)| (None, g, m, line)),
+        )
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// The first call from each pinned caller to the function it keeps sync, for the report.

@@ -20,6 +20,7 @@ pub mod project;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod scope;
 pub mod selection;
 pub mod soundness;
 pub mod source;

@@ -293,6 +293,16 @@ pub const CODES: &[Code] = &[
         "an `# awaitify: ignore[...]` comment names no diagnostic code",
     ),
     code(
+        "unattached-keep-sync",
+        W,
+        "a `# awaitify: keep-sync` comment is on no `def` line and not directly above one",
+    ),
+    code(
+        "caller-outside-scope",
+        W,
+        "a function inside `--only` stays sync: a caller outside it, which is not edited, calls it",
+    ),
+    code(
         "async-migration",
         N,
         "the file is rewritten to asyncio (SARIF only)",
@@ -426,6 +436,9 @@ pub struct Summary {
     pub packages: Vec<String>,
     /// Rewritten call sites per catalog rule id, in the files that change.
     pub rules: BTreeMap<String, usize>,
+    /// With `--public-api`: public functions, methods and extension points made async.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_api: Option<usize>,
 }
 
 impl fmt::Display for Summary {
@@ -483,6 +496,13 @@ impl fmt::Display for Summary {
         }
         if !self.packages.is_empty() {
             write!(f, "; new dependencies: {}", self.packages.join(", "))?;
+        }
+        if let Some(n) = self.public_api {
+            write!(
+                f,
+                "; public API made async: {}",
+                plural(n, "function", "functions")
+            )?;
         }
         Ok(())
     }
@@ -567,6 +587,7 @@ pub fn json_report(
     diagnostics: &[Diagnostic],
     summary: &Summary,
     statistics: Option<&Statistics>,
+    public_api: Option<&[crate::scope::ApiChange]>,
 ) -> Value {
     let files: Vec<Value> = changed
         .iter()
@@ -580,6 +601,9 @@ pub fn json_report(
     });
     if let Some(s) = statistics {
         doc["statistics"] = json!(s);
+    }
+    if let Some(api) = public_api {
+        doc["public_api"] = json!(api);
     }
     doc
 }
@@ -726,7 +750,7 @@ mod tests {
         assert_eq!(d.severity, Severity::Note);
         assert_eq!(d.with_severity(), "m.py:2:1: object-kept note: kept");
         let w = Diagnostic::new("m.py", 3, 1, "unbounded-queue", "q");
-        let json = json_report(&[], &[d.clone(), w], &Summary::default(), None);
+        let json = json_report(&[], &[d.clone(), w], &Summary::default(), None, None);
         assert_eq!(json["diagnostics"][0]["severity"], "note");
         assert_eq!(json["diagnostics"][1]["severity"], "warning");
         let sarif = sarif_report(&[], &[d], false);

@@ -51,11 +51,19 @@ pub struct Migration {
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
     pub explanations: Vec<String>,
+    /// Required `--keep-sync` patterns that match no function: a usage error (exit 2).
+    pub unmatched: Vec<String>,
+    /// With `--public-api`: the public API made async.
+    pub public_api: Option<Vec<crate::scope::ApiChange>>,
 }
 
 pub struct Settings<'a> {
     pub catalog: &'a Catalog,
-    pub keep_sync: &'a [String],
+    pub keep_sync: &'a [crate::scope::KeepSync],
+    /// `--only`, resolved: only the files under these paths are edited (all if empty).
+    pub only: &'a [PathBuf],
+    /// List the public API made async.
+    pub public_api: bool,
     /// Functions named by the project's console scripts (`pkg.cli.main`).
     pub console_scripts: &'a [String],
     pub explain: Option<&'a str>,
@@ -73,6 +81,32 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             Err(d) => rayon::iter::Either::Right(d),
         });
     let mut project = Project::new(modules);
+    let kept = crate::scope::kept(&project, settings.keep_sync);
+    if !kept.unmatched.is_empty() {
+        return Migration {
+            files: Vec::new(),
+            diagnostics,
+            summary: Summary::default(),
+            explanations: Vec::new(),
+            unmatched: kept.unmatched,
+            public_api: None,
+        };
+    }
+    let stray_comments = kept.diagnostics;
+    let outside = if settings.only.is_empty() {
+        Vec::new()
+    } else {
+        let only = settings.only;
+        project
+            .modules
+            .iter()
+            .map(|m| !crate::scope::in_scope(&m.path, only))
+            .collect()
+    };
+    let scope = colour::Scope {
+        kept: kept.funcs,
+        outside,
+    };
 
     // Type facts flow through names, parameters and returns: iterate to a fixed point.
     let mut knowledge = base_knowledge(&project);
@@ -102,8 +136,19 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             module.syntax = crate::syntax::PackedSyntax::default();
         }
         let (colouring, results, reverted, unsound) =
-            colour_and_rewrite(&project, cat, &facts, &knowledge, settings);
+            colour_and_rewrite(&project, cat, &facts, &knowledge, settings, &scope);
         let mut now = HashSet::default();
+        // `--only`: the objects created in a file that is not edited stay as they are, so
+        // they are kept with all of their uses, as if a use could not convert.
+        if round == 1 {
+            for read in outside_creations(cat, &facts, &scope) {
+                if let Read::Kept(m, start) = read
+                    && knowledge.kept.insert((m, start))
+                {
+                    now.insert(read.fingerprint());
+                }
+            }
+        }
         let keeps = results
             .iter()
             .enumerate()
@@ -142,7 +187,12 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
 
     let errors = diagnostics.len();
     diagnostics.extend(kept_notes);
+    diagnostics.extend(stray_comments);
     for (f, pin) in &colouring.pinned {
+        // A file outside `--only` is not migrated: its calls into it are reported below.
+        if scope.is_outside(f.module as usize) {
+            continue;
+        }
         let m = &project.modules[pin.module];
         let def = project.func(*f);
         // A revert's reason already opens with its code.
@@ -156,21 +206,43 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             Some(reason) if reverted.contains(f) => reason,
             _ => pin.reason.as_str(),
         };
-        diagnostics.push(Diagnostic::new(
-            &m.display,
-            pin.line,
-            1,
-            code,
-            format!(
-                "`{}` stays sync and keeps its blocking calls: {}",
-                def.name, reason
-            ),
-        ));
+        // Pinned by a `__main__` block outside `--only`: reported there, as a call from outside.
+        if code != colour::CALLER_OUTSIDE_SCOPE {
+            diagnostics.push(Diagnostic::new(
+                &m.display,
+                pin.line,
+                1,
+                code,
+                format!(
+                    "`{}` stays sync and keeps its blocking calls: {}",
+                    def.name, reason
+                ),
+            ));
+        }
         diagnostics.extend(blocking_sync_call(
             &project, &colouring, *f, pin, code, reason,
         ));
     }
 
+    for &(caller, callee, m, line) in &colouring.outside_callers {
+        let display = &project.modules[m].display;
+        let caller = match caller {
+            Some(f) => format!("`{}`", project.func(f).name),
+            None => "the __main__ block".to_string(),
+        };
+        diagnostics.push(Diagnostic::new(
+            display,
+            line,
+            1,
+            colour::CALLER_OUTSIDE_SCOPE,
+            format!(
+                "{caller} calls `{}` ({}) without await and is outside --only, so `{}` stays sync; add {display} to --only to convert it",
+                project.func_name(callee),
+                project.func_location(callee),
+                project.func(callee).name,
+            ),
+        ));
+    }
     for (m, line, message) in &colouring.notes {
         diagnostics.push(Diagnostic::new(
             &project.modules[*m].display,
@@ -192,6 +264,10 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         results[v.module] = (o, d, n, pkgs, Vec::new());
     }
 
+    // Docstrings are read from the sources, which move into the outcomes below.
+    let public_api = settings
+        .public_api
+        .then(|| crate::scope::public_api(&project, &colouring));
     let mut summary = Summary {
         files_scanned: scanned,
         errors,
@@ -224,6 +300,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         f.old = std::mem::take(&mut m.source.text);
     }
     summary.functions_made_async = colouring.coloured.len();
+    summary.public_api = public_api.as_ref().map(Vec::len);
     summary.packages = packages.into_iter().collect();
     diagnostics.sort();
     diagnostics.dedup();
@@ -238,6 +315,8 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         diagnostics,
         summary,
         explanations,
+        unmatched: Vec::new(),
+        public_api,
     }
 }
 
@@ -402,9 +481,10 @@ fn colouring_of(
     cat: &Catalog,
     facts: &[ModuleFacts],
     settings: &Settings,
+    scope: &colour::Scope,
     extra: &[(FuncId, colour::Pin)],
 ) -> Colouring {
-    let mut colouring = colour::colour(project, cat, facts, settings.keep_sync, extra);
+    let mut colouring = colour::colour(project, cat, facts, scope, extra);
     for script in settings.console_scripts {
         if let crate::project::Sym::Func(f) = project.resolve(script)
             && colouring.coloured.contains(&f)
@@ -445,12 +525,13 @@ fn colour_and_rewrite(
     facts: &[ModuleFacts],
     knowledge: &Knowledge,
     settings: &Settings,
+    scope: &colour::Scope,
 ) -> (Colouring, Vec<Rewritten>, HashSet<FuncId>, Vec<Violation>) {
     let mut extra: Vec<(FuncId, colour::Pin)> = Vec::new();
     let mut round = 1;
     loop {
-        let colouring = colouring_of(project, cat, facts, settings, &extra);
-        let results = rewrite_all(project, cat, &colouring, knowledge, facts, settings);
+        let colouring = colouring_of(project, cat, facts, settings, scope, &extra);
+        let results = rewrite_all(project, cat, &colouring, knowledge, facts, settings, scope);
         let outputs: Vec<Option<&str>> = results.iter().map(|r| r.0.new.as_deref()).collect();
         let report = soundness::check(project, cat, &colouring, &outputs);
         let pinned: HashSet<FuncId> = extra.iter().map(|(f, _)| *f).collect();
@@ -491,6 +572,7 @@ fn rewrite_all(
     knowledge: &Knowledge,
     facts: &[ModuleFacts],
     settings: &Settings,
+    scope: &colour::Scope,
 ) -> Vec<Rewritten> {
     let quiet: Vec<bool> = (0..project.modules.len())
         .map(|m| passes::quiet(project, cat, colouring, &facts[m], m))
@@ -507,7 +589,11 @@ fn rewrite_all(
             };
             // Release builds trust the predicate; debug builds (the tests) check it.
             if quiet && !cfg!(debug_assertions) {
-                return reports();
+                let mut result = reports();
+                if scope.is_outside(m) {
+                    outside_only(&mut result, &project.modules[m], facts);
+                }
+                return result;
             }
             // Parsed before, so this cannot fail; the tree lives for this module only.
             let tree = parse::parse(&project.modules[m].source.text)
@@ -524,7 +610,11 @@ fn rewrite_all(
                 m,
                 target: settings.target,
             };
-            let result = rewrite(&cx);
+            let mut result = rewrite(&cx);
+            if scope.is_outside(m) {
+                outside_only(&mut result, &project.modules[m], facts);
+                return result;
+            }
             debug_assert!(
                 !quiet || {
                     let r = reports();
@@ -538,6 +628,66 @@ fn rewrite_all(
             result
         })
         .collect()
+}
+
+/// The creations of objects that convert with all of their uses (sessions, files,
+/// connections) in the modules outside `--only`.
+fn outside_creations(cat: &Catalog, facts: &[ModuleFacts], scope: &colour::Scope) -> Vec<Read> {
+    facts
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| scope.is_outside(*m))
+        .flat_map(|(m, f)| {
+            f.calls
+                .iter()
+                .map(PackedCall::unpack)
+                .filter(|c| passes::catalog::entry(cat, c).is_some_and(|(e, _)| e.object))
+                .map(move |c| Read::Kept(m as u32, c.start as u32))
+        })
+        .collect()
+}
+
+/// A module outside `--only`: its rewrite is dropped, with what reports on it, but not the
+/// objects its families keep. If it would have changed, an object of a catalog type used
+/// there may come from a file that is edited (a file opened in a coroutine inside and handed
+/// to one outside): every object of those types is kept, and colouring runs again.
+fn outside_only(result: &mut Rewritten, module: &Module, facts: &ModuleFacts) {
+    let (outcome, diags, rewritten, packages, keeps) = result;
+    if outcome.new.is_some() {
+        let mut types: Vec<(String, usize)> = Vec::new();
+        for c in facts.calls.iter().map(PackedCall::unpack) {
+            if let crate::matcher::Target::Method { ty, .. } = c.target {
+                types.push((ty.to_string(), c.line));
+            }
+        }
+        let uses = facts.withs.iter().map(|w| (&w.kind, w.line));
+        for (kind, line) in uses.chain(facts.fors.iter().map(|f| (&f.kind, f.line))) {
+            if let Kind::Ext(ty) = kind {
+                types.push((ty.to_string(), line));
+            }
+        }
+        types.sort();
+        types.dedup_by(|a, b| a.0 == b.0);
+        for (ty, line) in types {
+            keeps.push(passes::Keep {
+                what: passes::Kept::Type(ty.to_string()),
+                diagnostic: Diagnostic::new(
+                    &module.display,
+                    line,
+                    1,
+                    "object-kept",
+                    format!(
+                        "`{ty}` objects stay sync with all of their uses: one is used here, outside --only, where nothing is edited"
+                    ),
+                ),
+            });
+        }
+    }
+    outcome.new = None;
+    outcome.rule_hits.clear();
+    diags.retain(|d| d.severity == Severity::Error);
+    *rewritten = 0;
+    packages.clear();
 }
 
 /// The knowledge keys a keep decided in module `m` sets.
@@ -1109,6 +1259,8 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     let settings = Settings {
         catalog: &cfg.catalog,
         keep_sync: &cfg.keep_sync,
+        only: &cfg.only,
+        public_api: cfg.public_api,
         console_scripts: &cfg.console_scripts,
         explain: cfg.explain.as_deref(),
         target: cfg.target,
@@ -1116,6 +1268,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<u8> {
     fileio::progress_stage(&progress, "parsing, matching and colouring");
     let mut migration = migrate(inputs, &settings);
     progress.finish_and_clear();
+    if !migration.unmatched.is_empty() {
+        anyhow::bail!("{}", migration.unmatched.join("\nawaitify: "));
+    }
     migration.summary.files_scanned += early.iter().filter(|d| d.code != "walk-error").count();
     migration.summary.errors += early.len();
     migration.diagnostics.extend(early);
@@ -1230,7 +1385,13 @@ fn print(
     };
     match cfg.format {
         Format::Json => {
-            let doc = report::json_report(&changed(), shown, &mig.summary, stats.as_ref());
+            let doc = report::json_report(
+                &changed(),
+                shown,
+                &mig.summary,
+                stats.as_ref(),
+                mig.public_api.as_deref(),
+            );
             writeln!(
                 out,
                 "{}",
@@ -1278,6 +1439,9 @@ fn print(
             }
             if !cfg.quiet {
                 writeln!(err, "{}", mig.summary)?;
+                if let Some(api) = &mig.public_api {
+                    write!(err, "{}", crate::scope::api_text(api))?;
+                }
             }
             if let Some(stats) = &stats {
                 write!(err, "{stats}")?;
@@ -1312,6 +1476,8 @@ pub fn migrate_texts_for(
         &Settings {
             catalog,
             keep_sync: &[],
+            only: &[],
+            public_api: false,
             console_scripts: &[],
             explain: None,
             target,

@@ -760,7 +760,7 @@ def caller():
         let mut p = Project::new(vec![load(input).expect("parses")]);
         let cat = Catalog::builtin().unwrap();
         let (facts, _) = index_fresh(&mut p, &cat, None);
-        let colouring = crate::colour::colour(&p, &cat, &facts, &[], &[]);
+        let colouring = crate::colour::colour(&p, &cat, &facts, &Default::default(), &[]);
         let report = check(&p, &cat, &colouring, &[Some(broken)]);
         report
             .violations

@@ -115,7 +115,12 @@ impl Decorators {
 
     /// Pins for the decorators whose functions and wrappers would not all change colour
     /// together, or that awaitify cannot follow, in this colouring.
-    pub fn pins(&self, p: &Project, out: &Colouring) -> Vec<(FuncId, &'static str, Pin)> {
+    pub fn pins(
+        &self,
+        p: &Project,
+        out: &Colouring,
+        scope: &crate::colour::Scope,
+    ) -> Vec<(FuncId, &'static str, Pin)> {
         let mut pins = Vec::new();
         for g in &self.groups {
             let open: Vec<FuncId> = g
@@ -152,12 +157,22 @@ impl Decorators {
             } else {
                 g.wrappers
                     .iter()
-                    .find(|w| out.pinned.contains_key(w) || out.pinned_below.contains_key(w))
+                    .find(|w| {
+                        out.pinned.contains_key(w)
+                            || out.pinned_below.contains_key(w)
+                            || scope.is_outside(w.module as usize)
+                    })
                     .map(|w| {
+                        // A wrapper in a file outside `--only` is not edited.
+                        let outside = if scope.is_outside(w.module as usize) {
+                            " (its file is outside --only)"
+                        } else {
+                            ""
+                        };
                         (
                             MIXED,
                             format!(
-                                "the wrapper `{}` of decorator `{name}` ({at}) stays sync",
+                                "the wrapper `{}` of decorator `{name}` ({at}) stays sync{outside}",
                                 p.func(*w).name
                             ),
                         )

@@ -287,7 +287,7 @@ fn keep_sync_pins_a_function_and_its_callees() {
     let spec = "import time\n\n\ndef low():\n    time.sleep(0)\n\n\ndef api():\n    low()\n";
     let files = [("main.py", spec)];
     let catalog = Catalog::builtin().unwrap();
-    let keep = vec!["api".to_string()];
+    let keep = vec![awaitify::scope::KeepSync::parse("api", true, "--keep-sync").unwrap()];
     let inputs = files
         .iter()
         .map(|(p, t)| awaitify::run::Input {
@@ -302,6 +302,8 @@ fn keep_sync_pins_a_function_and_its_callees() {
         &awaitify::run::Settings {
             catalog: &catalog,
             keep_sync: &keep,
+            only: &[],
+            public_api: false,
             console_scripts: &[],
             explain: None,
             target: Default::default(),
