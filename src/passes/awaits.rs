@@ -16,7 +16,7 @@
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::colour::Colouring;
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{Knowledge, ModuleFacts, Target};
 use crate::project::Project;
 use crate::report::Diagnostic;
@@ -68,7 +68,7 @@ fn rename_script_call(
     };
     match target {
         Some(t) if g.module as usize == cx.m || callee.kind() == "attribute" => {
-            out.edits.push(Edit::replace(t.start_byte(), t.end_byte(), format!("{name}_async"), "await-call"));
+            out.edits.push(Edit::replace(t.start_byte(), t.end_byte(), format!("{name}_async"), Origin::AwaitCall));
         }
         _ => out.diagnostics.push(cx.diag(
             c.line,
@@ -87,11 +87,12 @@ pub fn await_node(node: tree_sitter::Node, out: &mut PassOut) {
     out.rewritten += 1;
     if needs_parens(node) {
         out.edits
-            .push(Edit::open(start, len, "(await ", "await-call"));
-        out.edits.push(Edit::close(end, len, ")", "await-call"));
+            .push(Edit::open(start, len, "(await ", Origin::AwaitCall));
+        out.edits
+            .push(Edit::close(end, len, ")", Origin::AwaitCall));
     } else {
         out.edits
-            .push(Edit::open(start, len, "await ", "await-call"));
+            .push(Edit::open(start, len, "await ", Origin::AwaitCall));
     }
     if let Some(g) = enclosing_genexp(node) {
         genexp_to_list(g, out);

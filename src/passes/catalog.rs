@@ -9,7 +9,7 @@
 
 use super::{Keep, Kept, PassCx, PassOut};
 use crate::colour::Colouring;
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{AttrFact, CallFact, Ctx, Kind, Target};
 use crate::project::{FuncId, Project};
 use crate::report::Diagnostic;
@@ -112,7 +112,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 n.start,
                 n.end,
                 replace.clone(),
-                "catalog-name",
+                Origin::CatalogName,
             ));
             need_import(replace, out);
             out.packages
@@ -139,13 +139,17 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
                             attr.start_byte(),
                             attr.end_byte(),
                             new,
-                            "catalog-call",
+                            Origin::CatalogCall,
                         ));
                     }
                 }
                 _ => {
-                    out.edits
-                        .push(Edit::replace(c.callee.0, c.callee.1, new, "catalog-call"));
+                    out.edits.push(Edit::replace(
+                        c.callee.0,
+                        c.callee.1,
+                        new,
+                        Origin::CatalogCall,
+                    ));
                     need_import(new, out);
                 }
             }
@@ -228,7 +232,7 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         args.start_byte(),
         args,
         "asyncio.to_thread",
-        "to-thread",
+        Origin::ToThread,
         out,
     );
     out.imports.insert("asyncio".into());
@@ -431,8 +435,12 @@ fn attribute(cx: &PassCx, a: &AttrFact, replace: &str, out: &mut PassOut) {
             .rfind('.')
             .map(|i| a.object.1 + i);
         if let Some(dot) = dot {
-            out.edits
-                .push(Edit::replace(dot + 1, a.end, replace, "catalog-attribute"));
+            out.edits.push(Edit::replace(
+                dot + 1,
+                a.end,
+                replace,
+                Origin::CatalogAttribute,
+            ));
         }
         return;
     };
@@ -450,14 +458,14 @@ fn attribute(cx: &PassCx, a: &AttrFact, replace: &str, out: &mut PassOut) {
             a.start,
             len + 1,
             format!("{open}{prefix}"),
-            "catalog-attribute",
+            Origin::CatalogAttribute,
         ));
     }
     out.edits.push(Edit::replace(
         a.object.1,
         a.end,
         format!("{suffix}{close}"),
-        "catalog-attribute",
+        Origin::CatalogAttribute,
     ));
 }
 

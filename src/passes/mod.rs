@@ -3,7 +3,7 @@
 //! once, and `verify` re-parses the result.
 
 use crate::colour::Colouring;
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, PackedCall, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
@@ -333,13 +333,15 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
     let (s, e) = (genexp.start_byte(), genexp.end_byte());
     let sole_argument = genexp.parent().is_some_and(|p| p.kind() == "call");
     if sole_argument {
-        out.edits.push(Edit::insert(s + 1, "[", "genexp-to-list"));
-        out.edits.push(Edit::insert(e - 1, "]", "genexp-to-list"));
+        out.edits
+            .push(Edit::insert(s + 1, "[", Origin::GenexpToList));
+        out.edits
+            .push(Edit::insert(e - 1, "]", Origin::GenexpToList));
     } else {
         out.edits
-            .push(Edit::replace(s, s + 1, "[", "genexp-to-list"));
+            .push(Edit::replace(s, s + 1, "[", Origin::GenexpToList));
         out.edits
-            .push(Edit::replace(e - 1, e, "]", "genexp-to-list"));
+            .push(Edit::replace(e - 1, e, "]", Origin::GenexpToList));
     }
 }
 
@@ -398,7 +400,7 @@ pub fn reindent(cx: &PassCx, block: Node, extra: &str, out: &mut PassOut) {
         let blank = src[at..line_end].trim().is_empty();
         let in_string = strings.iter().any(|&(s, e)| s < at && at < e);
         if !blank && !in_string {
-            out.edits.push(Edit::insert(at, extra, "reindent"));
+            out.edits.push(Edit::insert(at, extra, Origin::Reindent));
         }
         at = line_end;
     }
@@ -414,7 +416,7 @@ pub fn wrap_as_first_argument(
     keep_until: usize,
     args: Node,
     wrapper: &str,
-    origin: &'static str,
+    origin: Origin,
     out: &mut PassOut,
 ) {
     let sep = argument_separator(src, args);

@@ -30,7 +30,7 @@
 
 use super::threads::drop_await;
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Target};
 use crate::parse::text;
 use std::collections::HashSet;
@@ -329,13 +329,13 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
             left.start_byte(),
             left.end_byte(),
             pair,
-            "sockets",
+            Origin::Sockets,
         ));
         out.edits.push(Edit::replace(
             conn.call.start,
             conn.call.end,
             open,
-            "sockets",
+            Origin::Sockets,
         ));
         return;
     };
@@ -358,7 +358,7 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
         with.start_byte(),
         colon,
         format!("{pair} = await {open}{nl}{indent}try:"),
-        "sockets",
+        Origin::Sockets,
     ));
     let end = with.end_byte();
     out.edits.push(Edit::insert(
@@ -367,7 +367,7 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
             "{nl}{indent}finally:{nl}{inner}{w}.close(){nl}{inner}await {w}.wait_closed()",
             w = conn.writer
         ),
-        "sockets",
+        Origin::Sockets,
     ));
 }
 
@@ -395,7 +395,7 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
         }
         drop_await(c, out);
         out.edits
-            .push(Edit::replace(c.start, c.end, new, "sockets"));
+            .push(Edit::replace(c.start, c.end, new, Origin::Sockets));
     };
     match name {
         "sendall" | "send" => statement_only(
@@ -412,7 +412,7 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
                     c.start,
                     c.end,
                     format!("{w}.write_eof()"),
-                    "sockets",
+                    Origin::Sockets,
                 ));
             } else {
                 out.diagnostics.push(cx.diag(
@@ -428,7 +428,7 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
                 c.start,
                 c.end,
                 format!("{r}.read({})", arg(0)),
-                "sockets",
+                Origin::Sockets,
             ));
         }
         "makefile" => {
@@ -445,7 +445,7 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
                 (true, Some(left)) => {
                     conn.files.push(text(left, src).to_string());
                     out.edits
-                        .push(Edit::replace(c.start, c.end, r.clone(), "sockets"));
+                        .push(Edit::replace(c.start, c.end, r.clone(), Origin::Sockets));
                 }
                 _ => out.diagnostics.push(cx.diag(
                     c.line,

@@ -30,7 +30,7 @@
 
 use super::awaits::needs_parens;
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Ctx, Kind, Target};
 use crate::parse::text;
 use std::collections::{HashMap, HashSet};
@@ -103,7 +103,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                     c.callee.0,
                     c.callee.1,
                     "asyncio.as_completed",
-                    "threads",
+                    Origin::Threads,
                 ));
                 out.imports.insert("asyncio".into());
                 out.rewritten += 1;
@@ -117,7 +117,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                         c.callee.0,
                         c.callee.1,
                         new.clone(),
-                        "threads",
+                        Origin::Threads,
                     ));
                     super::catalog::need_import(new, out);
                     out.rewritten += 1;
@@ -229,7 +229,7 @@ fn awaited(node: Node, new: String) -> String {
 pub fn drop_await(c: &CallFact, out: &mut PassOut) {
     let len = (c.end - c.start) as i64;
     out.edits.retain(|e| {
-        !(e.origin == "await-call"
+        !(e.origin == Origin::AwaitCall
             && ((e.start == c.start && e.rank == 1_000_000_000 - len)
                 || (e.start == c.end && e.rank == -1_000_000_000 + len)))
     });
@@ -326,7 +326,7 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         c.start,
         c.end,
         format!("asyncio.create_task({inner}{name})"),
-        "threads",
+        Origin::Threads,
     ));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
@@ -440,11 +440,11 @@ fn remove_statement(cx: &PassCx, stmt: Node, out: &mut PassOut) {
             stmt.start_byte(),
             stmt.end_byte(),
             "pass",
-            "threads",
+            Origin::Threads,
         ));
     } else {
         out.edits
-            .push(Edit::replace(line_start, line_end, "", "threads"));
+            .push(Edit::replace(line_start, line_end, "", Origin::Threads));
     }
 }
 
@@ -473,7 +473,7 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                 let set = super::dangling_task::TASK_SET;
                 if !own_line {
                     out.edits
-                        .push(Edit::replace(recv.end_byte(), c.end, "", "threads"));
+                        .push(Edit::replace(recv.end_byte(), c.end, "", Origin::Threads));
                     out.diagnostics.push(cx.diag(
                         c.line,
                         c.col,
@@ -485,14 +485,14 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                     let indent = cx.line_indent(c.start);
                     let nl = cx.module().source.newline;
                     out.edits
-                        .push(Edit::insert(c.start, format!("{name} = "), "threads"));
+                        .push(Edit::insert(c.start, format!("{name} = "), Origin::Threads));
                     out.edits.push(Edit::replace(
                         recv.end_byte(),
                         c.end,
                         format!(
                             "{nl}{indent}{set}.add({name}){nl}{indent}{name}.add_done_callback({set}.discard)"
                         ),
-                        "threads",
+                        Origin::Threads,
                     ));
                     out.edits
                         .extend(super::dangling_task::task_set_definition(cx));
@@ -521,8 +521,12 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                 None => recv_text.to_string(),
                 Some(t) => format!("asyncio.wait({{{recv_text}}}, timeout={})", text(t, src)),
             };
-            out.edits
-                .push(Edit::replace(c.start, c.end, awaited(node, new), "threads"));
+            out.edits.push(Edit::replace(
+                c.start,
+                c.end,
+                awaited(node, new),
+                Origin::Threads,
+            ));
         }
         "is_alive" => {
             let new = format!("not {recv_text}.done()");
@@ -540,7 +544,7 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                 });
             let new = if tight { format!("({new})") } else { new };
             out.edits
-                .push(Edit::replace(c.start, c.end, new, "threads"));
+                .push(Edit::replace(c.start, c.end, new, Origin::Threads));
         }
         _ => return,
     }
@@ -605,17 +609,17 @@ fn pool_creation(cx: &PassCx, c: &CallFact, st: &mut State, out: &mut PassOut) {
                     "{indent}{name} = asyncio.Semaphore({}){nl}",
                     text(n, cx.src())
                 ),
-                "threads",
+                Origin::Threads,
             ));
             name
         });
     out.edits
-        .push(Edit::insert(with.start_byte(), "async ", "threads"));
+        .push(Edit::insert(with.start_byte(), "async ", Origin::Threads));
     out.edits.push(Edit::replace(
         c.start,
         c.end,
         "asyncio.TaskGroup()",
-        "threads",
+        Origin::Threads,
     ));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
@@ -726,7 +730,7 @@ fn pool_method(
     };
     st.need_bounded = need;
     out.edits
-        .push(Edit::replace(c.start, c.end, new, "threads"));
+        .push(Edit::replace(c.start, c.end, new, Origin::Threads));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
 }
@@ -747,8 +751,12 @@ fn future_result(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
             text(t, cx.src())
         ),
     };
-    out.edits
-        .push(Edit::replace(c.start, c.end, awaited(node, new), "threads"));
+    out.edits.push(Edit::replace(
+        c.start,
+        c.end,
+        awaited(node, new),
+        Origin::Threads,
+    ));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
     if let Some(g) = super::enclosing_genexp(node) {
@@ -790,7 +798,7 @@ fn insert_bounded(cx: &PassCx, at: usize, out: &mut PassOut) {
     // Before any other insertion there (such as the `async ` of the function below).
     out.edits.push(Edit {
         rank: -2_000_000_000,
-        ..Edit::insert(top.start_byte(), helper, "threads")
+        ..Edit::insert(top.start_byte(), helper, Origin::Threads)
     });
 }
 
@@ -870,7 +878,7 @@ fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
         .map(|w| w.with_kw)
         .collect();
     out.edits
-        .retain(|e| !(e.origin == "async-with" && withs.contains(&e.start)));
+        .retain(|e| !(e.origin == Origin::AsyncWith && withs.contains(&e.start)));
     let names: HashSet<(usize, usize)> = cx
         .facts
         .names
@@ -881,7 +889,7 @@ fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
         .map(|n| (n.start, n.end))
         .collect();
     out.edits
-        .retain(|e| !(e.origin == "catalog-name" && names.contains(&(e.start, e.end))));
+        .retain(|e| !(e.origin == Origin::CatalogName && names.contains(&(e.start, e.end))));
     // The import those renames asked for, unless another edit still needs it.
     if !out.edits.iter().any(|e| e.text.contains("asyncio")) {
         out.imports.remove("asyncio");
@@ -1013,7 +1021,7 @@ fn timed_wait(
         return;
     };
     out.edits
-        .push(Edit::replace(c.start, c.end, new, "threads"));
+        .push(Edit::replace(c.start, c.end, new, Origin::Threads));
 }
 
 /// `except queue.Empty:` must also catch the `TimeoutError` of a timed `get`.
@@ -1043,9 +1051,12 @@ fn except_timeouts(cx: &PassCx, st: &State, out: &mut PassOut) {
         if !in_except {
             continue;
         }
-        out.edits.push(Edit::insert(n.start, "(", "threads"));
-        out.edits
-            .push(Edit::insert(n.end, ", asyncio.TimeoutError)", "threads"));
+        out.edits.push(Edit::insert(n.start, "(", Origin::Threads));
+        out.edits.push(Edit::insert(
+            n.end,
+            ", asyncio.TimeoutError)",
+            Origin::Threads,
+        ));
         out.imports.insert("asyncio".into());
     }
 }

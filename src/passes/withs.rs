@@ -13,7 +13,7 @@
 //! split into nested statements, in the original item order, and the body re-indented.
 
 use super::{PassCx, PassOut, reindent};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{Kind, WithFact};
 use crate::rules::Action;
 use std::collections::BTreeMap;
@@ -57,7 +57,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             .collect();
         out.rewritten += facts.len();
         if flags.iter().all(|&a| a) {
-            out.edits.push(Edit::insert(start, "async ", "async-with"));
+            out.edits
+                .push(Edit::insert(start, "async ", Origin::AsyncWith));
             continue;
         }
         split(cx, stmt, &items, &flags, out);
@@ -153,7 +154,8 @@ fn split(
     // Only the gaps between items change, never an item: items keep their own edits
     // (`open(p)` -> `aiofiles.open(p)`). Parentheses around the items go with the gaps.
     let gap = |from: usize, to: usize, text: String, out: &mut PassOut| {
-        out.edits.push(Edit::replace(from, to, text, "async-with"));
+        out.edits
+            .push(Edit::replace(from, to, text, Origin::AsyncWith));
     };
     gap(
         stmt.start_byte(),
