@@ -523,6 +523,7 @@ fn rewrite_all(
                 knowledge,
                 m,
                 target: settings.target,
+                claims: &passes::claims::Claims::default(),
             };
             let result = rewrite(&cx);
             debug_assert!(

@@ -13,6 +13,9 @@
 //! `await` binds tighter than every operator but attribute access, subscription and calls,
 //! so only a primary position needs parentheses. A generator expression holding an `await`
 //! would become an async generator, so it becomes a list comprehension.
+//!
+//! A call a family claims (see [`super::claims`]) is left to it: a wait it turns into a sync
+//! call, a socket write it turns into two statements, a request it enters as a stream.
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::colour::Colouring;
@@ -35,7 +38,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         await_node(node, out);
     }
     for c in cx.calls {
-        if c.awaited || !cx.call_is_awaited(c) || pass_awaits(cx, c) {
+        // A call a family owns is its to await or not (see `claims`).
+        if c.awaited || !cx.call_is_awaited(c) || pass_awaits(cx, c) || cx.claims.unawaited(c) {
             continue;
         }
         let Some(node) = cx.node(c.start, c.end) else {

@@ -30,9 +30,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         }
         // An auth class whose calls stay requests' keeps its requests name.
-        if !cx.cat.rule(entry.rule).names_follow.is_empty()
-            && !names_apply(cx, entry.rule, c.caller)
-        {
+        if !names_follow(cx, c, entry) {
             continue;
         }
         if entry.object && !creation_binds(cx, c) {
@@ -107,6 +105,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if let Some((rule, replace)) = cx.cat.name(&n.qualified)
             && names_apply(cx, *rule, None)
             && !unrenamed.contains(n.qualified.as_str())
+            && !cx.claims.name_kept(n.start, n.end)
         {
             out.edits.push(Edit::replace(
                 n.start,
@@ -182,6 +181,17 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
             }
         }
     }
+}
+
+/// Whether an auth class's call keeps its rule: only where its names are renamed.
+fn names_follow(cx: &PassCx, c: &CallFact, entry: &CallEntry) -> bool {
+    cx.cat.rule(entry.rule).names_follow.is_empty() || names_apply(cx, entry.rule, c.caller)
+}
+
+/// Whether [`run`] applies `entry` to call `c` (dispatching an `action = "pass"` entry to
+/// its family), given that the call is awaited in the output.
+pub fn dispatched(cx: &PassCx, c: &CallFact, entry: &CallEntry) -> bool {
+    names_follow(cx, c, entry) && (!entry.object || creation_binds(cx, c))
 }
 
 /// Thread identity in code that runs as tasks on one thread is reported (`thread-identity`).

@@ -43,10 +43,11 @@
 //! cannot take stays a `requests.Session` with every use of it (see `passes::Keep`). `params` values of `None` are
 //! sent as empty strings by httpx, where requests drops them.
 
+use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
 use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Ctx, Target};
-use crate::rules::CallEntry;
+use crate::rules::{Action, CallEntry, PassName};
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
 
@@ -147,6 +148,65 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
             no_args
         }
         _ => false,
+    }
+}
+
+/// What this family owns before anything is edited: a request entered by
+/// `with <call> as r:` becomes `async with client.stream(...) as r:`, entered and not
+/// awaited. Claimed where the `await` pass would await it and [`rewrite_call`] takes it
+/// there.
+pub fn claim(cx: &PassCx, claims: &mut Claims) {
+    let mut scopes = None;
+    for c in cx.calls {
+        if c.awaited || !cx.call_is_awaited(c) {
+            continue;
+        }
+        let Some((entry, _)) = super::catalog::entry(cx.cat, c) else {
+            continue;
+        };
+        let rule = cx.cat.rule(entry.rule);
+        if entry.action != Action::Pass
+            || entry.pass_awaits
+            || rule.pass != Some(PassName::Requests)
+            || !super::catalog::dispatched(cx, c, entry)
+        {
+            continue;
+        }
+        let entered = match &c.target {
+            Target::Rule(q) if HELPERS.contains(&q.as_str()) => {
+                let scopes = scopes.get_or_insert_with(|| plan(cx));
+                helper_enters(cx, c, q, scopes)
+            }
+            Target::Method { ty, name } if ty == SESSION => {
+                http_method(name).is_some_and(|method| {
+                    matches!(with_form(cx, c), Ok(Some(_)))
+                        && map_args(cx, c, method, "", true, true).is_ok()
+                })
+            }
+            _ => false,
+        };
+        if entered {
+            claims.call(c, Claim::Entered, Origin::Requests);
+        }
+    }
+}
+
+/// Whether [`helper`] rewrites this call as a `with` it enters.
+fn helper_enters(cx: &PassCx, c: &CallFact, q: &str, scopes: &BTreeMap<usize, Scope>) -> bool {
+    let Some(scope) = c.caller.and_then(|f| scopes.get(&f)) else {
+        return false;
+    };
+    if let Some(Some(_)) = scope.calls.get(&c.start) {
+        return false;
+    }
+    let Ok(Some(_)) = with_form(cx, c) else {
+        return false;
+    };
+    if q == "urllib.request.urlopen" {
+        urlopen_args(cx, c, &scope.client, true).is_ok()
+    } else {
+        let method = q.rsplit('.').next().unwrap_or("get");
+        map_args(cx, c, method, &scope.client, false, true).is_ok()
     }
 }
 
@@ -307,10 +367,11 @@ fn with_form(cx: &PassCx, c: &CallFact) -> Result<Option<WithForm>, Decline> {
 }
 
 /// `with requests.get(u) as r:` -> `async with client.stream("GET", u) as r:`: the stream
-/// context manager is entered, not awaited, so the `await` the call got is taken back.
+/// context manager is entered, not awaited (the call is claimed, see [`claim`]).
 fn enter_stream(cx: &PassCx, c: &CallFact, form: &WithForm, how: Entered, out: &mut PassOut) {
-    out.edits
-        .retain(|e| !(e.origin == Origin::AwaitCall && e.start == c.start && e.end == c.start));
+    if cx.claims.on_call(c) == Some((Claim::Entered, Origin::Requests)) {
+        out.rewritten += 1;
+    }
     out.edits
         .push(Edit::insert(form.with_kw, "async ", Origin::Requests));
     let nl = cx.module().source.newline;

@@ -24,7 +24,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if w.already_async || !cx.can_await(w.caller, w.ctx) || by_pass(cx, w, out) {
             continue;
         }
-        if !is_async(cx, &w.kind) {
+        // An object a family keeps sync is entered by a sync `with`.
+        if !is_async(cx, &w.kind) || cx.claims.with_stays_sync(w) {
             continue;
         }
         statements.entry(w.with_kw).or_default().push(w);
