@@ -6,6 +6,76 @@
 
 use std::fmt;
 
+/// Which pass or rule an [`Edit`] comes from. Conflict and verification reports name it by
+/// [`Origin::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    AsyncDef,
+    AsyncFor,
+    AsyncTest,
+    AsyncWith,
+    AwaitCall,
+    CatalogAttribute,
+    CatalogCall,
+    CatalogName,
+    DanglingTask,
+    DeprecatedLoopApi,
+    EntryPoint,
+    Files,
+    GenexpToList,
+    Imports,
+    JsonIo,
+    NeverAwaited,
+    Reindent,
+    Requests,
+    RequestsClient,
+    Sockets,
+    SqliteTransaction,
+    Subprocess,
+    SwallowedCancellation,
+    Threads,
+    ToThread,
+}
+
+impl Origin {
+    /// The name reports use (the pass's or rule's id).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::AsyncDef => "async-def",
+            Origin::AsyncFor => "async-for",
+            Origin::AsyncTest => "async-test",
+            Origin::AsyncWith => "async-with",
+            Origin::AwaitCall => "await-call",
+            Origin::CatalogAttribute => "catalog-attribute",
+            Origin::CatalogCall => "catalog-call",
+            Origin::CatalogName => "catalog-name",
+            Origin::DanglingTask => "dangling-task",
+            Origin::DeprecatedLoopApi => "deprecated-loop-api",
+            Origin::EntryPoint => "entry-point",
+            Origin::Files => "files",
+            Origin::GenexpToList => "genexp-to-list",
+            Origin::Imports => "imports",
+            Origin::JsonIo => "json-io",
+            Origin::NeverAwaited => "never-awaited",
+            Origin::Reindent => "reindent",
+            Origin::Requests => "requests",
+            Origin::RequestsClient => "requests-client",
+            Origin::Sockets => "sockets",
+            Origin::SqliteTransaction => "sqlite-transaction",
+            Origin::Subprocess => "subprocess",
+            Origin::SwallowedCancellation => "swallowed-cancellation",
+            Origin::Threads => "threads",
+            Origin::ToThread => "to-thread",
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Replace `start..end` of the original text with `text`. `start == end` is an insertion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
@@ -15,16 +85,11 @@ pub struct Edit {
     /// Orders insertions at one offset: lower first.
     pub rank: i64,
     /// The pass or rule that produced the edit, for conflict reports.
-    pub origin: &'static str,
+    pub origin: Origin,
 }
 
 impl Edit {
-    pub fn replace(
-        start: usize,
-        end: usize,
-        text: impl Into<String>,
-        origin: &'static str,
-    ) -> Edit {
+    pub fn replace(start: usize, end: usize, text: impl Into<String>, origin: Origin) -> Edit {
         Edit {
             start,
             end,
@@ -34,7 +99,7 @@ impl Edit {
         }
     }
 
-    pub fn insert(at: usize, text: impl Into<String>, origin: &'static str) -> Edit {
+    pub fn insert(at: usize, text: impl Into<String>, origin: Origin) -> Edit {
         Edit {
             start: at,
             end: at,
@@ -45,7 +110,7 @@ impl Edit {
     }
 
     /// An opening insertion before a node spanning `len` bytes: wider nodes open first.
-    pub fn open(at: usize, len: usize, text: impl Into<String>, origin: &'static str) -> Edit {
+    pub fn open(at: usize, len: usize, text: impl Into<String>, origin: Origin) -> Edit {
         Edit {
             start: at,
             end: at,
@@ -56,7 +121,7 @@ impl Edit {
     }
 
     /// A closing insertion after a node spanning `len` bytes: narrower nodes close first.
-    pub fn close(at: usize, len: usize, text: impl Into<String>, origin: &'static str) -> Edit {
+    pub fn close(at: usize, len: usize, text: impl Into<String>, origin: Origin) -> Edit {
         Edit {
             start: at,
             end: at,
@@ -74,8 +139,9 @@ impl Edit {
 /// Two edits that both want to change the same bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
-    pub first: &'static str,
-    pub second: &'static str,
+    /// `None` when the conflict is with the first edit.
+    pub first: Option<Origin>,
+    pub second: Origin,
     pub offset: usize,
 }
 
@@ -84,7 +150,9 @@ impl fmt::Display for Conflict {
         write!(
             f,
             "edits from `{}` and `{}` overlap at byte {}",
-            self.first, self.second, self.offset
+            self.first.map_or("?", Origin::as_str),
+            self.second,
+            self.offset
         )
     }
 }
@@ -112,9 +180,8 @@ pub fn apply(src: &str, edits: Vec<Edit>) -> Result<String, Conflict> {
     let mut last: Option<&Edit> = None;
     for edit in &edits {
         if edit.start < pos {
-            let prev = last.map_or("?", |e| e.origin);
             return Err(Conflict {
-                first: prev,
+                first: last.map(|e| e.origin),
                 second: edit.origin,
                 offset: edit.start,
             });
@@ -139,10 +206,10 @@ mod tests {
         let outer = 0..23;
         let inner = 0..12;
         let edits = vec![
-            Edit::open(inner.start, inner.len(), "(await ", "t"),
-            Edit::close(inner.end, inner.len(), ")", "t"),
-            Edit::open(outer.start, outer.len(), "(await ", "t"),
-            Edit::close(outer.end, outer.len(), ")", "t"),
+            Edit::open(inner.start, inner.len(), "(await ", Origin::AwaitCall),
+            Edit::close(inner.end, inner.len(), ")", Origin::AwaitCall),
+            Edit::open(outer.start, outer.len(), "(await ", Origin::AwaitCall),
+            Edit::close(outer.end, outer.len(), ")", Origin::AwaitCall),
         ];
         assert_eq!(
             apply(src, edits).unwrap(),
@@ -153,8 +220,8 @@ mod tests {
     #[test]
     fn insert_before_replacement_at_same_offset() {
         let edits = vec![
-            Edit::replace(0, 10, "asyncio.sleep", "sleep"),
-            Edit::open(0, 13, "await ", "await"),
+            Edit::replace(0, 10, "asyncio.sleep", Origin::CatalogCall),
+            Edit::open(0, 13, "await ", Origin::AwaitCall),
         ];
         assert_eq!(
             apply("time.sleep(1)", edits).unwrap(),
@@ -164,13 +231,16 @@ mod tests {
 
     #[test]
     fn overlap_is_a_conflict() {
-        let edits = vec![Edit::replace(0, 4, "a", "x"), Edit::replace(2, 6, "b", "y")];
-        assert_eq!(apply("abcdefg", edits).unwrap_err().second, "y");
+        let edits = vec![
+            Edit::replace(0, 4, "a", Origin::Threads),
+            Edit::replace(2, 6, "b", Origin::Sockets),
+        ];
+        assert_eq!(apply("abcdefg", edits).unwrap_err().second, Origin::Sockets);
     }
 
     #[test]
     fn duplicates_merge() {
-        let e = Edit::insert(0, "import asyncio\n", "imports");
+        let e = Edit::insert(0, "import asyncio\n", Origin::Imports);
         assert_eq!(
             apply("x\n", vec![e.clone(), e]).unwrap(),
             "import asyncio\nx\n"

@@ -609,6 +609,7 @@ fn rewrite_all(
                 knowledge,
                 m,
                 target: settings.target,
+                claims: &passes::claims::Claims::default(),
             };
             let mut result = rewrite(&cx);
             if scope.is_outside(m) {

@@ -120,7 +120,7 @@ fn judge(tree: Tree, edits: &[Edit]) -> Result<Tree, String> {
     if error_count(&tree) == 0 {
         return Ok(tree);
     }
-    let mut origins: Vec<&str> = edits.iter().map(|e| e.origin).collect();
+    let mut origins: Vec<&str> = edits.iter().map(|e| e.origin.as_str()).collect();
     origins.sort();
     origins.dedup();
     let at = first_error(&tree).map_or(0, |n| n.start_position().row + 1);
@@ -157,7 +157,7 @@ pub fn check_with_original(
     if after.is_empty() || after.len() <= compile_errors_in(old_tree, &old_ranges).len() {
         return Ok(());
     }
-    let mut origins: Vec<&str> = edits.iter().map(|e| e.origin).collect();
+    let mut origins: Vec<&str> = edits.iter().map(|e| e.origin.as_str()).collect();
     origins.sort();
     origins.dedup();
     let (line, what) = after[0];
@@ -301,6 +301,7 @@ fn has_own_yield(f: Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edit::Origin;
 
     fn errors(src: &str) -> Vec<&'static str> {
         compile_errors(&parse(src).unwrap(), src)
@@ -323,14 +324,14 @@ mod tests {
         let with = old.find("with open").unwrap();
         let call = old.find("f(1)").unwrap();
         let edits = vec![
-            Edit::insert(0, "import asyncio\n", "imports"),
-            Edit::insert(def_f, "async ", "async-def"),
-            Edit::insert(with, "async ", "async-with"),
+            Edit::insert(0, "import asyncio\n", Origin::Imports),
+            Edit::insert(def_f, "async ", Origin::AsyncDef),
+            Edit::insert(with, "async ", Origin::AsyncWith),
             // Two insertions at one offset, then a replacement right after them.
-            Edit::insert(def_g, "async ", "async-def"),
-            Edit::insert(call, "(await ", "await-call"),
-            Edit::replace(call, call + 4, "f(1))", "await-call"),
-            Edit::replace(old.len() - 1, old.len(), "\n# end\n", "test"),
+            Edit::insert(def_g, "async ", Origin::AsyncDef),
+            Edit::insert(call, "(await ", Origin::AwaitCall),
+            Edit::replace(call, call + 4, "f(1))", Origin::AwaitCall),
+            Edit::replace(old.len() - 1, old.len(), "\n# end\n", Origin::Imports),
         ];
         let new = crate::edit::apply(old, edits.clone()).unwrap();
         let old_tree = parse(old).unwrap();
@@ -368,14 +369,20 @@ mod tests {
             ),
         ];
         for (text, offset, named) in cases {
-            let err = check(vec![Edit::insert(offset, text, "test")]).unwrap_err();
+            let err = check(vec![Edit::insert(offset, text, Origin::Imports)]).unwrap_err();
             assert!(err.contains(named), "{err}");
         }
         let y = at("y()");
         // The error `a` already had is not the edit's.
         let x = at("x()");
-        assert_eq!(check(vec![Edit::replace(x, x + 1, "xx", "test")]), Ok(()));
-        assert_eq!(check(vec![Edit::insert(y, "z = 1\n    ", "test")]), Ok(()));
+        assert_eq!(
+            check(vec![Edit::replace(x, x + 1, "xx", Origin::Imports)]),
+            Ok(())
+        );
+        assert_eq!(
+            check(vec![Edit::insert(y, "z = 1\n    ", Origin::Imports)]),
+            Ok(())
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! now get a coroutine (pin it with `--keep-sync`).
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 
 const RENAMES: &[(&str, &str)] = &[
     ("__enter__", "__aenter__"),
@@ -31,7 +31,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         }
         out.edits
-            .push(Edit::insert(def.start, "async ", "async-def"));
+            .push(Edit::insert(def.start, "async ", Origin::AsyncDef));
         if cx.colour.scripts.contains(&cx.fid(i)) {
             console_script(cx, def, out);
         }
@@ -40,7 +40,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 def.name_range.0,
                 def.name_range.1,
                 *to,
-                "async-def",
+                Origin::AsyncDef,
             ));
         }
         if def.name == "__next__" {
@@ -52,7 +52,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             if let Some(&it) = sibling.filter(|&&it| !cx.colour.coloured.contains(&cx.fid(it))) {
                 let r = ix.functions[it].name_range;
                 out.edits
-                    .push(Edit::replace(r.0, r.1, "__aiter__", "async-def"));
+                    .push(Edit::replace(r.0, r.1, "__aiter__", Origin::AsyncDef));
             }
         }
         // `@contextmanager` on a generator that now awaits.
@@ -65,7 +65,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                     at,
                     at + name.len(),
                     "contextlib.asynccontextmanager",
-                    "async-def",
+                    Origin::AsyncDef,
                 ));
                 out.imports.insert("contextlib".into());
                 break;
@@ -87,7 +87,7 @@ fn rename_stop_iteration(cx: &PassCx, def: &crate::index::FuncDef, out: &mut Pas
                 n.start_byte(),
                 n.end_byte(),
                 "StopAsyncIteration",
-                "async-def",
+                Origin::AsyncDef,
             ));
         }
         if n.id() == node.id() || !matches!(n.kind(), "function_definition" | "class_definition") {
@@ -118,11 +118,12 @@ fn console_script(cx: &PassCx, def: &crate::index::FuncDef, out: &mut PassOut) {
         def.name_range.0,
         def.name_range.1,
         format!("{name}_async"),
-        "async-def",
+        Origin::AsyncDef,
     ));
     let wrapper = format!(
         "{nl}{nl}{nl}{indent}def {name}(*args, **kwargs):{nl}{indent}{unit}\"\"\"Console-script entry point: runs `{name}_async` in a new event loop.\"\"\"{nl}{indent}{unit}return asyncio.run({name}_async(*args, **kwargs))"
     );
-    out.edits.push(Edit::insert(def.end, wrapper, "async-def"));
+    out.edits
+        .push(Edit::insert(def.end, wrapper, Origin::AsyncDef));
     out.imports.insert("asyncio".into());
 }

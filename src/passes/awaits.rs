@@ -13,10 +13,13 @@
 //! `await` binds tighter than every operator but attribute access, subscription and calls,
 //! so only a primary position needs parentheses. A generator expression holding an `await`
 //! would become an async generator, so it becomes a list comprehension.
+//!
+//! A call a family claims (see [`super::claims`]) is left to it: a wait it turns into a sync
+//! call, a socket write it turns into two statements, a request it enters as a stream.
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::colour::Colouring;
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{Knowledge, ModuleFacts, Target};
 use crate::project::Project;
 use crate::report::Diagnostic;
@@ -35,7 +38,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         await_node(node, out);
     }
     for c in cx.calls {
-        if c.awaited || !cx.call_is_awaited(c) || pass_awaits(cx, c) {
+        // A call a family owns is its to await or not (see `claims`).
+        if c.awaited || !cx.call_is_awaited(c) || pass_awaits(cx, c) || cx.claims.unawaited(c) {
             continue;
         }
         let Some(node) = cx.node(c.start, c.end) else {
@@ -68,7 +72,7 @@ fn rename_script_call(
     };
     match target {
         Some(t) if g.module as usize == cx.m || callee.kind() == "attribute" => {
-            out.edits.push(Edit::replace(t.start_byte(), t.end_byte(), format!("{name}_async"), "await-call"));
+            out.edits.push(Edit::replace(t.start_byte(), t.end_byte(), format!("{name}_async"), Origin::AwaitCall));
         }
         _ => out.diagnostics.push(cx.diag(
             c.line,
@@ -87,11 +91,12 @@ pub fn await_node(node: tree_sitter::Node, out: &mut PassOut) {
     out.rewritten += 1;
     if needs_parens(node) {
         out.edits
-            .push(Edit::open(start, len, "(await ", "await-call"));
-        out.edits.push(Edit::close(end, len, ")", "await-call"));
+            .push(Edit::open(start, len, "(await ", Origin::AwaitCall));
+        out.edits
+            .push(Edit::close(end, len, ")", Origin::AwaitCall));
     } else {
         out.edits
-            .push(Edit::open(start, len, "await ", "await-call"));
+            .push(Edit::open(start, len, "await ", Origin::AwaitCall));
     }
     if let Some(g) = enclosing_genexp(node) {
         genexp_to_list(g, out);

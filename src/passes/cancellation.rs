@@ -28,7 +28,7 @@
 //! cancelled); such code should use `asyncio.shield` instead.
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{Kind, Target};
 use crate::rules::Action;
 use crate::target::PyVersion;
@@ -262,7 +262,7 @@ fn insert_handler(cx: &PassCx, clause: Node, out: &mut PassOut) {
     out.edits.push(Edit::insert(
         start,
         format!("except asyncio.CancelledError:{nl}{indent}{unit}raise{nl}{indent}"),
-        "swallowed-cancellation",
+        Origin::SwallowedCancellation,
     ));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;

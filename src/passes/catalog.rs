@@ -9,7 +9,7 @@
 
 use super::{Keep, Kept, PassCx, PassOut};
 use crate::colour::Colouring;
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{AttrFact, CallFact, Ctx, Kind, Target};
 use crate::project::{FuncId, Project};
 use crate::report::Diagnostic;
@@ -30,9 +30,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         }
         // An auth class whose calls stay requests' keeps its requests name.
-        if !cx.cat.rule(entry.rule).names_follow.is_empty()
-            && !names_apply(cx, entry.rule, c.caller)
-        {
+        if !names_follow(cx, c, entry) {
             continue;
         }
         if entry.object && !creation_binds(cx, c) {
@@ -107,12 +105,13 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if let Some((rule, replace)) = cx.cat.name(&n.qualified)
             && names_apply(cx, *rule, None)
             && !unrenamed.contains(n.qualified.as_str())
+            && !cx.claims.name_kept(n.start, n.end)
         {
             out.edits.push(Edit::replace(
                 n.start,
                 n.end,
                 replace.clone(),
-                "catalog-name",
+                Origin::CatalogName,
             ));
             need_import(replace, out);
             out.packages
@@ -139,13 +138,17 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
                             attr.start_byte(),
                             attr.end_byte(),
                             new,
-                            "catalog-call",
+                            Origin::CatalogCall,
                         ));
                     }
                 }
                 _ => {
-                    out.edits
-                        .push(Edit::replace(c.callee.0, c.callee.1, new, "catalog-call"));
+                    out.edits.push(Edit::replace(
+                        c.callee.0,
+                        c.callee.1,
+                        new,
+                        Origin::CatalogCall,
+                    ));
                     need_import(new, out);
                 }
             }
@@ -178,6 +181,17 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
             }
         }
     }
+}
+
+/// Whether an auth class's call keeps its rule: only where its names are renamed.
+fn names_follow(cx: &PassCx, c: &CallFact, entry: &CallEntry) -> bool {
+    cx.cat.rule(entry.rule).names_follow.is_empty() || names_apply(cx, entry.rule, c.caller)
+}
+
+/// Whether [`run`] applies `entry` to call `c` (dispatching an `action = "pass"` entry to
+/// its family), given that the call is awaited in the output.
+pub fn dispatched(cx: &PassCx, c: &CallFact, entry: &CallEntry) -> bool {
+    names_follow(cx, c, entry) && (!entry.object || creation_binds(cx, c))
 }
 
 /// Thread identity in code that runs as tasks on one thread is reported (`thread-identity`).
@@ -228,7 +242,7 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         args.start_byte(),
         args,
         "asyncio.to_thread",
-        "to-thread",
+        Origin::ToThread,
         out,
     );
     out.imports.insert("asyncio".into());
@@ -431,8 +445,12 @@ fn attribute(cx: &PassCx, a: &AttrFact, replace: &str, out: &mut PassOut) {
             .rfind('.')
             .map(|i| a.object.1 + i);
         if let Some(dot) = dot {
-            out.edits
-                .push(Edit::replace(dot + 1, a.end, replace, "catalog-attribute"));
+            out.edits.push(Edit::replace(
+                dot + 1,
+                a.end,
+                replace,
+                Origin::CatalogAttribute,
+            ));
         }
         return;
     };
@@ -450,14 +468,14 @@ fn attribute(cx: &PassCx, a: &AttrFact, replace: &str, out: &mut PassOut) {
             a.start,
             len + 1,
             format!("{open}{prefix}"),
-            "catalog-attribute",
+            Origin::CatalogAttribute,
         ));
     }
     out.edits.push(Edit::replace(
         a.object.1,
         a.end,
         format!("{suffix}{close}"),
-        "catalog-attribute",
+        Origin::CatalogAttribute,
     ));
 }
 

@@ -28,7 +28,7 @@
 //! Unchanged: a task awaited later, stored, returned, or passed on (`gather(t)`).
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Ctx};
 use std::collections::HashSet;
 use tree_sitter::Node;
@@ -162,7 +162,7 @@ fn keep_reference(cx: &PassCx, call: Node, edits: &[Edit], out: &mut PassOut) {
             out.edits.push(Edit::insert(
                 stmt.start_byte(),
                 format!("{name} = "),
-                "dangling-task",
+                Origin::DanglingTask,
             ));
             name
         }
@@ -172,7 +172,7 @@ fn keep_reference(cx: &PassCx, call: Node, edits: &[Edit], out: &mut PassOut) {
         format!(
             "{nl}{indent}{TASK_SET}.add({name}){nl}{indent}{name}.add_done_callback({TASK_SET}.discard)"
         ),
-        "dangling-task",
+        Origin::DanglingTask,
     ));
     if let Some(edit) = task_set_definition(cx) {
         out.edits.push(edit);
@@ -268,7 +268,7 @@ pub fn task_set_definition(cx: &PassCx) -> Option<Edit> {
         return Some(Edit::insert(
             src.len(),
             format!("{sep}{nl}{TASK_SET} = set(){nl}"),
-            "dangling-task",
+            Origin::DanglingTask,
         ));
     };
     let definition = matches!(
@@ -287,7 +287,7 @@ pub fn task_set_definition(cx: &PassCx) -> Option<Edit> {
         ..Edit::insert(
             start,
             format!("{TASK_SET} = set(){nl}{gap}"),
-            "dangling-task",
+            Origin::DanglingTask,
         )
     })
 }

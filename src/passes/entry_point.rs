@@ -13,7 +13,7 @@
 //! `colour`): each `asyncio.run` starts a fresh event loop, which is only right at the top.
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{Ctx, Target};
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
@@ -30,8 +30,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
         let len = c.end - c.start;
         out.edits
-            .push(Edit::open(c.start, len, "asyncio.run(", "entry-point"));
-        out.edits.push(Edit::close(c.end, len, ")", "entry-point"));
+            .push(Edit::open(c.start, len, "asyncio.run(", Origin::EntryPoint));
+        out.edits
+            .push(Edit::close(c.end, len, ")", Origin::EntryPoint));
         out.imports.insert("asyncio".into());
         out.rewritten += 1;
     }

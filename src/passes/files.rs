@@ -22,7 +22,7 @@
 //! flush would need its own await.
 
 use super::{PassCx, PassOut, awaits::needs_parens};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Target};
 use tree_sitter::Node;
 
@@ -93,7 +93,7 @@ fn path_open(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
         recv.end_byte(),
         args,
         "aiofiles.open",
-        "files",
+        Origin::Files,
         out,
     );
     out.imports.insert("aiofiles".into());
@@ -124,16 +124,16 @@ fn json_load(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
             kw.start_byte(),
             f.start_byte(),
             "",
-            "json-io",
+            Origin::JsonIo,
         ));
     }
-    await_method(f, "read()", out, "json-io");
+    await_method(f, "read()", out, Origin::JsonIo);
     true
 }
 
 /// `await <f>.<method>`, wrapping `f` in parentheses unless it is a plain name or attribute;
 /// sized one byte wider than `f` so that edits inside `f` (an awaited `open`) nest inside.
-fn await_method(f: Node, method: &str, out: &mut PassOut, origin: &'static str) {
+fn await_method(f: Node, method: &str, out: &mut PassOut, origin: Origin) {
     let len = f.end_byte() - f.start_byte() + 1;
     let simple = matches!(f.kind(), "identifier" | "attribute");
     let (open, close) = if simple {
@@ -194,14 +194,15 @@ fn json_dump(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool {
         node.start_byte(),
         len,
         format!("{lead}{file}.write("),
-        "json-io",
+        Origin::JsonIo,
     ));
     if let Some(f) = node.child_by_field_name("function") {
         rename_callee(cx, (f.start_byte(), f.end_byte()), "dumps", out);
     }
-    out.edits.push(Edit::replace(cut.0, cut.1, "", "json-io"));
     out.edits
-        .push(Edit::close(node.end_byte(), len, trail, "json-io"));
+        .push(Edit::replace(cut.0, cut.1, "", Origin::JsonIo));
+    out.edits
+        .push(Edit::close(node.end_byte(), len, trail, Origin::JsonIo));
     true
 }
 
@@ -216,14 +217,14 @@ fn rename_callee(cx: &PassCx, callee: (usize, usize), new: &str, out: &mut PassO
             attr.start_byte(),
             attr.end_byte(),
             new,
-            "json-io",
+            Origin::JsonIo,
         )),
         None => {
             out.edits.push(Edit::replace(
                 callee.0,
                 callee.1,
                 format!("json.{new}"),
-                "json-io",
+                Origin::JsonIo,
             ));
             out.imports.insert("json".into());
         }
@@ -280,7 +281,7 @@ fn print_to_file(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool
                 node.start_byte(),
                 node.end_byte(),
                 format!("{head}{end}{trail}"),
-                "files",
+                Origin::Files,
             ));
         }
         [one] => {
@@ -293,13 +294,13 @@ fn print_to_file(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool
                 node.start_byte(),
                 one.start_byte(),
                 format!("{head}{open}"),
-                "files",
+                Origin::Files,
             ));
             out.edits.push(Edit::replace(
                 one.end_byte(),
                 node.end_byte(),
                 tail(close),
-                "files",
+                Origin::Files,
             ));
         }
         [first, .., last] => {
@@ -307,13 +308,13 @@ fn print_to_file(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool
                 node.start_byte(),
                 first.start_byte(),
                 format!("{head}{sep}.join(map(str, ("),
-                "files",
+                Origin::Files,
             ));
             out.edits.push(Edit::replace(
                 last.end_byte(),
                 node.end_byte(),
                 tail(")))"),
-                "files",
+                Origin::Files,
             ));
         }
     }

@@ -10,7 +10,7 @@
 //! imports and comments stay first.
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::index::ImportStmt;
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -37,7 +37,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 stmt.start,
                 stmt.end,
                 lines.join(nl),
-                "imports",
+                Origin::Imports,
             ));
         } else {
             out.edits.push(removal(cx, stmt));
@@ -46,7 +46,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     for (at, text) in inserts {
         // Before any other insertion at the same offset (`async ` of a first-line `def`).
         out.edits
-            .push(Edit::open(at, usize::MAX / 4, text, "imports"));
+            .push(Edit::open(at, usize::MAX / 4, text, Origin::Imports));
     }
 }
 
@@ -122,7 +122,7 @@ fn remove_dead<'a>(
                 } else {
                     (names[first - 1].end, names[last].end)
                 };
-                out.edits.push(Edit::replace(s, e, "", "imports"));
+                out.edits.push(Edit::replace(s, e, "", Origin::Imports));
                 i = j + 1;
             }
         }
@@ -375,16 +375,16 @@ fn removal(cx: &PassCx, stmt: &ImportStmt) -> Edit {
                 == 1
     });
     if alone_in_block {
-        return Edit::replace(stmt.start, stmt.end, "pass", "imports");
+        return Edit::replace(stmt.start, stmt.end, "pass", Origin::Imports);
     }
     let ls = line_start(src, stmt.start);
     let le = line_end(src, stmt.end);
     let own_line =
         src[ls..stmt.start].trim().is_empty() && !src[stmt.end..le].trim_start().starts_with(';');
     if own_line {
-        Edit::replace(ls, le, "", "imports")
+        Edit::replace(ls, le, "", Origin::Imports)
     } else {
-        Edit::replace(stmt.start, stmt.end, "pass", "imports")
+        Edit::replace(stmt.start, stmt.end, "pass", Origin::Imports)
     }
 }
 

@@ -15,7 +15,7 @@
 //! exists, where `get_running_loop()` raises. Always safe inside a coroutine.
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::CallFact;
 
 pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
@@ -29,14 +29,14 @@ pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
             attr.start_byte(),
             attr.end_byte(),
             "get_running_loop",
-            "deprecated-loop-api",
+            Origin::DeprecatedLoopApi,
         )),
         None => {
             out.edits.push(Edit::replace(
                 c.callee.0,
                 c.callee.1,
                 "asyncio.get_running_loop",
-                "deprecated-loop-api",
+                Origin::DeprecatedLoopApi,
             ));
             out.imports.insert("asyncio".into());
         }

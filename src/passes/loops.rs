@@ -17,7 +17,7 @@
 
 use super::{PassCx, PassOut, enclosing_genexp, genexp_to_list};
 use crate::colour::iteration_method;
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::Kind;
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
@@ -37,7 +37,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         }
         out.edits
-            .push(Edit::insert(f.for_kw, "async ", "async-for"));
+            .push(Edit::insert(f.for_kw, "async ", Origin::AsyncFor));
         out.rewritten += 1;
         if let Some(g) = cx
             .root()
@@ -70,7 +70,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             other => format!("{other}({comp})"),
         };
         out.edits
-            .push(Edit::replace(c.call.0, c.call.1, new, "async-for"));
+            .push(Edit::replace(c.call.0, c.call.1, new, Origin::AsyncFor));
         out.rewritten += 1;
     }
     for y in &cx.facts.yield_froms {
@@ -94,7 +94,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         let expr = &src[y.expr.0..y.expr.1];
         let text = format!("{kw} item in {expr}:{nl}{indent}{unit}yield item");
         out.edits
-            .push(Edit::replace(y.stmt.0, y.stmt.1, text, "async-for"));
+            .push(Edit::replace(y.stmt.0, y.stmt.1, text, Origin::AsyncFor));
         out.rewritten += 1;
     }
 }

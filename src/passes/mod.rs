@@ -3,11 +3,12 @@
 //! once, and `verify` re-parses the result.
 
 use crate::colour::Colouring;
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, PackedCall, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
 use crate::rules::{Action, Catalog, PassName};
+use claims::Claims;
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -16,6 +17,7 @@ pub mod awaits;
 pub mod blocking_in_coroutine;
 pub mod cancellation;
 pub mod catalog;
+pub mod claims;
 pub mod dangling_task;
 pub mod entry_point;
 pub mod files;
@@ -47,6 +49,9 @@ pub struct PassCx<'a> {
     pub tree: &'a tree_sitter::Tree,
     /// The Python version the output must run on.
     pub target: crate::target::PyVersion,
+    /// Who owns which call sites, `with`s and names: made by [`run_all`] before any pass
+    /// runs (empty until then).
+    pub claims: &'a Claims,
 }
 
 /// What the passes produce for one module.
@@ -201,34 +206,141 @@ impl<'a> PassCx<'a> {
     }
 }
 
-/// Runs every pass over one module.
-pub fn run_all(cx: &PassCx) -> PassOut {
-    let mut out = PassOut::default();
-    async_def::run(cx, &mut out);
-    awaits::run(cx, &mut out);
-    catalog::run(cx, &mut out);
-    loops::run(cx, &mut out);
-    withs::run(cx, &mut out);
-    // After `await-call`: it takes back the `await` of a call it makes non-blocking.
-    threads::run(cx, &mut out);
-    sockets::run(cx, &mut out);
-    entry_point::run(cx, &mut out);
-    pytest::run(cx, &mut out);
-    // Hazards that remain in async code; the queue report reads the edits made above.
-    dangling_task::run_produced(cx, &mut out);
-    blocking_in_coroutine::run(cx, &mut out);
-    cancellation::run(cx, &mut out);
-    never_awaited::run(cx, &mut out);
-    sync_callback::run(cx, &mut out);
-    unbounded_queue::run(cx, &mut out);
-    files::escapes(cx, &mut out);
-    // Imports last: they depend on which references the other passes replaced.
-    if !out.edits.is_empty() {
-        imports::run(cx, &mut out);
+/// The families that claim call sites, `with`s and names before any edit is made (see
+/// [`claims`]). Threads go first: the types they keep decide the other claims on them.
+pub const FAMILIES: [Family; 3] = [Family::Threads, Family::Sockets, Family::Requests];
+
+/// A family pass that owns some of a module's call sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Threads,
+    Sockets,
+    Requests,
+}
+
+impl Family {
+    fn claim(self, cx: &PassCx, claims: &mut Claims) {
+        match self {
+            Family::Threads => threads::claim(cx, claims),
+            Family::Sockets => sockets::claim(cx, claims),
+            Family::Requests => requests::claim(cx, claims),
+        }
     }
-    // Re-indenting passes go after the imports: they adjust the lines others inserted.
-    requests::run(cx, &mut out);
+}
+
+/// One step of the rewrite of a module, after the claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    AsyncDef,
+    Awaits,
+    Catalog,
+    Loops,
+    Withs,
+    Threads,
+    Sockets,
+    EntryPoint,
+    Pytest,
+    /// Reads the edits made so far: tasks the threads family produced.
+    DanglingTasks,
+    BlockingInCoroutine,
+    Cancellation,
+    NeverAwaited,
+    SyncCallback,
+    UnboundedQueue,
+    FileEscapes,
+    /// Reads every edit made so far: which references were replaced, which names new text
+    /// uses. Runs only if some edit was made.
+    Imports,
+    /// Reads every edit made so far: the text inserted inside a function whose requests
+    /// get a shared client is indented with it.
+    RequestsClient,
+}
+
+/// The phases in the order they run. Edits at one offset and rank keep this order, and so
+/// do the diagnostics: changing it changes the output.
+pub const PHASES: [Phase; 18] = [
+    Phase::AsyncDef,
+    Phase::Awaits,
+    Phase::Catalog,
+    Phase::Loops,
+    Phase::Withs,
+    Phase::Threads,
+    Phase::Sockets,
+    Phase::EntryPoint,
+    Phase::Pytest,
+    Phase::DanglingTasks,
+    Phase::BlockingInCoroutine,
+    Phase::Cancellation,
+    Phase::NeverAwaited,
+    Phase::SyncCallback,
+    Phase::UnboundedQueue,
+    Phase::FileEscapes,
+    Phase::Imports,
+    Phase::RequestsClient,
+];
+
+impl Phase {
+    fn run(self, cx: &PassCx, out: &mut PassOut) {
+        match self {
+            Phase::AsyncDef => async_def::run(cx, out),
+            Phase::Awaits => awaits::run(cx, out),
+            Phase::Catalog => catalog::run(cx, out),
+            Phase::Loops => loops::run(cx, out),
+            Phase::Withs => withs::run(cx, out),
+            Phase::Threads => threads::run(cx, out),
+            Phase::Sockets => sockets::run(cx, out),
+            Phase::EntryPoint => entry_point::run(cx, out),
+            Phase::Pytest => pytest::run(cx, out),
+            Phase::DanglingTasks => dangling_task::run_produced(cx, out),
+            Phase::BlockingInCoroutine => blocking_in_coroutine::run(cx, out),
+            Phase::Cancellation => cancellation::run(cx, out),
+            Phase::NeverAwaited => never_awaited::run(cx, out),
+            Phase::SyncCallback => sync_callback::run(cx, out),
+            Phase::UnboundedQueue => unbounded_queue::run(cx, out),
+            Phase::FileEscapes => files::escapes(cx, out),
+            Phase::Imports if out.edits.is_empty() => {}
+            Phase::Imports => imports::run(cx, out),
+            Phase::RequestsClient => requests::run(cx, out),
+        }
+    }
+}
+
+/// Runs every pass over one module: the family claims first, then the [`PHASES`].
+pub fn run_all(cx: &PassCx) -> PassOut {
+    let claims = Claims::of(cx);
+    let cx = &PassCx {
+        claims: &claims,
+        ..*cx
+    };
+    let mut out = PassOut::default();
+    for phase in PHASES {
+        let before = cfg!(debug_assertions).then(|| out.edits.clone());
+        phase.run(cx, &mut out);
+        if let Some(before) = before {
+            debug_assert!(
+                only_added(phase, &before, &out.edits),
+                "{}: phase {phase:?} removed or rewrote an earlier edit",
+                cx.module().display
+            );
+        }
+    }
     out
+}
+
+/// Whether `after` keeps every edit of `before`, in place, and only adds to them. The one
+/// exception is the requests client, which indents the text others inserted in the body it
+/// wraps: there only an edit's text may change, by whitespace after its newlines.
+fn only_added(phase: Phase, before: &[Edit], after: &[Edit]) -> bool {
+    after.len() >= before.len()
+        && before.iter().zip(after).all(|(b, a)| {
+            b == a
+                || phase == Phase::RequestsClient
+                    && Edit {
+                        text: b.text.clone(),
+                        ..a.clone()
+                    } == *b
+                    && a.text.replace([' ', '\t'], "") == b.text.replace([' ', '\t'], "")
+        })
 }
 
 /// Whether no pass can change module `m`: nothing in it is async in the output, and it calls
@@ -333,13 +445,15 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
     let (s, e) = (genexp.start_byte(), genexp.end_byte());
     let sole_argument = genexp.parent().is_some_and(|p| p.kind() == "call");
     if sole_argument {
-        out.edits.push(Edit::insert(s + 1, "[", "genexp-to-list"));
-        out.edits.push(Edit::insert(e - 1, "]", "genexp-to-list"));
+        out.edits
+            .push(Edit::insert(s + 1, "[", Origin::GenexpToList));
+        out.edits
+            .push(Edit::insert(e - 1, "]", Origin::GenexpToList));
     } else {
         out.edits
-            .push(Edit::replace(s, s + 1, "[", "genexp-to-list"));
+            .push(Edit::replace(s, s + 1, "[", Origin::GenexpToList));
         out.edits
-            .push(Edit::replace(e - 1, e, "]", "genexp-to-list"));
+            .push(Edit::replace(e - 1, e, "]", Origin::GenexpToList));
     }
 }
 
@@ -359,7 +473,7 @@ pub fn family(
         PassName::DanglingTask => dangling_task::rewrite(cx, c, out),
         PassName::LoopApi => loop_api::rewrite(cx, c, out),
         PassName::NeverAwaited => never_awaited::rewrite(cx, c, out),
-        // `threads` runs over the whole module itself (see `run_all`) and reports what it keeps.
+        // Threads and sockets run over the whole module in their own phases (see `PHASES`).
         PassName::Threads | PassName::Sockets => true,
         // A `with` pass: its calls are handled by the `with` (see `family_with`).
         PassName::Sqlite => false,
@@ -398,7 +512,7 @@ pub fn reindent(cx: &PassCx, block: Node, extra: &str, out: &mut PassOut) {
         let blank = src[at..line_end].trim().is_empty();
         let in_string = strings.iter().any(|&(s, e)| s < at && at < e);
         if !blank && !in_string {
-            out.edits.push(Edit::insert(at, extra, "reindent"));
+            out.edits.push(Edit::insert(at, extra, Origin::Reindent));
         }
         at = line_end;
     }
@@ -414,7 +528,7 @@ pub fn wrap_as_first_argument(
     keep_until: usize,
     args: Node,
     wrapper: &str,
-    origin: &'static str,
+    origin: Origin,
     out: &mut PassOut,
 ) {
     let sep = argument_separator(src, args);

@@ -20,7 +20,7 @@
 //! or the code relied on the body not running: the migrated program now runs it.
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Ctx, Target};
 
 /// Catalog calls (`asyncio.sleep`, ...) dispatched here by the rule's `pass`.
@@ -33,7 +33,7 @@ pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
             c.start,
             c.end - c.start,
             "await ",
-            "never-awaited",
+            Origin::NeverAwaited,
         ));
         out.rewritten += 1;
     } else {

@@ -21,7 +21,7 @@
 
 use super::async_def::first_line_start;
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::project::{ClassId, Sym};
 use std::collections::BTreeSet;
 
@@ -70,7 +70,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                     at,
                     at + fixture.len(),
                     "pytest_asyncio.fixture",
-                    "async-test",
+                    Origin::AsyncTest,
                 ));
                 out.imports.insert("pytest_asyncio".into());
                 out.packages.insert("pytest-asyncio".into());
@@ -90,7 +90,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             ..Edit::insert(
                 at + indent.len(),
                 format!("@pytest.mark.asyncio{nl}{indent}"),
-                "async-test",
+                Origin::AsyncTest,
             )
         });
         out.imports.insert("pytest".into());
@@ -138,7 +138,7 @@ fn convert_test_case(cx: &PassCx, c: usize, out: &mut PassOut) {
                     base.start_byte(),
                     base.end_byte(),
                     "unittest.IsolatedAsyncioTestCase",
-                    "async-test",
+                    Origin::AsyncTest,
                 ));
                 out.imports.insert("unittest".into());
             }
@@ -149,7 +149,8 @@ fn convert_test_case(cx: &PassCx, c: usize, out: &mut PassOut) {
             && cx.colour.coloured.contains(&cx.fid(f))
         {
             let r = ix.functions[f].name_range;
-            out.edits.push(Edit::replace(r.0, r.1, new, "async-test"));
+            out.edits
+                .push(Edit::replace(r.0, r.1, new, Origin::AsyncTest));
         }
     }
 }

@@ -43,10 +43,11 @@
 //! cannot take stays a `requests.Session` with every use of it (see `passes::Keep`). `params` values of `None` are
 //! sent as empty strings by httpx, where requests drops them.
 
+use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Ctx, Target};
-use crate::rules::CallEntry;
+use crate::rules::{Action, CallEntry, PassName};
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
 
@@ -141,12 +142,71 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
                     attr.start_byte(),
                     attr.end_byte(),
                     "aread",
-                    "requests",
+                    Origin::Requests,
                 ));
             }
             no_args
         }
         _ => false,
+    }
+}
+
+/// What this family owns before anything is edited: a request entered by
+/// `with <call> as r:` becomes `async with client.stream(...) as r:`, entered and not
+/// awaited. Claimed where the `await` pass would await it and [`rewrite_call`] takes it
+/// there.
+pub fn claim(cx: &PassCx, claims: &mut Claims) {
+    let mut scopes = None;
+    for c in cx.calls {
+        if c.awaited || !cx.call_is_awaited(c) {
+            continue;
+        }
+        let Some((entry, _)) = super::catalog::entry(cx.cat, c) else {
+            continue;
+        };
+        let rule = cx.cat.rule(entry.rule);
+        if entry.action != Action::Pass
+            || entry.pass_awaits
+            || rule.pass != Some(PassName::Requests)
+            || !super::catalog::dispatched(cx, c, entry)
+        {
+            continue;
+        }
+        let entered = match &c.target {
+            Target::Rule(q) if HELPERS.contains(&q.as_str()) => {
+                let scopes = scopes.get_or_insert_with(|| plan(cx));
+                helper_enters(cx, c, q, scopes)
+            }
+            Target::Method { ty, name } if ty == SESSION => {
+                http_method(name).is_some_and(|method| {
+                    matches!(with_form(cx, c), Ok(Some(_)))
+                        && map_args(cx, c, method, "", true, true).is_ok()
+                })
+            }
+            _ => false,
+        };
+        if entered {
+            claims.call(c, Claim::Entered, Origin::Requests);
+        }
+    }
+}
+
+/// Whether [`helper`] rewrites this call as a `with` it enters.
+fn helper_enters(cx: &PassCx, c: &CallFact, q: &str, scopes: &BTreeMap<usize, Scope>) -> bool {
+    let Some(scope) = c.caller.and_then(|f| scopes.get(&f)) else {
+        return false;
+    };
+    if let Some(Some(_)) = scope.calls.get(&c.start) {
+        return false;
+    }
+    let Ok(Some(_)) = with_form(cx, c) else {
+        return false;
+    };
+    if q == "urllib.request.urlopen" {
+        urlopen_args(cx, c, &scope.client, true).is_ok()
+    } else {
+        let method = q.rsplit('.').next().unwrap_or("get");
+        map_args(cx, c, method, &scope.client, false, true).is_ok()
     }
 }
 
@@ -220,14 +280,14 @@ fn helper(cx: &PassCx, c: &CallFact, q: &str, out: &mut PassOut) -> bool {
         let parenthesised = node.is_some_and(super::awaits::needs_parens);
         if !parenthesised {
             out.edits
-                .push(Edit::open(c.start, len + 1, "(", "requests"));
+                .push(Edit::open(c.start, len + 1, "(", Origin::Requests));
         }
         let close = if parenthesised { "" } else { ")" };
         out.edits.push(Edit::close(
             c.end,
             len + 1,
             format!("{close}.raise_for_status()"),
-            "requests",
+            Origin::Requests,
         ));
     }
     if stream {
@@ -307,12 +367,13 @@ fn with_form(cx: &PassCx, c: &CallFact) -> Result<Option<WithForm>, Decline> {
 }
 
 /// `with requests.get(u) as r:` -> `async with client.stream("GET", u) as r:`: the stream
-/// context manager is entered, not awaited, so the `await` the call got is taken back.
+/// context manager is entered, not awaited (the call is claimed, see [`claim`]).
 fn enter_stream(cx: &PassCx, c: &CallFact, form: &WithForm, how: Entered, out: &mut PassOut) {
+    if cx.claims.on_call(c) == Some((Claim::Entered, Origin::Requests)) {
+        out.rewritten += 1;
+    }
     out.edits
-        .retain(|e| !(e.origin == "await-call" && e.start == c.start && e.end == c.start));
-    out.edits
-        .push(Edit::insert(form.with_kw, "async ", "requests"));
+        .push(Edit::insert(form.with_kw, "async ", Origin::Requests));
     let nl = cx.module().source.newline;
     let (alias, indent) = (&form.alias, &form.indent);
     let first = match how {
@@ -323,7 +384,7 @@ fn enter_stream(cx: &PassCx, c: &CallFact, form: &WithForm, how: Entered, out: &
     };
     out.edits.push(Edit {
         rank: -1_900_000_000,
-        ..Edit::insert(form.body_first, first, "requests")
+        ..Edit::insert(form.body_first, first, Origin::Requests)
     });
 }
 
@@ -355,7 +416,7 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         c.start,
         c.end,
         format!("{CLIENT})"),
-        "requests",
+        Origin::Requests,
     ));
     out.imports.insert("httpx".into());
     out.packages.insert("httpx".into());
@@ -407,14 +468,14 @@ fn httpx_client(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
             attr.start_byte(),
             attr.end_byte(),
             "AsyncClient",
-            "requests",
+            Origin::Requests,
         )),
         None => {
             out.edits.push(Edit::replace(
                 c.callee.0,
                 c.callee.1,
                 "httpx.AsyncClient",
-                "requests",
+                Origin::Requests,
             ));
             out.imports.insert("httpx".into());
         }
@@ -454,7 +515,7 @@ fn response_iter(cx: &PassCx, c: &CallFact, name: &str, prefix: &str, out: &mut 
                 attr.start_byte(),
                 args.end_byte(),
                 "content.splitlines()",
-                "requests",
+                Origin::Requests,
             ));
             true
         }
@@ -476,7 +537,7 @@ fn response_iter(cx: &PassCx, c: &CallFact, name: &str, prefix: &str, out: &mut 
                 attr.start_byte(),
                 args.end_byte(),
                 format!("{prefix}iter_bytes({size})"),
-                "requests",
+                Origin::Requests,
             ));
             true
         }
@@ -637,11 +698,14 @@ fn map_arg(
                 n.start_byte(),
                 n.end_byte(),
                 to.to_string(),
-                "requests",
+                Origin::Requests,
             ));
         } else {
-            m.edits
-                .push(Edit::insert(a.start_byte(), format!("{to}="), "requests"));
+            m.edits.push(Edit::insert(
+                a.start_byte(),
+                format!("{to}="),
+                Origin::Requests,
+            ));
         }
     };
     match name {
@@ -721,7 +785,7 @@ fn rename_verb(
         m.edits.push(Edit::insert(
             first.start_byte(),
             format!("\"{}\", ", method.to_uppercase()),
-            "requests",
+            Origin::Requests,
         ));
     }
     if method == "head" && !seen.follow {
@@ -731,14 +795,14 @@ fn rename_verb(
             ", follow_redirects=False"
         };
         let at = list.last().map_or(args.start_byte() + 1, |l| l.end_byte());
-        m.edits.push(Edit::insert(at, text, "requests"));
+        m.edits.push(Edit::insert(at, text, Origin::Requests));
     }
     if !client.is_empty() {
         m.edits.push(Edit::replace(
             c.callee.0,
             c.callee.1,
             format!("{client}.{verb}"),
-            "requests",
+            Origin::Requests,
         ));
     } else if verb != method {
         let callee = cx.node(c.callee.0, c.callee.1).ok_or("no callee")?;
@@ -749,7 +813,7 @@ fn rename_verb(
             attr.start_byte(),
             attr.end_byte(),
             verb,
-            "requests",
+            Origin::Requests,
         ));
     }
     Ok(())
@@ -789,11 +853,15 @@ fn urlopen_args(
         c.callee.0,
         c.callee.1,
         format!("{client}.{}", if stream_form { "stream" } else { "get" }),
-        "requests",
+        Origin::Requests,
     )];
     if stream_form {
         let first = args.named_child(0).ok_or("no URL")?;
-        edits.push(Edit::insert(first.start_byte(), "\"GET\", ", "requests"));
+        edits.push(Edit::insert(
+            first.start_byte(),
+            "\"GET\", ",
+            Origin::Requests,
+        ));
     }
     Ok(Mapped {
         edits,
@@ -855,7 +923,7 @@ fn remove_arg(list: &[Node], i: usize) -> Edit {
     } else {
         (a.start_byte(), a.end_byte())
     };
-    Edit::replace(s, e, "", "requests")
+    Edit::replace(s, e, "", Origin::Requests)
 }
 
 /// The functions whose helper calls share a client, decided the same way for every call of
@@ -1055,7 +1123,7 @@ fn wrap(cx: &PassCx, f: usize, scope: &Scope, out: &mut PassOut) {
         if !blank && !in_string && !deleted.contains(&at) {
             out.edits.push(Edit {
                 rank: -1_500_000_000,
-                ..Edit::insert(at, unit, "requests-client")
+                ..Edit::insert(at, unit, Origin::RequestsClient)
             });
         }
         ls = (line_end < src.len()).then_some(line_end + 1);
@@ -1063,7 +1131,7 @@ fn wrap(cx: &PassCx, f: usize, scope: &Scope, out: &mut PassOut) {
     // Before anything else inserted at the first statement (`await`, `async def`).
     out.edits.push(Edit {
         rank: -2_000_000_000,
-        ..Edit::insert(start, header, "requests-client")
+        ..Edit::insert(start, header, Origin::RequestsClient)
     });
     out.imports.insert("httpx".into());
     out.packages.insert("httpx".into());

@@ -28,9 +28,9 @@
 //! Unsafe when: the connect `timeout` also bounded every later `recv` (now only the connect
 //! is bounded), or `send` returned a partial count that the code used.
 
-use super::threads::drop_await;
+use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Target};
 use crate::parse::text;
 use std::collections::HashSet;
@@ -53,44 +53,93 @@ struct Conn<'a> {
     files: Vec<String>,
 }
 
-pub fn run(cx: &PassCx, out: &mut PassOut) {
+/// The connections this pass converts (with the names `makefile("rb")` binds), and the
+/// creations it keeps, with why, in the order they are reported.
+type Plan<'a> = (Vec<Conn<'a>>, Vec<(&'a CallFact, String)>);
+
+fn plan<'a>(cx: &PassCx<'a>) -> Plan<'a> {
     let mut conns: Vec<Conn> = Vec::new();
-    let mut handled: HashSet<usize> = HashSet::new();
+    let mut kept = Vec::new();
     for c in cx.calls {
         if matches!(&c.target, Target::Rule(q) if q == CONNECT) && cx.call_is_awaited(c) {
             match connection(cx, c) {
                 Ok(conn) => conns.push(conn),
-                Err(why) => keep(cx, c, &why, out),
+                Err(why) => kept.push((c, why)),
             }
         }
     }
     conns.retain(|conn| match uses_ok(cx, conn) {
         Ok(()) => true,
         Err(why) => {
-            keep(cx, conn.call, &why, out);
+            kept.push((conn.call, why));
             false
         }
     });
     for conn in &mut conns {
-        rewrite_creation(cx, conn, out);
-        for c in cx.calls {
-            let Target::Method { ty, name } = &c.target else {
-                continue;
-            };
-            if ty != SOCKET || c.caller != Some(conn.caller) {
-                continue;
-            }
-            let Some(recv) = receiver(cx, c) else {
-                continue;
-            };
-            if text(recv, cx.src()) != conn.name {
-                continue;
-            }
+        let files: Vec<String> = methods(cx, conn)
+            .filter(|(_, name)| *name == "makefile")
+            .filter_map(|(c, _)| binary_file(cx, c))
+            .collect();
+        conn.files = files;
+    }
+    (conns, kept)
+}
+
+/// The socket method calls on `conn` in its function, with the method's name.
+fn methods<'a, 'c>(
+    cx: &'c PassCx<'a>,
+    conn: &'c Conn<'a>,
+) -> impl Iterator<Item = (&'a CallFact, &'a str)> + 'c {
+    cx.calls.iter().filter_map(move |c| {
+        let Target::Method { ty, name } = &c.target else {
+            return None;
+        };
+        if ty != SOCKET || c.caller != Some(conn.caller) {
+            return None;
+        }
+        let recv = receiver(cx, c)?;
+        (text(recv, cx.src()) == conn.name).then_some((c, name.as_str()))
+    })
+}
+
+/// The name `f = sock.makefile("rb")` binds: the stream reader itself from now on.
+fn binary_file(cx: &PassCx, c: &CallFact) -> Option<String> {
+    let src = cx.src();
+    let node = cx.node(c.start, c.end)?;
+    let a = args(node);
+    let binary = a.first().is_some_and(|m| {
+        let m = text(*m, src);
+        m.contains('b') && m.contains('r') && !m.contains('w')
+    });
+    let left = node
+        .parent()
+        .filter(|p| p.kind() == "assignment")
+        .and_then(|p| p.child_by_field_name("left"))
+        .filter(|l| l.kind() == "identifier")?;
+    binary.then(|| text(left, src).to_string())
+}
+
+/// What this family owns before anything is edited: a kept socket's creation, a `with`
+/// creation (its `await` goes in the new statement), the writes and closes that become two
+/// statements, and every socket method this pass does not convert stay without `await`.
+pub fn claim(cx: &PassCx, claims: &mut Claims) {
+    let (conns, kept) = plan(cx);
+    for (c, _) in kept {
+        claims.call(c, Claim::Unawaited, Origin::Sockets);
+    }
+    let mut handled: HashSet<usize> = HashSet::new();
+    for conn in &conns {
+        if conn.with.is_some() {
+            claims.call(conn.call, Claim::Unawaited, Origin::Sockets);
+        }
+        for (c, name) in methods(cx, conn) {
             handled.insert(c.start);
-            method(cx, c, name, conn, out);
+            if matches!(name, "sendall" | "send" | "close") {
+                claims.call(c, Claim::Unawaited, Origin::Sockets);
+            }
         }
     }
-    // Socket methods on anything else stay blocking calls: take back their `await`.
+    // Socket methods on anything else stay blocking calls.
     for c in cx.calls {
         let Target::Method { ty, .. } = &c.target else {
             continue;
@@ -105,7 +154,20 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             && cx.call_is_awaited(c)
             && !c.awaited
         {
-            drop_await(c, out);
+            claims.call(c, Claim::Unawaited, Origin::Sockets);
+        }
+    }
+}
+
+pub fn run(cx: &PassCx, out: &mut PassOut) {
+    let (conns, kept) = plan(cx);
+    for (c, why) in kept {
+        keep(cx, c, &why, out);
+    }
+    for conn in &conns {
+        rewrite_creation(cx, conn, out);
+        for (c, name) in methods(cx, conn) {
+            method(cx, c, name, conn, out);
         }
     }
 }
@@ -116,7 +178,6 @@ fn receiver<'a>(cx: &PassCx<'a>, c: &CallFact) -> Option<Node<'a>> {
 }
 
 fn keep(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
-    drop_await(c, out);
     out.diagnostics.push(cx.diag(
         c.line,
         c.col,
@@ -320,7 +381,7 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
     let Some(with) = conn.with else {
-        // `s = create_connection(...)`: the await stays where `await-call` put it.
+        // `s = create_connection(...)`: the call is not claimed, so `await-call` awaits it.
         let Some(assign) = node.parent() else { return };
         let Some(left) = assign.child_by_field_name("left") else {
             return;
@@ -329,18 +390,18 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
             left.start_byte(),
             left.end_byte(),
             pair,
-            "sockets",
+            Origin::Sockets,
         ));
         out.edits.push(Edit::replace(
             conn.call.start,
             conn.call.end,
             open,
-            "sockets",
+            Origin::Sockets,
         ));
         return;
     };
-    // `with create_connection(...) as s:` -> the pair, then `try:`/`finally:` closing it.
-    drop_await(conn.call, out);
+    // `with create_connection(...) as s:` -> the pair, then `try:`/`finally:` closing it
+    // (the call's `await` is claimed away: it goes in the new statement).
     let Some(body) = with.child_by_field_name("body") else {
         return;
     };
@@ -358,7 +419,7 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
         with.start_byte(),
         colon,
         format!("{pair} = await {open}{nl}{indent}try:"),
-        "sockets",
+        Origin::Sockets,
     ));
     let end = with.end_byte();
     out.edits.push(Edit::insert(
@@ -367,11 +428,11 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
             "{nl}{indent}finally:{nl}{inner}{w}.close(){nl}{inner}await {w}.wait_closed()",
             w = conn.writer
         ),
-        "sockets",
+        Origin::Sockets,
     ));
 }
 
-fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut PassOut) {
+fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut) {
     let src = cx.src();
     let Some(node) = cx.node(c.start, c.end) else {
         return;
@@ -384,7 +445,6 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
     let (r, w) = (&conn.reader, &conn.writer);
     let statement_only = |out: &mut PassOut, new: String| {
         if stmt.is_none() {
-            drop_await(c, out);
             out.diagnostics.push(cx.diag(
                 c.line,
                 c.col,
@@ -393,9 +453,8 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
             ));
             return;
         }
-        drop_await(c, out);
         out.edits
-            .push(Edit::replace(c.start, c.end, new, "sockets"));
+            .push(Edit::replace(c.start, c.end, new, Origin::Sockets));
     };
     match name {
         "sendall" | "send" => statement_only(
@@ -412,7 +471,7 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
                     c.start,
                     c.end,
                     format!("{w}.write_eof()"),
-                    "sockets",
+                    Origin::Sockets,
                 ));
             } else {
                 out.diagnostics.push(cx.diag(
@@ -428,7 +487,7 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
                 c.start,
                 c.end,
                 format!("{r}.read({})", arg(0)),
-                "sockets",
+                Origin::Sockets,
             ));
         }
         "makefile" => {
@@ -442,10 +501,10 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &mut Conn, out: &mut Pass
                 .and_then(|p| p.child_by_field_name("left"))
                 .filter(|l| l.kind() == "identifier");
             match (binary, bound) {
-                (true, Some(left)) => {
-                    conn.files.push(text(left, src).to_string());
+                // `conn.files` has the name (see [`plan`]).
+                (true, Some(_)) => {
                     out.edits
-                        .push(Edit::replace(c.start, c.end, r.clone(), "sockets"));
+                        .push(Edit::replace(c.start, c.end, r.clone(), Origin::Sockets));
                 }
                 _ => out.diagnostics.push(cx.diag(
                     c.line,

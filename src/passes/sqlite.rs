@@ -27,7 +27,7 @@
 //! connection expression that is neither bound by `as` nor a name.
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::WithFact;
 
 /// Rewrites one `with` over a `sqlite3.Connection`; false if its shape is not handled.
@@ -94,13 +94,13 @@ pub fn with_transaction(cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
                 w.with_kw,
                 expr.start_byte(),
                 format!("{name} = "),
-                "sqlite-transaction",
+                Origin::SqliteTransaction,
             ));
             out.edits.push(Edit::replace(
                 expr.end_byte(),
                 colon.end_byte(),
                 format!("{nl}{indent}try:"),
-                "sqlite-transaction",
+                Origin::SqliteTransaction,
             ));
             name
         }
@@ -109,7 +109,7 @@ pub fn with_transaction(cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
                 w.with_kw,
                 colon.end_byte(),
                 "try:",
-                "sqlite-transaction",
+                Origin::SqliteTransaction,
             ));
             &src[expr.byte_range()]
         }
@@ -125,7 +125,7 @@ pub fn with_transaction(cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
         body.end_byte(),
         len,
         tail,
-        "sqlite-transaction",
+        Origin::SqliteTransaction,
     ));
     out.rewritten += 1;
     true

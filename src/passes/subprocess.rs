@@ -35,7 +35,7 @@
 //! timeout, `TimeoutExpired` carries no partial output.
 
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Target};
 use crate::parse::text;
 use crate::rules::{Action, CallEntry};
@@ -161,7 +161,7 @@ fn helper(cx: &PassCx, c: &CallFact, api: Api, out: &mut PassOut) -> bool {
         stmt.node.start_byte(),
         stmt.node.end_byte(),
         &text[indent.len()..],
-        "subprocess",
+        Origin::Subprocess,
     ));
     out.imports.insert("asyncio".into());
     if text.contains(&format!("{}.", subprocess_name(cx))) {
@@ -558,12 +558,12 @@ fn to_thread(
         c.callee.0,
         c.callee.1,
         "asyncio.to_thread",
-        "subprocess",
+        Origin::Subprocess,
     ));
     out.edits.push(Edit::insert(
         args.start_byte() + 1,
         format!("{what}{sep}"),
-        "subprocess",
+        Origin::Subprocess,
     ));
     out.imports.insert("asyncio".into());
     super::awaits::await_node(call, out);
@@ -883,8 +883,12 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     } else {
         "asyncio.create_subprocess_exec"
     };
-    out.edits
-        .push(Edit::replace(c.callee.0, c.callee.1, creator, "subprocess"));
+    out.edits.push(Edit::replace(
+        c.callee.0,
+        c.callee.1,
+        creator,
+        Origin::Subprocess,
+    ));
     super::awaits::await_node(call, out);
     let indent = cx.line_indent(c.start).len();
     let lead = c.start - line_start(cx.src(), c.start) - indent + "await ".len() + creator.len();
@@ -895,7 +899,7 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         args.start_byte(),
         args.end_byte(),
         new_args,
-        "subprocess",
+        Origin::Subprocess,
     ));
     out.imports.insert("asyncio".into());
     // `proc.stdout.read()` is not a catalog call: await it here (and decode in text mode).
@@ -905,16 +909,19 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         match &p.spec.text {
             Some((dec, _)) => {
                 out.edits
-                    .push(Edit::open(s, e - s, "(await ", "subprocess"));
+                    .push(Edit::open(s, e - s, "(await ", Origin::Subprocess));
                 out.edits
-                    .push(Edit::close(e, e - s, format!("){dec}"), "subprocess"));
+                    .push(Edit::close(e, e - s, format!("){dec}"), Origin::Subprocess));
             }
             None if super::awaits::needs_parens(*read) => {
                 out.edits
-                    .push(Edit::open(s, e - s, "(await ", "subprocess"));
-                out.edits.push(Edit::close(e, e - s, ")", "subprocess"));
+                    .push(Edit::open(s, e - s, "(await ", Origin::Subprocess));
+                out.edits
+                    .push(Edit::close(e, e - s, ")", Origin::Subprocess));
             }
-            None => out.edits.push(Edit::open(s, e - s, "await ", "subprocess")),
+            None => out
+                .edits
+                .push(Edit::open(s, e - s, "await ", Origin::Subprocess)),
         }
     }
     true
@@ -1164,7 +1171,7 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
             i.start_byte(),
             i.end_byte(),
             format!("{}{enc}", paren(i, src)),
-            "subprocess",
+            Origin::Subprocess,
         ));
     }
     if let Some((o, e)) = communicate_target(call) {
@@ -1180,7 +1187,7 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
             }
         }
         out.edits
-            .push(Edit::insert(stmt.end_byte(), tail, "subprocess"));
+            .push(Edit::insert(stmt.end_byte(), tail, Origin::Subprocess));
     }
     true
 }

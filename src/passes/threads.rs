@@ -29,8 +29,9 @@
 //! `False` (reported).
 
 use super::awaits::needs_parens;
+use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{CallFact, Ctx, Kind, Target};
 use crate::parse::text;
 use std::collections::{HashMap, HashSet};
@@ -71,7 +72,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         timed_get: false,
         timed_put: false,
     };
-    let kept = kept_types(cx, out);
+    let (kept, keeps) = kept_types(cx);
+    out.keep.extend(keeps);
     // Pools first: their methods need to know the task group they belong to.
     for c in cx.calls {
         if matches!(&c.target, Target::Rule(q) if q == POOL) {
@@ -103,21 +105,18 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                     c.callee.0,
                     c.callee.1,
                     "asyncio.as_completed",
-                    "threads",
+                    Origin::Threads,
                 ));
                 out.imports.insert("asyncio".into());
                 out.rewritten += 1;
             }
             Target::Rule(_) => {
-                if let Some(entry) = creation(cx, c)
-                    && let (Some(new), Some(ty)) = (&entry.replace, &entry.returns)
-                    && !kept.contains(ty)
-                {
+                if let Some(new) = converted_to(cx, &kept, c) {
                     out.edits.push(Edit::replace(
                         c.callee.0,
                         c.callee.1,
-                        new.clone(),
-                        "threads",
+                        new.to_string(),
+                        Origin::Threads,
                     ));
                     super::catalog::need_import(new, out);
                     out.rewritten += 1;
@@ -225,17 +224,6 @@ fn awaited(node: Node, new: String) -> String {
     }
 }
 
-/// Removes the `await` that `await-call` put before this call (it became a sync call).
-pub fn drop_await(c: &CallFact, out: &mut PassOut) {
-    let len = (c.end - c.start) as i64;
-    out.edits.retain(|e| {
-        !(e.origin == "await-call"
-            && ((e.start == c.start && e.rank == 1_000_000_000 - len)
-                || (e.start == c.end && e.rank == -1_000_000_000 + len)))
-    });
-    out.rewritten = out.rewritten.saturating_sub(1);
-}
-
 /// The call text of `f(args...)`, or `asyncio.to_thread(f, args...)` for a sync `f`.
 fn call_of(callable: &str, args: &[String], is_async: bool, out: &mut PassOut) -> String {
     if is_async {
@@ -339,7 +327,7 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         c.start,
         c.end,
         format!("asyncio.create_task({inner}{name})"),
-        "threads",
+        Origin::Threads,
     ));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
@@ -677,11 +665,11 @@ fn remove_statement(cx: &PassCx, stmt: Node, out: &mut PassOut) {
             stmt.start_byte(),
             stmt.end_byte(),
             "pass",
-            "threads",
+            Origin::Threads,
         ));
     } else {
         out.edits
-            .push(Edit::replace(line_start, line_end, "", "threads"));
+            .push(Edit::replace(line_start, line_end, "", Origin::Threads));
     }
 }
 
@@ -710,7 +698,7 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                 let set = super::dangling_task::TASK_SET;
                 if !own_line {
                     out.edits
-                        .push(Edit::replace(recv.end_byte(), c.end, "", "threads"));
+                        .push(Edit::replace(recv.end_byte(), c.end, "", Origin::Threads));
                     out.diagnostics.push(cx.diag(
                         c.line,
                         c.col,
@@ -722,14 +710,14 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                     let indent = cx.line_indent(c.start);
                     let nl = cx.module().source.newline;
                     out.edits
-                        .push(Edit::insert(c.start, format!("{name} = "), "threads"));
+                        .push(Edit::insert(c.start, format!("{name} = "), Origin::Threads));
                     out.edits.push(Edit::replace(
                         recv.end_byte(),
                         c.end,
                         format!(
                             "{nl}{indent}{set}.add({name}){nl}{indent}{name}.add_done_callback({set}.discard)"
                         ),
-                        "threads",
+                        Origin::Threads,
                     ));
                     out.edits
                         .extend(super::dangling_task::task_set_definition(cx));
@@ -758,8 +746,12 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                 None => recv_text.to_string(),
                 Some(t) => format!("asyncio.wait({{{recv_text}}}, timeout={})", text(t, src)),
             };
-            out.edits
-                .push(Edit::replace(c.start, c.end, awaited(node, new), "threads"));
+            out.edits.push(Edit::replace(
+                c.start,
+                c.end,
+                awaited(node, new),
+                Origin::Threads,
+            ));
         }
         "is_alive" => {
             let new = format!("not {recv_text}.done()");
@@ -777,7 +769,7 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                 });
             let new = if tight { format!("({new})") } else { new };
             out.edits
-                .push(Edit::replace(c.start, c.end, new, "threads"));
+                .push(Edit::replace(c.start, c.end, new, Origin::Threads));
         }
         _ => return,
     }
@@ -842,17 +834,17 @@ fn pool_creation(cx: &PassCx, c: &CallFact, st: &mut State, out: &mut PassOut) {
                     "{indent}{name} = asyncio.Semaphore({}){nl}",
                     text(n, cx.src())
                 ),
-                "threads",
+                Origin::Threads,
             ));
             name
         });
     out.edits
-        .push(Edit::insert(with.start_byte(), "async ", "threads"));
+        .push(Edit::insert(with.start_byte(), "async ", Origin::Threads));
     out.edits.push(Edit::replace(
         c.start,
         c.end,
         "asyncio.TaskGroup()",
-        "threads",
+        Origin::Threads,
     ));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
@@ -963,7 +955,7 @@ fn pool_method(
     };
     st.need_bounded = need;
     out.edits
-        .push(Edit::replace(c.start, c.end, new, "threads"));
+        .push(Edit::replace(c.start, c.end, new, Origin::Threads));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
 }
@@ -984,8 +976,12 @@ fn future_result(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
             text(t, cx.src())
         ),
     };
-    out.edits
-        .push(Edit::replace(c.start, c.end, awaited(node, new), "threads"));
+    out.edits.push(Edit::replace(
+        c.start,
+        c.end,
+        awaited(node, new),
+        Origin::Threads,
+    ));
     out.imports.insert("asyncio".into());
     out.rewritten += 1;
     if let Some(g) = super::enclosing_genexp(node) {
@@ -1027,11 +1023,21 @@ fn insert_bounded(cx: &PassCx, at: usize, out: &mut PassOut) {
     // Before any other insertion there (such as the `async ` of the function below).
     out.edits.push(Edit {
         rank: -2_000_000_000,
-        ..Edit::insert(top.start_byte(), helper, "threads")
+        ..Edit::insert(top.start_byte(), helper, Origin::Threads)
     });
 }
 
 // ---- primitives and queues ----------------------------------------------------------------
+
+/// The asyncio callee this pass puts in place of a primitive's or queue's creation
+/// (`asyncio.Queue` for `queue.Queue`), unless its type is kept.
+pub fn converted_to<'c>(cx: &PassCx<'c>, kept: &HashSet<String>, c: &CallFact) -> Option<&'c str> {
+    let entry = creation(cx, c)?;
+    match (&entry.replace, &entry.returns) {
+        (Some(new), Some(ty)) if !kept.contains(ty) => Some(new),
+        _ => None,
+    }
+}
 
 /// The creation rules of this pass that swap the callee (`threading.Lock` -> `asyncio.Lock`).
 fn creation<'c>(cx: &PassCx<'c>, c: &CallFact) -> Option<&'c crate::rules::CallEntry> {
@@ -1048,8 +1054,9 @@ fn creation<'c>(cx: &PassCx<'c>, c: &CallFact) -> Option<&'c crate::rules::CallE
 
 /// Primitive and queue types that stay `threading`/`queue` here: some use in this module
 /// stays sync, and one object cannot serve both worlds. Their creations are reported.
-fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
+fn kept_types(cx: &PassCx) -> (HashSet<String>, Vec<super::Keep>) {
     let mut kept = HashSet::new();
+    let mut keeps = Vec::new();
     for c in cx.calls {
         let Some(ty) = creation(cx, c).and_then(|e| e.returns.as_deref()) else {
             continue;
@@ -1073,7 +1080,7 @@ fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
             .or_else(|| sync_with.map(|w| w.line));
         if let Some(line) = line {
             let what = &cx.src()[c.callee.0..c.callee.1];
-            out.keep.push(cx.keep_creation(
+            keeps.push(cx.keep_creation(
                 c,
                 "primitive-kept",
                 format!(
@@ -1086,44 +1093,63 @@ fn kept_types(cx: &PassCx, out: &mut PassOut) -> HashSet<String> {
             kept.insert(ty.to_string());
         }
     }
-    if kept.is_empty() {
-        return kept;
-    }
-    // Take back what the other passes did to the uses of a kept type.
+    (kept, keeps)
+}
+
+/// What this family owns before anything is edited: the uses of a kept type stay as they
+/// are (no `await`, no `async with`, no `asyncio` exception names), and a wait this pass
+/// turns into a sync call or leaves as is gets no `await`.
+pub fn claim(cx: &PassCx, claims: &mut Claims) {
+    let (kept, _) = kept_types(cx);
     for u in cx.calls {
         if let Target::Method { ty, .. } = &u.target
             && kept.contains(ty)
             && cx.call_is_awaited(u)
             && !u.awaited
         {
-            drop_await(u, out);
+            claims.call(u, Claim::Unawaited, Origin::Threads);
         }
     }
-    let withs: HashSet<usize> = cx
-        .facts
-        .withs
-        .iter()
-        .filter(|w| matches!(&w.kind, Kind::Ext(t) if kept.contains(t)))
-        .map(|w| w.with_kw)
-        .collect();
-    out.edits
-        .retain(|e| !(e.origin == "async-with" && withs.contains(&e.start)));
-    let names: HashSet<(usize, usize)> = cx
-        .facts
-        .names
-        .iter()
-        .filter(|n| {
-            (n.qualified == "queue.Empty" || n.qualified == "queue.Full") && kept.contains(QUEUE)
-        })
-        .map(|n| (n.start, n.end))
-        .collect();
-    out.edits
-        .retain(|e| !(e.origin == "catalog-name" && names.contains(&(e.start, e.end))));
-    // The import those renames asked for, unless another edit still needs it.
-    if !out.edits.iter().any(|e| e.text.contains("asyncio")) {
-        out.imports.remove("asyncio");
+    for w in &cx.facts.withs {
+        if matches!(&w.kind, Kind::Ext(t) if kept.contains(t)) {
+            claims.sync_with(w);
+        }
     }
-    kept
+    if kept.contains(QUEUE) {
+        for n in &cx.facts.names {
+            if n.qualified == "queue.Empty" || n.qualified == "queue.Full" {
+                claims.keep_name(n.start, n.end);
+            }
+        }
+    }
+    for c in cx.calls {
+        let Target::Method { ty, name } = &c.target else {
+            continue;
+        };
+        if !waits(cx, &kept, ty, name) {
+            continue;
+        }
+        let Some(node) = cx.node(c.start, c.end) else {
+            continue;
+        };
+        if let Some(Wait::NonBlocking { .. } | Wait::Computed) = wait_form(cx, c, node, ty, name) {
+            claims.call(c, Claim::Unawaited, Origin::Threads);
+        }
+    }
+    claims.kept_types = kept;
+}
+
+/// Whether a call of `ty.name` is a wait [`timed_wait`] handles: a `pass` method of a type
+/// this pass converts, other than a thread's or a pool's.
+fn waits(cx: &PassCx, kept: &HashSet<String>, ty: &str, name: &str) -> bool {
+    ty != THREAD
+        && ty != POOL_ENTERED
+        && !(ty == FUTURE && name == "result")
+        && !kept.contains(ty)
+        && cx
+            .cat
+            .method(ty, name)
+            .is_some_and(|e| e.action == crate::rules::Action::Pass)
 }
 
 /// Arguments of a blocking wait: the kept ones, the `block` flag and the `timeout`.
@@ -1151,6 +1177,65 @@ fn wait_shape(ty: &str, method: &str) -> Option<WaitShape> {
     }
 }
 
+/// The form of a blocking wait with a `block` flag or a timeout.
+enum Wait<'a> {
+    /// `block=False`: `q.get_nowait()`; other primitives have no such form.
+    NonBlocking { recv: &'a str, kept: String },
+    /// A timeout: `asyncio.wait_for(...)`.
+    Timed {
+        recv: &'a str,
+        kept: String,
+        timeout: Node<'a>,
+    },
+    /// `block=True`: the plain awaited call.
+    Blocking { recv: &'a str, kept: String },
+    /// `block` is a variable: it picks one of two behaviours at run time.
+    Computed,
+}
+
+fn wait_form<'a>(
+    cx: &PassCx<'a>,
+    c: &CallFact,
+    node: Node<'a>,
+    ty: &str,
+    method: &str,
+) -> Option<Wait<'a>> {
+    if !cx.call_is_awaited(c) {
+        return None;
+    }
+    let shape = wait_shape(ty, method)?;
+    let src = cx.src();
+    let recv = receiver(cx, c)?;
+    let a = args_of(cx, node)?;
+    let literal = |n: Option<Node>, v: &str| n.is_some_and(|n| text(n, src) == v);
+    let block = shape.block.and_then(|(pos, kw)| a.get(Some(pos), kw));
+    let timeout = a
+        .get(Some(shape.timeout), "timeout")
+        .filter(|t| t.kind() != "none");
+    if block.is_none() && timeout.is_none() {
+        return None;
+    }
+    let kept: Vec<&str> = a.positional[..shape.kept.min(a.positional.len())]
+        .iter()
+        .map(|n| text(*n, src))
+        .collect();
+    let recv = text(recv, src);
+    let kept = kept.join(", ");
+    Some(if literal(block, "False") || literal(block, "0") {
+        Wait::NonBlocking { recv, kept }
+    } else if let Some(timeout) = timeout {
+        Wait::Timed {
+            recv,
+            kept,
+            timeout,
+        }
+    } else if literal(block, "True") || literal(block, "1") {
+        Wait::Blocking { recv, kept }
+    } else {
+        Wait::Computed
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn timed_wait(
     cx: &PassCx,
@@ -1161,33 +1246,13 @@ fn timed_wait(
     st: &mut State,
     out: &mut PassOut,
 ) {
-    if !cx.call_is_awaited(c) {
-        return;
-    }
-    let Some(shape) = wait_shape(ty, method) else {
+    let Some(form) = wait_form(cx, c, node, ty, method) else {
         return;
     };
     let src = cx.src();
-    let Some(recv) = receiver(cx, c) else { return };
-    let Some(a) = args_of(cx, node) else { return };
-    let literal = |n: Option<Node>, v: &str| n.is_some_and(|n| text(n, src) == v);
-    let block = shape.block.and_then(|(pos, kw)| a.get(Some(pos), kw));
-    let timeout = a
-        .get(Some(shape.timeout), "timeout")
-        .filter(|t| t.kind() != "none");
-    if block.is_none() && timeout.is_none() {
-        return;
-    }
-    let kept: Vec<&str> = a.positional[..shape.kept.min(a.positional.len())]
-        .iter()
-        .map(|n| text(*n, src))
-        .collect();
-    let recv = text(recv, src);
-    let kept = kept.join(", ");
-    let non_blocking = literal(block, "False") || literal(block, "0");
-    let new = if non_blocking {
-        if ty != QUEUE {
-            drop_await(c, out);
+    // The `await` of a non-blocking or computed wait is claimed away (see [`claim`]).
+    let new = match form {
+        Wait::NonBlocking { .. } if ty != QUEUE => {
             out.diagnostics.push(cx.diag(
                 c.line,
                 c.col,
@@ -1196,61 +1261,66 @@ fn timed_wait(
             ));
             return;
         }
-        drop_await(c, out);
-        format!("{recv}.{method}_nowait({kept})")
-    } else if let Some(t) = timeout {
-        if ty == QUEUE {
-            if method == "get" {
-                st.timed_get = true;
+        Wait::NonBlocking { recv, kept } => format!("{recv}.{method}_nowait({kept})"),
+        Wait::Timed {
+            recv,
+            kept,
+            timeout: t,
+        } => {
+            if ty == QUEUE {
+                if method == "get" {
+                    st.timed_get = true;
+                } else {
+                    st.timed_put = true;
+                }
             } else {
-                st.timed_put = true;
-            }
-        } else {
-            // `asyncio.wait_for` would raise `TimeoutError` where the call returned False:
-            // the primitive stays a `threading` one, with every use of it.
-            let why = format!(
-                "stays, with every use of it: `{method}` with a timeout at line {} returns \
-                 False on timeout, and asyncio's only timed form raises `TimeoutError`",
-                c.line
-            );
-            let made: Vec<_> = cx.creations_of(ty, None).collect();
-            for m in &made {
-                let what = &src[m.callee.0..m.callee.1];
-                out.keep
-                    .push(cx.keep_creation(m, "timeout-raises", format!("`{what}()` {why}")));
-            }
-            if made.is_empty() {
-                out.keep.push(super::Keep {
-                    what: super::Kept::Type(ty.to_string()),
-                    diagnostic: cx.diag(
-                        c.line,
-                        c.col,
+                // `asyncio.wait_for` would raise `TimeoutError` where the call returned False:
+                // the primitive stays a `threading` one, with every use of it.
+                let why = format!(
+                    "stays, with every use of it: `{method}` with a timeout at line {} returns \
+                     False on timeout, and asyncio's only timed form raises `TimeoutError`",
+                    c.line
+                );
+                let made: Vec<_> = cx.creations_of(ty, None).collect();
+                for m in &made {
+                    let what = &src[m.callee.0..m.callee.1];
+                    out.keep.push(cx.keep_creation(
+                        m,
                         "timeout-raises",
-                        format!("every `{ty}` {why}"),
-                    ),
-                });
+                        format!("`{what}()` {why}"),
+                    ));
+                }
+                if made.is_empty() {
+                    out.keep.push(super::Keep {
+                        what: super::Kept::Type(ty.to_string()),
+                        diagnostic: cx.diag(
+                            c.line,
+                            c.col,
+                            "timeout-raises",
+                            format!("every `{ty}` {why}"),
+                        ),
+                    });
+                }
             }
+            out.imports.insert("asyncio".into());
+            format!(
+                "asyncio.wait_for({recv}.{method}({kept}), {})",
+                text(t, src)
+            )
         }
-        out.imports.insert("asyncio".into());
-        format!(
-            "asyncio.wait_for({recv}.{method}({kept}), {})",
-            text(t, src)
-        )
-    } else if literal(block, "True") || literal(block, "1") {
-        format!("{recv}.{method}({kept})")
-    } else {
-        // `block` is a variable: it picks one of two behaviours at run time.
-        drop_await(c, out);
-        out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
-            "unconvertible-call",
-            format!("`{method}` with a computed `block` flag; left as is"),
-        ));
-        return;
+        Wait::Blocking { recv, kept } => format!("{recv}.{method}({kept})"),
+        Wait::Computed => {
+            out.diagnostics.push(cx.diag(
+                c.line,
+                c.col,
+                "unconvertible-call",
+                format!("`{method}` with a computed `block` flag; left as is"),
+            ));
+            return;
+        }
     };
     out.edits
-        .push(Edit::replace(c.start, c.end, new, "threads"));
+        .push(Edit::replace(c.start, c.end, new, Origin::Threads));
 }
 
 /// `except queue.Empty:` must also catch the `TimeoutError` of a timed `get`.
@@ -1280,9 +1350,12 @@ fn except_timeouts(cx: &PassCx, st: &State, out: &mut PassOut) {
         if !in_except {
             continue;
         }
-        out.edits.push(Edit::insert(n.start, "(", "threads"));
-        out.edits
-            .push(Edit::insert(n.end, ", asyncio.TimeoutError)", "threads"));
+        out.edits.push(Edit::insert(n.start, "(", Origin::Threads));
+        out.edits.push(Edit::insert(
+            n.end,
+            ", asyncio.TimeoutError)",
+            Origin::Threads,
+        ));
         out.imports.insert("asyncio".into());
     }
 }

@@ -11,8 +11,9 @@
 //! ```
 //!
 //! The behaviour is kept (the rewrite belongs to the queue rule); only the report is added.
-//! It is keyed on the produced code: a `queue.Queue`/`LifoQueue`/`PriorityQueue` call with
-//! no `maxsize` (or `maxsize` 0) that another pass turned into its `asyncio` twin.
+//! It is keyed on what the threads family makes of the creation: a
+//! `queue.Queue`/`LifoQueue`/`PriorityQueue` call with no `maxsize` (or `maxsize` 0) that it
+//! turns into its `asyncio` twin.
 
 use super::{PassCx, PassOut};
 use crate::matcher::Target;
@@ -27,10 +28,10 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         }
         let class = q.rsplit('.').next().unwrap_or(q);
         let twin = format!("asyncio.{class}");
-        let produced = out
-            .edits
-            .iter()
-            .any(|e| c.start <= e.start && e.end <= c.end && e.text.contains(&twin));
+        // The threads family owns the creation: it says what it turns it into.
+        let produced = cx.node(c.start, c.end).is_some()
+            && super::threads::converted_to(cx, &cx.claims.kept_types, c)
+                .is_some_and(|new| new.contains(&twin));
         if !produced || bounded(cx, c.start, c.end) {
             continue;
         }

@@ -13,7 +13,7 @@
 //! split into nested statements, in the original item order, and the body re-indented.
 
 use super::{PassCx, PassOut, reindent};
-use crate::edit::Edit;
+use crate::edit::{Edit, Origin};
 use crate::matcher::{Kind, WithFact};
 use crate::rules::Action;
 use std::collections::BTreeMap;
@@ -24,7 +24,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if w.already_async || !cx.can_await(w.caller, w.ctx) || by_pass(cx, w, out) {
             continue;
         }
-        if !is_async(cx, &w.kind) {
+        // An object a family keeps sync is entered by a sync `with`.
+        if !is_async(cx, &w.kind) || cx.claims.with_stays_sync(w) {
             continue;
         }
         statements.entry(w.with_kw).or_default().push(w);
@@ -57,7 +58,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             .collect();
         out.rewritten += facts.len();
         if flags.iter().all(|&a| a) {
-            out.edits.push(Edit::insert(start, "async ", "async-with"));
+            out.edits
+                .push(Edit::insert(start, "async ", Origin::AsyncWith));
             continue;
         }
         split(cx, stmt, &items, &flags, out);
@@ -153,7 +155,8 @@ fn split(
     // Only the gaps between items change, never an item: items keep their own edits
     // (`open(p)` -> `aiofiles.open(p)`). Parentheses around the items go with the gaps.
     let gap = |from: usize, to: usize, text: String, out: &mut PassOut| {
-        out.edits.push(Edit::replace(from, to, text, "async-with"));
+        out.edits
+            .push(Edit::replace(from, to, text, Origin::AsyncWith));
     };
     gap(
         stmt.start_byte(),
