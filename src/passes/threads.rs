@@ -279,7 +279,7 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
     {
         return decline(out, "it has arguments awaitify does not know");
     }
-    let waits = waits(cx, node, &a);
+    let waits = thread_waits(cx, node, &a);
     if let Some(what) = &waits.other_use {
         return decline(out, &format!("{what}, which a task has no counterpart for"));
     }
@@ -347,7 +347,7 @@ struct Waits {
     other_use: Option<String>,
 }
 
-fn waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
+fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
     let src = cx.src();
     let mut w = Waits {
         daemon: a
