@@ -73,6 +73,15 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             Err(d) => rayon::iter::Either::Right(d),
         });
     let mut project = Project::new(modules);
+    // Tests that mock a sync API keep it sync: its rules are left out of this run's catalog.
+    let mut mocks = crate::mocks::find(&project, settings.catalog);
+    let filtered;
+    let cat = if mocks.kept.is_empty() {
+        cat
+    } else {
+        filtered = cat.without(&mocks.kept);
+        &filtered
+    };
 
     // Type facts flow through names, parameters and returns: iterate to a fixed point.
     let mut knowledge = base_knowledge(&project);
@@ -102,7 +111,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
             module.syntax = crate::syntax::PackedSyntax::default();
         }
         let (colouring, results, reverted, unsound) =
-            colour_and_rewrite(&project, cat, &facts, &knowledge, settings);
+            colour_and_rewrite(&project, cat, &facts, &knowledge, settings, &mocks.pins);
         let mut now = HashSet::default();
         let keeps = results
             .iter()
@@ -142,6 +151,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
 
     let errors = diagnostics.len();
     diagnostics.extend(kept_notes);
+    diagnostics.append(&mut mocks.diagnostics);
     for (f, pin) in &colouring.pinned {
         let m = &project.modules[pin.module];
         let def = project.func(*f);
@@ -402,7 +412,7 @@ fn colouring_of(
     cat: &Catalog,
     facts: &[ModuleFacts],
     settings: &Settings,
-    extra: &[(FuncId, colour::Pin)],
+    extra: &[(FuncId, &'static str, colour::Pin)],
 ) -> Colouring {
     let mut colouring = colour::colour(project, cat, facts, settings.keep_sync, extra);
     for script in settings.console_scripts {
@@ -445,11 +455,21 @@ fn colour_and_rewrite(
     facts: &[ModuleFacts],
     knowledge: &Knowledge,
     settings: &Settings,
+    mocked: &[(FuncId, colour::Pin)],
 ) -> (Colouring, Vec<Rewritten>, HashSet<FuncId>, Vec<Violation>) {
     let mut extra: Vec<(FuncId, colour::Pin)> = Vec::new();
     let mut round = 1;
     loop {
-        let colouring = colouring_of(project, cat, facts, settings, &extra);
+        let pins: Vec<(FuncId, &'static str, colour::Pin)> = mocked
+            .iter()
+            .map(|(f, pin)| (*f, crate::mocks::MOCKED_FUNCTION_KEPT, pin.clone()))
+            .chain(
+                extra
+                    .iter()
+                    .map(|(f, pin)| (*f, "unsound-change-reverted", pin.clone())),
+            )
+            .collect();
+        let colouring = colouring_of(project, cat, facts, settings, &pins);
         let results = rewrite_all(project, cat, &colouring, knowledge, facts, settings);
         let outputs: Vec<Option<&str>> = results.iter().map(|r| r.0.new.as_deref()).collect();
         let report = soundness::check(project, cat, &colouring, &outputs);
