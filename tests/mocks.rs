@@ -581,3 +581,115 @@ fn patch_multiple_pins_each_function_it_names() {
     assert!(service.contains("\ndef slow_lookup(key):"), "{service}");
     assert!(service.contains("\ndef describe(key):"), "{service}");
 }
+
+#[test]
+fn a_mocked_call_stays_in_a_function_that_becomes_async_for_another_reason() {
+    let spec = format!(
+        r#"#- pkg/__init__.py
+#- pkg/client.py
+import time
+
+import requests
+
+
+def fetch(url):
+    time.sleep(0)
+    r = requests.get(url, timeout=5)
+    return r.text
+#- tests/test_client.py
+from unittest import mock
+
+from pkg import client
+
+
+@mock.patch("requests.get")
+def test_fetch(get):
+    get.return_value.text = "mocked"
+    assert client.fetch("http://127.0.0.1:{}/") == "mocked"
+"#,
+        closed_port()
+    );
+    let after = support::assert_equivalent(
+        &spec,
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        Equiv {
+            compare_last_line: true,
+            ..Equiv::default()
+        },
+    );
+    let client = &after["pkg/client.py"];
+    assert!(
+        client.contains(
+            "async def fetch(url):\n    await asyncio.sleep(0)\n    r = requests.get(url, timeout=5)\n"
+        ),
+        "{client}"
+    );
+    // It blocks the event loop there, and says so.
+    let codes: Vec<&str> = support::migrate_fixture(&spec)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(
+        codes,
+        ["blocking-call-in-coroutine", "mocked-api-kept"],
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn a_mocked_project_class_keeps_every_method_sync() {
+    let spec = r#"#- pkg/__init__.py
+#- pkg/store.py
+import time
+
+
+class Base:
+    def load(self, key):
+        time.sleep(0)
+        return "real " + key
+
+
+class Store(Base):
+    def get(self, key):
+        return self.load(key)
+
+
+def read(key):
+    return Store().get(key)
+#- tests/test_store.py
+from unittest import mock
+
+from pkg import store
+
+
+@mock.patch("pkg.store.Store")
+def test_read(cls):
+    cls.return_value.get.return_value = "mocked"
+    assert store.read("k") == "mocked"
+"#;
+    let after = support::assert_equivalent(
+        spec,
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        Equiv {
+            compare_last_line: true,
+            expect_unchanged: true,
+            ..Equiv::default()
+        },
+    );
+    assert!(after["pkg/store.py"].contains("\ndef read(key):"));
+    let mut pinned: Vec<String> = support::migrate_fixture(spec)
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "mocked-function-kept")
+        .map(|d| d.message.split(':').next().unwrap_or_default().to_string())
+        .collect();
+    pinned.sort();
+    assert_eq!(
+        pinned,
+        [
+            "`get` stays sync and keeps its blocking calls",
+            "`load` stays sync and keeps its blocking calls",
+        ]
+    );
+}
