@@ -165,7 +165,9 @@ fn sites_in(p: &Project, m: usize) -> Vec<Site> {
         if node.kind() == "call" {
             call_site(p, m, node, &mut sites);
         }
-        stack.extend(node.named_children(&mut node.walk()));
+        // In source order: when two mocks pin one function, the first one is its reason.
+        let children: Vec<Node> = node.named_children(&mut node.walk()).collect();
+        stack.extend(children.into_iter().rev());
     }
     sites
 }
