@@ -22,6 +22,7 @@ use crate::report::Diagnostic;
 use crate::rules::{Catalog, RuleId};
 use crate::syntax::Node;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 
 pub const MOCKED_API_KEPT: &str = "mocked-api-kept";
@@ -160,10 +161,11 @@ fn sites_in(p: &Project, m: usize) -> Vec<Site> {
         return sites;
     }
     let syntax = module.syntax.unpack(src);
+    let strings = Strings::new(syntax.root_node(), src);
     let mut stack = vec![syntax.root_node()];
     while let Some(node) = stack.pop() {
         if node.kind() == "call" {
-            call_site(p, m, node, &mut sites);
+            call_site(p, m, node, &strings, &mut sites);
         }
         // In source order: when two mocks pin one function, the first one is its reason.
         let children: Vec<Node> = node.named_children(&mut node.walk()).collect();
@@ -195,7 +197,7 @@ fn arguments<'a>(call: Node<'a>, src: &'a str) -> (Vec<Node<'a>>, Vec<(&'a str, 
     (pos, kw)
 }
 
-fn call_site(p: &Project, m: usize, call: Node, sites: &mut Vec<Site>) {
+fn call_site(p: &Project, m: usize, call: Node, strings: &Strings, sites: &mut Vec<Site>) {
     let src = &p.modules[m].source.text;
     let Some(callee) = call.child_by_field_name("function") else {
         return;
@@ -213,8 +215,14 @@ fn call_site(p: &Project, m: usize, call: Node, sites: &mut Vec<Site>) {
     let at = call.start_byte();
     let mut targets = Vec::new();
     match form {
-        Form::Patch => targets.push(dotted_target(arg(0, "target"), src)),
-        Form::Object => targets.push(attr_target(p, m, at, arg(0, "target"), arg(1, "attribute"))),
+        Form::Patch => targets.push(dotted_target(arg(0, "target"), strings)),
+        Form::Object => targets.push(attr_target(
+            p,
+            m,
+            at,
+            strings,
+            (arg(0, "target"), arg(1, "attribute")),
+        )),
         Form::Multiple => {
             let names = kw.iter().map(|(k, _)| *k).filter(|k| {
                 !matches!(
@@ -223,7 +231,7 @@ fn call_site(p: &Project, m: usize, call: Node, sites: &mut Vec<Site>) {
                 )
             });
             let target = arg(0, "target");
-            match target.and_then(|t| literal(t, src)) {
+            match target.and_then(|t| strings.value(t)) {
                 Some(s) => targets.extend(names.map(|n| Target::Dotted(format!("{s}.{n}")))),
                 None => {
                     let obj = target.map(|t| resolve(p, m, at, t));
@@ -241,11 +249,11 @@ fn call_site(p: &Project, m: usize, call: Node, sites: &mut Vec<Site>) {
             let monkeypatch = receiver_is_monkeypatch(callee, src);
             let first = pos.first().copied();
             let dotted_max = if form == Form::SetAttr { 2 } else { 1 };
-            match first.and_then(|f| literal(f, src)) {
+            match first.and_then(|f| strings.value(f)) {
                 Some(s) if pos.len() <= dotted_max && s.contains('.') && is_dotted(&s) => {
                     targets.push(Target::Dotted(s));
                 }
-                _ if pos.len() >= 2 => match literal(pos[1], src) {
+                _ if pos.len() >= 2 => match strings.value(pos[1]) {
                     Some(name) => {
                         targets.push(Target::Attr(first.and_then(|o| resolve(p, m, at, o)), name));
                     }
@@ -348,25 +356,101 @@ fn dotted_parts<'a>(node: Node, src: &'a str) -> Option<Vec<&'a str>> {
     }
 }
 
-/// The value of a plain string literal (no f-string, no concatenation).
-fn literal(node: Node, src: &str) -> Option<String> {
-    if node.kind() != "string" || node.named_child_count() > 0 {
-        return None;
-    }
-    let t = text(node, src);
-    let body = t.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-    if t.len() - body.len() > 1 || t.starts_with(['f', 'F', 'b', 'B']) {
-        return None;
-    }
-    let q = ["\"\"\"", "'''", "\"", "'"]
-        .into_iter()
-        .find(|q| body.starts_with(q) && body.ends_with(q) && body.len() >= 2 * q.len())?;
-    let inner = &body[q.len()..body.len() - q.len()];
-    (!inner.contains('\\')).then(|| inner.to_string())
+/// A module's text and its module-level string constants (`MODULE = "pkg.client"`), which
+/// mock targets are often built from (`patch(f"{MODULE}.fetch")`).
+struct Strings<'a> {
+    src: &'a str,
+    consts: HashMap<&'a str, Option<String>>,
 }
 
-fn dotted_target(node: Option<Node>, src: &str) -> Target {
-    match node.and_then(|n| literal(n, src)) {
+impl<'a> Strings<'a> {
+    /// The constants assigned at module level: a string awaitify can read, or `None`.
+    fn new(root: Node<'a>, src: &'a str) -> Strings<'a> {
+        let mut strings = Strings {
+            src,
+            consts: HashMap::default(),
+        };
+        for stmt in root.named_children(&mut root.walk()) {
+            let Some(assign) = stmt
+                .named_child(0)
+                .filter(|a| stmt.kind() == "expression_statement" && a.kind() == "assignment")
+            else {
+                continue;
+            };
+            let (Some(left), Some(right)) = (
+                assign.child_by_field_name("left"),
+                assign.child_by_field_name("right"),
+            ) else {
+                continue;
+            };
+            if left.kind() != "identifier" {
+                continue;
+            }
+            let name = text(left, src);
+            // Assigned twice: which value a use sees depends on when it runs.
+            let value = match strings.consts.contains_key(name) {
+                true => None,
+                false => strings.value(right),
+            };
+            strings.consts.insert(name, value);
+        }
+        strings
+    }
+
+    /// The value of a string expression: a literal, an f-string, `+` of those, and the
+    /// constants they name. `None` for anything else (an escape, a format spec, a call).
+    fn value(&self, node: Node) -> Option<String> {
+        match node.kind() {
+            "string" => self.string(node),
+            "identifier" => self.consts.get(text(node, self.src))?.clone(),
+            "parenthesized_expression" => self.value(node.named_child(0)?),
+            "binary_operator" | "concatenated_string" => {
+                if node.kind() == "binary_operator"
+                    && !node.children(&mut node.walk()).any(|c| c.kind() == "+")
+                {
+                    return None;
+                }
+                let mut out = String::new();
+                for part in node.named_children(&mut node.walk()) {
+                    out.push_str(&self.value(part)?);
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+
+    fn string(&self, node: Node) -> Option<String> {
+        let t = text(node, self.src);
+        let body = t.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        let prefix = &t[..t.len() - body.len()];
+        let f = match prefix {
+            "" | "u" | "U" => false,
+            "f" | "F" => true,
+            _ => return None,
+        };
+        let q = ["\"\"\"", "'''", "\"", "'"]
+            .into_iter()
+            .find(|q| body.starts_with(q) && body.ends_with(q) && body.len() >= 2 * q.len())?;
+        let end = node.end_byte() - q.len();
+        let mut out = String::new();
+        let mut at = node.start_byte() + prefix.len() + q.len();
+        for part in node.named_children(&mut node.walk()) {
+            // Only an f-string has children here (the syntax keeps no string content).
+            if !f || part.kind() != "interpolation" || part.named_child_count() != 1 {
+                return None;
+            }
+            out.push_str(&self.src[at..part.start_byte()]);
+            out.push_str(&self.value(part.named_child(0)?)?);
+            at = part.end_byte();
+        }
+        out.push_str(&self.src[at..end]);
+        (!out.contains(['\\', '{', '}'])).then_some(out)
+    }
+}
+
+fn dotted_target(node: Option<Node>, strings: &Strings) -> Target {
+    match node.and_then(|n| strings.value(n)) {
         Some(s) if is_dotted(&s) => Target::Dotted(s),
         _ => Target::Unknown,
     }
@@ -380,9 +464,14 @@ fn is_dotted(s: &str) -> bool {
     })
 }
 
-fn attr_target(p: &Project, m: usize, at: usize, obj: Option<Node>, attr: Option<Node>) -> Target {
-    let src = &p.modules[m].source.text;
-    match (obj, attr.and_then(|a| literal(a, src))) {
+fn attr_target(
+    p: &Project,
+    m: usize,
+    at: usize,
+    strings: &Strings,
+    (obj, attr): (Option<Node>, Option<Node>),
+) -> Target {
+    match (obj, attr.and_then(|a| strings.value(a))) {
         (Some(obj), Some(name)) => Target::Attr(resolve(p, m, at, obj), name),
         _ => Target::Unknown,
     }
@@ -543,7 +632,7 @@ fn apply(p: &Project, cat: &Catalog, site: Site, out: &mut Mocks) {
             site.col,
             MOCK_TARGET_UNKNOWN,
             format!(
-                "awaitify cannot read what {} replaces (not a string literal): if the migration converts it, the mock no longer intercepts it",
+                "awaitify cannot tell what {} replaces (its target is not a string it can read): if the migration converts it, the mock no longer intercepts it",
                 site.written
             ),
         ));

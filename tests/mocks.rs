@@ -448,12 +448,13 @@ def test_url():
 }
 
 #[test]
-fn a_mock_target_that_is_not_a_literal_is_reported() {
+fn a_mock_target_awaitify_cannot_read_is_reported() {
     let test = r#"from unittest import mock
 
 from pkg import client
 
 TARGET = "requests.get"
+TARGET = "requests.post"
 
 
 def test_fetch():
@@ -470,7 +471,7 @@ def test_fetch():
     assert_eq!(
         reports,
         [
-            "tests/test_mocked.py:9 mock-target-unknown awaitify cannot read what `mock.patch(TARGET)` replaces (not a string literal): if the migration converts it, the mock no longer intercepts it"
+            "tests/test_mocked.py:10 mock-target-unknown awaitify cannot tell what `mock.patch(TARGET)` replaces (its target is not a string it can read): if the migration converts it, the mock no longer intercepts it"
         ]
     );
 }
@@ -692,4 +693,35 @@ def test_read(cls):
             "`load` stays sync and keeps its blocking calls",
         ]
     );
+}
+
+#[test]
+fn a_target_built_from_module_constants_is_read() {
+    let test = r#"from unittest import mock
+
+from pkg import client
+
+MODULE = "pkg.client"
+GET = "requests" + ".get"
+
+
+@mock.patch(f"{MODULE}.requests.get")
+def test_fetch(get):
+    get.return_value.text = "mocked"
+    assert client.fetch() == "mocked"
+
+
+def test_fetch_again():
+    with mock.patch(GET) as get:
+        get.return_value.text = "mocked"
+        assert client.fetch() == "mocked"
+"#;
+    same_result_with_the_mocked_calls_unchanged(test, Mocked::Requests);
+    let reports = kept_reports(&project(test));
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    assert!(
+        reports[0].contains("mocks `pkg.client.requests.get`"),
+        "{reports:#?}"
+    );
+    assert!(reports[1].contains("mocks `requests.get`"), "{reports:#?}");
 }
