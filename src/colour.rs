@@ -266,13 +266,11 @@ pub fn colour(
     cat: &Catalog,
     facts: &[ModuleFacts],
     scope: &Scope,
-    extra_pins: &[(FuncId, Pin)],
+    extra_pins: &[(FuncId, &'static str, Pin)],
 ) -> Colouring {
-    // The soundness check's reverts (run.rs) join the pins from code outside the project.
-    let mut extra: Vec<(FuncId, &'static str, Pin)> = extra_pins
-        .iter()
-        .map(|(f, pin)| (*f, "unsound-change-reverted", pin.clone()))
-        .collect();
+    // The soundness check's reverts and the mocked functions (run.rs) join the pins from code
+    // outside the project.
+    let mut extra: Vec<(FuncId, &'static str, Pin)> = extra_pins.to_vec();
     extra.extend(crate::external::pins(p, cat));
     let decorators = crate::wrappers::Decorators::new(p, cat, facts);
     // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin

@@ -14,6 +14,7 @@ pub mod external;
 pub mod fileio;
 pub mod index;
 pub mod matcher;
+pub mod mocks;
 pub mod parse;
 pub mod passes;
 pub mod project;

@@ -278,6 +278,21 @@ pub const CODES: &[Code] = &[
         "a function stays sync because awaitify cannot follow what its decorator does with it",
     ),
     code(
+        "mocked-api-kept",
+        N,
+        "a test mocks a sync API: its catalog rules stay sync project-wide, so the mock still intercepts it",
+    ),
+    code(
+        "mocked-function-kept",
+        N,
+        "a function stays sync because a test replaces it with a mock, whose return value cannot be awaited",
+    ),
+    code(
+        "mock-target-unknown",
+        W,
+        "a mock whose target awaitify cannot read: it cannot tell whether the migration bypasses it",
+    ),
+    code(
         "blocking-sync-call",
         W,
         "a coroutine calls a function that stays sync and blocks: the event loop blocks there",

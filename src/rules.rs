@@ -539,6 +539,59 @@ impl Catalog {
     pub fn rule(&self, id: RuleId) -> &Rule {
         &self.rules[id]
     }
+
+    /// The catalog without the matching entries of the rules in `drop`: their calls, methods,
+    /// `with`/`for` uses, names and attributes match nothing, so their code is left as it is
+    /// (a test mocks that API, see `mocks`). Rule ids stay the same.
+    pub fn without(&self, drop: &std::collections::BTreeSet<RuleId>) -> Catalog {
+        fn keep<K: Clone + Eq + std::hash::Hash, V: Clone>(
+            map: &HashMap<K, V>,
+            rule: impl Fn(&V) -> RuleId,
+            drop: &std::collections::BTreeSet<RuleId>,
+        ) -> HashMap<K, V> {
+            map.iter()
+                .filter(|(_, v)| !drop.contains(&rule(v)))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }
+        Catalog {
+            rules: self.rules.clone(),
+            calls: keep(&self.calls, |e| e.rule, drop),
+            methods: keep(&self.methods, |e| e.rule, drop),
+            withs: keep(&self.withs, |(r, _)| *r, drop),
+            iterates: keep(&self.iterates, |(r, _)| *r, drop),
+            names: keep(&self.names, |(r, _)| *r, drop),
+            attributes: keep(&self.attributes, |(r, _)| *r, drop),
+            aware_bases: self.aware_bases.clone(),
+            aware_decorators: self.aware_decorators.clone(),
+        }
+    }
+
+    /// Every name a rule matches: its calls, the types of its methods, `with`/`for` uses and
+    /// attributes, and its renamed names.
+    pub fn matched_names(&self, id: RuleId) -> Vec<&str> {
+        let rule = &self.rules[id];
+        let mut out: Vec<&str> = Vec::new();
+        for call in &rule.calls {
+            out.extend(call.name.as_deref());
+            out.extend(call.names.iter().map(String::as_str));
+        }
+        out.extend(rule.methods.iter().map(|m| m.ty.as_str()));
+        out.extend(
+            rule.withs
+                .iter()
+                .chain(&rule.iterates)
+                .map(|u| u.ty.as_str()),
+        );
+        out.extend(rule.names.iter().map(|n| n.name.as_str()));
+        out.extend(rule.attributes.iter().map(|a| a.ty.as_str()));
+        out
+    }
+
+    /// The method names the rules match on any type, with the rule of each.
+    pub fn method_names(&self) -> impl Iterator<Item = (&str, RuleId)> {
+        self.methods.iter().map(|((_, n), e)| (n.as_str(), e.rule))
+    }
 }
 
 impl Catalog {

@@ -107,6 +107,15 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         kept: kept.funcs,
         outside,
     };
+    // Tests that mock a sync API keep it sync: its rules are left out of this run's catalog.
+    let mut mocks = crate::mocks::find(&project, settings.catalog);
+    let filtered;
+    let cat = if mocks.kept.is_empty() {
+        cat
+    } else {
+        filtered = cat.without(&mocks.kept);
+        &filtered
+    };
 
     // Type facts flow through names, parameters and returns: iterate to a fixed point.
     let mut knowledge = base_knowledge(&project);
@@ -135,8 +144,15 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
         for module in &mut project.modules {
             module.syntax = crate::syntax::PackedSyntax::default();
         }
-        let (colouring, results, reverted, unsound) =
-            colour_and_rewrite(&project, cat, &facts, &knowledge, settings, &scope);
+        let (colouring, results, reverted, unsound) = colour_and_rewrite(
+            &project,
+            cat,
+            &facts,
+            &knowledge,
+            settings,
+            &scope,
+            &mocks.pins,
+        );
         let mut now = HashSet::default();
         // `--only`: the objects created in a file that is not edited stay as they are, so
         // they are kept with all of their uses, as if a use could not convert.
@@ -188,6 +204,7 @@ pub fn migrate(inputs: Vec<Input>, settings: &Settings) -> Migration {
     let errors = diagnostics.len();
     diagnostics.extend(kept_notes);
     diagnostics.extend(stray_comments);
+    diagnostics.append(&mut mocks.diagnostics);
     for (f, pin) in &colouring.pinned {
         // A file outside `--only` is not migrated: its calls into it are reported below.
         if scope.is_outside(f.module as usize) {
@@ -482,7 +499,7 @@ fn colouring_of(
     facts: &[ModuleFacts],
     settings: &Settings,
     scope: &colour::Scope,
-    extra: &[(FuncId, colour::Pin)],
+    extra: &[(FuncId, &'static str, colour::Pin)],
 ) -> Colouring {
     let mut colouring = colour::colour(project, cat, facts, scope, extra);
     for script in settings.console_scripts {
@@ -526,11 +543,21 @@ fn colour_and_rewrite(
     knowledge: &Knowledge,
     settings: &Settings,
     scope: &colour::Scope,
+    mocked: &[(FuncId, colour::Pin)],
 ) -> (Colouring, Vec<Rewritten>, HashSet<FuncId>, Vec<Violation>) {
     let mut extra: Vec<(FuncId, colour::Pin)> = Vec::new();
     let mut round = 1;
     loop {
-        let colouring = colouring_of(project, cat, facts, settings, scope, &extra);
+        let pins: Vec<(FuncId, &'static str, colour::Pin)> = mocked
+            .iter()
+            .map(|(f, pin)| (*f, crate::mocks::MOCKED_FUNCTION_KEPT, pin.clone()))
+            .chain(
+                extra
+                    .iter()
+                    .map(|(f, pin)| (*f, "unsound-change-reverted", pin.clone())),
+            )
+            .collect();
+        let colouring = colouring_of(project, cat, facts, settings, scope, &pins);
         let results = rewrite_all(project, cat, &colouring, knowledge, facts, settings, scope);
         let outputs: Vec<Option<&str>> = results.iter().map(|r| r.0.new.as_deref()).collect();
         let report = soundness::check(project, cat, &colouring, &outputs);
