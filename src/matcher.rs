@@ -1564,7 +1564,11 @@ impl<'a> Walker<'a> {
                             self.return_kind(g).map_or(Val::Unknown, Val::Kind)
                         }
                     }
-                    Val::Sym(Sym::Class(c)) => Val::Kind(Kind::Instance(c)),
+                    // `cls(...)`, `factory: type[Conn]` called: an instance of that class (or
+                    // of a subclass, whose overrides share the family's colour).
+                    Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {
+                        Val::Kind(Kind::Instance(c))
+                    }
                     Val::Sym(Sym::External(q)) if q == "super" => self.super_call(node, caller),
                     Val::Sym(Sym::External(q)) => match self.cat.call(&q) {
                         Some(e) if self.kept_creation(e, node.start_byte()) => e
@@ -1595,6 +1599,10 @@ impl<'a> Walker<'a> {
                     _ => Val::Unknown,
                 }
             }
+            // `a = b = Conn()`: the inner assignment's value.
+            "assignment" => node
+                .child_by_field_name("right")
+                .map_or(Val::Unknown, |r| self.resolve(r, caller)),
             // `A() if b is None else b`, `x or Default()`: the kind both sides have (a `None`
             // side adds none: a method call on it fails either way).
             "conditional_expression" | "boolean_operator" => {

@@ -565,3 +565,26 @@ fn the_expression_forms_run_the_same_after_migration() {
         &["await c.conn.send(\"a\"), await c.main_store.send(\"b\"), await make().send(\"c\")"],
     );
 }
+
+#[test]
+fn a_chained_assignment_and_a_called_class_object_type_their_values() {
+    both_converted(&with_conns(
+        "from typing import Type
+
+
+class Client:
+    def __init__(self, factory: Type[Store]):
+        self.conn = conn = Conn()
+        self.store = factory()
+        self.first = conn
+
+    @classmethod
+    def make(cls):
+        return cls(Store)
+
+    def use(self):
+        c = self.first
+        return self.conn.send(1), self.store.send(2), Client.make().conn.send(3), c.send(4)
+",
+    ));
+}
