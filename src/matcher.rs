@@ -1214,19 +1214,24 @@ impl<'a> Walker<'a> {
                     .annotation
                     .as_deref()
                     .and_then(|a| self.annotation_kind(a));
-                // An annotation naming project classes is more precise than what the calls
-                // pass (`[a, b]` is a list of unknown elements); one naming a catalog type
-                // says less than they do (whether the object passed was converted).
-                if let Some(kind @ (Kind::Instance(_) | Kind::ClassObj(_) | Kind::Seq(_))) =
-                    annotated
-                {
+                // An annotation naming a project class is more precise than what the calls
+                // pass; one naming a catalog type says less than they do (whether the object
+                // passed was converted), and so does a container's (the calls may pass a
+                // project object that iterates).
+                if let Some(kind @ (Kind::Instance(_) | Kind::ClassObj(_))) = annotated {
                     return Val::Kind(kind);
                 }
-                if let Some(kind) = self.known_param(self.fid(f), i) {
-                    return Val::Kind(kind.clone());
-                }
-                if let Some(kind) = annotated {
-                    return Val::Kind(kind);
+                match (self.known_param(self.fid(f), i), annotated) {
+                    // `[a, b]` passed to `xs: list[Conn]`: a builtin container, whose
+                    // elements the annotation types.
+                    (Some(Kind::Ext(t)), Some(kind @ Kind::Seq(_)))
+                        if t.starts_with("builtins.") =>
+                    {
+                        return Val::Kind(kind);
+                    }
+                    (Some(kind), _) => return Val::Kind(kind.clone()),
+                    (None, Some(kind)) => return Val::Kind(kind),
+                    (None, None) => {}
                 }
             }
             return match self.known_local((self.m as u32, Some(f as u32), name.into())) {

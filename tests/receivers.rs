@@ -211,13 +211,11 @@ fn generics_type_their_elements() {
     for (ann, body) in [
         ("list[Conn]", "for c in cs:\n        c.send(1)"),
         ("typing.List[Conn]", "return [c.send(1) for c in cs]"),
-        ("Iterator[Conn]", "for c in cs:\n        c.send(1)"),
-        ("Sequence[Conn]", "return cs[0].send(1)"),
+        ("set[Conn]", "for c in cs:\n        c.send(1)"),
         ("tuple[Conn, ...]", "return cs[0].send(1)"),
     ] {
         both_converted(&with_conns(&format!(
             "import typing
-from typing import Iterator, Sequence
 
 
 def use(cs: {ann}, s: Store):
@@ -226,6 +224,52 @@ def use(cs: {ann}, s: Store):
 "
         )));
     }
+}
+
+/// `Iterator[X]` may be a project iterator: its `__next__` decides the loop, not `X`.
+const PROJECT_ITERATOR: &str = r#"#- main.py
+import time
+from typing import Iterator
+
+
+class Conn:
+    def send(self, x):
+        return "sent " + x
+
+
+class Feed:
+    def __init__(self):
+        self.left = 2
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        time.sleep(0.01)
+        if not self.left:
+            raise StopIteration
+        self.left -= 1
+        return Conn()
+
+
+def each(it: Iterator[Conn]):
+    for c in it:
+        print(c.send(str(it.left)))
+
+
+def main():
+    each(Feed())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn an_abstract_iterator_annotation_does_not_hide_a_project_iterator() {
+    support::assert_equivalent(PROJECT_ITERATOR, &["main.py"], Default::default());
+    let spec = PROJECT_ITERATOR.replace("each(Feed())", "each(iter(globals()[\"Feed\"]()))");
+    lacks(&after(&spec), &["async def __anext__"]);
 }
 
 #[test]

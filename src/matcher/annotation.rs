@@ -1,6 +1,6 @@
 //! Annotations read as a type checker reads them, as far as receivers need: `X`,
 //! `Optional[X]`, `X | None`, `Union[X, None]`, string forward references (whole or in
-//! part), and generics (`list[X]`, `Iterator[X]`, `Conn[Any]`). The parse is of the text as
+//! part), and generics (`list[X]`, `tuple[X, ...]`, `Conn[Any]`). The parse is of the text as
 //! written; what each name stands for is resolved by the matcher, in the annotation's module.
 
 /// An annotation's shape.
@@ -93,23 +93,16 @@ pub fn typing_name(q: &str) -> Option<&str> {
     .filter(|n| !n.contains('.'))
 }
 
-/// Generics whose iteration (or indexing) yields their first argument.
+/// Builtin containers whose iteration (or indexing) yields their first argument. Not the
+/// abstract ones (`Iterator[X]`, `Iterable[X]`, `Sequence[X]`): a project class may stand
+/// for them, and iterating it calls its `__iter__` and `__next__`.
 pub const SEQUENCES: &[&str] = &[
     "list",
     "List",
-    "Sequence",
-    "MutableSequence",
-    "Iterable",
-    "Iterator",
-    "Generator",
-    "Collection",
-    "Reversible",
     "set",
     "Set",
     "frozenset",
     "FrozenSet",
-    "AbstractSet",
-    "MutableSet",
     "deque",
     "Deque",
 ];
