@@ -6,6 +6,7 @@
 //! `from time import sleep as nap; nap()` both resolve to `time.sleep`, and a parameter or
 //! local that shadows the import is not a match.
 
+mod annotation;
 mod getattr;
 
 use crate::index::{FuncDef, ModuleIndex};
@@ -612,6 +613,7 @@ const INERT_RESULTS: &[&str] = &[
     "callable",
     "range",
     "logging.getLogger",
+    "logging.LoggerAdapter",
     "logging.Logger",
     "logging.Formatter",
     "logging.StreamHandler",
@@ -673,6 +675,33 @@ const INERT_RESULTS: &[&str] = &[
     "unittest.mock.patch.dict",
     "pytest.raises",
     "pytest.warns",
+];
+
+/// Outside classes whose instances hold no project object (unless a project class derives
+/// from one): an annotation naming one types an inert value.
+const INERT_TYPES: &[&str] = &[
+    "builtins.str",
+    "builtins.bytes",
+    "builtins.int",
+    "builtins.float",
+    "builtins.bool",
+    "builtins.complex",
+    "logging.Logger",
+    "logging.LoggerAdapter",
+    "re.Pattern",
+    "re.Match",
+    "typing.Pattern",
+    "typing.Match",
+    "datetime.datetime",
+    "datetime.date",
+    "datetime.time",
+    "datetime.timedelta",
+    "decimal.Decimal",
+    "fractions.Fraction",
+    "uuid.UUID",
+    "pathlib.PurePath",
+    "pathlib.PurePosixPath",
+    "pathlib.PureWindowsPath",
 ];
 
 /// Outside callables that build a container (eagerly: what they drain is a consumer's
@@ -1181,15 +1210,28 @@ impl<'a> Walker<'a> {
                 }
             }
             if let Some(i) = def.params.iter().position(|p| p.name == name) {
-                if let Some(kind) = self.known_param(self.fid(f), i) {
-                    return Val::Kind(kind.clone());
-                }
-                if let Some(kind) = def.params[i]
+                let annotated = def.params[i]
                     .annotation
                     .as_deref()
-                    .and_then(|a| self.annotation_kind(a))
-                {
+                    .and_then(|a| self.annotation_kind(a));
+                // An annotation naming a project class is more precise than what the calls
+                // pass; one naming a catalog type says less than they do (whether the object
+                // passed was converted), and so does a container's (the calls may pass a
+                // project object that iterates).
+                if let Some(kind @ (Kind::Instance(_) | Kind::ClassObj(_))) = annotated {
                     return Val::Kind(kind);
+                }
+                match (self.known_param(self.fid(f), i), annotated) {
+                    // `[a, b]` passed to `xs: list[Conn]`: a builtin container, whose
+                    // elements the annotation types.
+                    (Some(Kind::Ext(t)), Some(kind @ Kind::Seq(_)))
+                        if t.starts_with("builtins.") =>
+                    {
+                        return Val::Kind(kind);
+                    }
+                    (Some(kind), _) => return Val::Kind(kind.clone()),
+                    (None, Some(kind)) => return Val::Kind(kind),
+                    (None, None) => {}
                 }
             }
             return match self.known_local((self.m as u32, Some(f as u32), name.into())) {
@@ -1251,18 +1293,141 @@ impl<'a> Walker<'a> {
         Val::Sym(sym)
     }
 
+    /// What a parameter's annotation says its value is.
     fn annotation_kind(&self, ann: &str) -> Option<Kind> {
-        let ann = ann.trim().trim_matches(['"', '\'']);
-        match self.p.resolve_in_module(self.m, ann) {
-            Sym::Class(c) => Some(Kind::Instance(c)),
+        self.ann_kind(self.m, &annotation::parse(ann), true)
+    }
+
+    /// What annotation `a`, written in module `m`, says a value is. With `catalog` false only
+    /// project and inert types count: a declared attribute or return type says what the value
+    /// was, not whether the call that made it was converted, and no observation of the value
+    /// stands behind it.
+    fn ann_kind(&self, m: usize, a: &annotation::Ann, catalog: bool) -> Option<Kind> {
+        use annotation::Ann;
+        match a {
+            Ann::Name(n) => self.named_kind(m, n, catalog),
+            Ann::Union(members) => self.union_kind(m, members, catalog),
+            Ann::Generic(head, args) => {
+                if let Sym::Class(c) = self.p.resolve_in_module(m, head) {
+                    return Some(Kind::Instance(c));
+                }
+                let q = crate::external::qualified_name(self.p, m, head)?;
+                let Some(generic) = annotation::typing_name(&q) else {
+                    // `re.Pattern[str]`: the class, whatever its parameters.
+                    return self.named_kind(m, head, catalog);
+                };
+                match generic {
+                    "Optional" | "Union" => self.union_kind(m, args, catalog),
+                    "Annotated" | "ClassVar" | "Final" => self.ann_kind(m, args.first()?, catalog),
+                    "type" | "Type" => match self.ann_kind(m, args.first()?, false)? {
+                        Kind::Instance(c) => Some(Kind::ClassObj(c)),
+                        _ => None,
+                    },
+                    // Only elements of project classes: a list of catalog objects is a family's
+                    // business, decided where they are made.
+                    s if annotation::SEQUENCES.contains(&s)
+                        || (matches!(s, "tuple" | "Tuple")
+                            && args.len() == 2
+                            && args[1] == Ann::Other) =>
+                    {
+                        match self.ann_kind(m, args.first()?, false)? {
+                            k @ Kind::Instance(_) => Some(Kind::Seq(Box::new(k))),
+                            _ => None,
+                        }
+                    }
+                    _ => self.named_kind(m, head, catalog),
+                }
+            }
+            Ann::None | Ann::Other => None,
+        }
+    }
+
+    /// `A | None`, `Union[A, B]`: the one kind every member but `None` has.
+    fn union_kind(&self, m: usize, members: &[annotation::Ann], catalog: bool) -> Option<Kind> {
+        let mut kinds = members
+            .iter()
+            .filter(|a| **a != annotation::Ann::None)
+            .map(|a| self.ann_kind(m, a, catalog));
+        let first = kinds.next()??;
+        kinds.all(|k| k.as_ref() == Some(&first)).then_some(first)
+    }
+
+    fn named_kind(&self, m: usize, name: &str, catalog: bool) -> Option<Kind> {
+        let q = match self.p.resolve_in_module(m, name) {
+            Sym::Class(c) => return Some(Kind::Instance(c)),
+            Sym::External(q) if name.contains('.') => q,
+            _ => crate::external::qualified_name(self.p, m, name)?,
+        };
+        match q {
             // `r: requests.Response`: an annotation says what the value was, not whether the
             // call that made it was converted; its uses stay as they are (`.reason` is not
             // renamed on a response a sync session returned). Calls that pass converted
             // values type the parameter through the call sites instead (`known_param`).
-            Sym::External(q) if self.cat.converts_uses(&q) => Some(Kind::Ext(kept_tag(&q))),
+            q if catalog && self.cat.converts_uses(&q) => Some(Kind::Ext(kept_tag(&q))),
             // `p: pathlib.Path`: its blocking methods go to a thread, whatever made the value.
-            Sym::External(q) if self.cat.knows_type(&q) => Some(Kind::Ext(q)),
+            q if catalog && self.cat.knows_type(&q) => Some(Kind::Ext(q)),
+            // `log: logging.Logger`: no project method is called through it.
+            q if INERT_TYPES.contains(&q.as_str()) && !self.project_derives(&q) => {
+                Some(Kind::Ext(INERT.into()))
+            }
             _ => None,
+        }
+    }
+
+    /// Whether some project class derives from the outside class `q` (written as a base).
+    fn project_derives(&self, q: &str) -> bool {
+        self.p.modules.iter().enumerate().any(|(m, module)| {
+            module.index.classes.iter().any(|k| {
+                k.bases.iter().any(|b| {
+                    let b = b.split('[').next().unwrap_or_default();
+                    crate::external::qualified_name(self.p, m, b).as_deref() == Some(q)
+                        || matches!(self.p.resolve_in_module(m, b), Sym::External(x) if x == q)
+                })
+            })
+        })
+    }
+
+    /// An attribute annotated in the body of `c` or of a base (`conn: Conn`, a dataclass
+    /// field).
+    fn declared_attr(&self, c: ClassId, attr: &str) -> Option<Kind> {
+        self.p.mro(c).iter().find_map(|&k| {
+            let (_, ann) = self.p.class(k).annotated.iter().find(|(n, _)| n == attr)?;
+            self.ann_kind(k.module as usize, &annotation::parse(ann), false)
+        })
+    }
+
+    /// What a call of project function `g` returns: learnt from its `return`s, else its
+    /// return annotation (not a coroutine's: calling it makes a coroutine).
+    fn return_kind(&self, g: FuncId) -> Option<Kind> {
+        if let Some(k) = self.known_return(g) {
+            return Some(k.clone());
+        }
+        let def = self.p.func(g);
+        if def.is_async {
+            return None;
+        }
+        let ann = def.returns.as_deref()?;
+        self.ann_kind(g.module as usize, &annotation::parse(ann), false)
+    }
+
+    /// A `@property` (or `cached_property`) of a project class.
+    fn is_property(&self, f: FuncId) -> bool {
+        self.p.func(f).decorators.iter().any(|d| {
+            matches!(
+                d.rsplit('.').next(),
+                Some("property" | "cached_property" | "cached_property_")
+            )
+        })
+    }
+
+    /// The value `obj` holds as a receiver: reading a property gives what it returns, not
+    /// the method (its return unknown: an unknown receiver).
+    fn receiver(&self, obj: Node, caller: Option<usize>) -> Val {
+        match self.resolve(obj, caller) {
+            Val::Bound(f) if self.is_property(f) => {
+                self.return_kind(f).map_or(Val::Unknown, Val::Kind)
+            }
+            v => v,
         }
     }
 
@@ -1289,7 +1454,7 @@ impl<'a> Walker<'a> {
                     return Val::Unknown;
                 };
                 let attr = text(attr, self.src);
-                match self.resolve(obj, caller) {
+                match self.receiver(obj, caller) {
                     Val::Sym(Sym::Module(mi)) => {
                         // Under its other names too: a package reached by its name relative
                         // to the walked root (`app`) may have none of its own.
@@ -1321,8 +1486,9 @@ impl<'a> Walker<'a> {
                             .p
                             .mro(c)
                             .iter()
-                            .find_map(|&k| self.known_attr(k, attr))
-                            .map_or(Val::Unknown, |kind| Val::Kind(kind.clone())),
+                            .find_map(|&k| self.known_attr(k, attr).cloned())
+                            .or_else(|| self.declared_attr(c, attr))
+                            .map_or(Val::Unknown, Val::Kind),
                     },
                     Val::Kind(Kind::Super(c)) => self
                         .p
@@ -1400,20 +1566,15 @@ impl<'a> Walker<'a> {
                         if self.p.func(g).is_generator {
                             Val::Kind(Kind::Gen(g))
                         } else {
-                            self.known_return(g)
-                                .map_or(Val::Unknown, |k| Val::Kind(k.clone()))
+                            self.return_kind(g).map_or(Val::Unknown, Val::Kind)
                         }
                     }
-                    Val::Sym(Sym::Class(c)) => Val::Kind(Kind::Instance(c)),
-                    Val::Sym(Sym::External(q)) if q == "super" => {
-                        let class = caller.and_then(|c| self.func(c).class);
-                        class.map_or(Val::Unknown, |c| {
-                            Val::Kind(Kind::Super(ClassId {
-                                module: self.m as u32,
-                                class: c as u32,
-                            }))
-                        })
+                    // `cls(...)`, `factory: type[Conn]` called: an instance of that class (or
+                    // of a subclass, whose overrides share the family's colour).
+                    Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {
+                        Val::Kind(Kind::Instance(c))
                     }
+                    Val::Sym(Sym::External(q)) if q == "super" => self.super_call(node, caller),
                     Val::Sym(Sym::External(q)) => match self.cat.call(&q) {
                         Some(e) if self.kept_creation(e, node.start_byte()) => e
                             .returns
@@ -1443,8 +1604,64 @@ impl<'a> Walker<'a> {
                     _ => Val::Unknown,
                 }
             }
+            // `a = b = Conn()`: the inner assignment's value.
+            "assignment" => node
+                .child_by_field_name("right")
+                .map_or(Val::Unknown, |r| self.resolve(r, caller)),
+            // `A() if b is None else b`, `x or Default()`: the kind both sides have (a `None`
+            // side adds none: a method call on it fails either way).
+            "conditional_expression" | "boolean_operator" => {
+                let sides = if node.kind() == "conditional_expression" {
+                    [node.named_child(0), node.named_child(2)]
+                } else {
+                    let mut cursor = node.walk();
+                    let or = node.children(&mut cursor).any(|o| o.kind() == "or");
+                    if !or {
+                        return Val::Unknown;
+                    }
+                    [
+                        node.child_by_field_name("left"),
+                        node.child_by_field_name("right"),
+                    ]
+                };
+                let kinds: Vec<Option<Kind>> = sides
+                    .into_iter()
+                    .flatten()
+                    .filter(|n| n.kind() != "none")
+                    .map(|n| self.kind_of(n, caller))
+                    .collect();
+                match kinds.first() {
+                    Some(Some(k)) if kinds.iter().all(|x| x.as_ref() == Some(k)) => {
+                        Val::Kind(k.clone())
+                    }
+                    _ => Val::Unknown,
+                }
+            }
             k if INERT_LITERALS.contains(&k) => Val::Kind(Kind::Ext(INERT.into())),
             _ => Val::Unknown,
+        }
+    }
+
+    /// `super()` in a method: the methods after its class in the MRO. `super(C, self)` names
+    /// the class itself; a first argument that is not a project class is not followed.
+    fn super_call(&self, node: Node, caller: Option<usize>) -> Val {
+        let first = node
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0));
+        match first {
+            None => {
+                let class = caller.and_then(|c| self.func(c).class);
+                class.map_or(Val::Unknown, |c| {
+                    Val::Kind(Kind::Super(ClassId {
+                        module: self.m as u32,
+                        class: c as u32,
+                    }))
+                })
+            }
+            Some(a) => match self.resolve(a, caller) {
+                Val::Sym(Sym::Class(c)) => Val::Kind(Kind::Super(c)),
+                _ => Val::Unknown,
+            },
         }
     }
 
@@ -1469,7 +1686,7 @@ impl<'a> Walker<'a> {
         // Only if the receiver itself is unknown, not e.g. a module or a catalog value.
         let recv = f
             .child_by_field_name("object")
-            .map(|o| self.resolve(o, caller));
+            .map(|o| self.receiver(o, caller));
         if !matches!(recv, Some(Val::Unknown)) {
             return val;
         }
@@ -1541,7 +1758,7 @@ impl<'a> Walker<'a> {
         let name = text(attr, self.src);
         let receiver = f
             .child_by_field_name("object")
-            .map(|o| self.resolve(o, caller));
+            .map(|o| self.receiver(o, caller));
         match receiver {
             Some(Val::Unknown) => self.unknown_receiver(node, name, None, ctx, caller),
             // A method the class does not define may be a subclass's (a template method).
@@ -2235,7 +2452,12 @@ impl<'a> Walker<'a> {
         if right.kind() == "list" && right.named_child_count() == 0 && left.kind() == "identifier" {
             return;
         }
-        let kind = self.kind_of(right, caller);
+        // `self.conn: Conn = make()`: what the value is known to be, else what the annotation
+        // says.
+        let kind = self.kind_of(right, caller).or_else(|| {
+            let ann = node.child_by_field_name("type")?;
+            self.ann_kind(self.m, &annotation::parse(text(ann, self.src)), false)
+        });
         self.bind_target(left, kind, caller);
     }
 
@@ -2411,7 +2633,7 @@ impl<'a> Walker<'a> {
                 Some(Kind::Instance(c)) => self
                     .p
                     .method(*c, "__enter__")
-                    .and_then(|e| self.known_return(e).cloned()),
+                    .and_then(|e| self.return_kind(e)),
                 Some(Kind::Ext(ty)) => self
                     .cat
                     .with_use(ty)

@@ -18,9 +18,10 @@ use std::sync::OnceLock;
 use tree_sitter::{Point, Tree};
 
 /// Anonymous tokens the analysis looks at: `async for`/`async with`/`async def`, the `for` of a
-/// loop or comprehension, `yield from`, and the operators with a catalog dunder (`Path / "x"`).
+/// loop or comprehension, `yield from`, the operators with a catalog dunder (`Path / "x"`), and
+/// `or` (`x or Default()` has the kind both sides have).
 /// Every other anonymous token (punctuation, other keywords and operators) is left out.
-pub const KEPT_TOKENS: &[&str] = &["async", "for", "from", "/", "+"];
+pub const KEPT_TOKENS: &[&str] = &["async", "for", "from", "/", "+", "or"];
 
 /// Named nodes nothing reads: the delimiters and literal text inside a string (its
 /// `interpolation`s are kept, they hold expressions).

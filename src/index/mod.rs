@@ -37,6 +37,8 @@ pub struct FuncDef {
     /// Decorators as written, without `@` and call arguments (`functools.lru_cache`).
     pub decorators: Vec<Name>,
     pub params: Vec<Param>,
+    /// The return annotation as written (`-> Optional[Conn]`).
+    pub returns: Option<Name>,
     /// Names bound in this function's own scope.
     pub locals: Names,
     /// Names this function binds only by an import (`from app.store import read_config` in
@@ -117,6 +119,9 @@ pub struct ClassDef {
     /// Base class expressions as written (`Base`, `pkg.Base`).
     pub bases: Vec<Name>,
     pub methods: HashMap<Name, usize>,
+    /// Attributes annotated in the class body (`conn: Conn`, dataclass and NamedTuple
+    /// fields): each name and its annotation as written.
+    pub annotated: Vec<(Name, Name)>,
     pub line: usize,
     /// Start of the `class_definition` node.
     pub start: usize,
@@ -403,6 +408,9 @@ impl Builder<'_> {
             parent: func,
             decorators,
             params: params.clone(),
+            returns: def
+                .child_by_field_name("return_type")
+                .map(|r| text(r, src).into()),
             locals: params.iter().map(|p| p.name.as_str()).collect(),
             imports: Box::default(),
         });
@@ -450,6 +458,7 @@ impl Builder<'_> {
             qualname: qualname.as_str().into(),
             bases,
             methods: HashMap::default(),
+            annotated: body_annotations(def, src),
             line: line(def),
             start: def.start_byte(),
         });
@@ -461,6 +470,24 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// `name: T` and `name: T = value` directly in a class body.
+fn body_annotations(def: Node, src: &str) -> Vec<(Name, Name)> {
+    let Some(body) = def.child_by_field_name("body") else {
+        return Vec::new();
+    };
+    let mut cursor = body.walk();
+    body.named_children(&mut cursor)
+        .filter(|s| s.kind() == "expression_statement")
+        .filter_map(|s| s.named_child(0))
+        .filter(|a| a.kind() == "assignment")
+        .filter_map(|a| {
+            let left = a.child_by_field_name("left")?;
+            let ty = a.child_by_field_name("type")?;
+            (left.kind() == "identifier").then(|| (text(left, src).into(), text(ty, src).into()))
+        })
+        .collect()
 }
 
 /// `if __name__ == "__main__":` (either operand order, either quote style).

@@ -1,0 +1,634 @@
+//! Receivers typed the way a type checker types them: stdlib values that hold no project
+//! object, annotations (`Optional[X]`, `X | None`, unions, forward references, generics,
+//! `TYPE_CHECKING` imports), attributes (class-level annotations, dataclass and NamedTuple
+//! fields, `self.x: T = ...`, properties) and expressions (`A() if b is None else b`,
+//! `x or Default()`, annotated returns, `with ... as x`, `super(C, self)`).
+//!
+//! Each fixture has two project classes with a blocking `send` (or `error`), so the method
+//! name alone says nothing: a receiver awaitify cannot type pins both sync, a typed one
+//! lets both convert. The negatives keep the pin.
+
+mod support;
+
+use support::fixture_after as after;
+use support::migrate_fixture as migrate;
+
+#[track_caller]
+fn has(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
+    }
+}
+
+#[track_caller]
+fn lacks(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(!haystack.contains(n), "unexpected {n:?} in:\n{haystack}");
+    }
+}
+
+fn reported(spec: &str) -> String {
+    migrate(spec)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Two classes with a blocking `send`, then `body`.
+fn with_conns(body: &str) -> String {
+    format!(
+        r#"#- main.py
+import time
+
+
+class Conn:
+    def send(self, x):
+        time.sleep(0.01)
+        return x
+
+
+class Store:
+    def send(self, x):
+        time.sleep(0.01)
+        return x
+
+{body}"#
+    )
+}
+
+/// Both `send`s became async: nothing pinned them.
+#[track_caller]
+fn both_converted(spec: &str) {
+    let out = after(spec);
+    assert_eq!(
+        out.matches("    async def send(self, x):\n        await asyncio.sleep(0.01)")
+            .count(),
+        2,
+        "{out}"
+    );
+    lacks(&reported(spec), &["of unknown type"]);
+}
+
+/// Some receiver stayed unknown: both `send`s stay sync.
+#[track_caller]
+fn both_pinned(spec: &str) {
+    let out = after(spec);
+    lacks(&out, &["async def send"]);
+    has(
+        &reported(spec),
+        &["`.send()` is called on a value of unknown type"],
+    );
+}
+
+// ---- 1. stdlib and third-party receivers -------------------------------------------------
+
+const LOGGERS: &str = r#"#- main.py
+import logging
+import re
+import time
+
+
+class Reporter:
+    def error(self, msg):
+        time.sleep(0.01)
+        return "reported " + msg
+
+    def match(self, text):
+        time.sleep(0.01)
+        return text
+
+
+class Mailer:
+    def error(self, msg):
+        time.sleep(0.01)
+        return "mailed " + msg
+
+    def match(self, text):
+        time.sleep(0.01)
+        return text
+
+
+class Job:
+    log: logging.Logger
+
+    def __init__(self, pattern: "re.Pattern[str]"):
+        self.adapter = logging.LoggerAdapter(logging.getLogger("job"), {})
+        self.pattern = pattern
+
+    def run(self, log: logging.Logger):
+        self.log.error("a")
+        self.adapter.error("b")
+        log.error("c")
+        self.pattern.match("aaa")
+        return Reporter().error("x") + Mailer().error("y")
+
+
+def main(job: Job, log):
+    return job.run(log)
+"#;
+
+#[test]
+fn stdlib_receivers_are_not_project_objects() {
+    let out = after(LOGGERS);
+    has(
+        &out,
+        &[
+            "class Reporter:\n    async def error(self, msg):",
+            "class Mailer:\n    async def error(self, msg):",
+            "        self.log.error(\"a\")\n        self.adapter.error(\"b\")\n        log.error(\"c\")\n        self.pattern.match(\"aaa\")",
+        ],
+    );
+    let r = reported(LOGGERS);
+    lacks(&r, &["of unknown type", "unresolved-call"]);
+}
+
+#[test]
+fn an_unannotated_logger_parameter_still_pins() {
+    let spec = LOGGERS.replace("def run(self, log: logging.Logger):", "def run(self, log):");
+    lacks(&after(&spec), &["async def error"]);
+    has(
+        &reported(&spec),
+        &["`.error()` is called on a value of unknown type"],
+    );
+}
+
+#[test]
+fn a_project_subclass_of_the_stdlib_class_keeps_the_annotation_vague() {
+    // `log: logging.Logger` may then be a project object.
+    let spec = LOGGERS.replace(
+        "class Job:",
+        "class MyLogger(logging.Logger):\n    pass\n\n\nclass Job:",
+    );
+    lacks(&after(&spec), &["async def error"]);
+}
+
+// ---- 2. annotations ------------------------------------------------------------------------
+
+#[test]
+fn optional_union_and_none_unions_type_a_parameter() {
+    for ann in [
+        "Conn",
+        "Optional[Conn]",
+        "Conn | None",
+        "\"Union[Conn, None]\"",
+        "'Conn'",
+        "Optional['Conn']",
+        "typing.Optional[Conn]",
+    ] {
+        both_converted(&with_conns(&format!(
+            "import typing
+from typing import Optional, Union
+
+
+def use(c: {ann}, s: Store):
+    return c.send(1), s.send(2)
+"
+        )));
+    }
+}
+
+#[test]
+fn a_union_of_two_project_classes_pins() {
+    both_pinned(&with_conns(
+        "from typing import Union
+
+
+def use(c: Union[Conn, Store]):
+    return c.send(1)
+",
+    ));
+    both_pinned(&with_conns(
+        "def use(c: Conn | int, s: Store):
+    return c.send(1), s.send(2)
+",
+    ));
+}
+
+#[test]
+fn generics_type_their_elements() {
+    for (ann, body) in [
+        ("list[Conn]", "for c in cs:\n        c.send(1)"),
+        ("typing.List[Conn]", "return [c.send(1) for c in cs]"),
+        ("set[Conn]", "for c in cs:\n        c.send(1)"),
+        ("tuple[Conn, ...]", "return cs[0].send(1)"),
+    ] {
+        both_converted(&with_conns(&format!(
+            "import typing
+
+
+def use(cs: {ann}, s: Store):
+    {body}
+    return s.send(2)
+"
+        )));
+    }
+}
+
+/// `Iterator[X]` may be a project iterator: its `__next__` decides the loop, not `X`.
+const PROJECT_ITERATOR: &str = r#"#- main.py
+import time
+from typing import Iterator
+
+
+class Conn:
+    def send(self, x):
+        return "sent " + x
+
+
+class Feed:
+    def __init__(self):
+        self.left = 2
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        time.sleep(0.01)
+        if not self.left:
+            raise StopIteration
+        self.left -= 1
+        return Conn()
+
+
+def each(it: Iterator[Conn]):
+    for c in it:
+        print(c.send(str(it.left)))
+
+
+def main():
+    each(Feed())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn an_abstract_iterator_annotation_does_not_hide_a_project_iterator() {
+    support::assert_equivalent(PROJECT_ITERATOR, &["main.py"], Default::default());
+    let spec = PROJECT_ITERATOR.replace("each(Feed())", "each(iter(globals()[\"Feed\"]()))");
+    lacks(&after(&spec), &["async def __anext__"]);
+}
+
+#[test]
+fn a_generic_project_class_is_that_class() {
+    both_converted(&with_conns(
+        "from typing import Any, Generic, TypeVar
+
+T = TypeVar(\"T\")
+
+
+class Box(Generic[T]):
+    def __init__(self, c: Conn):
+        self.c = c
+
+    def get(self) -> Conn:
+        return self.c
+
+
+def use(b: \"Box[Any]\", s: Store):
+    return b.get().send(1), s.send(2)
+",
+    ));
+}
+
+#[test]
+fn a_name_imported_under_type_checking_types_a_parameter() {
+    let spec = r#"#- app/__init__.py
+#- app/conn.py
+import time
+
+
+class Conn:
+    def send(self, x):
+        time.sleep(0.01)
+        return x
+#- app/store.py
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.conn import Conn
+
+
+class Store:
+    def send(self, x):
+        time.sleep(0.01)
+        return x
+
+
+def use(c: Conn, s: "Store"):
+    return c.send(1), s.send(2)
+"#;
+    let out = after(spec);
+    assert_eq!(
+        out.matches("    async def send(self, x):").count(),
+        2,
+        "{out}"
+    );
+    has(&out, &["async def use(c: Conn, s: \"Store\"):"]);
+    lacks(&reported(spec), &["of unknown type"]);
+}
+
+/// An annotated program, run before and after.
+const ANNOTATED_RUN: &str = r#"#- main.py
+import time
+from typing import Iterator, Optional, Union
+
+
+class Conn:
+    def send(self, x):
+        time.sleep(0.01)
+        return "conn " + x
+
+
+class Store:
+    def send(self, x):
+        time.sleep(0.01)
+        return "store " + x
+
+
+def first(c: Optional[Conn], s: "Union[Store, None]"):
+    return c.send("a") + ", " + s.send("b")
+
+
+def each(cs: "list[Conn]") -> Iterator[str]:
+    return iter([c.send("e") for c in cs])
+
+
+def main(objs):
+    print(first(objs[0], objs[1]))
+    print(list(each([objs[0], objs[0]])))
+
+
+if __name__ == "__main__":
+    main([Conn(), Store()])
+"#;
+
+#[test]
+fn an_annotated_program_runs_the_same_after_migration() {
+    let tree = support::assert_equivalent(ANNOTATED_RUN, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &[
+            "async def first(",
+            "return await c.send(\"a\") + \", \" + await s.send(\"b\")",
+        ],
+    );
+}
+
+// ---- 3. attributes -------------------------------------------------------------------------
+
+#[test]
+fn class_level_annotations_and_fields_type_attributes() {
+    both_converted(&with_conns(
+        "import dataclasses
+from typing import NamedTuple, Optional
+
+
+class Client:
+    backup: Optional[Conn] = None
+
+
+@dataclasses.dataclass
+class Pair:
+    conn: Conn
+    store: \"Store\"
+
+
+class Row(NamedTuple):
+    conn: Conn
+
+
+def use(client: Client, pair: Pair, row: Row):
+    return client.backup.send(1), pair.conn.send(2), pair.store.send(3), row.conn.send(4)
+",
+    ));
+}
+
+#[test]
+fn an_annotated_attribute_assignment_types_the_attribute() {
+    both_converted(&with_conns(
+        "class Client:
+    def __init__(self, conn, store):
+        self.conn: Conn = conn
+        self.store: \"Store | None\" = store
+
+    def use(self):
+        return self.conn.send(1), self.store.send(2)
+",
+    ));
+}
+
+#[test]
+fn a_property_is_typed_by_its_annotation_or_its_return() {
+    both_converted(&with_conns(
+        "import functools
+
+
+class Client:
+    def __init__(self):
+        self._store = Store()
+
+    @property
+    def conn(self) -> Conn:
+        return self._conn()
+
+    def _conn(self):
+        return globals()[\"Conn\"]()
+
+    @functools.cached_property
+    def store(self):
+        return self._store
+
+    def use(self):
+        return self.conn.send(1), self.store.send(2)
+",
+    ));
+}
+
+#[test]
+fn a_property_of_unknown_type_pins() {
+    both_pinned(&with_conns(
+        "class Client:
+    def __init__(self, conn):
+        self._conn = conn
+
+    @property
+    def conn(self):
+        return self._conn
+
+    def use(self):
+        return self.conn.send(1)
+",
+    ));
+}
+
+// ---- 4. expressions ------------------------------------------------------------------------
+
+#[test]
+fn a_conditional_or_an_or_with_a_default_has_the_kind_of_both_sides() {
+    both_converted(&with_conns(
+        "class Client:
+    def __init__(self, conn: \"Conn | None\" = None, store: \"Store | None\" = None):
+        self.conn = Conn() if conn is None else conn
+        self.store = store or Store()
+
+    def use(self):
+        return self.conn.send(1), self.store.send(2)
+",
+    ));
+}
+
+#[test]
+fn a_conditional_of_two_classes_pins() {
+    both_pinned(&with_conns(
+        "def use(flag):
+    c = Conn() if flag else Store()
+    return c.send(1)
+",
+    ));
+    both_pinned(&with_conns(
+        "def use(c):
+    c = c or Conn()
+    return c.send(1)
+",
+    ));
+}
+
+#[test]
+fn annotated_returns_and_enter_type_their_results() {
+    both_converted(&with_conns(
+        "def make() -> Conn:
+    return globals()[\"Conn\"]()
+
+
+class Opened:
+    def __enter__(self) -> \"Store\":
+        return globals()[\"Store\"]()
+
+    def __exit__(self, *exc):
+        return False
+
+
+def use():
+    with Opened() as s:
+        return make().send(1), s.send(2)
+",
+    ));
+}
+
+#[test]
+fn super_with_a_class_argument_skips_past_that_class() {
+    let spec = r#"#- main.py
+import time
+
+
+class Base:
+    def send(self, x):
+        time.sleep(0.01)
+        return "base " + x
+
+
+class Mid(Base):
+    def send(self, x):
+        return "mid " + x
+
+
+class Leaf(Mid):
+    def send(self, x):
+        return super(Mid, self).send(x)
+
+
+def main():
+    print(Leaf().send("a"), Mid().send("b"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = support::assert_equivalent(spec, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &[
+            "class Base:\n    async def send(self, x):",
+            "return await super(Mid, self).send(x)",
+        ],
+    );
+}
+
+/// The expression forms, run before and after.
+const EXPRESSIONS_RUN: &str = r#"#- main.py
+import time
+
+
+class Conn:
+    def send(self, x):
+        time.sleep(0.01)
+        return "conn " + x
+
+
+class Store:
+    def send(self, x):
+        time.sleep(0.01)
+        return "store " + x
+
+
+class Client:
+    def __init__(self, conn: "Conn | None" = None, store: "Store | None" = None):
+        self.conn = Conn() if conn is None else conn
+        self.store = store or Store()
+
+    @property
+    def main_store(self) -> Store:
+        return self.store
+
+
+def make() -> Conn:
+    return Client().conn
+
+
+def main():
+    c = Client()
+    print(c.conn.send("a"), c.main_store.send("b"), make().send("c"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn the_expression_forms_run_the_same_after_migration() {
+    let tree = support::assert_equivalent(EXPRESSIONS_RUN, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &["await c.conn.send(\"a\"), await c.main_store.send(\"b\"), await make().send(\"c\")"],
+    );
+}
+
+#[test]
+fn a_chained_assignment_and_a_called_class_object_type_their_values() {
+    both_converted(&with_conns(
+        "from typing import Type
+
+
+class Client:
+    def __init__(self, factory: Type[Store]):
+        self.conn = conn = Conn()
+        self.store = factory()
+        self.first = conn
+
+    @classmethod
+    def make(cls):
+        return cls(Store)
+
+    def use(self):
+        c = self.first
+        return self.conn.send(1), self.store.send(2), Client.make().conn.send(3), c.send(4)
+",
+    ));
+}
