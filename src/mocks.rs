@@ -632,10 +632,12 @@ fn apply(p: &Project, cat: &Catalog, site: Site, out: &mut Mocks) {
             site.col,
             MOCK_TARGET_UNKNOWN,
             format!(
-                "awaitify cannot tell what {} replaces (its target is not a string it can read): if the migration converts it, the mock no longer intercepts it",
+                "awaitify cannot tell what {} replaces (its target is not a string it can read), so every API of the catalog stays sync in this run and the mock still intercepts whatever it replaces; write the target as a string to let the migration go on",
                 site.written
             ),
         ));
+        // Whatever it replaces stays as it is: no rule converts anything.
+        out.kept.extend(cat.rule_ids());
         return;
     }
     if !rules.is_empty() {

@@ -290,7 +290,7 @@ pub const CODES: &[Code] = &[
     code(
         "mock-target-unknown",
         W,
-        "a mock whose target awaitify cannot read: it cannot tell whether the migration bypasses it",
+        "a mock whose target awaitify cannot read: every catalog API stays sync in that run",
     ),
     code(
         "blocking-sync-call",

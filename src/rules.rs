@@ -540,6 +540,11 @@ impl Catalog {
         &self.rules[id]
     }
 
+    /// Every rule id, in catalog order.
+    pub fn rule_ids(&self) -> std::ops::Range<RuleId> {
+        0..self.rules.len()
+    }
+
     /// The catalog without the matching entries of the rules in `drop`: their calls, methods,
     /// `with`/`for` uses, names and attributes match nothing, so their code is left as it is
     /// (a test mocks that API, see `mocks`). Rule ids stay the same.
