@@ -313,6 +313,12 @@ fn solve(
     let mut pins = Pins::default();
     // `--only`: calls in the `__main__` block of a module outside it, `(callee, module, line)`.
     let mut main_calls: Vec<(FuncId, usize, usize)> = Vec::new();
+    // Functions a thread or a pool runs (`Thread(target=f)`, `pool.submit(f)`), and the uses
+    // of thread identity (`(user, api, module, line)`; no user: module level).
+    let mut thread_roots: Vec<(FuncId, usize, usize)> = Vec::new();
+    let mut identity: Vec<(Option<FuncId>, String, usize, usize)> = Vec::new();
+    // Their edges: a sync function there runs in `asyncio.to_thread`, off the event loop.
+    let mut thread_edges: HashSet<(FuncId, FuncId, u32, u32)> = HashSet::default();
 
     let redefined = redefined(p);
     for f in p.func_ids() {
@@ -380,6 +386,10 @@ fn solve(
             match &c.target {
                 Target::Rule(q) => {
                     let entry = cat.call(q).expect("matched calls are in the catalog");
+                    if cat.rule(entry.rule).id == "thread-identity" {
+                        let user = c.caller.filter(|_| c.ctx == Ctx::Body);
+                        identity.push((user.map(|f| fid(m, f)), q.clone(), m, c.line));
+                    }
                     let awaited = entry.awaited || entry.action == Action::ToThread;
                     if let (Some(f), true, Ctx::Body) =
                         (c.caller, awaited && entry.action != Action::Report, c.ctx)
@@ -458,6 +468,8 @@ fn solve(
                 && !p.func(r.target).is_generator
             {
                 edges.push((fid(m, f), r.target, m as u32, r.line as u32));
+                thread_edges.insert((fid(m, f), r.target, m as u32, r.line as u32));
+                thread_roots.push((r.target, m, r.line));
                 continue;
             }
             let how = match &r.passed_to {
@@ -586,6 +598,7 @@ fn solve(
     edges.shrink_to_fit();
     let rev = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(g), fam(f))).collect());
     let fwd = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(f), fam(g))).collect());
+    thread_identity_pins(p, &fam, &fwd, &thread_roots, &identity, &mut pins);
     let upward = |start: &[FuncId], blocked: &HashSet<FuncId>| -> HashSet<FuncId> {
         let mut seen: HashSet<FuncId> = HashSet::default();
         let mut queue: VecDeque<FuncId> = start
@@ -664,7 +677,10 @@ fn solve(
     out.outside_callers = outside_callers(scope, &pinned, &unscoped, &edges, &main_calls, fam);
     let async_fams = upward(&seed_fams, &pinned);
     for &(f, g, m, line) in &edges {
-        if async_fams.contains(&fam(f)) && pinned.contains(&fam(g)) {
+        if async_fams.contains(&fam(f))
+            && pinned.contains(&fam(g))
+            && !thread_edges.contains(&(f, g, m, line))
+        {
             let at = (f, m as usize, line as usize);
             out.called_from_async.entry(fam(g)).or_insert(at);
         }
@@ -708,6 +724,58 @@ fn solve(
 
 /// Pairs looked up by their first function: sorted by it, stably (a key's values keep their
 /// order), so one allocation where a map of vectors costs one per key.
+/// Code that ran in a thread and depends on thread identity keeps running in a thread: as a
+/// task it would run on the event loop's thread, where `get_ident()` / `current_thread()`
+/// name one thread for every task and a `threading.local()` is one namespace for all of
+/// them. Everything a thread's function reaches stays sync when that code uses identity, or
+/// when the project makes a `threading.local()` anywhere (its uses are attribute reads
+/// awaitify does not trace).
+fn thread_identity_pins(
+    p: &Project,
+    fam: &impl Fn(FuncId) -> FuncId,
+    fwd: &Multimap,
+    roots: &[(FuncId, usize, usize)],
+    identity: &[(Option<FuncId>, String, usize, usize)],
+    pins: &mut Pins,
+) {
+    if identity.is_empty() {
+        return;
+    }
+    let local = identity.iter().find(|(_, q, ..)| q == "threading.local");
+    for &(root, m, line) in roots {
+        let mut reach: HashSet<FuncId> = HashSet::default();
+        let mut queue = vec![fam(root)];
+        while let Some(f) = queue.pop() {
+            if reach.insert(f) {
+                queue.extend(fwd.get(f).filter(|g| !reach.contains(g)));
+            }
+        }
+        let used = identity
+            .iter()
+            .find(|(user, ..)| user.is_some_and(|u| reach.contains(&fam(u))))
+            .or(local);
+        let Some((_, api, um, uline)) = used else {
+            continue;
+        };
+        let mut funcs: Vec<FuncId> = reach.into_iter().collect();
+        funcs.sort();
+        for f in funcs {
+            pins.add(f, || Pin {
+                reason: format!(
+                    "`{}` runs in the thread started at {}:{line}, whose code depends on thread identity (`{api}` at {}:{uline}): as a task it would run on the event loop's thread",
+                    p.func(f).name,
+                    p.modules[m].display,
+                    p.modules[*um].display,
+                ),
+                // At the identity use: the thread's start is in a coroutine, which does not
+                // call these (they run in `asyncio.to_thread`).
+                module: *um,
+                line: *uline,
+            });
+        }
+    }
+}
+
 struct Multimap(Vec<(FuncId, FuncId)>);
 
 impl Multimap {

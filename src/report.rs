@@ -248,11 +248,6 @@ pub const CODES: &[Code] = &[
         "a `with conn:` transaction that cannot be rewritten",
     ),
     code(
-        "thread-identity",
-        W,
-        "thread identity is the loop's thread for every task",
-    ),
-    code(
         "mixed-decorator",
         N,
         "a function stays sync because its project decorator also wraps ones that stay sync",

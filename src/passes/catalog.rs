@@ -47,7 +47,6 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             ));
             continue;
         }
-        thread_identity(cx, c, entry, out);
         apply(cx, c, entry, out);
         out.packages
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
@@ -192,34 +191,6 @@ fn names_follow(cx: &PassCx, c: &CallFact, entry: &CallEntry) -> bool {
 /// its family), given that the call is awaited in the output.
 pub fn dispatched(cx: &PassCx, c: &CallFact, entry: &CallEntry) -> bool {
     names_follow(cx, c, entry) && (!entry.object || creation_binds(cx, c))
-}
-
-/// Thread identity in code that runs as tasks on one thread is reported (`thread-identity`).
-fn thread_identity(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
-    if cx.cat.rule(entry.rule).id != "thread-identity" {
-        return;
-    }
-    let Target::Rule(q) = &c.target else { return };
-    let in_task = cx.can_await(c.caller, c.ctx);
-    let local_here =
-        q == "threading.local" && cx.colour.coloured.iter().any(|f| f.module as usize == cx.m);
-    if !(in_task || local_here) {
-        return;
-    }
-    let what = &cx.src()[c.callee.0..c.callee.1];
-    let why = if q == "threading.local" {
-        "one namespace for every task now (they share the event loop's thread); use a \
-         `contextvars.ContextVar` for per-task state"
-    } else {
-        "the event loop's thread for every task now; a lock or a map keyed by it no longer \
-         keeps tasks apart"
-    };
-    out.diagnostics.push(cx.diag(
-        c.line,
-        c.col,
-        "thread-identity",
-        format!("`{what}()` is {why}"),
-    ));
 }
 
 /// `f(a, b)` -> `asyncio.to_thread(f, a, b)` (the `await-call` pass adds the `await`).

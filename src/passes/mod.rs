@@ -371,8 +371,7 @@ pub fn quiet(
         && facts.calls.iter().map(PackedCall::unpack).all(|c| match &c.target {
             Target::Func(f) => sync(f),
             Target::Class(_) => true,
-            // `keep` entries change nothing; the one report they feed (`thread-identity`)
-            // needs async code, which a quiet module has none of.
+            // `keep` entries change nothing (`thread-identity` feeds colouring's pins only).
             Target::Rule(_) | Target::Method { .. } => catalog::entry(cat, &c)
                 .is_some_and(|(e, blocking)| {
                     (blocking || e.action == Action::Keep) && cat.rule(e.rule).pass.is_none()
