@@ -97,6 +97,9 @@ pub struct Colouring {
     /// Pinned functions (by family) that no call awaitify follows reaches (a `@property`
     /// is read, not called): whether a coroutine reaches them is unknown.
     pub pinned_uncalled: HashSet<FuncId>,
+    /// Functions a thread runs whose code depends on thread identity: they stay in a thread
+    /// of their own (a pool thread of `asyncio.to_thread` may be reused by another call).
+    pub thread_bound: HashSet<FuncId>,
     /// Calls from modules outside `--only` into functions inside it that would have become
     /// async and stay sync because of them: `(caller, callee, module, line)`; no caller for
     /// a call in the `__main__` block.
@@ -486,10 +489,16 @@ fn solve(
                     p.func(r.target).name
                 ),
             };
+            // A thread that stays a thread runs its target off the event loop: the pin is at
+            // the target, not in the coroutine that starts the thread.
+            let (module, line) = match r.passed_to.as_deref() {
+                Some("threading.Thread") => (r.target.module as usize, p.func(r.target).first_line),
+                _ => (m, r.line),
+            };
             pins.add(r.target, || Pin {
                 reason: how,
-                module: m,
-                line: r.line,
+                module,
+                line,
             });
         }
         unknown_receivers(p, m, mf, &by_name, &mut pins);
@@ -598,7 +607,7 @@ fn solve(
     edges.shrink_to_fit();
     let rev = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(g), fam(f))).collect());
     let fwd = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(f), fam(g))).collect());
-    thread_identity_pins(p, &fam, &fwd, &thread_roots, &identity, &mut pins);
+    let thread_bound = thread_identity_pins(p, &fam, &fwd, &thread_roots, &identity, &mut pins);
     let upward = |start: &[FuncId], blocked: &HashSet<FuncId>| -> HashSet<FuncId> {
         let mut seen: HashSet<FuncId> = HashSet::default();
         let mut queue: VecDeque<FuncId> = start
@@ -627,7 +636,10 @@ fn solve(
         .collect();
 
     // Pins that matter, then everything a pinned function would have to await.
-    let mut out = Colouring::default();
+    let mut out = Colouring {
+        thread_bound,
+        ..Colouring::default()
+    };
     let mut pinned: HashSet<FuncId> = HashSet::default();
     // The pins `--only` does not make, to tell what it alone keeps sync.
     let mut own: HashSet<FuncId> = HashSet::default();
@@ -737,9 +749,10 @@ fn thread_identity_pins(
     roots: &[(FuncId, usize, usize)],
     identity: &[(Option<FuncId>, String, usize, usize)],
     pins: &mut Pins,
-) {
+) -> HashSet<FuncId> {
+    let mut bound = HashSet::default();
     if identity.is_empty() {
-        return;
+        return bound;
     }
     let local = identity.iter().find(|(_, q, ..)| q == "threading.local");
     for &(root, m, line) in roots {
@@ -757,6 +770,7 @@ fn thread_identity_pins(
         let Some((_, api, um, uline)) = used else {
             continue;
         };
+        bound.insert(root);
         let mut funcs: Vec<FuncId> = reach.into_iter().collect();
         funcs.sort();
         for f in funcs {
@@ -774,6 +788,7 @@ fn thread_identity_pins(
             });
         }
     }
+    bound
 }
 
 struct Multimap(Vec<(FuncId, FuncId)>);

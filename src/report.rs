@@ -207,11 +207,6 @@ pub const CODES: &[Code] = &[
         "`stream=True` is dropped: httpx reads the whole body",
     ),
     code(
-        "socket-timeout",
-        W,
-        "a socket timeout now bounds the connect only",
-    ),
-    code(
         "console-script-call",
         W,
         "a console script stays a sync wrapper; call its `_async` twin here",

@@ -74,8 +74,12 @@ fn echo_client_runs_the_same() {
         main.contains("await asyncio.open_connection(\"127.0.0.1\", port)"),
         "{main}"
     );
+    assert!(!main.contains("s.recv("), "{main}");
+    // A connection with a timeout stays a socket: the timeout bounds each read too, which a
+    // `wait_for` around the connect alone would not.
     assert!(
-        !main.contains("s.recv(") && !main.contains("sock.recv("),
+        main.contains("sock = socket.create_connection((\"127.0.0.1\", port), timeout=5)")
+            && main.contains("chunk = sock.recv(3)"),
         "{main}"
     );
     // The server thread runs sync code: it stays a thread.

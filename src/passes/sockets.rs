@@ -25,8 +25,10 @@
 //! converted; any other use (passed on, `settimeout`, `setsockopt`, a text-mode `makefile`,
 //! `socket.socket()` + `connect`) keeps it a socket, reported as `socket-kept`.
 //!
-//! Unsafe when: the connect `timeout` also bounded every later `recv` (now only the connect
-//! is bounded), or `send` returned a partial count that the code used.
+//! A connection made with a `timeout` is kept too: that timeout bounds every later read and
+//! write, which asyncio streams have no counterpart for.
+//!
+//! Unsafe when: `send` returned a partial count that the code used.
 
 use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
@@ -177,10 +179,11 @@ fn receiver<'a>(cx: &PassCx<'a>, c: &CallFact) -> Option<Node<'a>> {
         .child_by_field_name("object")
 }
 
+/// A kept creation: the socket and all of its uses stay as they are, and what was async only
+/// for them is coloured again without them (the next round).
 fn keep(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
-    out.diagnostics.push(cx.diag(
-        c.line,
-        c.col,
+    out.keep.push(cx.keep_creation(
+        c,
         "socket-kept",
         format!("this socket stays a blocking socket: {why}"),
     ));
@@ -189,6 +192,21 @@ fn keep(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
 /// Recognises `s = socket.create_connection(...)` and `with ... as s:`.
 fn connection<'a>(cx: &PassCx<'a>, c: &'a CallFact) -> Result<Conn<'a>, String> {
     let node = cx.node(c.start, c.end).ok_or("no node")?;
+    // `create_connection(address, timeout)`: the timeout bounds every later read and write
+    // too, which asyncio streams have no counterpart for (`wait_for` on the connect alone
+    // would let a read hang).
+    let timed = args(node).iter().enumerate().any(|(i, n)| match n.kind() {
+        "keyword_argument" => n
+            .child_by_field_name("name")
+            .is_some_and(|k| text(k, cx.src()) == "timeout"),
+        _ => i == 1,
+    });
+    if timed {
+        return Err(
+            "it has a timeout, which bounds each later read and write too; asyncio streams have none"
+                .into(),
+        );
+    }
     let caller = c.caller.ok_or("not in a function")?;
     let parent = node.parent().ok_or("no parent")?;
     let (name, with) = match parent.kind() {
@@ -323,7 +341,7 @@ fn args<'a>(call: Node<'a>) -> Vec<Node<'a>> {
         .collect()
 }
 
-/// `create_connection((h, p), t)` -> `asyncio.open_connection(h, p)`, in its statement.
+/// `create_connection((h, p))` -> `asyncio.open_connection(h, p)`, in its statement.
 fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
     let src = cx.src();
     let Some(node) = cx.node(conn.call.start, conn.call.end) else {
@@ -351,32 +369,8 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
     } else {
         format!("*{}", text(address, src))
     };
-    let timeout = a
-        .iter()
-        .filter(|n| n.kind() != "keyword_argument")
-        .nth(1)
-        .copied()
-        .or_else(|| {
-            a.iter()
-                .find(|n| {
-                    n.child_by_field_name("name")
-                        .is_some_and(|k| text(k, src) == "timeout")
-                })
-                .and_then(|n| n.child_by_field_name("value"))
-        });
+    // A timed connection is kept (see `connection`): the address is all there is.
     let open = format!("asyncio.open_connection({target})");
-    let open = match timeout {
-        Some(t) => {
-            out.diagnostics.push(cx.diag(
-                conn.call.line,
-                conn.call.col,
-                "socket-timeout",
-                "the timeout now bounds the connect only, not each later read",
-            ));
-            format!("asyncio.wait_for({open}, {})", text(t, src))
-        }
-        None => open,
-    };
     let pair = format!("{}, {}", conn.reader, conn.writer);
     out.imports.insert("asyncio".into());
     out.rewritten += 1;

@@ -247,6 +247,15 @@ fn target_is_async(cx: &PassCx, arg: Node) -> bool {
     })
 }
 
+/// Whether the project function passed at `arg` runs code that depends on thread identity.
+fn thread_bound(cx: &PassCx, arg: Node) -> bool {
+    cx.facts.refs.iter().any(|r| {
+        r.start == arg.start_byte()
+            && r.end == arg.end_byte()
+            && cx.colour.thread_bound.contains(&r.target)
+    })
+}
+
 // ---- threads ------------------------------------------------------------------------------
 
 fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
@@ -284,6 +293,13 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         return decline(out, &format!("{what}, which a task has no counterpart for"));
     }
     let target_async = target_is_async(cx, target);
+    if thread_bound(cx, target) {
+        return decline(
+            out,
+            "its code depends on thread identity, and a pool thread of `asyncio.to_thread` \
+             may be reused by another call",
+        );
+    }
     if !(waits.joined || (waits.daemon && target_async)) {
         return decline(
             out,
