@@ -66,7 +66,9 @@ pub struct Knowledge {
     /// Functions that are async in the output (already async, or coloured).
     pub async_funcs: HashSet<FuncId>,
     pub locals: HashMap<ScopeKey, Kind>,
-    pub attrs: HashMap<(ClassId, String), Kind>,
+    /// `None`: assigned values of different or unknown kinds (which a receiver typed through
+    /// a subclass or base must not ignore, as it may not ignore the class's own).
+    pub attrs: HashMap<(ClassId, String), Option<Kind>>,
     pub params: HashMap<(FuncId, usize), Kind>,
     pub returns: HashMap<FuncId, Kind>,
     /// Method name -> the methods of that name, for receivers of unknown type.
@@ -958,7 +960,8 @@ impl<'a> Walker<'a> {
         self.k.params.get(&(f, i))
     }
 
-    fn known_attr(&self, c: ClassId, attr: &str) -> Option<&'a Kind> {
+    /// `Some(None)` when the attribute is assigned in `c` with a kind not known.
+    fn known_attr(&self, c: ClassId, attr: &str) -> Option<&'a Option<Kind>> {
         let key = (c, attr.to_string());
         let found = self.k.attrs.get(&key);
         self.read(Read::Attr(key.0, key.1));
@@ -1387,13 +1390,36 @@ impl<'a> Walker<'a> {
         })
     }
 
-    /// An attribute annotated in the body of `c` or of a base (`conn: Conn`, a dataclass
-    /// field).
-    fn declared_attr(&self, c: ClassId, attr: &str) -> Option<Kind> {
-        self.p.mro(c).iter().find_map(|&k| {
-            let (_, ann) = self.p.class(k).annotated.iter().find(|(n, _)| n == attr)?;
-            self.ann_kind(k.module as usize, &annotation::parse(ann), false)
-        })
+    /// The kind of attribute `attr` of a value typed as an instance of `c`, which at run time
+    /// may be an instance of a subclass: what every class of [`Project::hierarchy`] assigns
+    /// (`self.x = ...` in any method) or declares (`x: T` in the class body, a dataclass
+    /// field) must agree. Known only if `c` or a base assigns or declares it: the kind a
+    /// subclass alone gives says nothing of a plain `c`. With a declaration, an assignment of
+    /// unknown kind is taken to conform to it, as a type checker would have it.
+    fn attr_kind(&self, c: ClassId, attr: &str) -> Option<Kind> {
+        let mut own = false;
+        let (mut declared, mut assigned) = (Vec::new(), Vec::new());
+        let mro = self.p.mro(c).len();
+        for (i, &k) in self.p.hierarchy(c).iter().enumerate() {
+            let decl = self.p.class(k).annotated.iter().find(|(n, _)| n == attr);
+            if let Some((_, ann)) = decl {
+                declared.push(self.ann_kind(k.module as usize, &annotation::parse(ann), false));
+            }
+            let obs = self.known_attr(k, attr);
+            if let Some(o) = obs {
+                assigned.push(o.as_ref());
+            }
+            own |= i < mro && (decl.is_some() || obs.is_some());
+        }
+        if !own {
+            return None;
+        }
+        if !declared.is_empty() {
+            assigned.retain(Option::is_some);
+        }
+        let mut kinds = declared.iter().map(Option::as_ref).chain(assigned);
+        let first = kinds.next()??;
+        kinds.all(|k| k == Some(first)).then(|| first.clone())
     }
 
     /// What a call of project function `g` returns: learnt from its `return`s, else its
@@ -1482,13 +1508,7 @@ impl<'a> Walker<'a> {
                     }
                     Val::Kind(Kind::Instance(c)) => match self.p.method(c, attr) {
                         Some(f) => Val::Bound(f),
-                        None => self
-                            .p
-                            .mro(c)
-                            .iter()
-                            .find_map(|&k| self.known_attr(k, attr).cloned())
-                            .or_else(|| self.declared_attr(c, attr))
-                            .map_or(Val::Unknown, Val::Kind),
+                        None => self.attr_kind(c, attr).map_or(Val::Unknown, Val::Kind),
                     },
                     Val::Kind(Kind::Super(c)) => self
                         .p

@@ -52,6 +52,9 @@ pub struct Project {
     by_name: HashMap<String, usize>,
     /// Method resolution orders, computed once: method lookups are on the hot path.
     mros: HashMap<ClassId, Vec<ClassId>>,
+    /// For a class with project subclasses: every class in the MRO of it or of one of them
+    /// (its own MRO first). Only classes that have subclasses are in the table.
+    hierarchies: HashMap<ClassId, Vec<ClassId>>,
 }
 
 impl Project {
@@ -67,8 +70,10 @@ impl Project {
             modules,
             by_name,
             mros: HashMap::default(),
+            hierarchies: HashMap::default(),
         };
         p.mros = p.class_ids().map(|c| (c, p.compute_mro(c))).collect();
+        p.hierarchies = p.compute_hierarchies();
         p
     }
 
@@ -190,6 +195,33 @@ impl Project {
     pub fn mro(&self, c: ClassId) -> &[ClassId] {
         // Every class of the project is in the table.
         self.mros.get(&c).map_or(&[], Vec::as_slice)
+    }
+
+    /// The classes whose attribute assignments can reach an object that a value of class `c`
+    /// may be at run time: the MRO of `c` and of each of its project subclasses (`c`'s own
+    /// MRO first, the rest in class order).
+    pub fn hierarchy(&self, c: ClassId) -> &[ClassId] {
+        self.hierarchies
+            .get(&c)
+            .map_or_else(|| self.mro(c), Vec::as_slice)
+    }
+
+    fn compute_hierarchies(&self) -> HashMap<ClassId, Vec<ClassId>> {
+        let mut out: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
+        for r in self.class_ids() {
+            for &k in self.mro(r).iter().skip(1) {
+                if k == r {
+                    continue;
+                }
+                let h = out.entry(k).or_insert_with(|| self.mro(k).to_vec());
+                for &x in self.mro(r) {
+                    if !h.contains(&x) {
+                        h.push(x);
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn compute_mro(&self, c: ClassId) -> Vec<ClassId> {

@@ -1009,6 +1009,18 @@ fn learn(facts: &[ModuleFacts]) -> Knowledge {
     where
         K: std::hash::Hash + Eq + Clone + 'f,
     {
+        join_all(obs)
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect()
+    }
+    // Keeps the bindings of unknown type too.
+    fn join_all<'f, K>(
+        obs: impl Iterator<Item = &'f (K, matcher::Observed)>,
+    ) -> HashMap<K, Option<Kind>>
+    where
+        K: std::hash::Hash + Eq + Clone + 'f,
+    {
         let mut seen: HashMap<&K, Option<&Kind>> = HashMap::default();
         for (k, v) in obs {
             let v = v.as_deref();
@@ -1021,14 +1033,14 @@ fn learn(facts: &[ModuleFacts]) -> Knowledge {
                 .or_insert(v);
         }
         seen.into_iter()
-            .filter_map(|(k, v)| Some((k.clone(), v?.clone())))
+            .map(|(k, v)| (k.clone(), v.cloned()))
             .collect()
     }
     let ((locals, attrs), (params, returns)) = rayon::join(
         || {
             rayon::join(
                 || join(facts.iter().flat_map(|f| &f.local_obs)),
-                || join(facts.iter().flat_map(|f| &f.attr_obs)),
+                || join_all(facts.iter().flat_map(|f| &f.attr_obs)),
             )
         },
         || {

@@ -632,3 +632,164 @@ class Client:
 ",
     ));
 }
+
+// ---- 4. attributes a subclass assigns -------------------------------------------------------
+
+/// `Base.read` calls `self.src.get()`, and the object may be a `Child`, whose `src` is a
+/// `Slow`: typed from `Base`'s own assignment alone, `Slow.get` became async and `read`
+/// called it without `await`. The subclass's assignment makes the receiver unknown, which
+/// pins `get` sync; `pause` still converts.
+const SUBCLASS_ATTR_RUN: &str = r#"#- main.py
+import time
+
+
+class Fast:
+    def get(self):
+        return 1
+
+
+class Slow:
+    def get(self):
+        time.sleep(0.01)
+        return 2
+
+
+class Base:
+    def __init__(self):
+        self.src = Fast()
+
+    def read(self):
+        return self.src.get()
+
+
+class Child(Base):
+    def __init__(self):
+        self.src = Slow()
+
+
+def pause():
+    time.sleep(0.01)
+
+
+def main():
+    pause()
+    print(Child().read())
+    print(Base().read())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn an_attribute_a_subclass_assigns_another_class_runs_the_same_after_migration() {
+    let tree = support::assert_equivalent(SUBCLASS_ATTR_RUN, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &["async def pause():", "        return self.src.get()\n"],
+    );
+    lacks(&tree["main.py"], &["async def get", "async def read"]);
+}
+
+#[test]
+fn an_attribute_a_subclass_assigns_the_same_class_keeps_its_type() {
+    let spec = SUBCLASS_ATTR_RUN.replace(
+        "class Base:\n    def __init__(self):\n        self.src = Fast()",
+        "class Base:\n    def __init__(self):\n        self.src = Slow()",
+    );
+    let tree = support::assert_equivalent(&spec, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &[
+            "    async def get(self):\n        await asyncio.sleep(0.01)",
+            "    async def read(self):\n        return await self.src.get()",
+            "print(await Child().read())",
+        ],
+    );
+}
+
+#[test]
+fn a_subclass_field_or_assignment_of_another_kind_pins() {
+    // A field a dataclass subclass declares, an assignment of unknown kind in a subclass, and
+    // one in a sibling's mixin base (an object typed `Base` may be a `Both`).
+    both_pinned(&with_conns(
+        "import dataclasses
+
+
+@dataclasses.dataclass
+class Holder:
+    conn: Conn
+
+    def use(self):
+        return self.conn.send(1)
+
+
+@dataclasses.dataclass
+class StoreHolder(Holder):
+    conn: Store
+",
+    ));
+    both_pinned(&with_conns(
+        "class Base:
+    def __init__(self):
+        self.conn = Conn()
+
+    def use(self):
+        return self.conn.send(1) + Store().send(2)
+
+
+class Child(Base):
+    def __init__(self, conn):
+        self.conn = conn
+",
+    ));
+    both_pinned(&with_conns(
+        "class Base:
+    def __init__(self):
+        self.conn = Conn()
+
+    def use(self):
+        return self.conn.send(1) + Store().send(2)
+
+
+class Mixin:
+    def setup(self):
+        self.conn = Store()
+
+
+class Both(Base, Mixin):
+    pass
+",
+    ));
+}
+
+#[test]
+fn an_attribute_only_a_subclass_assigns_and_its_declared_kind_elsewhere() {
+    // Only the subclass assigns it: a plain `Base`'s `conn` comes from somewhere unseen.
+    both_pinned(&with_conns(
+        "class Base:
+    def use(self):
+        return self.conn.send(1) + Store().send(2)
+
+
+class Child(Base):
+    def __init__(self):
+        self.conn = Conn()
+",
+    ));
+    // A declaration in the base and an assignment of unknown kind in a subclass: the
+    // declaration holds, as a type checker has it.
+    both_converted(&with_conns(
+        "class Base:
+    conn: Conn
+
+    def use(self):
+        return self.conn.send(1) + Store().send(2)
+
+
+class Child(Base):
+    def __init__(self, conn):
+        self.conn = conn
+",
+    ));
+}
