@@ -437,7 +437,11 @@ type Rewritten = (
     Vec<passes::Keep>,
 );
 
-/// Rounds of matching until the type knowledge stops changing. `dirty` modules are walked
+/// The cap on [`fixed_point`]'s rounds: a binding typed by itself (`x = [x]`) has a type
+/// that grows every round and never settles.
+const TYPE_ROUNDS: usize = 8;
+
+/// Rounds of matching until the type knowledge stops changing (or [`TYPE_ROUNDS`]). `dirty` modules are walked
 /// again; with `changed`, only their chunks that read one of those keys.
 fn fixed_point(
     project: &mut Project,
@@ -448,7 +452,7 @@ fn fixed_point(
     mut changed: Option<HashSet<u64>>,
 ) {
     let mut dirty = dirty.to_vec();
-    for _ in 0..8 {
+    for round in 1..=TYPE_ROUNDS {
         // After a family kept an object, a module walked again may have had its syntax
         // dropped: parse it again (only those).
         project
@@ -478,7 +482,10 @@ fn fixed_point(
         // A module's facts depend on its syntax, the project and the knowledge keys it read:
         // only modules that read a changed key can see a difference in the next round.
         let now = changed_keys(knowledge, &next);
-        if now.is_empty() {
+        // At the cap the knowledge stays the one the facts were walked with: taking `next`
+        // unwalked would leave facts a walk with it does not give, and the next call (a
+        // family kept an object) would keep chunks that read one of `now`'s keys as clean.
+        if now.is_empty() || round == TYPE_ROUNDS {
             break;
         }
         dirty = facts

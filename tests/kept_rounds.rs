@@ -37,3 +37,21 @@ fn an_annotated_response_keeps_its_names() {
     let m = migrate_texts(&[("m.py", src)], &Catalog::builtin().unwrap());
     assert_eq!(m.files[0].new, None, "{:?}", m.files[0].new);
 }
+
+#[test]
+fn a_type_that_never_settles_leaves_facts_walked_with_the_knowledge_kept() {
+    // Reduced from CPython 3.11's urllib/request.py (`uri = [uri]` in `add_password`):
+    // `uri` is typed by itself, one list deeper each round, so the type rounds stop at
+    // their cap. They used to take the last round's knowledge without walking with it;
+    // when `f` was then kept, the next rounds walked only `big`'s chunk again and kept
+    // `wrap`'s, walked with older knowledge (debug builds: "the chunked walk differs from
+    // a walk from the root"). The comments make `big` a chunk of its own.
+    let pad = format!("    # {}\n", "x".repeat(70)).repeat(26);
+    let src = format!(
+        "import tempfile\n\n\ndef big(filename):\n{pad}    if filename:\n        f = open(filename, \"wb\")\n    else:\n        f = tempfile.NamedTemporaryFile()\n\n\ndef wrap(uri):\n    uri = [uri]\n"
+    );
+    let m = migrate_texts(&[("m.py", &src)], &Catalog::builtin().unwrap());
+    assert_eq!(m.files[0].new, None, "{:?}", m.files[0].new);
+    let codes: Vec<&str> = m.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["object-kept"]);
+}
