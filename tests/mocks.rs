@@ -113,6 +113,17 @@ const REQUESTS_RULES: &str = "the rules `requests-auth`, `requests-call`, `reque
 const SUBPROCESS_RULES: &str =
     "the rules `subprocess-popen`, `subprocess-run` stay sync project-wide";
 
+/// The run reports exactly one kept API: the mock at `site` (the message's start), naming
+/// `rules`.
+fn assert_one_report(test: &str, site: &str, rules: &str) {
+    let reports = kept_reports(&project(test));
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert!(
+        reports[0].starts_with(site) && reports[0].contains(rules),
+        "{reports:#?}"
+    );
+}
+
 #[test]
 fn mock_patch_of_requests_get_as_a_decorator() {
     let test = r#"from unittest import mock
@@ -128,13 +139,10 @@ def test_fetch(get):
 "#;
     let after = same_result_with_the_mocked_calls_unchanged(test, Mocked::Requests);
     assert!(after.contains("def test_fetch(get):"), "{after}");
-    let reports = kept_reports(&project(test));
-    assert_eq!(reports.len(), 1, "{reports:#?}");
-    assert!(
-        reports[0].starts_with(
-            "tests/test_mocked.py:6 `mock.patch(\"requests.get\")` mocks `requests.get`: "
-        ) && reports[0].contains(REQUESTS_RULES),
-        "{reports:#?}"
+    assert_one_report(
+        test,
+        "tests/test_mocked.py:6 `mock.patch(\"requests.get\")` mocks `requests.get`: ",
+        REQUESTS_RULES,
     );
 }
 
@@ -173,13 +181,10 @@ def test_fetch():
     assert client.fetch() == "mocked"
 "#;
     same_result_with_the_mocked_calls_unchanged(test, Mocked::Requests);
-    let reports = kept_reports(&project(test));
-    assert_eq!(reports.len(), 1, "{reports:#?}");
-    assert!(
-        reports[0].starts_with(
-            "tests/test_mocked.py:1 the import of `responses` mocks all of `requests`: "
-        ) && reports[0].contains(REQUESTS_RULES),
-        "{reports:#?}"
+    assert_one_report(
+        test,
+        "tests/test_mocked.py:1 the import of `responses` mocks all of `requests`: ",
+        REQUESTS_RULES,
     );
 }
 
