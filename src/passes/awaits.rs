@@ -74,10 +74,7 @@ fn rename_script_call(
         Some(t) if g.module as usize == cx.m || callee.kind() == "attribute" => {
             out.edits.push(Edit::replace(t.start_byte(), t.end_byte(), format!("{name}_async"), Origin::AwaitCall));
         }
-        _ => out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
-            "console-script-call",
+        _ => out.diagnostics.push(cx.diag_at(c, "console-script-call",
             format!("`{name}` is a console script and stays a sync wrapper; call `{name}_async` here (import it) to await it"),
         )),
     }

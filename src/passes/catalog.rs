@@ -163,7 +163,7 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
                 format!("`{what}` has no faithful async equivalent; left as is")
             });
             out.diagnostics
-                .push(cx.diag(c.line, c.col, "unconvertible-call", msg));
+                .push(cx.diag_at(c, "unconvertible-call", msg));
         }
         Action::Pass => {
             let rule = cx.cat.rule(entry.rule);
@@ -176,7 +176,7 @@ fn apply(cx: &PassCx, c: &CallFact, entry: &CallEntry, out: &mut PassOut) {
                     rule.id
                 );
                 out.diagnostics
-                    .push(cx.diag(c.line, c.col, "unconvertible-call", msg));
+                    .push(cx.diag_at(c, "unconvertible-call", msg));
             }
         }
     }

@@ -195,6 +195,16 @@ impl<'a> PassCx<'a> {
         })
     }
 
+    /// A diagnostic at a call.
+    pub fn diag_at(
+        &self,
+        c: &CallFact,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.diag(c.line, c.col, code, message)
+    }
+
     pub fn diag(
         &self,
         line: usize,

@@ -63,9 +63,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
 
 fn report(cx: &PassCx, c: &CallFact, out: &mut PassOut) {
     let what = &cx.src()[c.start..c.end];
-    out.diagnostics.push(cx.diag(
-        c.line,
-        c.col,
+    out.diagnostics.push(cx.diag_at(
+        c,
         "never-awaited",
         format!(
             "`{what}` creates a coroutine that is never awaited, so its body never runs; \

@@ -237,9 +237,8 @@ fn helper(cx: &PassCx, c: &CallFact, q: &str, out: &mut PassOut) -> bool {
         return false;
     };
     if let Some(Some(why)) = scope.calls.get(&c.start) {
-        out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
+        out.diagnostics.push(cx.diag_at(
+            c,
             "requests-kept-in-thread",
             format!(
                 "the call runs in a worker thread ({why}); its response and exceptions are \
@@ -389,9 +388,8 @@ fn enter_stream(cx: &PassCx, c: &CallFact, form: &WithForm, how: Entered, out: &
 }
 
 fn stream_note(cx: &PassCx, c: &CallFact) -> crate::report::Diagnostic {
-    cx.diag(
-        c.line,
-        c.col,
+    cx.diag_at(
+        c,
         "requests-stream-buffered",
         "`stream=True` dropped: httpx reads the whole body before returning (use \
          `client.stream(...)` by hand if the body is large)",

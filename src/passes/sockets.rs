@@ -439,9 +439,8 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut)
     let (r, w) = (&conn.reader, &conn.writer);
     let statement_only = |out: &mut PassOut, new: String| {
         if stmt.is_none() {
-            out.diagnostics.push(cx.diag(
-                c.line,
-                c.col,
+            out.diagnostics.push(cx.diag_at(
+                c,
                 "socket-kept",
                 format!("the result of `.{name}()` is used; left as is"),
             ));
@@ -468,9 +467,8 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut)
                     Origin::Sockets,
                 ));
             } else {
-                out.diagnostics.push(cx.diag(
-                    c.line,
-                    c.col,
+                out.diagnostics.push(cx.diag_at(
+                    c,
                     "socket-kept",
                     "only `shutdown(socket.SHUT_WR)` maps to `writer.write_eof()`; left as is",
                 ));
@@ -500,9 +498,8 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut)
                     out.edits
                         .push(Edit::replace(c.start, c.end, r.clone(), Origin::Sockets));
                 }
-                _ => out.diagnostics.push(cx.diag(
-                    c.line,
-                    c.col,
+                _ => out.diagnostics.push(cx.diag_at(
+                    c,
                     "socket-kept",
                     "only `f = sock.makefile(\"rb\")` maps to the stream reader; left as is",
                 )),

@@ -567,9 +567,8 @@ fn to_thread(
     ));
     out.imports.insert("asyncio".into());
     super::awaits::await_node(call, out);
-    out.diagnostics.push(cx.diag(
-        c.line,
-        c.col,
+    out.diagnostics.push(cx.diag_at(
+        c,
         code,
         format!(
             "`{what}(...)` runs unchanged in a worker thread (`await asyncio.to_thread`): {why}"
@@ -933,9 +932,8 @@ fn line_start(src: &str, at: usize) -> usize {
 
 /// A Popen that stays: it is not awaited, and the user is told why.
 fn keep_popen(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
-    out.diagnostics.push(cx.diag(
-        c.line,
-        c.col,
+    out.diagnostics.push(cx.diag_at(
+        c,
         "subprocess-popen-kept",
         format!(
             "`subprocess.Popen` left as is (it blocks the event loop while it runs): {why}; \

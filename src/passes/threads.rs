@@ -715,10 +715,7 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
                 if !own_line {
                     out.edits
                         .push(Edit::replace(recv.end_byte(), c.end, "", Origin::Threads));
-                    out.diagnostics.push(cx.diag(
-                        c.line,
-                        c.col,
-                        "dangling-task",
+                    out.diagnostics.push(cx.diag_at(c, "dangling-task",
                         "a thread started and never joined becomes a task nothing keeps; keep a reference",
                     ));
                 } else {
@@ -904,9 +901,8 @@ fn pool_method(
         return;
     }
     let decline = |out: &mut PassOut| {
-        out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
+        out.diagnostics.push(cx.diag_at(
+            c,
             "unconvertible-call",
             format!(
                 "`{}.{method}(...)` has arguments awaitify cannot map; left as is",
@@ -1269,9 +1265,8 @@ fn timed_wait(
     // The `await` of a non-blocking or computed wait is claimed away (see [`claim`]).
     let new = match form {
         Wait::NonBlocking { .. } if ty != QUEUE => {
-            out.diagnostics.push(cx.diag(
-                c.line,
-                c.col,
+            out.diagnostics.push(cx.diag_at(
+                c,
                 "unconvertible-call",
                 format!("a non-blocking `{method}` has no asyncio form; left as is"),
             ));
@@ -1309,12 +1304,7 @@ fn timed_wait(
                 if made.is_empty() {
                     out.keep.push(super::Keep {
                         what: super::Kept::Type(ty.to_string()),
-                        diagnostic: cx.diag(
-                            c.line,
-                            c.col,
-                            "timeout-raises",
-                            format!("every `{ty}` {why}"),
-                        ),
+                        diagnostic: cx.diag_at(c, "timeout-raises", format!("every `{ty}` {why}")),
                     });
                 }
             }
@@ -1326,9 +1316,8 @@ fn timed_wait(
         }
         Wait::Blocking { recv, kept } => format!("{recv}.{method}({kept})"),
         Wait::Computed => {
-            out.diagnostics.push(cx.diag(
-                c.line,
-                c.col,
+            out.diagnostics.push(cx.diag_at(
+                c,
                 "unconvertible-call",
                 format!("`{method}` with a computed `block` flag; left as is"),
             ));

@@ -35,9 +35,8 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if !produced || bounded(cx, c.start, c.end) {
             continue;
         }
-        out.diagnostics.push(cx.diag(
-            c.line,
-            c.col,
+        out.diagnostics.push(cx.diag_at(
+            c,
             "unbounded-queue",
             format!(
                 "`{twin}()` has no maxsize, so producers never wait and it can grow without \
