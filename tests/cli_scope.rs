@@ -75,9 +75,8 @@ fn keep_sync_globs_match_dotted_paths_on_the_command_line_and_in_pyproject() {
     assert!(!run.stdout.contains("async def handle_"), "{}", run.stdout);
 }
 
-#[test]
-fn keep_sync_decorators_resolve_through_imports_and_aliases() {
-    let spec = r#"#- deco.py
+/// A project decorator that forwards to the function it wraps.
+const DECO_PY: &str = r#"#- deco.py
 import functools
 
 
@@ -87,7 +86,12 @@ def traced(f):
         return f(*args, **kwargs)
 
     return wrapper
-#- app.py
+"#;
+
+#[test]
+fn keep_sync_decorators_resolve_through_imports_and_aliases() {
+    let spec = DECO_PY.to_string()
+        + r#"#- app.py
 import time
 
 import click
@@ -114,7 +118,7 @@ def job():
 def plain():
     time.sleep(0)
 "#;
-    let dir = project(spec);
+    let dir = project(&spec);
     let run = run_awaitify(dir.path(), &["--show-notes", "."]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(run.stdout.contains("+async def job():"), "{}", run.stdout);
@@ -555,17 +559,8 @@ hello
 /// the function it wraps stays sync (as with a wrapper that stays sync for any reason).
 #[test]
 fn only_keeps_functions_under_a_decorator_outside_it_sync() {
-    let spec = r#"#- deco.py
-import functools
-
-
-def traced(f):
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        return f(*args, **kwargs)
-
-    return wrapper
-#- pkg/__init__.py
+    let spec = DECO_PY.to_string()
+        + r#"#- pkg/__init__.py
 #- pkg/work.py
 import time
 
@@ -585,7 +580,7 @@ def main():
 if __name__ == "__main__":
     main()
 "#;
-    let dir = project(spec);
+    let dir = project(&spec);
     let run = run_awaitify(dir.path(), &["."]);
     assert!(run.stdout.contains("+async def step():"), "{}", run.stdout);
     let run = run_awaitify(dir.path(), &["--show-notes", "--only", "pkg", "."]);
