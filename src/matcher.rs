@@ -360,6 +360,8 @@ pub struct DynAttrFact {
     pub name: DynName,
     pub on: DynOn,
     pub line: usize,
+    /// What reads it, for the reason: `getattr`, `globals()`, `vars()`, `__dict__`.
+    pub via: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -367,6 +369,16 @@ pub enum DynName {
     Exact(crate::index::Name),
     Prefix(crate::index::Name),
     Any,
+}
+
+/// A project module used as a value (`run(tasks)`, `importlib.import_module(name)`,
+/// `sys.modules`): `x.name()` on a value of unknown type may then reach a module-level
+/// function `name`, of that module or, through its attributes, of any other.
+#[derive(Debug, Clone)]
+pub struct ModuleValueFact {
+    /// The module, or `None` for any project module.
+    pub module: Option<usize>,
+    pub line: usize,
 }
 
 /// What `getattr` reads from.
@@ -523,6 +535,7 @@ module_facts! {
     kept_uses: KeptUseFact,
     param_calls: ParamCallFact,
     dyn_attrs: DynAttrFact,
+    module_values: ModuleValueFact,
     /// Type observations: `None` means this binding's type is not known.
     local_obs: (ScopeKey, Observed),
     attr_obs: ((ClassId, String), Observed),
@@ -548,6 +561,15 @@ enum Val {
     ExtMethod(String, String),
     Unknown,
 }
+
+/// Calls that return a module chosen at run time.
+const DYNAMIC_IMPORTS: &[&str] = &[
+    "importlib.import_module",
+    "importlib.reload",
+    "importlib.__import__",
+    "__import__",
+    "builtins.__import__",
+];
 
 /// Names of methods on builtin types: never resolved by name alone, a list's `append` is not
 /// a project method that happens to share the name.
@@ -1814,7 +1836,8 @@ impl<'a> Walker<'a> {
         ctx: Ctx,
         caller: Option<usize>,
     ) {
-        if self.k.methods_by_name.contains_key(name) {
+        let top_level = within.is_none() && !self.p.top_level_named(name).is_empty();
+        if self.k.methods_by_name.contains_key(name) || top_level {
             let pos = node.start_position();
             self.facts.unresolved.push(UnresolvedFact {
                 caller,
@@ -1857,6 +1880,15 @@ impl<'a> Walker<'a> {
                 }
                 if q == "getattr" {
                     self.getattr(node, caller);
+                }
+                if DYNAMIC_IMPORTS.contains(&q.as_str()) {
+                    self.dynamic_import(node);
+                }
+                if matches!(q.as_str(), "globals" | "vars" | "locals") {
+                    let arg = node
+                        .child_by_field_name("arguments")
+                        .and_then(|a| a.named_child(0));
+                    self.namespace(node, arg, caller);
                 }
                 self.cat
                     .call(&q)
@@ -1999,6 +2031,7 @@ impl<'a> Walker<'a> {
                     name: DynName::Exact(n.as_str().into()),
                     on: on.clone(),
                     line: line(node),
+                    via: "getattr",
                 });
             }
             return;
@@ -2019,6 +2052,7 @@ impl<'a> Walker<'a> {
             name,
             on,
             line: line(node),
+            via: "getattr",
         });
     }
 
@@ -2326,6 +2360,15 @@ impl<'a> Walker<'a> {
                 return;
             }
         }
+        if node.kind() == "attribute"
+            && node
+                .child_by_field_name("attribute")
+                .is_some_and(|a| text(a, self.src) == "__dict__")
+        {
+            let obj = node.child_by_field_name("object");
+            self.namespace(node, obj, caller);
+            return;
+        }
         let val = match self.class_body_method(node, ctx) {
             Some(f) => Val::Sym(Sym::Func(f)),
             None => self.resolve(node, caller),
@@ -2368,6 +2411,14 @@ impl<'a> Walker<'a> {
         }
         let target = match val {
             Val::Sym(Sym::Func(f)) | Val::Bound(f) => f,
+            Val::Sym(Sym::Module(m)) => {
+                self.module_value(node, Some(m));
+                return;
+            }
+            Val::Sym(Sym::External(q)) if q == "sys.modules" => {
+                self.module_value(node, None);
+                return;
+            }
             Val::Sym(Sym::External(q)) => {
                 if self.cat.name(&q).is_some() {
                     self.facts.names.push(NameFact {
@@ -2411,6 +2462,86 @@ impl<'a> Walker<'a> {
             end: node.end_byte(),
             called,
             bound_in: self.class_binding(node, ctx),
+        });
+    }
+
+    /// A module used as a value, unless it is only read from (`mod.f`), tested, or given to
+    /// `setattr` (which stores into it and returns nothing).
+    fn module_value(&mut self, node: Node, module: Option<usize>) {
+        let parent = self.up(node, 1);
+        let read_from = parent.is_some_and(|p| {
+            p.kind() == "attribute"
+                && p.child_by_field_name("object")
+                    .is_some_and(|o| o.id() == node.id())
+        });
+        let imported = parent.is_some_and(|p| {
+            matches!(
+                p.kind(),
+                "dotted_name" | "aliased_import" | "import_statement" | "import_from_statement"
+            )
+        });
+        let stored_into = parent
+            .filter(|p| p.kind() == "argument_list")
+            .and_then(|args| args.parent())
+            .and_then(|call| call.child_by_field_name("function"))
+            .is_some_and(|f| {
+                let f = text(f, self.src);
+                ["setattr", "delattr", "hasattr"].contains(&f)
+                    || f.ends_with(".setattr")
+                    || f.ends_with(".delattr")
+            });
+        if read_from || imported || stored_into || getattr::result_dies(node, self.src) {
+            return;
+        }
+        self.facts.module_values.push(ModuleValueFact {
+            module,
+            line: line(node),
+        });
+    }
+
+    /// `globals()`, `vars(obj)`, `obj.__dict__` (`node`, with `obj` if any) hold functions
+    /// under names awaitify cannot follow: like `getattr(obj, name)` with any name.
+    /// `globals()`, `locals()` and `vars()` read the module's namespace (`locals()` in a
+    /// function holds its nested functions, which stay reachable through the module's).
+    fn namespace(&mut self, node: Node, obj: Option<Node>, caller: Option<usize>) {
+        if getattr::result_dies(node, self.src) {
+            return;
+        }
+        let on = match obj.map(|o| self.resolve(o, caller)) {
+            None => DynOn::Module(self.m),
+            Some(Val::Sym(Sym::Module(m))) => DynOn::Module(m),
+            Some(Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c))) => DynOn::Class(c),
+            // An instance's own dict holds what was assigned to it; a function stored there
+            // was already seen as a value where it was stored.
+            Some(Val::Kind(Kind::Instance(_))) => return,
+            Some(Val::Unknown) => DynOn::Unknown,
+            Some(_) => return,
+        };
+        let via = match node
+            .child_by_field_name("function")
+            .map(|f| text(f, self.src))
+        {
+            None => "__dict__",
+            Some("globals") => "globals()",
+            Some("locals") => "locals()",
+            Some(_) => "vars()",
+        };
+        self.facts.dyn_attrs.push(DynAttrFact {
+            name: DynName::Any,
+            on,
+            line: line(node),
+            via,
+        });
+    }
+
+    /// `importlib.import_module(name)` whose result is kept: some project module, maybe.
+    fn dynamic_import(&mut self, call: Node) {
+        if getattr::result_dies(call, self.src) {
+            return;
+        }
+        self.facts.module_values.push(ModuleValueFact {
+            module: None,
+            line: line(call),
         });
     }
 
