@@ -1630,6 +1630,17 @@ impl<'a> Walker<'a> {
                         Val::Kind(Kind::Instance(c))
                     }
                     Val::Sym(Sym::External(q)) if q == "super" => self.super_call(node, caller),
+                    // `type(self)`: the class of an instance of C is C or a subclass of it.
+                    Val::Sym(Sym::External(q)) if q == "type" => {
+                        let args = node.child_by_field_name("arguments");
+                        match args
+                            .filter(|a| a.named_child_count() == 1)
+                            .and_then(|a| a.named_child(0).and_then(|x| self.kind_of(x, caller)))
+                        {
+                            Some(Kind::Instance(c)) => Val::Kind(Kind::ClassObj(c)),
+                            _ => Val::Unknown,
+                        }
+                    }
                     Val::Sym(Sym::External(q)) => match self.cat.call(&q) {
                         Some(e) if self.kept_creation(e, node.start_byte()) => e
                             .returns
@@ -2504,7 +2515,7 @@ impl<'a> Walker<'a> {
     /// `globals()`, `locals()` and `vars()` read the module's namespace (`locals()` in a
     /// function holds its nested functions, which stay reachable through the module's).
     fn namespace(&mut self, node: Node, obj: Option<Node>, caller: Option<usize>) {
-        if getattr::result_dies(node, self.src) {
+        if getattr::result_dies(node, self.src) || getattr::only_written(node, self.src) {
             return;
         }
         let on = match obj.map(|o| self.resolve(o, caller)) {

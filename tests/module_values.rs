@@ -211,3 +211,48 @@ if __name__ == "__main__":
     );
     equivalent(&spec);
 }
+
+/// Writing into a namespace reads nothing out of it (`obj.__dict__[k] = v`,
+/// `self.__dict__.update(...)`), and `type(self).__dict__` holds only that class's
+/// functions: `fetch` in another class converts.
+#[test]
+fn written_namespaces_and_the_class_of_self_read_only_what_they_can() {
+    let spec = r#"#- main.py
+import time
+
+
+class Env:
+    def __init__(self, **kwargs):
+        self.__dict__.update(kwargs)
+
+    def label(self):
+        return "env"
+
+    def __str__(self):
+        names = sorted(k for k in dict(type(self).__dict__) if not k.startswith("_"))
+        return ",".join(names)
+
+
+def cache(obj, key, value):
+    obj.__dict__[key] = value
+    return value
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+def main():
+    env = Env(a=1)
+    print(str(env), cache(env, "b", 2), env.b, Client().fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let out = after(spec);
+    assert!(out.contains("    async def fetch(self):"), "{out}");
+    equivalent(spec);
+}

@@ -41,6 +41,32 @@ pub fn result_dies(call: Node, src: &str) -> bool {
     }
 }
 
+/// A namespace dict (`obj.__dict__`, `vars(obj)`) that is only written to: the target of
+/// `d[k] = v` or `del d[k]`, or `d.update(...)` / `d.clear()`. Nothing is read out of it.
+pub fn only_written(dict: Node, src: &str) -> bool {
+    let Some(parent) = dict.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        "subscript" => {
+            let Some(outer) = parent.parent() else {
+                return false;
+            };
+            let is = |n: Option<Node>| n.is_some_and(|n| n.id() == parent.id());
+            (outer.kind() == "assignment" && is(outer.child_by_field_name("left")))
+                || outer.kind() == "delete_statement"
+        }
+        "attribute" => {
+            let method = parent
+                .child_by_field_name("attribute")
+                .map(|a| text(a, src));
+            matches!(method, Some("update" | "clear"))
+                && parent.parent().is_some_and(|call| call.kind() == "call")
+        }
+        _ => false,
+    }
+}
+
 /// `args` is the argument list of a builtin that only inspects its arguments
 /// (`callable(getattr(o, n))`).
 fn inspecting_builtin(args: Node, src: &str) -> bool {
