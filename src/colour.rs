@@ -1080,6 +1080,7 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
                 match (&d.on, class) {
                     (DynOn::Class(c), Some(k)) => p.mro(k).contains(c) || p.mro(*c).contains(&k),
                     (DynOn::Module(mi), None) => f.module as usize == *mi && def.parent.is_none(),
+                    (DynOn::AnyModule, None) => def.parent.is_none(),
                     (DynOn::FirstParam(_), Some(k)) if let Some(cs) = &bound => cs
                         .iter()
                         .any(|c| p.mro(k).contains(c) || p.mro(*c).contains(&k)),

@@ -390,6 +390,8 @@ pub enum DynOn {
     /// The first parameter of this module-level function (`def _getstate(self)`): an
     /// instance of whichever classes bind the function in their body, if that is its only use.
     FirstParam(FuncId),
+    /// Some project module, imported at run time (`importlib.import_module(name)`).
+    AnyModule,
     Unknown,
 }
 
@@ -2028,6 +2030,7 @@ impl<'a> Walker<'a> {
             }
             Val::Sym(Sym::Module(m)) => DynOn::Module(m),
             Val::Unknown if self.annotated_outside(obj, caller) => return,
+            Val::Unknown if self.dynamic_module(obj, caller) => DynOn::AnyModule,
             Val::Unknown => self
                 .first_param(obj, caller)
                 .map_or(DynOn::Unknown, DynOn::FirstParam),
@@ -2070,6 +2073,24 @@ impl<'a> Walker<'a> {
     /// `obj` is a parameter annotated with a class outside the project that no project class
     /// derives from (`options: argparse.Namespace`): like a type checker, awaitify takes the
     /// annotation's word that the value is not a project object.
+    /// `obj` is a module imported at run time: `importlib.import_module(name)`, or a local
+    /// variable only ever assigned such a call.
+    fn dynamic_module(&self, obj: Node, caller: Option<usize>) -> bool {
+        let imports = |n: Node| {
+            n.kind() == "call"
+                && n.child_by_field_name("function").is_some_and(|f| {
+                    matches!(self.resolve(f, caller),
+                        Val::Sym(Sym::External(q)) if DYNAMIC_IMPORTS.contains(&q.as_str()))
+                })
+        };
+        match obj.kind() {
+            "call" => imports(obj),
+            "identifier" => getattr::local_values(obj, self.src)
+                .is_some_and(|vs| !vs.is_empty() && vs.into_iter().all(imports)),
+            _ => false,
+        }
+    }
+
     /// `obj` is the first parameter of `caller`, a module-level function that never rebinds it.
     fn first_param(&self, obj: Node, caller: Option<usize>) -> Option<FuncId> {
         let f = caller?;
