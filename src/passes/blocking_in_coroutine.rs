@@ -8,8 +8,8 @@
 //! the catalog does not (yet) cover, so no blocking call in a coroutine passes silently.
 //!
 //! ```python
-//! async def handler():
-//!     subprocess.run(["ls"])   # reported: ASYNC221, suggest asyncio.create_subprocess_exec
+//! async def handler(url):
+//!     httpx.get(url)   # reported: ASYNC210, suggest httpx.AsyncClient
 //! ```
 //!
 //! The names, with their ruff rule and advice, are the catalog's `[[blocking]]` entries
@@ -102,7 +102,7 @@ fn passed_blocking(
         else {
             continue;
         };
-        let blocks = cx.cat.call(&q).is_some_and(|e| {
+        let blocks = cx.cat.call(q).is_some_and(|e| {
             e.action != crate::rules::Action::Report
                 && (e.awaited || e.action == crate::rules::Action::ToThread)
         }) || cx.cat.blocking_call(q).is_some();
