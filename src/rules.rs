@@ -808,6 +808,24 @@ mod tests {
     }
 
     #[test]
+    fn a_blocking_name_listed_twice_fails_when_the_catalog_loads() {
+        let entry = "[[blocking]]\nnames = [\"os.popen\"]\nruff = \"A\"\nadvice = \"a\"\n";
+        let rule = |n: usize| format!("id = \"x\"\nsummary = \"x\"\n{}", entry.repeat(n));
+        let err = Catalog::default()
+            .add_toml("x.toml", &rule(2))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`os.popen` is listed twice"), "{err}");
+        let mut cat = Catalog::default();
+        cat.add_toml("x.toml", &rule(1)).unwrap();
+        assert_eq!(
+            cat.blocking_call("os.popen").map(|b| b.ruff.as_str()),
+            Some("A")
+        );
+        assert!(cat.blocking_method("os", "popen").is_none());
+    }
+
+    #[test]
     fn a_misspelt_pass_name_fails_when_the_catalog_loads() {
         let rule = |pass: &str| {
             format!(
