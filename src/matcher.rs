@@ -260,6 +260,25 @@ pub struct RefFact {
     pub bound_in: Option<ClassId>,
 }
 
+/// An expression naming an API outside the project that the catalog knows: a `[[blocking]]`
+/// callee (`os.system` in `os.system(c)`, `iterdir` on a `pathlib.Path`), or a catalog or
+/// `[[blocking]]` function used as a value (`partial(time.sleep, 1)`). What
+/// `blocking-call-in-coroutine` reports where no rule rewrote it.
+#[derive(Debug, Clone)]
+pub struct OutsideFact {
+    pub start: usize,
+    pub end: usize,
+    pub what: Outside,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outside {
+    /// A function, by qualified name.
+    Name(String),
+    /// A method of a value of a catalog type (kept objects by their type: still blocking).
+    Method { ty: String, name: String },
+}
+
 /// A non-call reference to a catalog name (`requests.HTTPError`).
 #[derive(Debug, Clone)]
 pub struct NameFact {
@@ -531,6 +550,7 @@ module_facts! {
     consumes: ConsumeFact,
     escapes: EscapeFact,
     names: NameFact,
+    outside: OutsideFact,
     attrs: AttrFact,
     yield_froms: YieldFromFact,
     unresolved: UnresolvedFact,
@@ -1877,7 +1897,9 @@ impl<'a> Walker<'a> {
         let Some(f) = node.child_by_field_name("function") else {
             return;
         };
-        let target = match self.resolve_callee(f, caller) {
+        let val = self.resolve_callee(f, caller);
+        self.outside_callee(f, &val);
+        let target = match val {
             Val::Sym(Sym::Func(g)) | Val::Bound(g) => Some(Target::Func(g)),
             Val::Sym(Sym::Class(c)) => Some(Target::Class(c)),
             Val::Sym(Sym::External(q)) => {
@@ -2005,6 +2027,31 @@ impl<'a> Walker<'a> {
             awaited: parent.is_some_and(|p| p.kind() == "await"),
             statement: parent.is_some_and(|p| p.kind() == "expression_statement"),
         }));
+    }
+
+    /// A callee the catalog lists as `[[blocking]]`.
+    fn outside_callee(&mut self, f: Node, val: &Val) {
+        let what = match val {
+            Val::Sym(Sym::External(q)) if self.cat.blocking_call(q).is_some() => {
+                Outside::Name(q.clone())
+            }
+            Val::ExtMethod(ty, name) => {
+                let ty = ty.strip_suffix(KEPT).unwrap_or(ty);
+                if self.cat.blocking_method(ty, name).is_none() {
+                    return;
+                }
+                Outside::Method {
+                    ty: ty.to_string(),
+                    name: name.clone(),
+                }
+            }
+            _ => return,
+        };
+        self.facts.outside.push(OutsideFact {
+            start: f.start_byte(),
+            end: f.end_byte(),
+            what,
+        });
     }
 
     /// `getattr(obj, name[, default])` on a project object, a project module or an object of
@@ -2452,6 +2499,13 @@ impl<'a> Walker<'a> {
                 return;
             }
             Val::Sym(Sym::External(q)) => {
+                if self.cat.call(&q).is_some() || self.cat.blocking_call(&q).is_some() {
+                    self.facts.outside.push(OutsideFact {
+                        start: node.start_byte(),
+                        end: node.end_byte(),
+                        what: Outside::Name(q.clone()),
+                    });
+                }
                 if self.cat.name(&q).is_some() {
                     self.facts.names.push(NameFact {
                         qualified: q,
