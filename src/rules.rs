@@ -249,6 +249,10 @@ pub struct Rule {
     pub examples: Vec<Example>,
     #[serde(default, rename = "no_change")]
     pub no_changes: Vec<NoChange>,
+    /// `[names]`: the Python names the rule's passes write or recognise, by role; typed and
+    /// checked by [`crate::names::Names::of`] when the built-in catalog loads.
+    #[serde(default, rename = "names")]
+    pub pass_names: toml::Table,
 }
 
 /// Index into the catalog's rule list.
@@ -284,6 +288,8 @@ pub struct Catalog {
     attributes: HashMap<(String, String), (RuleId, String)>,
     aware_bases: std::collections::HashSet<String>,
     aware_decorators: Vec<String>,
+    /// The built-in rules' `[names]` (none in a catalog made from scratch, as tests do).
+    pass_names: Option<crate::names::Names>,
 }
 
 /// The Rust passes a rule can name with `pass = "..."`. A name that is not here fails when
@@ -328,6 +334,12 @@ impl Catalog {
         for (file, text) in compiled::CATALOG {
             catalog.add_toml(file, text)?;
         }
+        let names =
+            crate::names::Names::of(&catalog.rules).map_err(|message| RuleError::Invalid {
+                file: "transforms".into(),
+                message,
+            })?;
+        catalog.pass_names = Some(names);
         Ok(catalog)
     }
 
@@ -352,6 +364,9 @@ impl Catalog {
         }
         if self.rules.iter().any(|r| r.id == rule.id) {
             return Err(format!("duplicate rule id `{}`", rule.id));
+        }
+        if self.pass_names.is_some() && !rule.pass_names.is_empty() {
+            return Err("`[names]` is for the built-in rules' passes".into());
         }
         let id = self.rules.len();
         let check = |action: Action, replace: &Option<String>, what: &str| -> Result<(), String> {
@@ -472,6 +487,13 @@ impl Catalog {
             })
     }
 
+    /// The Python names the passes write or recognise.
+    pub fn names(&self) -> &crate::names::Names {
+        self.pass_names
+            .as_ref()
+            .expect("the passes run with the built-in catalog")
+    }
+
     pub fn call(&self, qualified: &str) -> Option<&CallEntry> {
         self.calls.get(qualified)
     }
@@ -569,6 +591,7 @@ impl Catalog {
             attributes: keep(&self.attributes, |(r, _)| *r, drop),
             aware_bases: self.aware_bases.clone(),
             aware_decorators: self.aware_decorators.clone(),
+            pass_names: self.pass_names.clone(),
         }
     }
 

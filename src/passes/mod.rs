@@ -390,7 +390,9 @@ pub fn quiet(
         // A coroutine function handed to a callback API is reported (`sync_callback`).
         && facts.refs.iter().all(|r| {
             sync(&r.target)
-                || !(r.called || r.passed_to.as_deref().is_some_and(sync_callback::calls_sync))
+                || !(r.called || r.passed_to
+                    .as_deref()
+                    .is_some_and(|to| sync_callback::calls_sync(cat, to)))
         })
         && facts.names.is_empty()
         && facts.attrs.is_empty()

@@ -38,10 +38,6 @@ use crate::parse::text;
 use std::collections::HashSet;
 use tree_sitter::Node;
 
-const CONNECT: &str = "socket.create_connection";
-const SOCKET: &str = "socket.socket";
-const FILE: &str = "socket.SocketFile";
-
 /// One `create_connection` this pass converts, and the names of its stream pair.
 struct Conn<'a> {
     caller: usize,
@@ -62,8 +58,9 @@ type Plan<'a> = (Vec<Conn<'a>>, Vec<(&'a CallFact, String)>);
 fn plan<'a>(cx: &PassCx<'a>) -> Plan<'a> {
     let mut conns: Vec<Conn> = Vec::new();
     let mut kept = Vec::new();
+    let connect = &cx.cat.names().sockets.create_connection;
     for c in cx.calls {
-        if matches!(&c.target, Target::Rule(q) if q == CONNECT) && cx.call_is_awaited(c) {
+        if matches!(&c.target, Target::Rule(q) if q == connect) && cx.call_is_awaited(c) {
             match connection(cx, c) {
                 Ok(conn) => conns.push(conn),
                 Err(why) => kept.push((c, why)),
@@ -96,7 +93,7 @@ fn methods<'a, 'c>(
         let Target::Method { ty, name } = &c.target else {
             return None;
         };
-        if ty != SOCKET || c.caller != Some(conn.caller) {
+        if *ty != cx.cat.names().sockets.socket || c.caller != Some(conn.caller) {
             return None;
         }
         let recv = receiver(cx, c)?;
@@ -142,17 +139,19 @@ pub fn claim(cx: &PassCx, claims: &mut Claims) {
         }
     }
     // Socket methods on anything else stay blocking calls.
+    let names = &cx.cat.names().sockets;
     for c in cx.calls {
         let Target::Method { ty, .. } = &c.target else {
             continue;
         };
-        let file_of_conn = ty == FILE
+        let (socket, file) = (*ty == names.socket, *ty == names.socket_file);
+        let file_of_conn = file
             && receiver(cx, c).is_some_and(|r| {
                 conns.iter().any(|k| {
                     Some(k.caller) == c.caller && k.files.iter().any(|f| f == text(r, cx.src()))
                 })
             });
-        if (ty == SOCKET && !handled.contains(&c.start) || ty == FILE && !file_of_conn)
+        if (socket && !handled.contains(&c.start) || file && !file_of_conn)
             && cx.call_is_awaited(c)
             && !c.awaited
         {

@@ -37,12 +37,15 @@ use crate::parse::text;
 use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
-const THREAD: &str = "threading.Thread";
-const POOL: &str = "concurrent.futures.ThreadPoolExecutor";
-const POOL_ENTERED: &str = "concurrent.futures.ThreadPoolExecutor[entered]";
-const FUTURE: &str = "concurrent.futures.Future";
-const AS_COMPLETED: &str = "concurrent.futures.as_completed";
-const QUEUE: &str = "queue.Queue";
+/// The names this pass writes and recognises (`[names]` of `transforms/threading-thread.toml`).
+fn names<'a>(cx: &PassCx<'a>) -> &'a crate::names::Threads {
+    &cx.cat.names().threads
+}
+
+/// The type tag of every queue (`[names]` of `transforms/queue-asyncio.toml`).
+fn queue<'a>(cx: &PassCx<'a>) -> &'a str {
+    &cx.cat.names().queue.queue
+}
 /// Name of the module helper that holds a pool slot around one task.
 const BOUNDED: &str = "_bounded";
 
@@ -76,12 +79,12 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     out.keep.extend(keeps);
     // Pools first: their methods need to know the task group they belong to.
     for c in cx.calls {
-        if matches!(&c.target, Target::Rule(q) if q == POOL) {
+        if matches!(&c.target, Target::Rule(q) if *q == names(cx).pool) {
             pool_creation(cx, c, &mut st, out);
         }
     }
     for w in &cx.facts.withs {
-        if w.kind == Kind::Ext(POOL.into())
+        if w.kind == Kind::Ext(names(cx).pool.clone())
             && !st.pools.iter().any(|p| p.range.0 == w.with_kw)
             && cx.can_await(w.caller, w.ctx)
             && !w.already_async
@@ -94,20 +97,17 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         };
         match &c.target {
-            Target::Rule(q) if q == THREAD => thread_creation(cx, c, node, out),
+            Target::Rule(q) if *q == names(cx).thread => thread_creation(cx, c, node, out),
             // Over the tasks of a pool this pass converted in the same function only.
             Target::Rule(q)
-                if q == AS_COMPLETED
+                if *q == names(cx).as_completed
                     && st.pools.iter().any(|p| p.caller == c.caller)
                     && cx.can_await(c.caller, c.ctx) =>
             {
-                out.edits.push(Edit::replace(
-                    c.callee.0,
-                    c.callee.1,
-                    "asyncio.as_completed",
-                    Origin::Threads,
-                ));
-                out.imports.insert("asyncio".into());
+                let new = names(cx).async_as_completed.as_str();
+                out.edits
+                    .push(Edit::replace(c.callee.0, c.callee.1, new, Origin::Threads));
+                out.imports.insert(crate::names::module(new).into());
                 out.rewritten += 1;
             }
             Target::Rule(_) => {
@@ -123,9 +123,11 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 }
             }
             Target::Method { ty, name } => match (ty.as_str(), name.as_str()) {
-                (THREAD, m) => thread_method(cx, c, node, m, out),
-                (POOL_ENTERED, m) => pool_method(cx, c, node, m, &mut st, out),
-                (FUTURE, "result") if st.pools.iter().any(|p| p.caller == c.caller) => {
+                (t, m) if t == names(cx).thread => thread_method(cx, c, node, m, out),
+                (t, m) if t == names(cx).pool_entered => pool_method(cx, c, node, m, &mut st, out),
+                (t, "result")
+                    if t == names(cx).future && st.pools.iter().any(|p| p.caller == c.caller) =>
+                {
                     future_result(cx, c, node, out)
                 }
                 (ty, _) if kept.contains(ty) => {}
@@ -549,7 +551,7 @@ fn is_thread_creation(cx: &PassCx, node: Node) -> bool {
     cx.calls.iter().any(|c| {
         c.start == node.start_byte()
             && c.end == node.end_byte()
-            && matches!(&c.target, Target::Rule(q) if q == THREAD)
+            && matches!(&c.target, Target::Rule(q) if *q == names(cx).thread)
     })
 }
 
@@ -1056,7 +1058,7 @@ fn creation<'c>(cx: &PassCx<'c>, c: &CallFact) -> Option<&'c crate::rules::CallE
     let Target::Rule(q) = &c.target else {
         return None;
     };
-    if q == AS_COMPLETED {
+    if *q == names(cx).as_completed {
         return None;
     }
     cx.cat.call(q).filter(|e| {
@@ -1127,9 +1129,10 @@ pub fn claim(cx: &PassCx, claims: &mut Claims) {
             claims.sync_with(w);
         }
     }
-    if kept.contains(QUEUE) {
+    let q = &cx.cat.names().queue;
+    if kept.contains(&q.queue) {
         for n in &cx.facts.names {
-            if n.qualified == "queue.Empty" || n.qualified == "queue.Full" {
+            if n.qualified == q.empty || n.qualified == q.full {
                 claims.keep_name(n.start, n.end);
             }
         }
@@ -1154,9 +1157,10 @@ pub fn claim(cx: &PassCx, claims: &mut Claims) {
 /// Whether a call of `ty.name` is a wait [`timed_wait`] handles: a `pass` method of a type
 /// this pass converts, other than a thread's or a pool's.
 fn waits(cx: &PassCx, kept: &HashSet<String>, ty: &str, name: &str) -> bool {
-    ty != THREAD
-        && ty != POOL_ENTERED
-        && !(ty == FUTURE && name == "result")
+    let n = names(cx);
+    ty != n.thread
+        && ty != n.pool_entered
+        && !(ty == n.future && name == "result")
         && !kept.contains(ty)
         && cx
             .cat
@@ -1171,7 +1175,8 @@ struct WaitShape {
     timeout: usize,
 }
 
-fn wait_shape(ty: &str, method: &str) -> Option<WaitShape> {
+/// `queue` is the type tag of queues.
+fn wait_shape(queue: &str, ty: &str, method: &str) -> Option<WaitShape> {
     let shape = |kept, block, timeout| {
         Some(WaitShape {
             kept,
@@ -1180,8 +1185,8 @@ fn wait_shape(ty: &str, method: &str) -> Option<WaitShape> {
         })
     };
     match (ty, method) {
-        (QUEUE, "get") => shape(0, Some((0, "block")), 1),
-        (QUEUE, "put") => shape(1, Some((1, "block")), 2),
+        (ty, "get") if ty == queue => shape(0, Some((0, "block")), 1),
+        (ty, "put") if ty == queue => shape(1, Some((1, "block")), 2),
         (_, "acquire") => shape(0, Some((0, "blocking")), 1),
         (_, "wait") => shape(0, None, 0),
         (_, "wait_for") => shape(1, None, 1),
@@ -1215,7 +1220,7 @@ fn wait_form<'a>(
     if !cx.call_is_awaited(c) {
         return None;
     }
-    let shape = wait_shape(ty, method)?;
+    let shape = wait_shape(queue(cx), ty, method)?;
     let src = cx.src();
     let recv = receiver(cx, c)?;
     let a = args_of(cx, node)?;
@@ -1264,7 +1269,7 @@ fn timed_wait(
     let src = cx.src();
     // The `await` of a non-blocking or computed wait is claimed away (see [`claim`]).
     let new = match form {
-        Wait::NonBlocking { .. } if ty != QUEUE => {
+        Wait::NonBlocking { .. } if ty != queue(cx) => {
             out.diagnostics.push(cx.diag_at(
                 c,
                 "unconvertible-call",
@@ -1278,7 +1283,7 @@ fn timed_wait(
             kept,
             timeout: t,
         } => {
-            if ty == QUEUE {
+            if ty == queue(cx) {
                 if method == "get" {
                     st.timed_get = true;
                 } else {
@@ -1331,8 +1336,9 @@ fn timed_wait(
 /// `except queue.Empty:` must also catch the `TimeoutError` of a timed `get`.
 fn except_timeouts(cx: &PassCx, st: &State, out: &mut PassOut) {
     let mut wanted: HashMap<&str, bool> = HashMap::new();
-    wanted.insert("queue.Empty", st.timed_get);
-    wanted.insert("queue.Full", st.timed_put);
+    let q = &cx.cat.names().queue;
+    wanted.insert(&q.empty, st.timed_get);
+    wanted.insert(&q.full, st.timed_put);
     for n in &cx.facts.names {
         if !wanted.get(n.qualified.as_str()).copied().unwrap_or(false) {
             continue;

@@ -18,20 +18,20 @@
 use super::{PassCx, PassOut};
 use crate::matcher::Target;
 
-const QUEUES: &[&str] = &["queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"];
-
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     for c in cx.calls {
         let Target::Rule(q) = &c.target else { continue };
-        if !QUEUES.contains(&q.as_str()) {
+        if !cx.cat.names().queue.with_maxsize.contains(q) {
             continue;
         }
-        let class = q.rsplit('.').next().unwrap_or(q);
-        let twin = format!("asyncio.{class}");
+        // The asyncio twin the catalog entry names.
+        let Some(twin) = cx.cat.call(q).and_then(|e| e.replace.as_deref()) else {
+            continue;
+        };
         // The threads family owns the creation: it says what it turns it into.
         let produced = cx.node(c.start, c.end).is_some()
             && super::threads::converted_to(cx, &cx.claims.kept_types, c)
-                .is_some_and(|new| new.contains(&twin));
+                .is_some_and(|new| new.contains(twin));
         if !produced || bounded(cx, c.start, c.end) {
             continue;
         }
