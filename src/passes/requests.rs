@@ -45,7 +45,7 @@
 
 use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
-use crate::edit::{Edit, Origin};
+use crate::edit::{Edit, Origin, Reindent};
 use crate::matcher::{CallFact, Ctx, Target};
 use crate::rules::{Action, CallEntry, PassName};
 use std::collections::{BTreeMap, BTreeSet};
@@ -1035,8 +1035,8 @@ fn wrappable(cx: &PassCx, f: usize) -> bool {
 
 /// Wraps the statements of each planned function that use its client, from the first to the
 /// last, in `async with httpx.AsyncClient(...) as client:`.
-/// Runs after every other pass (imports included) so that it can indent the text other
-/// passes insert and skip lines they delete.
+/// The edit layer indents the text other passes insert in the wrapped lines and skips lines
+/// they delete ([`crate::edit::reindent`]).
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     let scopes = plan(cx);
     // Inner functions first: the outer wrap then indents the inner one's header too.
@@ -1093,55 +1093,29 @@ fn wrap(cx: &PassCx, f: usize, scope: &Scope, out: &mut PassOut) {
 
     let mut strings = Vec::new();
     string_spans(body, &mut strings);
-    let deleted: BTreeSet<usize> = out
-        .edits
-        .iter()
-        .filter(|e| e.text.is_empty() && e.end > e.start && src[e.start..e.end].ends_with('\n'))
-        .filter(|e| e.start == 0 || src.as_bytes()[e.start - 1] == b'\n')
-        .map(|e| e.start)
-        .collect();
-    // Text other passes insert inside the region gets the extra level after each newline.
-    for e in out.edits.iter_mut() {
-        if start <= e.start && e.end <= end {
-            e.text = indent_after_newlines(&e.text, unit);
-        }
-    }
-    // Every later line of the region moves one level in.
+    // Every later line of the region moves one level in; the edit layer indents what other
+    // passes write inside it.
+    let mut lines = Vec::new();
     let mut ls = src[start..].find('\n').map(|i| start + i + 1);
     while let Some(at) = ls.filter(|&at| at < end) {
         let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
         let blank = src[at..line_end].trim().is_empty();
         let in_string = strings.iter().any(|&(s, e)| s < at && at < e);
-        if !blank && !in_string && !deleted.contains(&at) {
-            out.edits.push(Edit {
-                rank: -1_500_000_000,
-                ..Edit::insert(at, unit, Origin::RequestsClient)
-            });
+        if !blank && !in_string {
+            lines.push(at);
         }
         ls = (line_end < src.len()).then_some(line_end + 1);
     }
-    // Before anything else inserted at the first statement (`await`, `async def`).
-    out.edits.push(Edit {
-        rank: -2_000_000_000,
-        ..Edit::insert(start, header, Origin::RequestsClient)
+    out.reindents.push(Reindent {
+        start,
+        end,
+        unit: unit.to_string(),
+        lines,
+        header,
+        origin: Origin::RequestsClient,
     });
     out.imports.insert("httpx".into());
     out.packages.insert("httpx".into());
-}
-
-/// Adds `unit` after every newline of `text` that a non-empty line follows.
-fn indent_after_newlines(text: &str, unit: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('\n') {
-        s.push_str(&rest[..=i]);
-        rest = &rest[i + 1..];
-        if !rest.is_empty() && !rest.starts_with(['\n', '\r']) {
-            s.push_str(unit);
-        }
-    }
-    s.push_str(rest);
-    s
 }
 
 fn string_spans(n: Node, out: &mut Vec<(usize, usize)>) {

@@ -590,8 +590,7 @@ fn creator_function<'a>(cx: &PassCx<'a>, spec: &Spec) -> &'a str {
 
 fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, String> {
     let src = cx.src();
-    let n = &cx.cat.names().subprocess;
-    let pipe = &n.async_pipe;
+    let pipe = &cx.cat.names().subprocess.async_pipe;
     let (cmd_node, kw) = call_arguments(call, src)?;
     let flag = |name: &str| -> Result<Option<bool>, String> {
         match kw.iter().find(|(k, _)| *k == name) {
@@ -607,12 +606,7 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
     let text_flag = flag("text")?.unwrap_or(false) || flag("universal_newlines")?.unwrap_or(false);
     let capture = flag("capture_output")?.unwrap_or(false);
     let check = flag("check")?.unwrap_or(false);
-    let value = |name: &str| {
-        kw.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
-            .filter(|v| v.kind() != "none")
-    };
+    let value = |name: &str| keyword_value(&kw, name);
     let encoding = value("encoding").map(|v| text(v, src).to_string());
     let errors = value("errors").map(|v| text(v, src).to_string());
     check_keywords(&kw, api)?;
@@ -629,41 +623,11 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
     let cmd_text = text(cmd_node, src).to_string();
     let mut creator = command_items(cmd_node, shell, src)?;
 
-    // Streams.
-    let stream = |name: &str| -> Stream {
-        match value(name) {
-            None => Stream::Free,
-            Some(v) => match resolve(cx, c, v) {
-                Some(q) if q == n.pipe || q == n.async_pipe => Stream::Pipe,
-                Some(q)
-                    if [&n.devnull, &n.stdout, &n.async_devnull, &n.async_stdout].contains(&&q) =>
-                {
-                    Stream::Free
-                }
-                _ if v.kind() == "integer" && text(v, src) != "-1" => Stream::Free,
-                _ => Stream::Dynamic,
-            },
-        }
-    };
     let input = value("input").map(|v| match text_mode {
         Some(_) => paren(v, src),
         None => text(v, src).to_string(),
     });
-    let mut stdout = stream("stdout");
-    let mut stderr = stream("stderr");
-    if capture {
-        if value("stdout").is_some() || value("stderr").is_some() {
-            return Err("`capture_output` together with `stdout`/`stderr`".into());
-        }
-        stdout = Stream::Pipe;
-        stderr = Stream::Pipe;
-    }
-    if api == Api::CheckOutput {
-        if value("stdout").is_some() {
-            return Err("`check_output` with `stdout=`".into());
-        }
-        stdout = Stream::Pipe;
-    }
+    let (stdout, stderr) = streams(cx, c, &kw, api, capture)?;
     if text_mode.is_some() && (stdout == Stream::Dynamic || stderr == Stream::Dynamic) {
         return Err("in text mode, whether a stream is captured must be known".into());
     }
@@ -710,6 +674,58 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
         check: check || matches!(api, Api::CheckCall | Api::CheckOutput),
         timeout,
     })
+}
+
+/// The value of keyword `name`, unless it is absent or `None`.
+fn keyword_value<'a>(kw: &[(&str, Node<'a>)], name: &str) -> Option<Node<'a>> {
+    kw.iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| *v)
+        .filter(|v| v.kind() != "none")
+}
+
+/// Where the child's stdout and stderr go, from `stdout=`/`stderr=`, `capture_output` and
+/// the API (`check_output` captures stdout).
+fn streams(
+    cx: &PassCx,
+    c: &CallFact,
+    kw: &[(&str, Node)],
+    api: Api,
+    capture: bool,
+) -> Result<(Stream, Stream), String> {
+    let (src, n) = (cx.src(), &cx.cat.names().subprocess);
+    let value = |name: &str| keyword_value(kw, name);
+    let stream = |name: &str| -> Stream {
+        match value(name) {
+            None => Stream::Free,
+            Some(v) => match resolve(cx, c, v) {
+                Some(q) if q == n.pipe || q == n.async_pipe => Stream::Pipe,
+                Some(q)
+                    if [&n.devnull, &n.stdout, &n.async_devnull, &n.async_stdout].contains(&&q) =>
+                {
+                    Stream::Free
+                }
+                _ if v.kind() == "integer" && text(v, src) != "-1" => Stream::Free,
+                _ => Stream::Dynamic,
+            },
+        }
+    };
+    let mut stdout = stream("stdout");
+    let mut stderr = stream("stderr");
+    if capture {
+        if value("stdout").is_some() || value("stderr").is_some() {
+            return Err("`capture_output` together with `stdout`/`stderr`".into());
+        }
+        stdout = Stream::Pipe;
+        stderr = Stream::Pipe;
+    }
+    if api == Api::CheckOutput {
+        if value("stdout").is_some() {
+            return Err("`check_output` with `stdout=`".into());
+        }
+        stdout = Stream::Pipe;
+    }
+    Ok((stdout, stderr))
 }
 
 /// The command node and the keyword arguments of a subprocess call.

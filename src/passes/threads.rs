@@ -28,6 +28,7 @@
 //! sync (reported); a timed `wait`/`acquire` raises `TimeoutError` instead of returning
 //! `False` (reported).
 
+use super::args::Args;
 use super::awaits::needs_parens;
 use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
@@ -170,46 +171,9 @@ fn line_col(cx: &PassCx, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Positional and keyword arguments of a call; `None` if it has `*`/`**` splats.
-struct Args<'a> {
-    positional: Vec<Node<'a>>,
-    keywords: Vec<(String, Node<'a>)>,
-}
-
+/// The arguments of a call; `None` if it has `*`/`**` splats, which may hold any of them.
 fn args_of<'a>(cx: &PassCx<'a>, call: Node<'a>) -> Option<Args<'a>> {
-    let list = call.child_by_field_name("arguments")?;
-    if list.kind() != "argument_list" {
-        return None;
-    }
-    let mut a = Args {
-        positional: Vec::new(),
-        keywords: Vec::new(),
-    };
-    let mut cursor = list.walk();
-    for n in list.named_children(&mut cursor) {
-        match n.kind() {
-            "keyword_argument" => {
-                let name = n.child_by_field_name("name")?;
-                let value = n.child_by_field_name("value")?;
-                a.keywords.push((text(name, cx.src()).to_string(), value));
-            }
-            "list_splat" | "dictionary_splat" => return None,
-            "comment" => {}
-            _ => a.positional.push(n),
-        }
-    }
-    Some(a)
-}
-
-impl<'a> Args<'a> {
-    /// The argument at this position or with this keyword.
-    fn get(&self, pos: Option<usize>, kw: &str) -> Option<Node<'a>> {
-        self.keywords
-            .iter()
-            .find(|(k, _)| k == kw)
-            .map(|(_, v)| *v)
-            .or_else(|| pos.and_then(|p| self.positional.get(p).copied()))
-    }
+    Args::of(call, cx.src()).filter(|a| !a.splat)
 }
 
 fn receiver<'a>(cx: &PassCx<'a>, c: &CallFact) -> Option<Node<'a>> {
@@ -284,9 +248,9 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         );
     };
     if a.positional.len() > 5
-        || a.keywords.iter().any(|(k, _)| {
-            !["group", "target", "name", "args", "kwargs", "daemon"].contains(&k.as_str())
-        })
+        || a.keywords
+            .iter()
+            .any(|(k, _)| !["group", "target", "name", "args", "kwargs", "daemon"].contains(k))
     {
         return decline(out, "it has arguments awaitify does not know");
     }
@@ -379,32 +343,7 @@ fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
     else {
         return w;
     };
-    let mut names: Vec<&str> = Vec::new();
-    let mut lists: Vec<&str> = Vec::new();
-    let parent = node.parent();
-    let assigned = |p: Option<Node<'_>>| {
-        p.filter(|p| p.kind() == "assignment")
-            .and_then(|p| p.child_by_field_name("left"))
-            .filter(|l| l.kind() == "identifier")
-            .map(|l| text(l, src))
-    };
-    match parent.map(|p| p.kind()) {
-        Some("assignment") => match assigned(parent) {
-            Some(n) => names.push(n),
-            None => w.other_use = Some("it is stored where awaitify does not follow it".into()),
-        },
-        // `Thread(...).start()`: nothing can join it.
-        Some("attribute") => {}
-        Some("list_comprehension" | "list") => match assigned(parent.and_then(|p| p.parent())) {
-            Some(l) => lists.push(l),
-            None => w.other_use = Some("its list is not kept in a name".into()),
-        },
-        // `threads.append(Thread(...))`.
-        Some("argument_list") if appended_to(parent, src).is_some() => {
-            lists.extend(appended_to(parent, src));
-        }
-        _ => w.other_use = Some("it is passed on where awaitify does not follow it".into()),
-    }
+    let mut h = holders(node, src, &mut w);
     // The uses, until no new name holds the thread (a loop variable over a list it joined).
     let mut ids = Vec::new();
     identifiers(body, &mut ids);
@@ -413,8 +352,8 @@ fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
         changed = false;
         for &id in &ids {
             let name = text(id, src);
-            let holder = names.contains(&name);
-            let list = lists.contains(&name);
+            let holder = h.names.contains(&name);
+            let list = h.lists.contains(&name);
             if !holder && !list {
                 continue;
             }
@@ -429,70 +368,21 @@ fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
                         .filter(|l| l.kind() == "identifier")
                     {
                         let v = text(v, src);
-                        if !names.contains(&v) {
-                            names.push(v);
+                        if !h.names.contains(&v) {
+                            h.names.push(v);
                             changed = true;
                         }
                     }
                 }
                 "attribute" if field_is("object") => {
-                    let attr = p
-                        .child_by_field_name("attribute")
-                        .map_or("", |n| text(n, src));
-                    let call = p.parent().filter(|c| c.kind() == "call").filter(|c| {
-                        c.child_by_field_name("function")
-                            .is_some_and(|f| f.id() == p.id())
-                    });
-                    let nargs = call
-                        .and_then(|c| c.child_by_field_name("arguments"))
-                        .map_or(0, |l| l.named_child_count());
-                    match (holder, attr, call) {
-                        (true, "start" | "is_alive", Some(_)) => {}
-                        (true, "join", Some(_)) if nargs == 0 => w.joined = true,
-                        (true, "join", Some(_)) => timed = true,
-                        (true, "daemon", None)
-                            if p.parent().is_some_and(|a| {
-                                a.kind() == "assignment"
-                                    && a.child_by_field_name("left")
-                                        .is_some_and(|l| l.id() == p.id())
-                            }) =>
-                        {
-                            w.daemon |= p
-                                .parent()
-                                .and_then(|a| a.child_by_field_name("right"))
-                                .is_some_and(|r| text(r, src) == "True");
-                        }
-                        (false, "append", Some(c)) => {
-                            let arg = c
-                                .child_by_field_name("arguments")
-                                .and_then(|l| l.named_child(0))
-                                .map(|n| text(n, src));
-                            // Another thread (made here, or held by a name made from
-                            // one) may share the list: a thread kept in a later round is
-                            // neither, so the list's threads are kept together.
-                            let thread = c
-                                .child_by_field_name("arguments")
-                                .and_then(|l| l.named_child(0))
-                                .is_some_and(|n| {
-                                    is_thread_creation(cx, n)
-                                        || (n.kind() == "identifier"
-                                            && holds_thread(cx, &ids, text(n, src)))
-                                });
-                            if let Some(arg) =
-                                arg.filter(|a| !thread && !names.contains(a) && !lists.contains(a))
-                            {
-                                w.other_use = Some(format!("`{name}` also holds `{arg}`"));
-                            }
-                        }
-                        _ => w.other_use = Some(format!("it is used as `{name}.{attr}`")),
-                    }
+                    attribute_use(cx, &ids, p, (name, holder), &h, &mut w, &mut timed);
                 }
                 "argument_list" => {
                     // `threads.append(t)`: that list holds it too.
                     match appended_to(Some(p), src) {
                         Some(l) if holder => {
-                            if !lists.contains(&l) {
-                                lists.push(l);
+                            if !h.lists.contains(&l) {
+                                h.lists.push(l);
                                 changed = true;
                             }
                         }
@@ -515,6 +405,108 @@ fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
     // A timed join returns while the thread runs on; only a daemon is then dropped at exit.
     w.joined |= timed && w.daemon;
     w
+}
+
+/// The names that hold the thread made at `node`, from where it goes: assigned to a name,
+/// or into a list (`threads = [Thread(...)]`, `threads.append(Thread(...))`).
+struct Holders<'s> {
+    names: Vec<&'s str>,
+    lists: Vec<&'s str>,
+}
+
+fn holders<'s>(node: Node, src: &'s str, w: &mut Waits) -> Holders<'s> {
+    let mut h = Holders {
+        names: Vec::new(),
+        lists: Vec::new(),
+    };
+    let parent = node.parent();
+    let assigned = |p: Option<Node<'_>>| {
+        p.filter(|p| p.kind() == "assignment")
+            .and_then(|p| p.child_by_field_name("left"))
+            .filter(|l| l.kind() == "identifier")
+            .map(|l| text(l, src))
+    };
+    match parent.map(|p| p.kind()) {
+        Some("assignment") => match assigned(parent) {
+            Some(n) => h.names.push(n),
+            None => w.other_use = Some("it is stored where awaitify does not follow it".into()),
+        },
+        // `Thread(...).start()`: nothing can join it.
+        Some("attribute") => {}
+        Some("list_comprehension" | "list") => match assigned(parent.and_then(|p| p.parent())) {
+            Some(l) => h.lists.push(l),
+            None => w.other_use = Some("its list is not kept in a name".into()),
+        },
+        // `threads.append(Thread(...))`.
+        Some("argument_list") if appended_to(parent, src).is_some() => {
+            h.lists.extend(appended_to(parent, src));
+        }
+        _ => w.other_use = Some("it is passed on where awaitify does not follow it".into()),
+    }
+    h
+}
+
+/// `name.attr` (the attribute node `p`), where `name` holds the thread (`holder`) or a list
+/// of threads: a join, a daemon flag, an append, or a use a task has no counterpart for.
+fn attribute_use(
+    cx: &PassCx,
+    ids: &[Node],
+    p: Node,
+    (name, holder): (&str, bool),
+    h: &Holders,
+    w: &mut Waits,
+    timed: &mut bool,
+) {
+    let src = cx.src();
+    let attr = p
+        .child_by_field_name("attribute")
+        .map_or("", |n| text(n, src));
+    let call = p.parent().filter(|c| c.kind() == "call").filter(|c| {
+        c.child_by_field_name("function")
+            .is_some_and(|f| f.id() == p.id())
+    });
+    let nargs = call
+        .and_then(|c| c.child_by_field_name("arguments"))
+        .map_or(0, |l| l.named_child_count());
+    match (holder, attr, call) {
+        (true, "start" | "is_alive", Some(_)) => {}
+        (true, "join", Some(_)) if nargs == 0 => w.joined = true,
+        (true, "join", Some(_)) => *timed = true,
+        (true, "daemon", None)
+            if p.parent().is_some_and(|a| {
+                a.kind() == "assignment"
+                    && a.child_by_field_name("left")
+                        .is_some_and(|l| l.id() == p.id())
+            }) =>
+        {
+            w.daemon |= p
+                .parent()
+                .and_then(|a| a.child_by_field_name("right"))
+                .is_some_and(|r| text(r, src) == "True");
+        }
+        (false, "append", Some(c)) => {
+            let arg = c
+                .child_by_field_name("arguments")
+                .and_then(|l| l.named_child(0))
+                .map(|n| text(n, src));
+            // Another thread (made here, or held by a name made from
+            // one) may share the list: a thread kept in a later round is
+            // neither, so the list's threads are kept together.
+            let thread = c
+                .child_by_field_name("arguments")
+                .and_then(|l| l.named_child(0))
+                .is_some_and(|n| {
+                    is_thread_creation(cx, n)
+                        || (n.kind() == "identifier" && holds_thread(cx, ids, text(n, src)))
+                });
+            if let Some(arg) =
+                arg.filter(|a| !thread && !h.names.contains(a) && !h.lists.contains(a))
+            {
+                w.other_use = Some(format!("`{name}` also holds `{arg}`"));
+            }
+        }
+        _ => w.other_use = Some(format!("it is used as `{name}.{attr}`")),
+    }
 }
 
 /// `L` of `L.append(...)`, given its argument list.
@@ -829,7 +821,7 @@ fn pool_creation(cx: &PassCx, c: &CallFact, st: &mut State, out: &mut PassOut) {
     if a.positional.len() > 2
         || a.keywords
             .iter()
-            .any(|(k, _)| k != "max_workers" && k != "thread_name_prefix")
+            .any(|(k, _)| *k != "max_workers" && *k != "thread_name_prefix")
     {
         st.declined_withs.insert(with.start_byte());
         return;

@@ -48,23 +48,10 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
 
 /// The call passes a non-zero `maxsize` (first positional or keyword).
 fn bounded(cx: &PassCx, start: usize, end: usize) -> bool {
-    let Some(args) = cx
-        .node(start, end)
-        .and_then(|n| n.child_by_field_name("arguments"))
-    else {
+    let Some(call) = cx.node(start, end) else {
         return false;
     };
     let src = cx.src();
-    let mut cursor = args.walk();
-    let size = args
-        .named_children(&mut cursor)
-        .find_map(|a| match a.kind() {
-            "keyword_argument" => a
-                .child_by_field_name("name")
-                .filter(|n| &src[n.byte_range()] == "maxsize")
-                .and_then(|_| a.child_by_field_name("value")),
-            "comment" | "list_splat" | "dictionary_splat" => None,
-            _ => Some(a),
-        });
+    let size = super::args::Args::of(call, src).and_then(|a| a.get(Some(0), "maxsize"));
     size.is_some_and(|v| !matches!(src[v.byte_range()].trim(), "0" | "-1"))
 }
