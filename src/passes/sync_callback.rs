@@ -33,7 +33,7 @@ const CALLBACK_METHODS: &[&str] = &[
 ];
 
 /// Whether the callee `to` (a qualified name) calls its callback argument without `await`:
-/// one of the catalog's `sync_callers`, or a method of [`CALLBACK_METHODS`].
+/// one of the catalog's `sync_callers`, or a method of `CALLBACK_METHODS`.
 pub fn calls_sync(cat: &Catalog, to: &str) -> bool {
     let method = crate::names::last(to);
     cat.names().core.sync_callers.iter().any(|f| f == to)
