@@ -712,7 +712,7 @@ fn solve(
             }
         }
     }
-    out.test_bases = test_case_bases(p, &out);
+    out.test_bases = test_case_bases(p, cat, &out);
     // Reasons, first found wins: seeds, then families, then edges in call order.
     for (f, why) in seeds {
         if async_fams.contains(&fam(f)) {
@@ -1021,11 +1021,11 @@ fn xunit_hook(p: &Project, f: FuncId) -> Option<&'static str> {
 /// async whose bases lead to `TestCase`, each class on the way that names `TestCase` itself
 /// (`class T(MyBase)`, `class MyBase(unittest.TestCase)`: `MyBase` converts, or `T`'s async
 /// tests would never be awaited).
-fn test_case_bases(p: &Project, out: &Colouring) -> HashSet<ClassId> {
+fn test_case_bases(p: &Project, cat: &Catalog, out: &Colouring) -> HashSet<ClassId> {
     let names_test_case = |k: ClassId| {
         p.class(k).bases.iter().any(|b| {
             matches!(p.resolve_in_module(k.module as usize, b),
-                crate::project::Sym::External(q) if crate::passes::pytest::TEST_CASES.contains(&q.as_str()))
+                crate::project::Sym::External(q) if cat.names().core.is_test_case(&q))
         })
     };
     let mut classes: Vec<ClassId> = out

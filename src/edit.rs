@@ -136,6 +136,68 @@ impl Edit {
     }
 }
 
+/// Lines that move one indentation level in because a pass wraps them in a new block
+/// (`async with client:`). The edit layer ([`reindent`]) indents every edit inside, whichever
+/// pass made it, so that no pass rewrites another's edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reindent {
+    pub start: usize,
+    pub end: usize,
+    /// One indentation level.
+    pub unit: String,
+    /// The line starts inside that move: not blank, not inside a multi-line string.
+    pub lines: Vec<usize>,
+    /// The block's header, inserted at `start` before anything else there.
+    pub header: String,
+    pub origin: Origin,
+}
+
+/// Applies `regions`, inner ones first, to `edits`: the text inserted inside a region gets
+/// the extra level after each newline, and each of its lines that no edit deletes gets an
+/// indentation insertion. A region's own edits are added after it is applied, so an outer
+/// region indents an inner one's header too.
+pub fn reindent(src: &str, edits: &mut Vec<Edit>, regions: &[Reindent]) {
+    for r in regions {
+        let deleted: std::collections::BTreeSet<usize> = edits
+            .iter()
+            .filter(|e| e.text.is_empty() && e.end > e.start && src[e.start..e.end].ends_with('\n'))
+            .filter(|e| e.start == 0 || src.as_bytes()[e.start - 1] == b'\n')
+            .map(|e| e.start)
+            .collect();
+        for e in edits.iter_mut() {
+            if r.start <= e.start && e.end <= r.end {
+                e.text = indent_after_newlines(&e.text, &r.unit);
+            }
+        }
+        for &at in r.lines.iter().filter(|at| !deleted.contains(at)) {
+            edits.push(Edit {
+                rank: -1_500_000_000,
+                ..Edit::insert(at, r.unit.clone(), r.origin)
+            });
+        }
+        // Before anything else inserted at the first line (`await`, `async def`).
+        edits.push(Edit {
+            rank: -2_000_000_000,
+            ..Edit::insert(r.start, r.header.clone(), r.origin)
+        });
+    }
+}
+
+/// Adds `unit` after every newline of `text` that a non-empty line follows.
+fn indent_after_newlines(text: &str, unit: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('\n') {
+        s.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        if !rest.is_empty() && !rest.starts_with(['\n', '\r']) {
+            s.push_str(unit);
+        }
+    }
+    s.push_str(rest);
+    s
+}
+
 /// Two edits that both want to change the same bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
@@ -227,6 +289,34 @@ mod tests {
             apply("time.sleep(1)", edits).unwrap(),
             "await asyncio.sleep(1)"
         );
+    }
+
+    #[test]
+    fn a_reindented_region_indents_every_edit_inside_it() {
+        let src = "def f():\n    a = g()\n    x = 1\n    b = h()\n";
+        let mut edits = vec![
+            // Another pass's `await`, a deleted line and a multi-line insertion.
+            Edit::open(17, 3, "await ", Origin::AwaitCall),
+            Edit::replace(21, 31, "", Origin::Threads),
+            Edit::insert(42, "\n    print(b)", Origin::Threads),
+        ];
+        let before = edits.clone();
+        let region = Reindent {
+            start: 13,
+            end: 42,
+            unit: "    ".into(),
+            lines: vec![21, 31],
+            header: "async with C() as client:\n        ".into(),
+            origin: Origin::RequestsClient,
+        };
+        reindent(src, &mut edits, &[region]);
+        assert_eq!(
+            apply(src, edits.clone()).unwrap(),
+            "def f():\n    async with C() as client:\n        a = await g()\n        b = h()\n        print(b)\n"
+        );
+        // Only the text of the multi-line insertion changes; its owner and range stay.
+        assert_eq!(edits[..2], before[..2]);
+        assert_eq!(edits[2].origin, Origin::Threads);
     }
 
     #[test]

@@ -22,18 +22,7 @@ pub const EXTERNAL_DECORATOR: &str = "external-decorator";
 
 /// `unittest.TestCase` subclasses become `IsolatedAsyncioTestCase` (the async-test pass),
 /// with `setUp`/`tearDown` renamed `asyncSetUp`/`asyncTearDown`, which the runner awaits.
-const TEST_CASES: &[&str] = &["unittest.TestCase", "unittest.case.TestCase"];
 const TEST_CASE_RENAMED: &[&str] = &["setUp", "tearDown"];
-
-/// Decorators a pass rewrites for the async form: they are safe only where written as the
-/// pass recognises them (and, for fixtures, in a test module).
-const REWRITTEN: &[(&str, &[&str])] = &[
-    (
-        "contextlib.contextmanager",
-        &["contextlib.contextmanager", "contextmanager"],
-    ),
-    ("pytest.fixture", crate::passes::pytest::FIXTURES),
-];
 
 /// The classes of the standard library: their bases and the methods each defines itself.
 struct Stdlib {
@@ -155,7 +144,7 @@ fn outside_bases(p: &Project, cat: &Catalog, c: ClassId) -> Vec<Outside> {
             }
             match stdlib().methods(&q) {
                 Some(mut methods) => {
-                    if TEST_CASES.contains(&q.as_str()) {
+                    if cat.names().core.is_test_case(&q) {
                         methods.retain(|n| !TEST_CASE_RENAMED.contains(n));
                     }
                     out.push(Outside::Known(q, methods));
@@ -268,13 +257,18 @@ fn decorator_reason(p: &Project, cat: &Catalog, f: FuncId) -> Option<String> {
 /// `async def` (an `[[async-aware-decorator]]`, by the name it is imported as, even when
 /// the project defines it: the standard library's own `unittest.skipIf`).
 pub fn async_aware(p: &Project, cat: &Catalog, m: usize, written: &str) -> bool {
+    // The decorators a pass rewrites for the async form are safe only where written as the
+    // pass recognises them (and, for fixtures, in a test module).
+    let core = &cat.names().core;
     qualified_name(p, m, written).is_some_and(|q| {
         cat.async_aware_decorator(&q)
-            && REWRITTEN.iter().all(|(name, forms)| {
-                *name != q
-                    || (forms.contains(&written)
-                        && (*name != "pytest.fixture" || p.modules[m].is_test))
-            })
+            && (q != core.contextmanager
+                || [
+                    core.contextmanager.as_str(),
+                    crate::names::last(&core.contextmanager),
+                ]
+                .contains(&written))
+            && (q != core.fixture || core.is_fixture(written) && p.modules[m].is_test)
     })
 }
 

@@ -15,6 +15,7 @@ pub mod fileio;
 pub mod index;
 pub mod matcher;
 pub mod mocks;
+pub mod names;
 pub mod parse;
 pub mod passes;
 pub mod project;

@@ -268,6 +268,10 @@ pub struct Rule {
     pub examples: Vec<Example>,
     #[serde(default, rename = "no_change")]
     pub no_changes: Vec<NoChange>,
+    /// `[names]`: the Python names the rule's passes write or recognise, by role; typed and
+    /// checked by [`crate::names::Names::of`] when the built-in catalog loads.
+    #[serde(default, rename = "names")]
+    pub pass_names: toml::Table,
 }
 
 /// Index into the catalog's rule list.
@@ -306,6 +310,8 @@ pub struct Catalog {
     /// `[[blocking]]` functions by qualified name, and methods by `(type, name)`.
     blocking_calls: HashMap<String, Blocking>,
     blocking_methods: HashMap<(String, String), Blocking>,
+    /// The built-in rules' `[names]` (none in a catalog made from scratch, as tests do).
+    pass_names: Option<crate::names::Names>,
 }
 
 /// What a report of one `[[blocking]]` name says.
@@ -359,6 +365,12 @@ impl Catalog {
         for (file, text) in compiled::CATALOG {
             catalog.add_toml(file, text)?;
         }
+        let names =
+            crate::names::Names::of(&catalog.rules).map_err(|message| RuleError::Invalid {
+                file: "transforms".into(),
+                message,
+            })?;
+        catalog.pass_names = Some(names);
         Ok(catalog)
     }
 
@@ -383,6 +395,9 @@ impl Catalog {
         }
         if self.rules.iter().any(|r| r.id == rule.id) {
             return Err(format!("duplicate rule id `{}`", rule.id));
+        }
+        if self.pass_names.is_some() && !rule.pass_names.is_empty() {
+            return Err("`[names]` is for the built-in rules' passes".into());
         }
         let id = self.rules.len();
         let check = |action: Action, replace: &Option<String>, what: &str| -> Result<(), String> {
@@ -525,6 +540,13 @@ impl Catalog {
             })
     }
 
+    /// The Python names the passes write or recognise.
+    pub fn names(&self) -> &crate::names::Names {
+        self.pass_names
+            .as_ref()
+            .expect("the passes run with the built-in catalog")
+    }
+
     pub fn call(&self, qualified: &str) -> Option<&CallEntry> {
         self.calls.get(qualified)
     }
@@ -636,6 +658,7 @@ impl Catalog {
             // Reports only: a mocked API still blocks where it is left in a coroutine.
             blocking_calls: self.blocking_calls.clone(),
             blocking_methods: self.blocking_methods.clone(),
+            pass_names: self.pass_names.clone(),
         }
     }
 

@@ -58,16 +58,15 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         // `@contextmanager` on a generator that now awaits.
         let head_start = first_line_start(src, def);
         let head = &src[head_start..def.start];
-        for name in ["contextlib.contextmanager", "contextmanager"] {
+        let names = &cx.cat.names().core;
+        let qualified = names.contextmanager.as_str();
+        for name in [qualified, crate::names::last(qualified)] {
             if let Some(at) = head.find(&format!("@{name}")) {
                 let at = head_start + at + 1;
-                out.edits.push(Edit::replace(
-                    at,
-                    at + name.len(),
-                    "contextlib.asynccontextmanager",
-                    Origin::AsyncDef,
-                ));
-                out.imports.insert("contextlib".into());
+                let new = names.asynccontextmanager.as_str();
+                out.edits
+                    .push(Edit::replace(at, at + name.len(), new, Origin::AsyncDef));
+                out.imports.insert(crate::names::module(new).into());
                 break;
             }
         }

@@ -135,11 +135,9 @@ fn check_try(cx: &PassCx, f: usize, t: Node, out: &mut PassOut) {
 
 /// `BaseException`, unless the module rebinds the name.
 fn is_base_exception(cx: &PassCx, name: &str) -> bool {
-    match name {
-        "BaseException" => !cx.module().index.bindings.contains_key("BaseException"),
-        "builtins.BaseException" => true,
-        _ => false,
-    }
+    let qualified = cx.cat.names().core.base_exception.as_str();
+    let bare = crate::names::last(qualified);
+    name == qualified || name == bare && !cx.module().index.bindings.contains_key(bare)
 }
 
 fn handler_block(clause: Node) -> Option<Node> {

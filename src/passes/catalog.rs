@@ -207,16 +207,17 @@ pub fn to_thread(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     }
     // The callee's text stays where it is (so its import stays counted as used): the call's
     // `(` becomes the separator after it.
+    let to_thread = cx.cat.names().core.to_thread.as_str();
     super::wrap_as_first_argument(
         cx.src(),
         c.callee,
         args.start_byte(),
         args,
-        "asyncio.to_thread",
+        to_thread,
         Origin::ToThread,
         out,
     );
-    out.imports.insert("asyncio".into());
+    out.imports.insert(crate::names::module(to_thread).into());
     true
 }
 

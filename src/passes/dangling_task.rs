@@ -48,12 +48,15 @@ pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
 /// `asyncio.create_task(f())`): the same rule applies to the new code, so a second run has
 /// nothing left to do. Keyed on the produced text, with the replaced range as the call.
 pub fn run_produced(cx: &PassCx, out: &mut PassOut) {
+    let create_task = cx.cat.names().dangling_task.create_task.as_str();
     let produced: Vec<(usize, usize)> = out
         .edits
         .iter()
         .filter(|e| {
             e.start < e.end
-                && (e.text.starts_with("asyncio.create_task(") || e.text == "asyncio.create_task")
+                && e.text
+                    .strip_prefix(create_task)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('('))
         })
         .map(|e| (e.start, e.end))
         .collect();

@@ -37,10 +37,11 @@ pub fn call(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     else {
         return false;
     };
+    let names = &cx.cat.names().files;
     let done = match &c.target {
         Target::Method { name, .. } if name == "open" => path_open(cx, c, args, out),
-        Target::Rule(q) if q == "json.load" => json_load(cx, c, args, out),
-        Target::Rule(q) if q == "json.dump" => json_dump(cx, node, args, out),
+        Target::Rule(q) if *q == names.json_load => json_load(cx, c, args, out),
+        Target::Rule(q) if *q == names.json_dump => json_dump(cx, node, args, out),
         Target::Rule(q) if q == "print" => print_to_file(cx, node, args, out),
         _ => false,
     };
@@ -87,16 +88,17 @@ fn path_open(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
         return false;
     };
     // Around the receiver, not over it: its own edits and import uses stay intact.
+    let open = cx.cat.names().files.aiofiles_open.as_str();
     super::wrap_as_first_argument(
         cx.src(),
         c.callee,
         recv.end_byte(),
         args,
-        "aiofiles.open",
+        open,
         Origin::Files,
         out,
     );
-    out.imports.insert("aiofiles".into());
+    out.imports.insert(crate::names::module(open).into());
     true
 }
 
@@ -321,11 +323,6 @@ fn print_to_file(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool
     true
 }
 
-/// Types whose sync methods other code may call on its own: handing such a value to a call
-/// awaitify does not follow (`csv.reader(f)`, `pickle.load(f)`, `pandas.read_sql(q, conn)`)
-/// gives that code the async object, whose methods return coroutines.
-const FOLLOWED_TYPES: &[&str] = &["io.IOBase", "sqlite3.Connection", "sqlite3.Cursor"];
-
 /// `async-value-passed-to-sync-code`: reports a migrated file or connection passed as an
 /// argument to a call that is neither a project function nor a catalog entry.
 pub fn escapes(cx: &PassCx, out: &mut PassOut) {
@@ -425,7 +422,10 @@ fn check_call(
         let Some(crate::matcher::Kind::Ext(ty)) = kind else {
             continue;
         };
-        if !FOLLOWED_TYPES.contains(&ty.as_str()) {
+        // Handing a file or connection to a call awaitify does not follow (`csv.reader(f)`,
+        // `pickle.load(f)`, `pandas.read_sql(q, conn)`) gives that code the async object,
+        // whose methods return coroutines.
+        if !cx.cat.names().files.followed_types.contains(ty) {
             continue;
         }
         let pos = call.start_position();

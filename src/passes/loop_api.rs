@@ -23,22 +23,23 @@ pub fn rewrite(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         return true;
     }
     let callee = cx.node(c.callee.0, c.callee.1);
+    let new = cx.cat.names().loop_api.get_running_loop.as_str();
     match callee.and_then(|n| n.child_by_field_name("attribute")) {
         // `asyncio.get_event_loop` or `aio.get_event_loop`: keep the module as written.
         Some(attr) => out.edits.push(Edit::replace(
             attr.start_byte(),
             attr.end_byte(),
-            "get_running_loop",
+            crate::names::last(new),
             Origin::DeprecatedLoopApi,
         )),
         None => {
             out.edits.push(Edit::replace(
                 c.callee.0,
                 c.callee.1,
-                "asyncio.get_running_loop",
+                new,
                 Origin::DeprecatedLoopApi,
             ));
-            out.imports.insert("asyncio".into());
+            out.imports.insert(crate::names::module(new).into());
         }
     }
     out.rewritten += 1;

@@ -3,7 +3,7 @@
 //! once, and `verify` re-parses the result.
 
 use crate::colour::Colouring;
-use crate::edit::{Edit, Origin};
+use crate::edit::{Edit, Origin, Reindent};
 use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, PackedCall, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
@@ -12,6 +12,7 @@ use claims::Claims;
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
+pub mod args;
 pub mod async_def;
 pub mod awaits;
 pub mod blocking_in_coroutine;
@@ -58,6 +59,9 @@ pub struct PassCx<'a> {
 #[derive(Default)]
 pub struct PassOut {
     pub edits: Vec<Edit>,
+    /// Regions wrapped in a new block, inner ones first: the edit layer indents them, with
+    /// every edit inside, once all passes have run.
+    pub reindents: Vec<Reindent>,
     /// Modules the new code needs imported (`asyncio`, `httpx`, `aiofiles.os`).
     pub imports: BTreeSet<String>,
     pub diagnostics: Vec<Diagnostic>,
@@ -261,8 +265,8 @@ pub enum Phase {
     /// Reads every edit made so far: which references were replaced, which names new text
     /// uses. Runs only if some edit was made.
     Imports,
-    /// Reads every edit made so far: the text inserted inside a function whose requests
-    /// get a shared client is indented with it.
+    /// Wraps the statements of a function whose requests share a client in `async with`;
+    /// the edit layer indents them, with every edit inside, after the last phase.
     RequestsClient,
 }
 
@@ -328,29 +332,19 @@ pub fn run_all(cx: &PassCx) -> PassOut {
         phase.run(cx, &mut out);
         if let Some(before) = before {
             debug_assert!(
-                only_added(phase, &before, &out.edits),
+                only_added(&before, &out.edits),
                 "{}: phase {phase:?} removed or rewrote an earlier edit",
                 cx.module().display
             );
         }
     }
+    crate::edit::reindent(cx.src(), &mut out.edits, &out.reindents);
     out
 }
 
-/// Whether `after` keeps every edit of `before`, in place, and only adds to them. The one
-/// exception is the requests client, which indents the text others inserted in the body it
-/// wraps: there only an edit's text may change, by whitespace after its newlines.
-fn only_added(phase: Phase, before: &[Edit], after: &[Edit]) -> bool {
-    after.len() >= before.len()
-        && before.iter().zip(after).all(|(b, a)| {
-            b == a
-                || phase == Phase::RequestsClient
-                    && Edit {
-                        text: b.text.clone(),
-                        ..a.clone()
-                    } == *b
-                    && a.text.replace([' ', '\t'], "") == b.text.replace([' ', '\t'], "")
-        })
+/// Whether `after` keeps every edit of `before`, in place, and only adds to them.
+fn only_added(before: &[Edit], after: &[Edit]) -> bool {
+    after.len() >= before.len() && before.iter().zip(after).all(|(b, a)| b == a)
 }
 
 /// Whether no pass can change module `m`: nothing in it is async in the output, and it calls
@@ -390,7 +384,9 @@ pub fn quiet(
         // A coroutine function handed to a callback API is reported (`sync_callback`).
         && facts.refs.iter().all(|r| {
             sync(&r.target)
-                || !(r.called || r.passed_to.as_deref().is_some_and(sync_callback::calls_sync))
+                || !(r.called || r.passed_to
+                    .as_deref()
+                    .is_some_and(|to| sync_callback::calls_sync(cat, to)))
         })
         && facts.names.is_empty()
         && facts.attrs.is_empty()

@@ -25,9 +25,6 @@ use crate::edit::{Edit, Origin};
 use crate::project::{ClassId, Sym};
 use std::collections::BTreeSet;
 
-pub const FIXTURES: &[&str] = &["pytest.fixture", "fixture"];
-pub const TEST_CASES: &[&str] = &["unittest.TestCase", "unittest.case.TestCase"];
-
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     let module = cx.module();
     let src = cx.src();
@@ -60,19 +57,20 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         if let Some(fixture) = def
             .decorators
             .iter()
-            .find(|d| FIXTURES.contains(&d.as_str()))
+            .find(|d| cx.cat.names().core.is_fixture(d))
         {
             // Replace the decorator's callee, keeping its arguments.
             let head_start = first_line_start(src, def);
             if let Some(at) = src[head_start..def.start].find(&format!("@{fixture}")) {
                 let at = head_start + at + 1;
+                let new = cx.cat.names().core.async_fixture.as_str();
                 out.edits.push(Edit::replace(
                     at,
                     at + fixture.len(),
-                    "pytest_asyncio.fixture",
+                    new,
                     Origin::AsyncTest,
                 ));
-                out.imports.insert("pytest_asyncio".into());
+                out.imports.insert(crate::names::module(new).into());
                 out.packages.insert("pytest-asyncio".into());
             }
             continue;
@@ -104,7 +102,7 @@ fn is_test_case(cx: &PassCx, class: ClassId) -> bool {
             .bases
             .iter()
             .any(|b| match cx.p.resolve_in_module(k.module as usize, b) {
-                Sym::External(q) => TEST_CASES.contains(&q.as_str()),
+                Sym::External(q) => cx.cat.names().core.is_test_case(&q),
                 _ => false,
             })
     })
@@ -132,15 +130,16 @@ fn convert_test_case(cx: &PassCx, c: usize, out: &mut PassOut) {
         for base in args.named_children(&mut cursor) {
             let written = &cx.src()[base.byte_range()];
             if let Sym::External(q) = cx.p.resolve_in_module(cx.m, written)
-                && TEST_CASES.contains(&q.as_str())
+                && cx.cat.names().core.is_test_case(&q)
             {
+                let new = cx.cat.names().core.async_test_case.as_str();
                 out.edits.push(Edit::replace(
                     base.start_byte(),
                     base.end_byte(),
-                    "unittest.IsolatedAsyncioTestCase",
+                    new,
                     Origin::AsyncTest,
                 ));
-                out.imports.insert("unittest".into());
+                out.imports.insert(crate::names::module(new).into());
             }
         }
     }

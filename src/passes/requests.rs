@@ -45,32 +45,25 @@
 
 use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
-use crate::edit::{Edit, Origin};
+use crate::edit::{Edit, Origin, Reindent};
 use crate::matcher::{CallFact, Ctx, Target};
 use crate::rules::{Action, CallEntry, PassName};
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
 
-/// The module-level helpers that get the function's shared client.
-const HELPERS: &[&str] = &[
-    "requests.get",
-    "requests.post",
-    "requests.put",
-    "requests.patch",
-    "requests.delete",
-    "requests.head",
-    "requests.options",
-    "requests.request",
-    "urllib.request.urlopen",
-];
-const SESSION: &str = "requests.Session";
-const RESPONSE: &str = "requests.Response";
-/// The response bound by `with requests.get(...) as r:` (an httpx stream).
-const STREAM: &str = "requests.StreamResponse";
-/// The response bound by `with urlopen(...) as r:` (an httpx stream).
-const URLLIB_STREAM: &str = "urllib.StreamResponse";
-/// The client every `requests` call in a function shares: requests' defaults kept.
-const CLIENT: &str = "httpx.AsyncClient(follow_redirects=True, timeout=None";
+/// The names this pass writes and recognises (`[names]` of `transforms/requests-call.toml`).
+fn names<'a>(cx: &PassCx<'a>) -> &'a crate::names::Requests {
+    &cx.cat.names().requests
+}
+
+/// The client every `requests` call in a function shares, without its closing `)`:
+/// requests' defaults kept.
+fn client_ctor(cx: &PassCx) -> String {
+    format!(
+        "{}(follow_redirects=True, timeout=None",
+        names(cx).async_client
+    )
+}
 
 /// Why a call keeps requests in a worker thread instead of moving to httpx.
 type Decline = String;
@@ -87,11 +80,12 @@ struct Scope {
 /// Dispatched from the catalog pass for every `action = "pass"` entry of the requests
 /// rules. Returns false when the call is left as is (the catalog pass reports it).
 pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut PassOut) -> bool {
+    let n = names(cx);
     match &c.target {
-        Target::Rule(q) if q == SESSION => session_ctor(cx, c, out),
-        Target::Rule(q) if q == "httpx.Client" => httpx_client(cx, c, out),
-        Target::Rule(q) if HELPERS.contains(&q.as_str()) => helper(cx, c, q, out),
-        Target::Method { ty, name } if ty == SESSION => {
+        Target::Rule(q) if *q == n.session => session_ctor(cx, c, out),
+        Target::Rule(q) if *q == n.client => httpx_client(cx, c, out),
+        Target::Rule(q) if n.helpers.contains(q) => helper(cx, c, q, out),
+        Target::Method { ty, name } if *ty == n.session => {
             let Some(method) = http_method(name) else {
                 return false;
             };
@@ -121,9 +115,11 @@ pub fn rewrite_call(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut Pas
                 }
             }
         }
-        Target::Method { ty, name } if ty == RESPONSE => response_iter(cx, c, name, "", out),
-        Target::Method { ty, name } if ty == STREAM => response_iter(cx, c, name, "a", out),
-        Target::Method { ty, name } if ty == URLLIB_STREAM && name == "read" => {
+        Target::Method { ty, name } if *ty == n.response => response_iter(cx, c, name, "", out),
+        Target::Method { ty, name } if *ty == n.stream_response => {
+            response_iter(cx, c, name, "a", out)
+        }
+        Target::Method { ty, name } if *ty == n.urllib_stream_response && name == "read" => {
             // `r.read()` on a streamed httpx response reads the rest of the body.
             let Some(node) = cx.node(c.start, c.end) else {
                 return false;
@@ -173,16 +169,15 @@ pub fn claim(cx: &PassCx, claims: &mut Claims) {
             continue;
         }
         let entered = match &c.target {
-            Target::Rule(q) if HELPERS.contains(&q.as_str()) => {
+            Target::Rule(q) if names(cx).helpers.contains(q) => {
                 let scopes = scopes.get_or_insert_with(|| plan(cx));
                 helper_enters(cx, c, q, scopes)
             }
-            Target::Method { ty, name } if ty == SESSION => {
-                http_method(name).is_some_and(|method| {
+            Target::Method { ty, name } if *ty == names(cx).session => http_method(name)
+                .is_some_and(|method| {
                     matches!(with_form(cx, c), Ok(Some(_)))
                         && map_args(cx, c, method, "", true, true).is_ok()
-                })
-            }
+                }),
             _ => false,
         };
         if entered {
@@ -202,7 +197,7 @@ fn helper_enters(cx: &PassCx, c: &CallFact, q: &str, scopes: &BTreeMap<usize, Sc
     let Ok(Some(_)) = with_form(cx, c) else {
         return false;
     };
-    if q == "urllib.request.urlopen" {
+    if q == names(cx).urlopen {
         urlopen_args(cx, c, &scope.client, true).is_ok()
     } else {
         let method = q.rsplit('.').next().unwrap_or("get");
@@ -220,7 +215,7 @@ fn keep_session(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
         cx.cat,
         cx.m,
         cx.calls,
-        SESSION,
+        &names(cx).session,
         c.caller,
         &what,
         (c.line, c.col),
@@ -247,7 +242,7 @@ fn helper(cx: &PassCx, c: &CallFact, q: &str, out: &mut PassOut) -> bool {
         ));
         return super::catalog::to_thread(cx, c, out);
     }
-    let urlopen = q == "urllib.request.urlopen";
+    let urlopen = q == names(cx).urlopen;
     let Ok(form) = with_form(cx, c) else {
         return false;
     };
@@ -413,7 +408,7 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     out.edits.push(Edit::replace(
         c.start,
         c.end,
-        format!("{CLIENT})"),
+        format!("{})", client_ctor(cx)),
         Origin::Requests,
     ));
     out.imports.insert("httpx".into());
@@ -461,21 +456,18 @@ fn httpx_client(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         return false;
     };
     // Only the class name changes, so `import httpx` stays counted as used.
+    let new = names(cx).async_client.as_str();
     match callee.child_by_field_name("attribute") {
         Some(attr) => out.edits.push(Edit::replace(
             attr.start_byte(),
             attr.end_byte(),
-            "AsyncClient",
+            crate::names::last(new),
             Origin::Requests,
         )),
         None => {
-            out.edits.push(Edit::replace(
-                c.callee.0,
-                c.callee.1,
-                "httpx.AsyncClient",
-                Origin::Requests,
-            ));
-            out.imports.insert("httpx".into());
+            out.edits
+                .push(Edit::replace(c.callee.0, c.callee.1, new, Origin::Requests));
+            out.imports.insert(crate::names::module(new).into());
         }
     }
     out.packages.insert("httpx".into());
@@ -660,7 +652,7 @@ fn map_args(
                 (name.to_string(), *a)
             }
         };
-        map_arg(src, &list, i, &name, value, session, &mut m, &mut seen)?;
+        map_arg(cx, &list, i, &name, value, session, &mut m, &mut seen)?;
     }
     rename_verb(
         cx,
@@ -678,7 +670,7 @@ fn map_args(
 /// Maps one argument `name=value` (the `i`-th of `list`, by keyword or position).
 #[allow(clippy::too_many_arguments)]
 fn map_arg(
-    src: &str,
+    cx: &PassCx,
     list: &[Node],
     i: usize,
     name: &str,
@@ -687,7 +679,7 @@ fn map_arg(
     m: &mut Mapped,
     seen: &mut Seen,
 ) -> Result<(), Decline> {
-    let a = list[i];
+    let (a, src) = (list[i], cx.src());
     let keyword = a.kind() == "keyword_argument";
     let rename = |to: &str, m: &mut Mapped| {
         if keyword {
@@ -713,7 +705,7 @@ fn map_arg(
         }
         "data" => {
             seen.has_body = true;
-            match body_kind(value, src) {
+            match body_kind(value, src, &names(cx).json_dumps) {
                 Body::Raw => rename("content", m),
                 Body::Form | Body::Unknown => {
                     if !keyword {
@@ -890,7 +882,8 @@ enum Body {
     Unknown,
 }
 
-fn body_kind(v: Node, src: &str) -> Body {
+/// `json_dumps` is `json.dumps` as the pass recognises it written.
+fn body_kind(v: Node, src: &str, json_dumps: &str) -> Body {
     match v.kind() {
         "string" | "concatenated_string" => Body::Raw,
         "dictionary" | "dictionary_comprehension" => Body::Form,
@@ -899,7 +892,7 @@ fn body_kind(v: Node, src: &str) -> Body {
             let f = v
                 .child_by_field_name("function")
                 .map_or("", |f| &src[f.byte_range()]);
-            if f.ends_with(".encode") || matches!(f, "bytes" | "str" | "json.dumps") {
+            if f.ends_with(".encode") || matches!(f, "bytes" | "str") || f == json_dumps {
                 Body::Raw
             } else if f == "dict" {
                 Body::Form
@@ -932,7 +925,7 @@ fn plan(cx: &PassCx) -> BTreeMap<usize, Scope> {
     for c in cx.calls {
         let Target::Rule(q) = &c.target else { continue };
         let Some(f) = c.caller else { continue };
-        if !HELPERS.contains(&q.as_str()) || !cx.call_is_awaited(c) {
+        if !names(cx).helpers.contains(q) || !cx.call_is_awaited(c) {
             continue;
         }
         let scope = scopes.entry(f).or_insert_with(|| Scope {
@@ -941,7 +934,7 @@ fn plan(cx: &PassCx) -> BTreeMap<usize, Scope> {
             calls: BTreeMap::new(),
         });
         let result = with_form(cx, c).and_then(|form| {
-            if q == "urllib.request.urlopen" {
+            if *q == names(cx).urlopen {
                 urlopen_args(cx, c, "client", form.is_some()).map(|_| Vec::new())
             } else {
                 let method = q.rsplit('.').next().unwrap_or("get");
@@ -1042,8 +1035,8 @@ fn wrappable(cx: &PassCx, f: usize) -> bool {
 
 /// Wraps the statements of each planned function that use its client, from the first to the
 /// last, in `async with httpx.AsyncClient(...) as client:`.
-/// Runs after every other pass (imports included) so that it can indent the text other
-/// passes insert and skip lines they delete.
+/// The edit layer indents the text other passes insert in the wrapped lines and skips lines
+/// they delete ([`crate::edit::reindent`]).
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     let scopes = plan(cx);
     // Inner functions first: the outer wrap then indents the inner one's header too.
@@ -1093,61 +1086,36 @@ fn wrap(cx: &PassCx, f: usize, scope: &Scope, out: &mut PassOut) {
         .map(|a| format!(", {a}"))
         .collect::<String>();
     let header = format!(
-        "async with {CLIENT}{ctor}) as {}:{nl}{indent}{unit}",
+        "async with {}{ctor}) as {}:{nl}{indent}{unit}",
+        client_ctor(cx),
         scope.client
     );
 
     let mut strings = Vec::new();
     string_spans(body, &mut strings);
-    let deleted: BTreeSet<usize> = out
-        .edits
-        .iter()
-        .filter(|e| e.text.is_empty() && e.end > e.start && src[e.start..e.end].ends_with('\n'))
-        .filter(|e| e.start == 0 || src.as_bytes()[e.start - 1] == b'\n')
-        .map(|e| e.start)
-        .collect();
-    // Text other passes insert inside the region gets the extra level after each newline.
-    for e in out.edits.iter_mut() {
-        if start <= e.start && e.end <= end {
-            e.text = indent_after_newlines(&e.text, unit);
-        }
-    }
-    // Every later line of the region moves one level in.
+    // Every later line of the region moves one level in; the edit layer indents what other
+    // passes write inside it.
+    let mut lines = Vec::new();
     let mut ls = src[start..].find('\n').map(|i| start + i + 1);
     while let Some(at) = ls.filter(|&at| at < end) {
         let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
         let blank = src[at..line_end].trim().is_empty();
         let in_string = strings.iter().any(|&(s, e)| s < at && at < e);
-        if !blank && !in_string && !deleted.contains(&at) {
-            out.edits.push(Edit {
-                rank: -1_500_000_000,
-                ..Edit::insert(at, unit, Origin::RequestsClient)
-            });
+        if !blank && !in_string {
+            lines.push(at);
         }
         ls = (line_end < src.len()).then_some(line_end + 1);
     }
-    // Before anything else inserted at the first statement (`await`, `async def`).
-    out.edits.push(Edit {
-        rank: -2_000_000_000,
-        ..Edit::insert(start, header, Origin::RequestsClient)
+    out.reindents.push(Reindent {
+        start,
+        end,
+        unit: unit.to_string(),
+        lines,
+        header,
+        origin: Origin::RequestsClient,
     });
     out.imports.insert("httpx".into());
     out.packages.insert("httpx".into());
-}
-
-/// Adds `unit` after every newline of `text` that a non-empty line follows.
-fn indent_after_newlines(text: &str, unit: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('\n') {
-        s.push_str(&rest[..=i]);
-        rest = &rest[i + 1..];
-        if !rest.is_empty() && !rest.starts_with(['\n', '\r']) {
-            s.push_str(unit);
-        }
-    }
-    s.push_str(rest);
-    s
 }
 
 fn string_spans(n: Node, out: &mut Vec<(usize, usize)>) {

@@ -30,6 +30,7 @@
 //!
 //! Unsafe when: `send` returned a partial count that the code used.
 
+use super::args::Args;
 use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
 use crate::edit::{Edit, Origin};
@@ -37,10 +38,6 @@ use crate::matcher::{CallFact, Target};
 use crate::parse::text;
 use std::collections::HashSet;
 use tree_sitter::Node;
-
-const CONNECT: &str = "socket.create_connection";
-const SOCKET: &str = "socket.socket";
-const FILE: &str = "socket.SocketFile";
 
 /// One `create_connection` this pass converts, and the names of its stream pair.
 struct Conn<'a> {
@@ -62,8 +59,9 @@ type Plan<'a> = (Vec<Conn<'a>>, Vec<(&'a CallFact, String)>);
 fn plan<'a>(cx: &PassCx<'a>) -> Plan<'a> {
     let mut conns: Vec<Conn> = Vec::new();
     let mut kept = Vec::new();
+    let connect = &cx.cat.names().sockets.create_connection;
     for c in cx.calls {
-        if matches!(&c.target, Target::Rule(q) if q == CONNECT) && cx.call_is_awaited(c) {
+        if matches!(&c.target, Target::Rule(q) if q == connect) && cx.call_is_awaited(c) {
             match connection(cx, c) {
                 Ok(conn) => conns.push(conn),
                 Err(why) => kept.push((c, why)),
@@ -96,7 +94,7 @@ fn methods<'a, 'c>(
         let Target::Method { ty, name } = &c.target else {
             return None;
         };
-        if ty != SOCKET || c.caller != Some(conn.caller) {
+        if *ty != cx.cat.names().sockets.socket || c.caller != Some(conn.caller) {
             return None;
         }
         let recv = receiver(cx, c)?;
@@ -104,15 +102,21 @@ fn methods<'a, 'c>(
     })
 }
 
+/// Whether `sock.makefile(...)` opens a binary reader (`"rb"`): asyncio's stream reader.
+fn binary_mode(call: Node, src: &str) -> bool {
+    Args::of(call, src)
+        .and_then(|a| a.get(Some(0), "mode"))
+        .is_some_and(|m| {
+            let m = text(m, src);
+            m.contains('b') && m.contains('r') && !m.contains('w')
+        })
+}
+
 /// The name `f = sock.makefile("rb")` binds: the stream reader itself from now on.
 fn binary_file(cx: &PassCx, c: &CallFact) -> Option<String> {
     let src = cx.src();
     let node = cx.node(c.start, c.end)?;
-    let a = args(node);
-    let binary = a.first().is_some_and(|m| {
-        let m = text(*m, src);
-        m.contains('b') && m.contains('r') && !m.contains('w')
-    });
+    let binary = binary_mode(node, src);
     let left = node
         .parent()
         .filter(|p| p.kind() == "assignment")
@@ -142,17 +146,19 @@ pub fn claim(cx: &PassCx, claims: &mut Claims) {
         }
     }
     // Socket methods on anything else stay blocking calls.
+    let names = &cx.cat.names().sockets;
     for c in cx.calls {
         let Target::Method { ty, .. } = &c.target else {
             continue;
         };
-        let file_of_conn = ty == FILE
+        let (socket, file) = (*ty == names.socket, *ty == names.socket_file);
+        let file_of_conn = file
             && receiver(cx, c).is_some_and(|r| {
                 conns.iter().any(|k| {
                     Some(k.caller) == c.caller && k.files.iter().any(|f| f == text(r, cx.src()))
                 })
             });
-        if (ty == SOCKET && !handled.contains(&c.start) || ty == FILE && !file_of_conn)
+        if (socket && !handled.contains(&c.start) || file && !file_of_conn)
             && cx.call_is_awaited(c)
             && !c.awaited
         {
@@ -195,12 +201,9 @@ fn connection<'a>(cx: &PassCx<'a>, c: &'a CallFact) -> Result<Conn<'a>, String> 
     // `create_connection(address, timeout)`: the timeout bounds every later read and write
     // too, which asyncio streams have no counterpart for (`wait_for` on the connect alone
     // would let a read hang).
-    let timed = args(node).iter().enumerate().any(|(i, n)| match n.kind() {
-        "keyword_argument" => n
-            .child_by_field_name("name")
-            .is_some_and(|k| text(k, cx.src()) == "timeout"),
-        _ => i == 1,
-    });
+    let a = Args::of(node, cx.src()).ok_or("its arguments could not be read")?;
+    // A `*args`/`**kwargs` may hold a timeout.
+    let timed = a.get(Some(1), "timeout").is_some() || a.splat;
     if timed {
         return Err(
             "it has a timeout, which bounds each later read and write too; asyncio streams have none"
@@ -297,18 +300,18 @@ fn uses_ok(cx: &PassCx, conn: &Conn) -> Result<(), String> {
                 .and_then(|c| c.parent())
                 .is_some_and(|p| p.kind() == "expression_statement");
             let first = call
-                .map(args)
-                .and_then(|a| a.first().map(|f| text(*f, src)));
+                .and_then(|c| Args::of(c, src))
+                .and_then(|a| a.positional(0))
+                .map(|f| text(f, src));
             match method {
                 Some("recv") => {}
                 Some("sendall" | "send" | "close") if is_stmt => {}
                 Some("shutdown") if is_stmt && first.is_some_and(|f| f.ends_with("SHUT_WR")) => {}
                 Some("makefile")
-                    if first.is_some_and(|m| {
-                        m.contains('b') && m.contains('r') && !m.contains('w')
-                    }) && call
-                        .and_then(|c| c.parent())
-                        .is_some_and(|p| p.kind() == "assignment") => {}
+                    if call.is_some_and(|c| binary_mode(c, src))
+                        && call
+                            .and_then(|c| c.parent())
+                            .is_some_and(|p| p.kind() == "assignment") => {}
                 Some(m) => {
                     return Err(format!(
                         "`{}.{m}(...)` has no stream equivalent here (line {})",
@@ -331,34 +334,15 @@ fn uses_ok(cx: &PassCx, conn: &Conn) -> Result<(), String> {
     Ok(())
 }
 
-fn args<'a>(call: Node<'a>) -> Vec<Node<'a>> {
-    let Some(list) = call.child_by_field_name("arguments") else {
-        return Vec::new();
-    };
-    let mut cursor = list.walk();
-    list.named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .collect()
-}
-
 /// `create_connection((h, p))` -> `asyncio.open_connection(h, p)`, in its statement.
 fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
     let src = cx.src();
     let Some(node) = cx.node(conn.call.start, conn.call.end) else {
         return;
     };
-    let a = args(node);
-    let address = a
-        .iter()
-        .find(|n| n.kind() != "keyword_argument")
-        .or_else(|| {
-            a.iter().find(|n| {
-                n.child_by_field_name("name")
-                    .is_some_and(|k| text(k, src) == "address")
-            })
-        })
-        .map(|n| n.child_by_field_name("value").unwrap_or(*n));
-    let Some(address) = address else { return };
+    let Some(address) = Args::of(node, src).and_then(|a| a.get(Some(0), "address")) else {
+        return;
+    };
     let target = if address.kind() == "tuple" && address.named_child_count() == 2 {
         let mut cursor = address.walk();
         let parts: Vec<&str> = address
@@ -431,8 +415,12 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut)
     let Some(node) = cx.node(c.start, c.end) else {
         return;
     };
-    let a = args(node);
-    let arg = |i: usize| a.get(i).map_or("", |n| text(*n, src));
+    let a = Args::of(node, src);
+    let arg = |i: usize| {
+        a.as_ref()
+            .and_then(|a| a.positional(i))
+            .map_or("", |n| text(n, src))
+    };
     let stmt = node.parent().filter(|p| p.kind() == "expression_statement");
     let nl = cx.module().source.newline;
     let indent = cx.line_indent(c.start);
@@ -483,10 +471,7 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut)
             ));
         }
         "makefile" => {
-            let binary = a.first().is_some_and(|m| {
-                let m = text(*m, src);
-                m.contains('b') && m.contains('r') && !m.contains('w')
-            });
+            let binary = binary_mode(node, src);
             let bound = node
                 .parent()
                 .filter(|p| p.kind() == "assignment")

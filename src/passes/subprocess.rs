@@ -59,7 +59,6 @@ const PASS_THROUGH: &[&str] = &[
     "umask",
 ];
 
-const PIPE: &str = "asyncio.subprocess.PIPE";
 /// Longest line an expansion writes on one line (black's default).
 const WIDTH: usize = 88;
 
@@ -110,13 +109,16 @@ struct Spec {
 pub fn rewrite(cx: &PassCx, c: &CallFact, _entry: &CallEntry, out: &mut PassOut) -> bool {
     match &c.target {
         Target::Rule(q) => {
-            let api = match q.as_str() {
-                "subprocess.run" => Api::Run,
-                "subprocess.call" => Api::Call,
-                "subprocess.check_call" => Api::CheckCall,
-                "subprocess.check_output" => Api::CheckOutput,
-                "subprocess.Popen" => Api::Popen,
-                _ => return false,
+            let n = &cx.cat.names().subprocess;
+            let api = [
+                (&n.run, Api::Run),
+                (&n.call, Api::Call),
+                (&n.check_call, Api::CheckCall),
+                (&n.check_output, Api::CheckOutput),
+                (&n.popen, Api::Popen),
+            ];
+            let Some(&(_, api)) = api.iter().find(|(name, _)| *name == q) else {
+                return false;
             };
             if api == Api::Popen {
                 popen(cx, c, out)
@@ -340,11 +342,7 @@ fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
             lines.push(Line::Code(format!("{} = {}", n.cmd, spec.cmd)));
             n.cmd.clone()
         };
-    let creator_fn = if spec.shell {
-        "asyncio.create_subprocess_shell"
-    } else {
-        "asyncio.create_subprocess_exec"
-    };
+    let creator_fn = creator_function(cx, spec);
     let mut creator = spec.creator.clone();
     if !spec.cmd_simple && cmd == n.cmd {
         let bound = if spec.shell {
@@ -554,10 +552,11 @@ fn to_thread(
     }
     let what = &cx.src()[c.callee.0..c.callee.1];
     let sep = super::argument_separator(cx.src(), args);
+    let to_thread = cx.cat.names().core.to_thread.as_str();
     out.edits.push(Edit::replace(
         c.callee.0,
         c.callee.1,
-        "asyncio.to_thread",
+        to_thread,
         Origin::Subprocess,
     ));
     out.edits.push(Edit::insert(
@@ -565,7 +564,7 @@ fn to_thread(
         format!("{what}{sep}"),
         Origin::Subprocess,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports.insert(crate::names::module(to_thread).into());
     super::awaits::await_node(call, out);
     out.diagnostics.push(cx.diag_at(
         c,
@@ -577,10 +576,21 @@ fn to_thread(
     true
 }
 
+/// `asyncio.create_subprocess_shell` or `_exec`, as the call runs a shell or not.
+fn creator_function<'a>(cx: &PassCx<'a>, spec: &Spec) -> &'a str {
+    let n = &cx.cat.names().subprocess;
+    if spec.shell {
+        &n.create_shell
+    } else {
+        &n.create_exec
+    }
+}
+
 // ---- reading the arguments --------------------------------------------------------------
 
 fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, String> {
     let src = cx.src();
+    let pipe = &cx.cat.names().subprocess.async_pipe;
     let (cmd_node, kw) = call_arguments(call, src)?;
     let flag = |name: &str| -> Result<Option<bool>, String> {
         match kw.iter().find(|(k, _)| *k == name) {
@@ -596,12 +606,7 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
     let text_flag = flag("text")?.unwrap_or(false) || flag("universal_newlines")?.unwrap_or(false);
     let capture = flag("capture_output")?.unwrap_or(false);
     let check = flag("check")?.unwrap_or(false);
-    let value = |name: &str| {
-        kw.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
-            .filter(|v| v.kind() != "none")
-    };
+    let value = |name: &str| keyword_value(&kw, name);
     let encoding = value("encoding").map(|v| text(v, src).to_string());
     let errors = value("errors").map(|v| text(v, src).to_string());
     check_keywords(&kw, api)?;
@@ -618,40 +623,11 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
     let cmd_text = text(cmd_node, src).to_string();
     let mut creator = command_items(cmd_node, shell, src)?;
 
-    // Streams.
-    let stream = |name: &str| -> Stream {
-        match value(name) {
-            None => Stream::Free,
-            Some(v) => match resolve(cx, c, v).as_deref() {
-                Some("subprocess.PIPE") | Some("asyncio.subprocess.PIPE") => Stream::Pipe,
-                Some("subprocess.DEVNULL")
-                | Some("subprocess.STDOUT")
-                | Some("asyncio.subprocess.DEVNULL")
-                | Some("asyncio.subprocess.STDOUT") => Stream::Free,
-                _ if v.kind() == "integer" && text(v, src) != "-1" => Stream::Free,
-                _ => Stream::Dynamic,
-            },
-        }
-    };
     let input = value("input").map(|v| match text_mode {
         Some(_) => paren(v, src),
         None => text(v, src).to_string(),
     });
-    let mut stdout = stream("stdout");
-    let mut stderr = stream("stderr");
-    if capture {
-        if value("stdout").is_some() || value("stderr").is_some() {
-            return Err("`capture_output` together with `stdout`/`stderr`".into());
-        }
-        stdout = Stream::Pipe;
-        stderr = Stream::Pipe;
-    }
-    if api == Api::CheckOutput {
-        if value("stdout").is_some() {
-            return Err("`check_output` with `stdout=`".into());
-        }
-        stdout = Stream::Pipe;
-    }
+    let (stdout, stderr) = streams(cx, c, &kw, api, capture)?;
     if text_mode.is_some() && (stdout == Stream::Dynamic || stderr == Stream::Dynamic) {
         return Err("in text mode, whether a stream is captured must be known".into());
     }
@@ -668,17 +644,17 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
         let v = text(*v, src);
         match *k {
             "capture_output" if capture => {
-                creator.push(format!("stdout={PIPE}"));
-                creator.push(format!("stderr={PIPE}"));
+                creator.push(format!("stdout={pipe}"));
+                creator.push(format!("stderr={pipe}"));
             }
-            "input" if input.is_some() => creator.push(format!("stdin={PIPE}")),
+            "input" if input.is_some() => creator.push(format!("stdin={pipe}")),
             "stdin" | "stdout" | "stderr" => creator.push(format!("{k}={v}")),
             k if PASS_THROUGH.contains(&k) => creator.push(format!("{k}={v}")),
             _ => {}
         }
     }
     if api == Api::CheckOutput {
-        creator.push(format!("stdout={PIPE}"));
+        creator.push(format!("stdout={pipe}"));
     }
     let timeout = value("timeout").map(|v| text(v, src).to_string());
     if value("timeout").is_some_and(|v| !simple(v)) {
@@ -698,6 +674,58 @@ fn parse_spec(cx: &PassCx, c: &CallFact, call: Node, api: Api) -> Result<Spec, S
         check: check || matches!(api, Api::CheckCall | Api::CheckOutput),
         timeout,
     })
+}
+
+/// The value of keyword `name`, unless it is absent or `None`.
+fn keyword_value<'a>(kw: &[(&str, Node<'a>)], name: &str) -> Option<Node<'a>> {
+    kw.iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| *v)
+        .filter(|v| v.kind() != "none")
+}
+
+/// Where the child's stdout and stderr go, from `stdout=`/`stderr=`, `capture_output` and
+/// the API (`check_output` captures stdout).
+fn streams(
+    cx: &PassCx,
+    c: &CallFact,
+    kw: &[(&str, Node)],
+    api: Api,
+    capture: bool,
+) -> Result<(Stream, Stream), String> {
+    let (src, n) = (cx.src(), &cx.cat.names().subprocess);
+    let value = |name: &str| keyword_value(kw, name);
+    let stream = |name: &str| -> Stream {
+        match value(name) {
+            None => Stream::Free,
+            Some(v) => match resolve(cx, c, v) {
+                Some(q) if q == n.pipe || q == n.async_pipe => Stream::Pipe,
+                Some(q)
+                    if [&n.devnull, &n.stdout, &n.async_devnull, &n.async_stdout].contains(&&q) =>
+                {
+                    Stream::Free
+                }
+                _ if v.kind() == "integer" && text(v, src) != "-1" => Stream::Free,
+                _ => Stream::Dynamic,
+            },
+        }
+    };
+    let mut stdout = stream("stdout");
+    let mut stderr = stream("stderr");
+    if capture {
+        if value("stdout").is_some() || value("stderr").is_some() {
+            return Err("`capture_output` together with `stdout`/`stderr`".into());
+        }
+        stdout = Stream::Pipe;
+        stderr = Stream::Pipe;
+    }
+    if api == Api::CheckOutput {
+        if value("stdout").is_some() {
+            return Err("`check_output` with `stdout=`".into());
+        }
+        stdout = Stream::Pipe;
+    }
+    Ok((stdout, stderr))
 }
 
 /// The command node and the keyword arguments of a subprocess call.
@@ -877,11 +905,7 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
     let Some(args) = p.call.child_by_field_name("arguments") else {
         return false;
     };
-    let creator = if p.spec.shell {
-        "asyncio.create_subprocess_shell"
-    } else {
-        "asyncio.create_subprocess_exec"
-    };
+    let creator = creator_function(cx, &p.spec);
     out.edits.push(Edit::replace(
         c.callee.0,
         c.callee.1,
@@ -1128,7 +1152,7 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
         let name = text(r, src);
         cx.calls.iter().find(|o| {
             o.caller == c.caller
-                && o.target == Target::Rule("subprocess.Popen".into())
+                && matches!(&o.target, Target::Rule(q) if *q == cx.cat.names().subprocess.popen)
                 && cx
                     .node(o.start, o.end)
                     .is_some_and(|n| popen_binding(cx, o, n).ok().flatten() == Some(name))

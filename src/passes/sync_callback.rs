@@ -18,6 +18,7 @@
 //! to create the task in.
 
 use super::{PassCx, PassOut};
+use crate::rules::Catalog;
 
 /// Methods (on a loop or a future) whose callback argument is called without `await`.
 const CALLBACK_METHODS: &[&str] = &[
@@ -31,19 +32,18 @@ const CALLBACK_METHODS: &[&str] = &[
     "add_writer",
 ];
 
-/// Functions, by qualified name, that call their callback argument without `await`.
-const CALLBACK_FUNCTIONS: &[&str] = &["signal.signal", "atexit.register"];
-
-/// Whether the callee `to` (a qualified name) calls its callback argument without `await`.
-pub fn calls_sync(to: &str) -> bool {
-    let method = to.rsplit('.').next().unwrap_or(to);
-    CALLBACK_FUNCTIONS.contains(&to) || (to.contains('.') && CALLBACK_METHODS.contains(&method))
+/// Whether the callee `to` (a qualified name) calls its callback argument without `await`:
+/// one of the catalog's `sync_callers`, or a method of `CALLBACK_METHODS`.
+pub fn calls_sync(cat: &Catalog, to: &str) -> bool {
+    let method = crate::names::last(to);
+    cat.names().core.sync_callers.iter().any(|f| f == to)
+        || (to.contains('.') && CALLBACK_METHODS.contains(&method))
 }
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     for r in &cx.facts.refs {
         let Some(to) = &r.passed_to else { continue };
-        if !calls_sync(to) || !cx.colour.async_funcs.contains(&r.target) {
+        if !calls_sync(cx.cat, to) || !cx.colour.async_funcs.contains(&r.target) {
             continue;
         }
         let name = &cx.p.func(r.target).name;

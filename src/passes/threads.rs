@@ -28,6 +28,7 @@
 //! sync (reported); a timed `wait`/`acquire` raises `TimeoutError` instead of returning
 //! `False` (reported).
 
+use super::args::Args;
 use super::awaits::needs_parens;
 use super::claims::{Claim, Claims};
 use super::{PassCx, PassOut};
@@ -37,12 +38,15 @@ use crate::parse::text;
 use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
-const THREAD: &str = "threading.Thread";
-const POOL: &str = "concurrent.futures.ThreadPoolExecutor";
-const POOL_ENTERED: &str = "concurrent.futures.ThreadPoolExecutor[entered]";
-const FUTURE: &str = "concurrent.futures.Future";
-const AS_COMPLETED: &str = "concurrent.futures.as_completed";
-const QUEUE: &str = "queue.Queue";
+/// The names this pass writes and recognises (`[names]` of `transforms/threading-thread.toml`).
+fn names<'a>(cx: &PassCx<'a>) -> &'a crate::names::Threads {
+    &cx.cat.names().threads
+}
+
+/// The type tag of every queue (`[names]` of `transforms/queue-asyncio.toml`).
+fn queue<'a>(cx: &PassCx<'a>) -> &'a str {
+    &cx.cat.names().queue.queue
+}
 /// Name of the module helper that holds a pool slot around one task.
 const BOUNDED: &str = "_bounded";
 
@@ -76,12 +80,12 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     out.keep.extend(keeps);
     // Pools first: their methods need to know the task group they belong to.
     for c in cx.calls {
-        if matches!(&c.target, Target::Rule(q) if q == POOL) {
+        if matches!(&c.target, Target::Rule(q) if *q == names(cx).pool) {
             pool_creation(cx, c, &mut st, out);
         }
     }
     for w in &cx.facts.withs {
-        if w.kind == Kind::Ext(POOL.into())
+        if w.kind == Kind::Ext(names(cx).pool.clone())
             && !st.pools.iter().any(|p| p.range.0 == w.with_kw)
             && cx.can_await(w.caller, w.ctx)
             && !w.already_async
@@ -94,20 +98,17 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         };
         match &c.target {
-            Target::Rule(q) if q == THREAD => thread_creation(cx, c, node, out),
+            Target::Rule(q) if *q == names(cx).thread => thread_creation(cx, c, node, out),
             // Over the tasks of a pool this pass converted in the same function only.
             Target::Rule(q)
-                if q == AS_COMPLETED
+                if *q == names(cx).as_completed
                     && st.pools.iter().any(|p| p.caller == c.caller)
                     && cx.can_await(c.caller, c.ctx) =>
             {
-                out.edits.push(Edit::replace(
-                    c.callee.0,
-                    c.callee.1,
-                    "asyncio.as_completed",
-                    Origin::Threads,
-                ));
-                out.imports.insert("asyncio".into());
+                let new = names(cx).async_as_completed.as_str();
+                out.edits
+                    .push(Edit::replace(c.callee.0, c.callee.1, new, Origin::Threads));
+                out.imports.insert(crate::names::module(new).into());
                 out.rewritten += 1;
             }
             Target::Rule(_) => {
@@ -123,9 +124,11 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 }
             }
             Target::Method { ty, name } => match (ty.as_str(), name.as_str()) {
-                (THREAD, m) => thread_method(cx, c, node, m, out),
-                (POOL_ENTERED, m) => pool_method(cx, c, node, m, &mut st, out),
-                (FUTURE, "result") if st.pools.iter().any(|p| p.caller == c.caller) => {
+                (t, m) if t == names(cx).thread => thread_method(cx, c, node, m, out),
+                (t, m) if t == names(cx).pool_entered => pool_method(cx, c, node, m, &mut st, out),
+                (t, "result")
+                    if t == names(cx).future && st.pools.iter().any(|p| p.caller == c.caller) =>
+                {
                     future_result(cx, c, node, out)
                 }
                 (ty, _) if kept.contains(ty) => {}
@@ -168,46 +171,9 @@ fn line_col(cx: &PassCx, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Positional and keyword arguments of a call; `None` if it has `*`/`**` splats.
-struct Args<'a> {
-    positional: Vec<Node<'a>>,
-    keywords: Vec<(String, Node<'a>)>,
-}
-
+/// The arguments of a call; `None` if it has `*`/`**` splats, which may hold any of them.
 fn args_of<'a>(cx: &PassCx<'a>, call: Node<'a>) -> Option<Args<'a>> {
-    let list = call.child_by_field_name("arguments")?;
-    if list.kind() != "argument_list" {
-        return None;
-    }
-    let mut a = Args {
-        positional: Vec::new(),
-        keywords: Vec::new(),
-    };
-    let mut cursor = list.walk();
-    for n in list.named_children(&mut cursor) {
-        match n.kind() {
-            "keyword_argument" => {
-                let name = n.child_by_field_name("name")?;
-                let value = n.child_by_field_name("value")?;
-                a.keywords.push((text(name, cx.src()).to_string(), value));
-            }
-            "list_splat" | "dictionary_splat" => return None,
-            "comment" => {}
-            _ => a.positional.push(n),
-        }
-    }
-    Some(a)
-}
-
-impl<'a> Args<'a> {
-    /// The argument at this position or with this keyword.
-    fn get(&self, pos: Option<usize>, kw: &str) -> Option<Node<'a>> {
-        self.keywords
-            .iter()
-            .find(|(k, _)| k == kw)
-            .map(|(_, v)| *v)
-            .or_else(|| pos.and_then(|p| self.positional.get(p).copied()))
-    }
+    Args::of(call, cx.src()).filter(|a| !a.splat)
 }
 
 fn receiver<'a>(cx: &PassCx<'a>, c: &CallFact) -> Option<Node<'a>> {
@@ -282,9 +248,9 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         );
     };
     if a.positional.len() > 5
-        || a.keywords.iter().any(|(k, _)| {
-            !["group", "target", "name", "args", "kwargs", "daemon"].contains(&k.as_str())
-        })
+        || a.keywords
+            .iter()
+            .any(|(k, _)| !["group", "target", "name", "args", "kwargs", "daemon"].contains(k))
     {
         return decline(out, "it has arguments awaitify does not know");
     }
@@ -377,32 +343,7 @@ fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
     else {
         return w;
     };
-    let mut names: Vec<&str> = Vec::new();
-    let mut lists: Vec<&str> = Vec::new();
-    let parent = node.parent();
-    let assigned = |p: Option<Node<'_>>| {
-        p.filter(|p| p.kind() == "assignment")
-            .and_then(|p| p.child_by_field_name("left"))
-            .filter(|l| l.kind() == "identifier")
-            .map(|l| text(l, src))
-    };
-    match parent.map(|p| p.kind()) {
-        Some("assignment") => match assigned(parent) {
-            Some(n) => names.push(n),
-            None => w.other_use = Some("it is stored where awaitify does not follow it".into()),
-        },
-        // `Thread(...).start()`: nothing can join it.
-        Some("attribute") => {}
-        Some("list_comprehension" | "list") => match assigned(parent.and_then(|p| p.parent())) {
-            Some(l) => lists.push(l),
-            None => w.other_use = Some("its list is not kept in a name".into()),
-        },
-        // `threads.append(Thread(...))`.
-        Some("argument_list") if appended_to(parent, src).is_some() => {
-            lists.extend(appended_to(parent, src));
-        }
-        _ => w.other_use = Some("it is passed on where awaitify does not follow it".into()),
-    }
+    let mut h = holders(node, src, &mut w);
     // The uses, until no new name holds the thread (a loop variable over a list it joined).
     let mut ids = Vec::new();
     identifiers(body, &mut ids);
@@ -411,8 +352,8 @@ fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
         changed = false;
         for &id in &ids {
             let name = text(id, src);
-            let holder = names.contains(&name);
-            let list = lists.contains(&name);
+            let holder = h.names.contains(&name);
+            let list = h.lists.contains(&name);
             if !holder && !list {
                 continue;
             }
@@ -427,70 +368,21 @@ fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
                         .filter(|l| l.kind() == "identifier")
                     {
                         let v = text(v, src);
-                        if !names.contains(&v) {
-                            names.push(v);
+                        if !h.names.contains(&v) {
+                            h.names.push(v);
                             changed = true;
                         }
                     }
                 }
                 "attribute" if field_is("object") => {
-                    let attr = p
-                        .child_by_field_name("attribute")
-                        .map_or("", |n| text(n, src));
-                    let call = p.parent().filter(|c| c.kind() == "call").filter(|c| {
-                        c.child_by_field_name("function")
-                            .is_some_and(|f| f.id() == p.id())
-                    });
-                    let nargs = call
-                        .and_then(|c| c.child_by_field_name("arguments"))
-                        .map_or(0, |l| l.named_child_count());
-                    match (holder, attr, call) {
-                        (true, "start" | "is_alive", Some(_)) => {}
-                        (true, "join", Some(_)) if nargs == 0 => w.joined = true,
-                        (true, "join", Some(_)) => timed = true,
-                        (true, "daemon", None)
-                            if p.parent().is_some_and(|a| {
-                                a.kind() == "assignment"
-                                    && a.child_by_field_name("left")
-                                        .is_some_and(|l| l.id() == p.id())
-                            }) =>
-                        {
-                            w.daemon |= p
-                                .parent()
-                                .and_then(|a| a.child_by_field_name("right"))
-                                .is_some_and(|r| text(r, src) == "True");
-                        }
-                        (false, "append", Some(c)) => {
-                            let arg = c
-                                .child_by_field_name("arguments")
-                                .and_then(|l| l.named_child(0))
-                                .map(|n| text(n, src));
-                            // Another thread (made here, or held by a name made from
-                            // one) may share the list: a thread kept in a later round is
-                            // neither, so the list's threads are kept together.
-                            let thread = c
-                                .child_by_field_name("arguments")
-                                .and_then(|l| l.named_child(0))
-                                .is_some_and(|n| {
-                                    is_thread_creation(cx, n)
-                                        || (n.kind() == "identifier"
-                                            && holds_thread(cx, &ids, text(n, src)))
-                                });
-                            if let Some(arg) =
-                                arg.filter(|a| !thread && !names.contains(a) && !lists.contains(a))
-                            {
-                                w.other_use = Some(format!("`{name}` also holds `{arg}`"));
-                            }
-                        }
-                        _ => w.other_use = Some(format!("it is used as `{name}.{attr}`")),
-                    }
+                    attribute_use(cx, &ids, p, (name, holder), &h, &mut w, &mut timed);
                 }
                 "argument_list" => {
                     // `threads.append(t)`: that list holds it too.
                     match appended_to(Some(p), src) {
                         Some(l) if holder => {
-                            if !lists.contains(&l) {
-                                lists.push(l);
+                            if !h.lists.contains(&l) {
+                                h.lists.push(l);
                                 changed = true;
                             }
                         }
@@ -513,6 +405,108 @@ fn thread_waits(cx: &PassCx, node: Node, a: &Args) -> Waits {
     // A timed join returns while the thread runs on; only a daemon is then dropped at exit.
     w.joined |= timed && w.daemon;
     w
+}
+
+/// The names that hold the thread made at `node`, from where it goes: assigned to a name,
+/// or into a list (`threads = [Thread(...)]`, `threads.append(Thread(...))`).
+struct Holders<'s> {
+    names: Vec<&'s str>,
+    lists: Vec<&'s str>,
+}
+
+fn holders<'s>(node: Node, src: &'s str, w: &mut Waits) -> Holders<'s> {
+    let mut h = Holders {
+        names: Vec::new(),
+        lists: Vec::new(),
+    };
+    let parent = node.parent();
+    let assigned = |p: Option<Node<'_>>| {
+        p.filter(|p| p.kind() == "assignment")
+            .and_then(|p| p.child_by_field_name("left"))
+            .filter(|l| l.kind() == "identifier")
+            .map(|l| text(l, src))
+    };
+    match parent.map(|p| p.kind()) {
+        Some("assignment") => match assigned(parent) {
+            Some(n) => h.names.push(n),
+            None => w.other_use = Some("it is stored where awaitify does not follow it".into()),
+        },
+        // `Thread(...).start()`: nothing can join it.
+        Some("attribute") => {}
+        Some("list_comprehension" | "list") => match assigned(parent.and_then(|p| p.parent())) {
+            Some(l) => h.lists.push(l),
+            None => w.other_use = Some("its list is not kept in a name".into()),
+        },
+        // `threads.append(Thread(...))`.
+        Some("argument_list") if appended_to(parent, src).is_some() => {
+            h.lists.extend(appended_to(parent, src));
+        }
+        _ => w.other_use = Some("it is passed on where awaitify does not follow it".into()),
+    }
+    h
+}
+
+/// `name.attr` (the attribute node `p`), where `name` holds the thread (`holder`) or a list
+/// of threads: a join, a daemon flag, an append, or a use a task has no counterpart for.
+fn attribute_use(
+    cx: &PassCx,
+    ids: &[Node],
+    p: Node,
+    (name, holder): (&str, bool),
+    h: &Holders,
+    w: &mut Waits,
+    timed: &mut bool,
+) {
+    let src = cx.src();
+    let attr = p
+        .child_by_field_name("attribute")
+        .map_or("", |n| text(n, src));
+    let call = p.parent().filter(|c| c.kind() == "call").filter(|c| {
+        c.child_by_field_name("function")
+            .is_some_and(|f| f.id() == p.id())
+    });
+    let nargs = call
+        .and_then(|c| c.child_by_field_name("arguments"))
+        .map_or(0, |l| l.named_child_count());
+    match (holder, attr, call) {
+        (true, "start" | "is_alive", Some(_)) => {}
+        (true, "join", Some(_)) if nargs == 0 => w.joined = true,
+        (true, "join", Some(_)) => *timed = true,
+        (true, "daemon", None)
+            if p.parent().is_some_and(|a| {
+                a.kind() == "assignment"
+                    && a.child_by_field_name("left")
+                        .is_some_and(|l| l.id() == p.id())
+            }) =>
+        {
+            w.daemon |= p
+                .parent()
+                .and_then(|a| a.child_by_field_name("right"))
+                .is_some_and(|r| text(r, src) == "True");
+        }
+        (false, "append", Some(c)) => {
+            let arg = c
+                .child_by_field_name("arguments")
+                .and_then(|l| l.named_child(0))
+                .map(|n| text(n, src));
+            // Another thread (made here, or held by a name made from
+            // one) may share the list: a thread kept in a later round is
+            // neither, so the list's threads are kept together.
+            let thread = c
+                .child_by_field_name("arguments")
+                .and_then(|l| l.named_child(0))
+                .is_some_and(|n| {
+                    is_thread_creation(cx, n)
+                        || (n.kind() == "identifier" && holds_thread(cx, ids, text(n, src)))
+                });
+            if let Some(arg) =
+                arg.filter(|a| !thread && !h.names.contains(a) && !h.lists.contains(a))
+            {
+                w.other_use = Some(format!("`{name}` also holds `{arg}`"));
+            }
+        }
+        _ => w.other_use = Some(format!("it is used as `{name}.{attr}`")),
+    }
 }
 
 /// `L` of `L.append(...)`, given its argument list.
@@ -549,7 +543,7 @@ fn is_thread_creation(cx: &PassCx, node: Node) -> bool {
     cx.calls.iter().any(|c| {
         c.start == node.start_byte()
             && c.end == node.end_byte()
-            && matches!(&c.target, Target::Rule(q) if q == THREAD)
+            && matches!(&c.target, Target::Rule(q) if *q == names(cx).thread)
     })
 }
 
@@ -827,7 +821,7 @@ fn pool_creation(cx: &PassCx, c: &CallFact, st: &mut State, out: &mut PassOut) {
     if a.positional.len() > 2
         || a.keywords
             .iter()
-            .any(|(k, _)| k != "max_workers" && k != "thread_name_prefix")
+            .any(|(k, _)| *k != "max_workers" && *k != "thread_name_prefix")
     {
         st.declined_withs.insert(with.start_byte());
         return;
@@ -1056,7 +1050,7 @@ fn creation<'c>(cx: &PassCx<'c>, c: &CallFact) -> Option<&'c crate::rules::CallE
     let Target::Rule(q) = &c.target else {
         return None;
     };
-    if q == AS_COMPLETED {
+    if *q == names(cx).as_completed {
         return None;
     }
     cx.cat.call(q).filter(|e| {
@@ -1127,9 +1121,10 @@ pub fn claim(cx: &PassCx, claims: &mut Claims) {
             claims.sync_with(w);
         }
     }
-    if kept.contains(QUEUE) {
+    let q = &cx.cat.names().queue;
+    if kept.contains(&q.queue) {
         for n in &cx.facts.names {
-            if n.qualified == "queue.Empty" || n.qualified == "queue.Full" {
+            if n.qualified == q.empty || n.qualified == q.full {
                 claims.keep_name(n.start, n.end);
             }
         }
@@ -1154,9 +1149,10 @@ pub fn claim(cx: &PassCx, claims: &mut Claims) {
 /// Whether a call of `ty.name` is a wait [`timed_wait`] handles: a `pass` method of a type
 /// this pass converts, other than a thread's or a pool's.
 fn waits(cx: &PassCx, kept: &HashSet<String>, ty: &str, name: &str) -> bool {
-    ty != THREAD
-        && ty != POOL_ENTERED
-        && !(ty == FUTURE && name == "result")
+    let n = names(cx);
+    ty != n.thread
+        && ty != n.pool_entered
+        && !(ty == n.future && name == "result")
         && !kept.contains(ty)
         && cx
             .cat
@@ -1171,7 +1167,8 @@ struct WaitShape {
     timeout: usize,
 }
 
-fn wait_shape(ty: &str, method: &str) -> Option<WaitShape> {
+/// `queue` is the type tag of queues.
+fn wait_shape(queue: &str, ty: &str, method: &str) -> Option<WaitShape> {
     let shape = |kept, block, timeout| {
         Some(WaitShape {
             kept,
@@ -1180,8 +1177,8 @@ fn wait_shape(ty: &str, method: &str) -> Option<WaitShape> {
         })
     };
     match (ty, method) {
-        (QUEUE, "get") => shape(0, Some((0, "block")), 1),
-        (QUEUE, "put") => shape(1, Some((1, "block")), 2),
+        (ty, "get") if ty == queue => shape(0, Some((0, "block")), 1),
+        (ty, "put") if ty == queue => shape(1, Some((1, "block")), 2),
         (_, "acquire") => shape(0, Some((0, "blocking")), 1),
         (_, "wait") => shape(0, None, 0),
         (_, "wait_for") => shape(1, None, 1),
@@ -1215,7 +1212,7 @@ fn wait_form<'a>(
     if !cx.call_is_awaited(c) {
         return None;
     }
-    let shape = wait_shape(ty, method)?;
+    let shape = wait_shape(queue(cx), ty, method)?;
     let src = cx.src();
     let recv = receiver(cx, c)?;
     let a = args_of(cx, node)?;
@@ -1264,7 +1261,7 @@ fn timed_wait(
     let src = cx.src();
     // The `await` of a non-blocking or computed wait is claimed away (see [`claim`]).
     let new = match form {
-        Wait::NonBlocking { .. } if ty != QUEUE => {
+        Wait::NonBlocking { .. } if ty != queue(cx) => {
             out.diagnostics.push(cx.diag_at(
                 c,
                 "unconvertible-call",
@@ -1278,7 +1275,7 @@ fn timed_wait(
             kept,
             timeout: t,
         } => {
-            if ty == QUEUE {
+            if ty == queue(cx) {
                 if method == "get" {
                     st.timed_get = true;
                 } else {
@@ -1331,8 +1328,9 @@ fn timed_wait(
 /// `except queue.Empty:` must also catch the `TimeoutError` of a timed `get`.
 fn except_timeouts(cx: &PassCx, st: &State, out: &mut PassOut) {
     let mut wanted: HashMap<&str, bool> = HashMap::new();
-    wanted.insert("queue.Empty", st.timed_get);
-    wanted.insert("queue.Full", st.timed_put);
+    let q = &cx.cat.names().queue;
+    wanted.insert(&q.empty, st.timed_get);
+    wanted.insert(&q.full, st.timed_put);
     for n in &cx.facts.names {
         if !wanted.get(n.qualified.as_str()).copied().unwrap_or(false) {
             continue;

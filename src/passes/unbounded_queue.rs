@@ -18,20 +18,20 @@
 use super::{PassCx, PassOut};
 use crate::matcher::Target;
 
-const QUEUES: &[&str] = &["queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"];
-
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     for c in cx.calls {
         let Target::Rule(q) = &c.target else { continue };
-        if !QUEUES.contains(&q.as_str()) {
+        if !cx.cat.names().queue.with_maxsize.contains(q) {
             continue;
         }
-        let class = q.rsplit('.').next().unwrap_or(q);
-        let twin = format!("asyncio.{class}");
+        // The asyncio twin the catalog entry names.
+        let Some(twin) = cx.cat.call(q).and_then(|e| e.replace.as_deref()) else {
+            continue;
+        };
         // The threads family owns the creation: it says what it turns it into.
         let produced = cx.node(c.start, c.end).is_some()
             && super::threads::converted_to(cx, &cx.claims.kept_types, c)
-                .is_some_and(|new| new.contains(&twin));
+                .is_some_and(|new| new.contains(twin));
         if !produced || bounded(cx, c.start, c.end) {
             continue;
         }
@@ -48,23 +48,10 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
 
 /// The call passes a non-zero `maxsize` (first positional or keyword).
 fn bounded(cx: &PassCx, start: usize, end: usize) -> bool {
-    let Some(args) = cx
-        .node(start, end)
-        .and_then(|n| n.child_by_field_name("arguments"))
-    else {
+    let Some(call) = cx.node(start, end) else {
         return false;
     };
     let src = cx.src();
-    let mut cursor = args.walk();
-    let size = args
-        .named_children(&mut cursor)
-        .find_map(|a| match a.kind() {
-            "keyword_argument" => a
-                .child_by_field_name("name")
-                .filter(|n| &src[n.byte_range()] == "maxsize")
-                .and_then(|_| a.child_by_field_name("value")),
-            "comment" | "list_splat" | "dictionary_splat" => None,
-            _ => Some(a),
-        });
+    let size = super::args::Args::of(call, src).and_then(|a| a.get(Some(0), "maxsize"));
     size.is_some_and(|v| !matches!(src[v.byte_range()].trim(), "0" | "-1"))
 }

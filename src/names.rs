@@ -1,0 +1,196 @@
+//! The Python names the Rust passes write or recognise (`subprocess.Popen`,
+//! `asyncio.create_subprocess_exec`, `httpx.AsyncClient`), read from the `[names]` table of
+//! the rule file each section is named after. The sync->async table is the product, so it
+//! lives in `transforms/` and not in pass code; a missing or unknown key fails when the
+//! catalog loads.
+
+use crate::rules::Rule;
+use serde::Deserialize;
+
+/// Every pass's names, one section per rule file (`[names]` of `transforms/<id>.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    #[serde(rename = "async-aware")]
+    pub core: Core,
+    #[serde(rename = "subprocess-popen")]
+    pub subprocess: Subprocess,
+    #[serde(rename = "requests-call")]
+    pub requests: Requests,
+    #[serde(rename = "threading-thread")]
+    pub threads: Threads,
+    #[serde(rename = "queue-asyncio")]
+    pub queue: Queue,
+    #[serde(rename = "socket-streams")]
+    pub sockets: Sockets,
+    #[serde(rename = "blocking-open")]
+    pub files: Files,
+    #[serde(rename = "dangling-task")]
+    pub dangling_task: DanglingTask,
+    #[serde(rename = "deprecated-loop-api")]
+    pub loop_api: LoopApi,
+}
+
+/// The passes every migration runs (async def, tests, to-thread, hazards).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Core {
+    pub contextmanager: String,
+    pub asynccontextmanager: String,
+    pub fixture: String,
+    pub async_fixture: String,
+    pub test_cases: Vec<String>,
+    pub async_test_case: String,
+    pub to_thread: String,
+    pub base_exception: String,
+    /// Functions that call their callback argument without `await`.
+    pub sync_callers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subprocess {
+    pub popen: String,
+    pub run: String,
+    pub call: String,
+    pub check_call: String,
+    pub check_output: String,
+    pub create_exec: String,
+    pub create_shell: String,
+    pub pipe: String,
+    pub devnull: String,
+    pub stdout: String,
+    pub async_pipe: String,
+    pub async_devnull: String,
+    pub async_stdout: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requests {
+    /// The module-level helpers that get the function's shared client (`requests.get`).
+    pub helpers: Vec<String>,
+    pub urlopen: String,
+    pub session: String,
+    pub response: String,
+    /// The response bound by `with requests.get(...) as r:` (an httpx stream).
+    pub stream_response: String,
+    /// The response bound by `with urlopen(...) as r:` (an httpx stream).
+    pub urllib_stream_response: String,
+    pub client: String,
+    pub async_client: String,
+    pub json_dumps: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threads {
+    pub thread: String,
+    pub pool: String,
+    /// The type tag of the pool bound by `with ThreadPoolExecutor() as pool:`.
+    pub pool_entered: String,
+    pub future: String,
+    pub as_completed: String,
+    pub async_as_completed: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// The type tag of every queue.
+    pub queue: String,
+    pub empty: String,
+    pub full: String,
+    /// The constructors taking a `maxsize` (without one, the queue is unbounded).
+    pub with_maxsize: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sockets {
+    pub create_connection: String,
+    pub socket: String,
+    pub socket_file: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Files {
+    pub aiofiles_open: String,
+    pub json_load: String,
+    pub json_dump: String,
+    /// Types whose sync methods other code may call on its own.
+    pub followed_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DanglingTask {
+    pub create_task: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopApi {
+    pub get_running_loop: String,
+}
+
+impl Core {
+    /// Whether a decorator written `written` is pytest's fixture (`@pytest.fixture`, or
+    /// `@fixture` imported from it).
+    pub fn is_fixture(&self, written: &str) -> bool {
+        written == self.fixture || written == last(&self.fixture)
+    }
+
+    /// Whether the qualified name is `unittest.TestCase`.
+    pub fn is_test_case(&self, qualified: &str) -> bool {
+        self.test_cases.iter().any(|t| t == qualified)
+    }
+}
+
+impl Names {
+    /// The sections of the rules' `[names]` tables, each under its rule's id.
+    pub fn of(rules: &[Rule]) -> Result<Names, String> {
+        let mut sections = toml::Table::new();
+        for rule in rules.iter().filter(|r| !r.pass_names.is_empty()) {
+            sections.insert(rule.id.clone(), toml::Value::Table(rule.pass_names.clone()));
+        }
+        toml::Value::Table(sections)
+            .try_into()
+            .map_err(|e| format!("[names]: {e}"))
+    }
+}
+
+/// The last component of a qualified name (`contextlib.contextmanager` -> `contextmanager`).
+pub fn last(qualified: &str) -> &str {
+    qualified.rsplit('.').next().unwrap_or(qualified)
+}
+
+/// The module part of a qualified name (`asyncio.subprocess.PIPE` -> `asyncio.subprocess`).
+pub fn module(qualified: &str) -> &str {
+    qualified.rsplit_once('.').map_or(qualified, |(m, _)| m)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::Catalog;
+
+    #[test]
+    fn a_missing_or_unknown_name_fails_when_the_catalog_loads() {
+        let cat = Catalog::builtin().unwrap();
+        let mut rules = cat.rules.clone();
+        let popen = rules
+            .iter_mut()
+            .find(|r| r.id == "subprocess-popen")
+            .unwrap();
+        popen.pass_names.remove("popen");
+        let err = super::Names::of(&rules).unwrap_err();
+        assert!(err.contains("popen"), "{err}");
+
+        let mut rules = cat.rules.clone();
+        let sleep = rules.iter_mut().find(|r| r.id == "blocking-sleep").unwrap();
+        sleep.pass_names.insert("x".into(), "a.b".into());
+        let err = super::Names::of(&rules).unwrap_err();
+        assert!(err.contains("blocking-sleep"), "{err}");
+    }
+}
