@@ -8,6 +8,10 @@
 
 mod annotation;
 mod getattr;
+mod knowledge;
+
+pub(crate) use knowledge::index_fresh;
+pub use knowledge::{base_knowledge, fixed_point};
 
 use crate::index::{FuncDef, ModuleIndex};
 use crate::parse::{line, text};
