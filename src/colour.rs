@@ -1035,6 +1035,10 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
             if !done.insert((&d.name, &d.on)) {
                 continue;
             }
+            let bound = match d.on {
+                DynOn::FirstParam(g) => binding_classes(facts, g),
+                _ => None,
+            };
             let named = |f: FuncId| {
                 let n = p.func(f).name.as_str();
                 match &d.name {
@@ -1052,7 +1056,12 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
                 match (&d.on, class) {
                     (DynOn::Class(c), Some(k)) => p.mro(k).contains(c) || p.mro(*c).contains(&k),
                     (DynOn::Module(mi), None) => f.module as usize == *mi && def.parent.is_none(),
-                    (DynOn::Unknown, _) => def.parent.is_none(),
+                    (DynOn::FirstParam(_), Some(k)) if let Some(cs) = &bound => cs
+                        .iter()
+                        .any(|c| p.mro(k).contains(c) || p.mro(*c).contains(&k)),
+                    (DynOn::Unknown | DynOn::FirstParam(_), _) => {
+                        bound.is_none() && def.parent.is_none()
+                    }
                     _ => false,
                 }
             };
@@ -1075,6 +1084,22 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
             }
         }
     }
+}
+
+/// The classes that bind `g` in their body (`__getstate__ = g`), when that is all the
+/// project does with it: its first parameter is then an instance of one of them (or of a
+/// subclass). `None` when `g` is also called or used otherwise.
+fn binding_classes(facts: &[ModuleFacts], g: FuncId) -> Option<Vec<ClassId>> {
+    let mut classes = Vec::new();
+    for mf in facts {
+        if mf.calls.iter().any(|c| c.func() == Some(g)) {
+            return None;
+        }
+        for r in mf.refs.iter().filter(|r| r.target == g) {
+            classes.push(r.bound_in?);
+        }
+    }
+    (!classes.is_empty()).then_some(classes)
 }
 
 /// Functions whose name their scope binds more than once (`if ...: def f() else: def f()`,

@@ -190,6 +190,14 @@ enum PackedTarget {
 }
 
 impl PackedCall {
+    /// The project function called, if that is the target.
+    pub fn func(&self) -> Option<FuncId> {
+        match self.target {
+            PackedTarget::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
     /// Offsets and lines fit in `u32`: files are read whole and capped far below 4 GiB.
     fn new(c: CallFact) -> PackedCall {
         let n = |x: usize| u32::try_from(x).expect("offsets fit in u32");
@@ -252,6 +260,8 @@ pub struct RefFact {
     /// Passed where the catalog says the rewritten code calls it (`Thread(target=f)`):
     /// a call edge from `caller`, not a value reference.
     pub called: bool,
+    /// `__getstate__ = f` in this class's body: `f` is one of its methods by another name.
+    pub bound_in: Option<ClassId>,
 }
 
 /// A non-call reference to a catalog name (`requests.HTTPError`).
@@ -369,6 +379,9 @@ pub enum DynOn {
     /// An instance of this project class (or of a subclass), or the class itself.
     Class(ClassId),
     Module(usize),
+    /// The first parameter of this module-level function (`def _getstate(self)`): an
+    /// instance of whichever classes bind the function in their body, if that is its only use.
+    FirstParam(FuncId),
     Unknown,
 }
 
@@ -1976,7 +1989,9 @@ impl<'a> Walker<'a> {
             }
             Val::Sym(Sym::Module(m)) => DynOn::Module(m),
             Val::Unknown if self.annotated_outside(obj, caller) => return,
-            Val::Unknown => DynOn::Unknown,
+            Val::Unknown => self
+                .first_param(obj, caller)
+                .map_or(DynOn::Unknown, DynOn::FirstParam),
             // Outside the project (`getattr(sys, n)`), or a value of a catalog type.
             _ => return,
         };
@@ -2014,6 +2029,20 @@ impl<'a> Walker<'a> {
     /// `obj` is a parameter annotated with a class outside the project that no project class
     /// derives from (`options: argparse.Namespace`): like a type checker, awaitify takes the
     /// annotation's word that the value is not a project object.
+    /// `obj` is the first parameter of `caller`, a module-level function that never rebinds it.
+    fn first_param(&self, obj: Node, caller: Option<usize>) -> Option<FuncId> {
+        let f = caller?;
+        let def = self.func(f);
+        let name = text(obj, self.src);
+        let first = def.params.first()?;
+        (obj.kind() == "identifier"
+            && def.class.is_none()
+            && def.parent.is_none()
+            && first.name == name
+            && !getattr::param_rebound(obj, name, self.src))
+        .then(|| self.fid(f))
+    }
+
     fn annotated_outside(&self, obj: Node, caller: Option<usize>) -> bool {
         let Some(f) = caller else { return false };
         if obj.kind() != "identifier" {
@@ -2385,7 +2414,38 @@ impl<'a> Walker<'a> {
             start: node.start_byte(),
             end: node.end_byte(),
             called,
+            bound_in: self.class_binding(node, ctx),
         });
+    }
+
+    /// `name = f` directly in a class body: the class that gets `f` as a method.
+    fn class_binding(&self, node: Node, ctx: Ctx) -> Option<ClassId> {
+        let assignment = self.up(node, 1)?;
+        if ctx != Ctx::ClassBody
+            || assignment.kind() != "assignment"
+            || assignment
+                .child_by_field_name("right")
+                .is_none_or(|r| r.id() != node.id())
+            || assignment
+                .child_by_field_name("left")
+                .is_none_or(|l| l.kind() != "identifier")
+        {
+            return None;
+        }
+        let class = self
+            .ancestors
+            .iter()
+            .rev()
+            .find(|n| n.kind() == "class_definition")?;
+        let c = self
+            .ix
+            .classes
+            .iter()
+            .position(|k| k.start == class.start_byte())?;
+        Some(ClassId {
+            module: self.m as u32,
+            class: c as u32,
+        })
     }
 
     /// A name in a class body that is one of the class's methods (`__call__ = run`,

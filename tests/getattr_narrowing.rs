@@ -256,3 +256,75 @@ def handler_for(options, flag):
     );
     assert!(!after(spec).contains("async def fetch"));
 }
+
+/// A module-level helper bound as a method in class bodies (`__getstate__ = _state`): its
+/// first parameter is an instance of those classes, so `getattr(self, name)` there can only
+/// return their methods. `Client.fetch` converts; `Point`'s methods stay sync.
+const CLASS_BOUND_HELPER: &str = r#"#- main.py
+import copy
+import time
+
+
+def _state(self):
+    return {name: getattr(self, name) for name in self.__slots__}
+
+
+def _restore(self, state):
+    for name, value in state.items():
+        setattr(self, name, value)
+
+
+class Point:
+    __slots__ = ("x", "y")
+    __getstate__ = _state
+    __setstate__ = _restore
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def norm(self):
+        return abs(self.x) + abs(self.y)
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+def main():
+    p = copy.deepcopy(Point(3, -4))
+    print(p.norm(), Client().fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_helper_bound_in_class_bodies_reads_only_those_classes() {
+    let out = after(CLASS_BOUND_HELPER);
+    has(
+        &out,
+        &[
+            "    async def fetch(self):",
+            "    def norm(self):",
+            "    print(p.norm(), await Client().fetch())",
+        ],
+    );
+    equivalent(CLASS_BOUND_HELPER);
+}
+
+#[test]
+fn a_class_bound_helper_that_is_also_called_reads_any_object() {
+    let spec = CLASS_BOUND_HELPER.replace(
+        "    p = copy.deepcopy(Point(3, -4))",
+        "    p = copy.deepcopy(Point(3, -4))\n    _state(p)",
+    );
+    has(
+        &reported(&spec),
+        &["reads a name awaitify cannot know, and may return `Client.fetch`"],
+    );
+    assert!(!after(&spec).contains("async def fetch"));
+}

@@ -633,6 +633,8 @@ def main() -> int:
         parser.error(f"unknown package(s) {', '.join(unknown)} (known: {', '.join(conf)})")
     if not Path(args.awaitify).is_file():
         parser.error(f"no awaitify binary at {args.awaitify}")
+    # awaitify runs inside each package's work tree: a relative path would not resolve there.
+    args.awaitify = str(Path(args.awaitify).resolve())
     results = []
     for name in names:
         pkg = load_package(name, conf[name])

@@ -85,6 +85,20 @@ pub fn literal_values(name: Node, src: &str) -> Option<Vec<String>> {
     None
 }
 
+/// The function around `node` binds its parameter `id` again in its body.
+pub fn param_rebound(node: Node, id: &str, src: &str) -> bool {
+    let mut n = node;
+    while let Some(parent) = n.parent() {
+        if parent.kind() == "function_definition" {
+            return parent
+                .child_by_field_name("body")
+                .is_none_or(|body| assigns(body, id, src));
+        }
+        n = parent;
+    }
+    true
+}
+
 /// Some statement under `node` binds `id` (assignment, `for`, walrus, `with ... as`,
 /// `except ... as`, `del`, `global`/`nonlocal`, an import).
 fn assigns(node: Node, id: &str, src: &str) -> bool {
