@@ -3,17 +3,94 @@
 //! knowledge stops changing. A round walks again only the modules (and chunks) that read a
 //! key that changed.
 
-use super::{Kind, Knowledge, ModuleFacts, Observed, Read, match_module};
-use crate::project::Project;
+use super::chunk::match_module;
+use super::facts::{ModuleFacts, Observed};
+use crate::project::{ClassId, FuncId, Project};
 use crate::rules::Catalog;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+/// The abstract type of a value, as far as the migration cares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// An instance of a project class.
+    Instance(ClassId),
+    /// A value of a catalog type (`sqlite3.Connection`).
+    Ext(String),
+    /// The result of calling a project generator function.
+    Gen(FuncId),
+    /// `super()` inside a method of this class.
+    Super(ClassId),
+    /// A project class object itself (`cls`).
+    ClassObj(ClassId),
+    /// A list whose elements all have this kind (`[Thread(...), ...]`, `xs.append(t)`).
+    Seq(Box<Kind>),
+}
+
+/// A name's scope for type facts: `(module, function)`; `None` is module scope.
+pub type ScopeKey = (u32, Option<u32>, crate::index::Name);
+
+/// One knowledge entry the matcher looked up for a module.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Read {
+    Local(ScopeKey),
+    Attr(ClassId, String),
+    Param(FuncId, usize),
+    Return(FuncId),
+    /// Whether the object created by the call at `(module, start)` is kept as it is.
+    Kept(u32, u32),
+    /// Whether every object of a catalog type is kept as it is.
+    KeptType(String),
+}
+
+impl Read {
+    /// A 64-bit hash standing for the key. Two keys sharing one can only make a module be
+    /// matched again needlessly, never skipped.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Project knowledge that the matcher reads; rebuilt from facts until it stops changing.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Knowledge {
+    /// Functions that are async in the output (already async, or coloured).
+    pub async_funcs: HashSet<FuncId>,
+    pub locals: HashMap<ScopeKey, Kind>,
+    /// `None`: assigned values of different or unknown kinds (which a receiver typed through
+    /// a subclass or base must not ignore, as it may not ignore the class's own).
+    pub attrs: HashMap<(ClassId, String), Option<Kind>>,
+    pub params: HashMap<(FuncId, usize), Kind>,
+    pub returns: HashMap<FuncId, Kind>,
+    /// Method name -> the methods of that name, for receivers of unknown type.
+    pub methods_by_name: HashMap<String, Vec<FuncId>>,
+    /// Representative of each method's override family.
+    pub family: HashMap<FuncId, FuncId>,
+    /// Object creations (`object = true` calls, by module and start offset) that stay as
+    /// they are because some use of the object cannot convert: decided by the passes, before
+    /// the final colouring (the rounds of `run::keep`).
+    pub kept: HashSet<(u32, u32)>,
+    /// Catalog types of which every object is kept (a use the passes could not trace back to
+    /// its creation).
+    pub kept_types: HashSet<String>,
+}
+
+/// The type tag of a kept object: no catalog rule knows it, so its uses match nothing, seed
+/// nothing and are left as they are.
+pub fn kept_tag(ty: &str) -> String {
+    format!("{ty}{KEPT}")
+}
+
+pub(super) const KEPT: &str = " (kept)";
 
 /// The cap on [`fixed_point`]'s rounds: a binding typed by itself (`x = [x]`) has a type
 /// that grows every round and never settles.
 const TYPE_ROUNDS: usize = 8;
 
-/// Rounds of matching until the type knowledge stops changing (or [`TYPE_ROUNDS`]). `dirty` modules are walked
+/// Rounds of matching until the type knowledge stops changing (or `TYPE_ROUNDS`). `dirty` modules are walked
 /// again; with `changed`, only their chunks that read one of those keys.
 pub fn fixed_point(
     project: &mut Project,
