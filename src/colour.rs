@@ -309,6 +309,11 @@ fn solve(
 
     let members = Multimap::new(p.func_ids().map(|f| (fam(f), f)).collect());
     let by_name = methods_by_name(p);
+    let module_value = facts.iter().enumerate().find_map(|(m, mf)| {
+        mf.module_values
+            .first()
+            .map(|v| format!("{}:{}", p.modules[m].display, v.line))
+    });
 
     let mut seeds: Vec<(FuncId, Why)> = Vec::new();
     // Edges caller -> callee, with the line of the call, on families.
@@ -501,7 +506,7 @@ fn solve(
                 line,
             });
         }
-        unknown_receivers(p, m, mf, &by_name, &mut pins);
+        unknown_receivers(p, m, mf, &by_name, module_value.as_deref(), &mut pins);
         for e in &mf.escapes {
             let reason = format!(
                 "the generator `{}` is consumed where awaitify cannot follow it",
@@ -852,12 +857,15 @@ fn methods_by_name(p: &Project) -> HashMap<&str, Vec<FuncId>> {
 /// `x.name()` where the type of `x` is unknown may call any project method called `name`
 /// (and `with x:` any `__enter__`, `for a in x:` any `__next__`): the call cannot be
 /// awaited for some and not others, so all of them stay sync. The first call site found
-/// per name is the one reported.
+/// per name is the one reported. Once a project module is used as a value somewhere
+/// (`module_value`, where), `x` may be a module: then module-level functions called `name`
+/// stay sync too.
 fn unknown_receivers(
     p: &Project,
     m: usize,
     mf: &ModuleFacts,
     by_name: &HashMap<&str, Vec<FuncId>>,
+    module_value: Option<&str>,
     pins: &mut Pins,
 ) {
     let mut done: HashSet<(&str, Option<ClassId>)> = HashSet::default();
@@ -896,6 +904,22 @@ fn unknown_receivers(
             pins.add(f, || Pin {
                 reason: format!(
                     "{how} {of} at {}:{}, which may reach `{}` without await",
+                    p.modules[m].display,
+                    u.line,
+                    p.func(f).qualname
+                ),
+                module: m,
+                line: u.line,
+            });
+        }
+        let Some(at) = module_value.filter(|_| u.within.is_none() && !u.name.starts_with("__"))
+        else {
+            continue;
+        };
+        for &f in p.top_level_named(&u.name) {
+            pins.add(f, || Pin {
+                reason: format!(
+                    "{how} {of} at {}:{}, which may be a project module (one is used as a value at {at}): it may reach `{}` without await",
                     p.modules[m].display,
                     u.line,
                     p.func(f).qualname
@@ -1056,6 +1080,7 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
                 match (&d.on, class) {
                     (DynOn::Class(c), Some(k)) => p.mro(k).contains(c) || p.mro(*c).contains(&k),
                     (DynOn::Module(mi), None) => f.module as usize == *mi && def.parent.is_none(),
+                    (DynOn::AnyModule, None) => def.parent.is_none(),
                     (DynOn::FirstParam(_), Some(k)) if let Some(cs) = &bound => cs
                         .iter()
                         .any(|c| p.mro(k).contains(c) || p.mro(*c).contains(&k)),
@@ -1073,7 +1098,8 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
             for f in p.func_ids().filter(|&f| named(f) && on(f)) {
                 pins.add(f, || Pin {
                     reason: format!(
-                        "`getattr` at {}:{} reads {what}, and may return `{}` to code that calls it without await",
+                        "`{}` at {}:{} reads {what}, and may return `{}` to code that calls it without await",
+                        d.via,
                         p.modules[m].display,
                         d.line,
                         p.func(f).qualname

@@ -23,8 +23,8 @@ mod walk;
 pub use chunk::match_module;
 pub use facts::{
     AttrFact, CallFact, ConsumeFact, Ctx, DynAttrFact, DynName, DynOn, Escape, EscapeFact, ForFact,
-    KeptUseFact, ModuleFacts, NameFact, Observed, PackedCall, ParamCallFact, RefFact, Target,
-    UnresolvedFact, WithFact, YieldFromFact,
+    KeptUseFact, ModuleFacts, ModuleValueFact, NameFact, Observed, Outside, OutsideFact,
+    PackedCall, ParamCallFact, RefFact, Target, UnresolvedFact, WithFact, YieldFromFact,
 };
 pub(crate) use knowledge::index_fresh;
 pub use knowledge::{Kind, Knowledge, Read, ScopeKey, base_knowledge, fixed_point, kept_tag};

@@ -55,6 +55,8 @@ pub struct Project {
     /// For a class with project subclasses: every class in the MRO of it or of one of them
     /// (its own MRO first). Only classes that have subclasses are in the table.
     hierarchies: HashMap<ClassId, Vec<ClassId>>,
+    /// Module-level functions by name: what `x.name()` may reach when `x` may be a module.
+    top_level: HashMap<crate::index::Name, Vec<FuncId>>,
 }
 
 impl Project {
@@ -71,10 +73,24 @@ impl Project {
             by_name,
             mros: HashMap::default(),
             hierarchies: HashMap::default(),
+            top_level: HashMap::default(),
         };
         p.mros = p.class_ids().map(|c| (c, p.compute_mro(c))).collect();
         p.hierarchies = p.compute_hierarchies();
+        let mut top_level: HashMap<crate::index::Name, Vec<FuncId>> = HashMap::default();
+        for f in p.func_ids() {
+            let def = p.func(f);
+            if def.class.is_none() && def.parent.is_none() {
+                top_level.entry(def.name.clone()).or_default().push(f);
+            }
+        }
+        p.top_level = top_level;
         p
+    }
+
+    /// The module-level functions called `name`, in every module.
+    pub fn top_level_named(&self, name: &str) -> &[FuncId] {
+        self.top_level.get(name).map_or(&[], Vec::as_slice)
     }
 
     pub fn module_named(&self, name: &str) -> Option<usize> {

@@ -175,6 +175,23 @@ pub struct AttrRule {
     pub replace: String,
 }
 
+/// A blocking API that no rule rewrites in every case (`[[blocking]]`): a call to it left in
+/// a coroutine, or the function passed as a value there, is reported, never rewritten.
+/// Without `type`, `names` are qualified function names; with it, methods of that type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockingRule {
+    #[serde(default, rename = "type")]
+    pub ty: Option<String>,
+    /// How the report names the type (`Path` for `pathlib.Path`); default: the type.
+    #[serde(default)]
+    pub shown: Option<String>,
+    pub names: Vec<String>,
+    /// The flake8-async rule that flags the same calls (`ASYNC251`).
+    pub ruff: String,
+    pub advice: String,
+}
+
 /// A non-call reference (an exception class, a constant) renamed along with its family.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +262,8 @@ pub struct Rule {
     /// Decorators outside the project that keep working on an `async def`.
     #[serde(default, rename = "async-aware-decorator")]
     pub async_aware_decorators: Vec<AwareName>,
+    #[serde(default, rename = "blocking")]
+    pub blocking: Vec<BlockingRule>,
     #[serde(default, rename = "example")]
     pub examples: Vec<Example>,
     #[serde(default, rename = "no_change")]
@@ -284,6 +303,18 @@ pub struct Catalog {
     attributes: HashMap<(String, String), (RuleId, String)>,
     aware_bases: std::collections::HashSet<String>,
     aware_decorators: Vec<String>,
+    /// `[[blocking]]` functions by qualified name, and methods by `(type, name)`.
+    blocking_calls: HashMap<String, Blocking>,
+    blocking_methods: HashMap<(String, String), Blocking>,
+}
+
+/// What a report of one `[[blocking]]` name says.
+#[derive(Debug, Clone)]
+pub struct Blocking {
+    /// How the report names a method's type (`Path`).
+    pub shown: String,
+    pub ruff: String,
+    pub advice: String,
 }
 
 /// The Rust passes a rule can name with `pass = "..."`. A name that is not here fails when
@@ -447,6 +478,28 @@ impl Catalog {
                     .insert((a.ty.clone(), name.clone()), (id, a.replace.clone()));
             }
         }
+        for b in &rule.blocking {
+            let entry = Blocking {
+                shown: b.shown.clone().or_else(|| b.ty.clone()).unwrap_or_default(),
+                ruff: b.ruff.clone(),
+                advice: b.advice.clone(),
+            };
+            for name in &b.names {
+                let twice = match &b.ty {
+                    Some(ty) => self
+                        .blocking_methods
+                        .insert((ty.clone(), name.clone()), entry.clone())
+                        .is_some(),
+                    None => self
+                        .blocking_calls
+                        .insert(name.clone(), entry.clone())
+                        .is_some(),
+                };
+                if twice {
+                    return Err(format!("[[blocking]] `{name}` is listed twice"));
+                }
+            }
+        }
         self.aware_bases
             .extend(rule.async_aware_bases.iter().map(|b| b.name.clone()));
         self.aware_decorators
@@ -474,6 +527,17 @@ impl Catalog {
 
     pub fn call(&self, qualified: &str) -> Option<&CallEntry> {
         self.calls.get(qualified)
+    }
+
+    /// The `[[blocking]]` entry of a function, by qualified name.
+    pub fn blocking_call(&self, qualified: &str) -> Option<&Blocking> {
+        self.blocking_calls.get(qualified)
+    }
+
+    /// The `[[blocking]]` entry of a method on a value of type `ty`.
+    pub fn blocking_method(&self, ty: &str, name: &str) -> Option<&Blocking> {
+        self.blocking_methods
+            .get(&(ty.to_string(), name.to_string()))
     }
 
     /// Whether `ty` is made by an `object = true` call: its values convert with all their
@@ -569,6 +633,9 @@ impl Catalog {
             attributes: keep(&self.attributes, |(r, _)| *r, drop),
             aware_bases: self.aware_bases.clone(),
             aware_decorators: self.aware_decorators.clone(),
+            // Reports only: a mocked API still blocks where it is left in a coroutine.
+            blocking_calls: self.blocking_calls.clone(),
+            blocking_methods: self.blocking_methods.clone(),
         }
     }
 
@@ -682,6 +749,17 @@ impl Catalog {
                 ));
                 rewrites.push(format!("`{}`", a.replace));
             }
+            for b in &rule.blocking {
+                let names: Vec<String> = match &b.ty {
+                    Some(_) => b.names.iter().map(|n| format!(".{n}()")).collect(),
+                    None => b.names.clone(),
+                };
+                matched.push(match &b.ty {
+                    Some(ty) => format!("`{ty}`: {}", compact(&names)),
+                    None => compact(&names),
+                });
+                rewrites.push(format!("reported in a coroutine ({})", b.ruff));
+            }
             let cell = |v: &[String]| {
                 if v.is_empty() {
                     "—".to_string()
@@ -727,6 +805,24 @@ mod tests {
         assert!(!cat.async_aware_decorator("atexit.register"));
         assert!(cat.async_aware_base("typing_extensions.Protocol"));
         assert!(!cat.async_aware_base("typing_extensions"));
+    }
+
+    #[test]
+    fn a_blocking_name_listed_twice_fails_when_the_catalog_loads() {
+        let entry = "[[blocking]]\nnames = [\"os.popen\"]\nruff = \"A\"\nadvice = \"a\"\n";
+        let rule = |n: usize| format!("id = \"x\"\nsummary = \"x\"\n{}", entry.repeat(n));
+        let err = Catalog::default()
+            .add_toml("x.toml", &rule(2))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`os.popen` is listed twice"), "{err}");
+        let mut cat = Catalog::default();
+        cat.add_toml("x.toml", &rule(1)).unwrap();
+        assert_eq!(
+            cat.blocking_call("os.popen").map(|b| b.ruff.as_str()),
+            Some("A")
+        );
+        assert!(cat.blocking_method("os", "popen").is_none());
     }
 
     #[test]

@@ -12,6 +12,8 @@ const PENDING: &[(&str, &str)] = &[
     ("src/colour.rs", "solve"),
     ("src/passes/threads.rs", "thread_waits"),
     ("src/passes/subprocess.rs", "parse_spec"),
+    // Grew from 113 to 135 lines on main (merged at 4c388f3); not split on any branch yet.
+    ("src/rules.rs", "add"),
 ];
 
 #[test]

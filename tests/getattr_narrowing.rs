@@ -328,3 +328,58 @@ fn a_class_bound_helper_that_is_also_called_reads_any_object() {
     );
     assert!(!after(&spec).contains("async def fetch"));
 }
+
+/// `getattr(importlib.import_module(path), name)` (a lazy loader) can return a module-level
+/// function or class, never a method: `Client.fetch` and `App.run` convert, `helper` stays
+/// sync.
+const LAZY_LOADER: &str = r#"#- pkg/__init__.py
+import importlib
+
+
+def load(module, name):
+    mod = importlib.import_module("pkg." + module)
+    return getattr(mod, name)
+#- pkg/tools.py
+import time
+
+
+def helper():
+    time.sleep(0.01)
+    return "helped"
+#- main.py
+import time
+
+from pkg import load
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+class App:
+    def run(self):
+        print(load("tools", "helper")(), Client().fetch())
+
+
+if __name__ == "__main__":
+    App().run()
+"#;
+
+#[test]
+fn a_module_imported_at_run_time_returns_no_method() {
+    let out = after(LAZY_LOADER);
+    has(
+        &out,
+        &[
+            "    async def fetch(self):",
+            "\ndef helper():\n    time.sleep(0.01)",
+        ],
+    );
+    has(
+        &reported(LAZY_LOADER),
+        &["reads a name awaitify cannot know, and may return `helper`"],
+    );
+    equivalent(LAZY_LOADER);
+}

@@ -268,7 +268,7 @@ if __name__ == "__main__":
 #[test]
 fn an_abstract_iterator_annotation_does_not_hide_a_project_iterator() {
     support::assert_equivalent(PROJECT_ITERATOR, &["main.py"], Default::default());
-    let spec = PROJECT_ITERATOR.replace("each(Feed())", "each(iter(globals()[\"Feed\"]()))");
+    let spec = PROJECT_ITERATOR.replace("each(Feed())", "each(iter({\"Feed\": Feed}[\"Feed\"]()))");
     lacks(&after(&spec), &["async def __anext__"]);
 }
 
@@ -439,7 +439,7 @@ class Client:
         return self._conn()
 
     def _conn(self):
-        return globals()[\"Conn\"]()
+        return {\"Conn\": Conn}[\"Conn\"]()
 
     @functools.cached_property
     def store(self):
@@ -504,12 +504,12 @@ fn a_conditional_of_two_classes_pins() {
 fn annotated_returns_and_enter_type_their_results() {
     both_converted(&with_conns(
         "def make() -> Conn:
-    return globals()[\"Conn\"]()
+    return {\"Conn\": Conn}[\"Conn\"]()
 
 
 class Opened:
     def __enter__(self) -> \"Store\":
-        return globals()[\"Store\"]()
+        return {\"Store\": Store}[\"Store\"]()
 
     def __exit__(self, *exc):
         return False

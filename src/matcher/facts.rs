@@ -173,6 +173,25 @@ pub struct RefFact {
     pub bound_in: Option<ClassId>,
 }
 
+/// An expression naming an API outside the project that the catalog knows: a `[[blocking]]`
+/// callee (`os.system` in `os.system(c)`, `iterdir` on a `pathlib.Path`), or a catalog or
+/// `[[blocking]]` function used as a value (`partial(time.sleep, 1)`). What
+/// `blocking-call-in-coroutine` reports where no rule rewrote it.
+#[derive(Debug, Clone)]
+pub struct OutsideFact {
+    pub start: usize,
+    pub end: usize,
+    pub what: Outside,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outside {
+    /// A function, by qualified name.
+    Name(String),
+    /// A method of a value of a catalog type (kept objects by their type: still blocking).
+    Method { ty: String, name: String },
+}
+
 /// A non-call reference to a catalog name (`requests.HTTPError`).
 #[derive(Debug, Clone)]
 pub struct NameFact {
@@ -273,6 +292,8 @@ pub struct DynAttrFact {
     pub name: DynName,
     pub on: DynOn,
     pub line: usize,
+    /// What reads it, for the reason: `getattr`, `globals()`, `vars()`, `__dict__`.
+    pub via: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -280,6 +301,16 @@ pub enum DynName {
     Exact(crate::index::Name),
     Prefix(crate::index::Name),
     Any,
+}
+
+/// A project module used as a value (`run(tasks)`, `importlib.import_module(name)`,
+/// `sys.modules`): `x.name()` on a value of unknown type may then reach a module-level
+/// function `name`, of that module or, through its attributes, of any other.
+#[derive(Debug, Clone)]
+pub struct ModuleValueFact {
+    /// The module, or `None` for any project module.
+    pub module: Option<usize>,
+    pub line: usize,
 }
 
 /// What `getattr` reads from.
@@ -291,6 +322,8 @@ pub enum DynOn {
     /// The first parameter of this module-level function (`def _getstate(self)`): an
     /// instance of whichever classes bind the function in their body, if that is its only use.
     FirstParam(FuncId),
+    /// Some project module, imported at run time (`importlib.import_module(name)`).
+    AnyModule,
     Unknown,
 }
 
@@ -430,12 +463,14 @@ module_facts! {
     consumes: ConsumeFact,
     escapes: EscapeFact,
     names: NameFact,
+    outside: OutsideFact,
     attrs: AttrFact,
     yield_froms: YieldFromFact,
     unresolved: UnresolvedFact,
     kept_uses: KeptUseFact,
     param_calls: ParamCallFact,
     dyn_attrs: DynAttrFact,
+    module_values: ModuleValueFact,
     /// Type observations: `None` means this binding's type is not known.
     local_obs: (ScopeKey, Observed),
     attr_obs: ((ClassId, String), Observed),

@@ -41,6 +41,32 @@ pub fn result_dies(call: Node, src: &str) -> bool {
     }
 }
 
+/// A namespace dict (`obj.__dict__`, `vars(obj)`) that is only written to: the target of
+/// `d[k] = v` or `del d[k]`, or `d.update(...)` / `d.clear()`. Nothing is read out of it.
+pub fn only_written(dict: Node, src: &str) -> bool {
+    let Some(parent) = dict.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        "subscript" => {
+            let Some(outer) = parent.parent() else {
+                return false;
+            };
+            let is = |n: Option<Node>| n.is_some_and(|n| n.id() == parent.id());
+            (outer.kind() == "assignment" && is(outer.child_by_field_name("left")))
+                || outer.kind() == "delete_statement"
+        }
+        "attribute" => {
+            let method = parent
+                .child_by_field_name("attribute")
+                .map(|a| text(a, src));
+            matches!(method, Some("update" | "clear"))
+                && parent.parent().is_some_and(|call| call.kind() == "call")
+        }
+        _ => false,
+    }
+}
+
 /// `args` is the argument list of a builtin that only inspects its arguments
 /// (`callable(getattr(o, n))`).
 fn inspecting_builtin(args: Node, src: &str) -> bool {
@@ -97,6 +123,62 @@ pub fn param_rebound(node: Node, id: &str, src: &str) -> bool {
         n = parent;
     }
     true
+}
+
+/// The values a local variable (`name`, inside a function) is ever assigned: `None` when
+/// it is also a parameter, or bound any other way (`for`, `with ... as`, augmented, walrus,
+/// import, `global`/`nonlocal`, `del`), anywhere in the function, nested scopes included.
+pub fn local_values<'t>(name: Node<'t>, src: &str) -> Option<Vec<Node<'t>>> {
+    let id = text(name, src);
+    let mut n = name;
+    let def = loop {
+        let parent = n.parent()?;
+        if parent.kind() == "function_definition" {
+            break parent;
+        }
+        n = parent;
+    };
+    if def
+        .child_by_field_name("parameters")
+        .is_some_and(|p| mentions(p, id, src))
+    {
+        return None;
+    }
+    let mut values = Vec::new();
+    let mut stack = vec![def.child_by_field_name("body")?];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "assignment"
+            && let Some(left) = n.child_by_field_name("left")
+            && left.kind() == "identifier"
+            && text(left, src) == id
+        {
+            values.push(n.child_by_field_name("right")?);
+        } else if assigns_here(n, id, src) {
+            return None;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    Some(values)
+}
+
+/// `node` itself binds `id` (not counting what its children bind).
+fn assigns_here(n: Node, id: &str, src: &str) -> bool {
+    match n.kind() {
+        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => n
+            .child_by_field_name("left")
+            .is_some_and(|l| mentions(l, id, src)),
+        "named_expression" => n
+            .child_by_field_name("name")
+            .is_some_and(|l| text(l, src) == id),
+        "as_pattern"
+        | "delete_statement"
+        | "global_statement"
+        | "nonlocal_statement"
+        | "import_statement"
+        | "import_from_statement" => mentions(n, id, src),
+        _ => false,
+    }
 }
 
 /// Some statement under `node` binds `id` (assignment, `for`, walrus, `with ... as`,

@@ -663,6 +663,17 @@ impl<'a> Walker<'a> {
             // of a subclass, whose overrides share the family's colour).
             Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => Val::Kind(Kind::Instance(c)),
             Val::Sym(Sym::External(q)) if q == "super" => self.super_call(node, caller),
+            // `type(self)`: the class of an instance of C is C or a subclass of it.
+            Val::Sym(Sym::External(q)) if q == "type" => {
+                let args = node.child_by_field_name("arguments");
+                match args
+                    .filter(|a| a.named_child_count() == 1)
+                    .and_then(|a| a.named_child(0).and_then(|x| self.kind_of(x, caller)))
+                {
+                    Some(Kind::Instance(c)) => Val::Kind(Kind::ClassObj(c)),
+                    _ => Val::Unknown,
+                }
+            }
             Val::Sym(Sym::External(q)) => match self.cat.call(&q) {
                 Some(e) if self.kept_creation(e, node.start_byte()) => e
                     .returns

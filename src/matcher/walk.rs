@@ -3,8 +3,8 @@
 
 use super::facts::{
     AttrFact, CallFact, ConsumeFact, Ctx, DynAttrFact, DynName, DynOn, Escape, EscapeFact,
-    KeptUseFact, ModuleFacts, NameFact, PackedCall, ParamCallFact, RefFact, SAFE_SETS, Target,
-    UnresolvedFact,
+    KeptUseFact, ModuleFacts, ModuleValueFact, NameFact, Outside, OutsideFact, PackedCall,
+    ParamCallFact, RefFact, SAFE_SETS, Target, UnresolvedFact,
 };
 use super::getattr;
 use super::knowledge::{KEPT, Kind, Knowledge, Read, ScopeKey};
@@ -349,7 +349,8 @@ impl<'a> Walker<'a> {
         ctx: Ctx,
         caller: Option<usize>,
     ) {
-        if self.k.methods_by_name.contains_key(name) {
+        let top_level = within.is_none() && !self.p.top_level_named(name).is_empty();
+        if self.k.methods_by_name.contains_key(name) || top_level {
             let pos = node.start_position();
             self.facts.unresolved.push(UnresolvedFact {
                 caller,
@@ -410,7 +411,9 @@ impl<'a> Walker<'a> {
         ctx: Ctx,
         caller: Option<usize>,
     ) -> Option<Target> {
-        match self.resolve_callee(f, caller) {
+        let val = self.resolve_callee(f, caller);
+        self.outside_callee(f, &val);
+        match val {
             Val::Sym(Sym::Func(g)) | Val::Bound(g) => Some(Target::Func(g)),
             Val::Sym(Sym::Class(c)) => Some(Target::Class(c)),
             Val::Sym(Sym::External(q)) => {
@@ -426,6 +429,15 @@ impl<'a> Walker<'a> {
                 }
                 if q == "getattr" {
                     self.getattr(node, caller);
+                }
+                if DYNAMIC_IMPORTS.contains(&q.as_str()) {
+                    self.dynamic_import(node);
+                }
+                if matches!(q.as_str(), "globals" | "vars" | "locals") {
+                    let arg = node
+                        .child_by_field_name("arguments")
+                        .and_then(|a| a.named_child(0));
+                    self.namespace(node, arg, caller);
                 }
                 self.cat
                     .call(&q)
@@ -508,6 +520,31 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// A callee the catalog lists as `[[blocking]]`.
+    pub(super) fn outside_callee(&mut self, f: Node, val: &Val) {
+        let what = match val {
+            Val::Sym(Sym::External(q)) if self.cat.blocking_call(q).is_some() => {
+                Outside::Name(q.clone())
+            }
+            Val::ExtMethod(ty, name) => {
+                let ty = ty.strip_suffix(KEPT).unwrap_or(ty);
+                if self.cat.blocking_method(ty, name).is_none() {
+                    return;
+                }
+                Outside::Method {
+                    ty: ty.to_string(),
+                    name: name.clone(),
+                }
+            }
+            _ => return,
+        };
+        self.facts.outside.push(OutsideFact {
+            start: f.start_byte(),
+            end: f.end_byte(),
+            what,
+        });
+    }
+
     /// `getattr(obj, name[, default])` on a project object, a project module or an object of
     /// unknown type: which functions its name may pick.
     pub(super) fn getattr(&mut self, node: Node, caller: Option<usize>) {
@@ -531,6 +568,7 @@ impl<'a> Walker<'a> {
             }
             Val::Sym(Sym::Module(m)) => DynOn::Module(m),
             Val::Unknown if self.annotated_outside(obj, caller) => return,
+            Val::Unknown if self.dynamic_module(obj, caller) => DynOn::AnyModule,
             Val::Unknown => self
                 .first_param(obj, caller)
                 .map_or(DynOn::Unknown, DynOn::FirstParam),
@@ -545,6 +583,7 @@ impl<'a> Walker<'a> {
                     name: DynName::Exact(n.as_str().into()),
                     on: on.clone(),
                     line: line(node),
+                    via: "getattr",
                 });
             }
             return;
@@ -565,12 +604,31 @@ impl<'a> Walker<'a> {
             name,
             on,
             line: line(node),
+            via: "getattr",
         });
     }
 
     /// `obj` is a parameter annotated with a class outside the project that no project class
     /// derives from (`options: argparse.Namespace`): like a type checker, awaitify takes the
     /// annotation's word that the value is not a project object.
+    /// `obj` is a module imported at run time: `importlib.import_module(name)`, or a local
+    /// variable only ever assigned such a call.
+    pub(super) fn dynamic_module(&self, obj: Node, caller: Option<usize>) -> bool {
+        let imports = |n: Node| {
+            n.kind() == "call"
+                && n.child_by_field_name("function").is_some_and(|f| {
+                    matches!(self.resolve(f, caller),
+                        Val::Sym(Sym::External(q)) if DYNAMIC_IMPORTS.contains(&q.as_str()))
+                })
+        };
+        match obj.kind() {
+            "call" => imports(obj),
+            "identifier" => getattr::local_values(obj, self.src)
+                .is_some_and(|vs| !vs.is_empty() && vs.into_iter().all(imports)),
+            _ => false,
+        }
+    }
+
     /// `obj` is the first parameter of `caller`, a module-level function that never rebinds it.
     pub(super) fn first_param(&self, obj: Node, caller: Option<usize>) -> Option<FuncId> {
         let f = caller?;
@@ -843,6 +901,15 @@ impl<'a> Walker<'a> {
         if self.not_a_reference(node, ctx, caller) {
             return;
         }
+        if node.kind() == "attribute"
+            && node
+                .child_by_field_name("attribute")
+                .is_some_and(|a| text(a, self.src) == "__dict__")
+        {
+            let obj = node.child_by_field_name("object");
+            self.namespace(node, obj, caller);
+            return;
+        }
         let val = match self.class_body_method(node, ctx) {
             Some(f) => Val::Sym(Sym::Func(f)),
             None => self.resolve(node, caller),
@@ -885,7 +952,22 @@ impl<'a> Walker<'a> {
         }
         let target = match val {
             Val::Sym(Sym::Func(f)) | Val::Bound(f) => f,
+            Val::Sym(Sym::Module(m)) => {
+                self.module_value(node, Some(m));
+                return;
+            }
+            Val::Sym(Sym::External(q)) if q == "sys.modules" => {
+                self.module_value(node, None);
+                return;
+            }
             Val::Sym(Sym::External(q)) => {
+                if self.cat.call(&q).is_some() || self.cat.blocking_call(&q).is_some() {
+                    self.facts.outside.push(OutsideFact {
+                        start: node.start_byte(),
+                        end: node.end_byte(),
+                        what: Outside::Name(q.clone()),
+                    });
+                }
                 if self.cat.name(&q).is_some() {
                     self.facts.names.push(NameFact {
                         qualified: q,
@@ -972,6 +1054,86 @@ impl<'a> Walker<'a> {
                 Val::Sym(Sym::External(q)) => q,
                 _ => text(f, self.src).to_string(),
             })
+    }
+
+    /// A module used as a value, unless it is only read from (`mod.f`), tested, or given to
+    /// `setattr` (which stores into it and returns nothing).
+    pub(super) fn module_value(&mut self, node: Node, module: Option<usize>) {
+        let parent = self.up(node, 1);
+        let read_from = parent.is_some_and(|p| {
+            p.kind() == "attribute"
+                && p.child_by_field_name("object")
+                    .is_some_and(|o| o.id() == node.id())
+        });
+        let imported = parent.is_some_and(|p| {
+            matches!(
+                p.kind(),
+                "dotted_name" | "aliased_import" | "import_statement" | "import_from_statement"
+            )
+        });
+        let stored_into = parent
+            .filter(|p| p.kind() == "argument_list")
+            .and_then(|args| args.parent())
+            .and_then(|call| call.child_by_field_name("function"))
+            .is_some_and(|f| {
+                let f = text(f, self.src);
+                ["setattr", "delattr", "hasattr"].contains(&f)
+                    || f.ends_with(".setattr")
+                    || f.ends_with(".delattr")
+            });
+        if read_from || imported || stored_into || getattr::result_dies(node, self.src) {
+            return;
+        }
+        self.facts.module_values.push(ModuleValueFact {
+            module,
+            line: line(node),
+        });
+    }
+
+    /// `globals()`, `vars(obj)`, `obj.__dict__` (`node`, with `obj` if any) hold functions
+    /// under names awaitify cannot follow: like `getattr(obj, name)` with any name.
+    /// `globals()`, `locals()` and `vars()` read the module's namespace (`locals()` in a
+    /// function holds its nested functions, which stay reachable through the module's).
+    pub(super) fn namespace(&mut self, node: Node, obj: Option<Node>, caller: Option<usize>) {
+        if getattr::result_dies(node, self.src) || getattr::only_written(node, self.src) {
+            return;
+        }
+        let on = match obj.map(|o| self.resolve(o, caller)) {
+            None => DynOn::Module(self.m),
+            Some(Val::Sym(Sym::Module(m))) => DynOn::Module(m),
+            Some(Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c))) => DynOn::Class(c),
+            // An instance's own dict holds what was assigned to it; a function stored there
+            // was already seen as a value where it was stored.
+            Some(Val::Kind(Kind::Instance(_))) => return,
+            Some(Val::Unknown) => DynOn::Unknown,
+            Some(_) => return,
+        };
+        let via = match node
+            .child_by_field_name("function")
+            .map(|f| text(f, self.src))
+        {
+            None => "__dict__",
+            Some("globals") => "globals()",
+            Some("locals") => "locals()",
+            Some(_) => "vars()",
+        };
+        self.facts.dyn_attrs.push(DynAttrFact {
+            name: DynName::Any,
+            on,
+            line: line(node),
+            via,
+        });
+    }
+
+    /// `importlib.import_module(name)` whose result is kept: some project module, maybe.
+    pub(super) fn dynamic_import(&mut self, call: Node) {
+        if getattr::result_dies(call, self.src) {
+            return;
+        }
+        self.facts.module_values.push(ModuleValueFact {
+            module: None,
+            line: line(call),
+        });
     }
 
     /// `name = f` directly in a class body: the class that gets `f` as a method.
@@ -1115,4 +1277,13 @@ pub const CONSUMERS: &[&str] = &[
     "next",
     "dict",
     "frozenset",
+];
+
+/// Calls that return a module chosen at run time.
+pub(super) const DYNAMIC_IMPORTS: &[&str] = &[
+    "importlib.import_module",
+    "importlib.reload",
+    "importlib.__import__",
+    "__import__",
+    "builtins.__import__",
 ];

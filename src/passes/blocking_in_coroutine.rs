@@ -8,186 +8,34 @@
 //! the catalog does not (yet) cover, so no blocking call in a coroutine passes silently.
 //!
 //! ```python
-//! async def handler():
-//!     subprocess.run(["ls"])   # reported: ASYNC221, suggest asyncio.create_subprocess_exec
+//! async def handler(url):
+//!     httpx.get(url)   # reported: ASYNC210, suggest httpx.AsyncClient
 //! ```
 //!
-//! Names are matched after resolving imports (`from os import system as sh`), builtins by
-//! their bare name when not rebound, and methods on receivers whose type is plain from the
-//! code: a constructor call (`Path(p).read_text()`), a local bound only to one, or a
-//! parameter annotation (`client: httpx.Client | None`). Calls inside a nested `def` or a
-//! `lambda` (`to_thread(lambda: input())`) are not in the coroutine and are not reported.
+//! The names, with their ruff rule and advice, are the catalog's `[[blocking]]` entries
+//! (`transforms/blocking-call-in-coroutine.toml`). The matcher resolves them as it resolves
+//! every call (`from os import system as sh`, a method on a `Path` or a `httpx.Client` it
+//! has typed) and records an [`OutsideFact`](crate::matcher::OutsideFact); this pass only
+//! looks them up. Calls inside a nested `def` or a `lambda` (`to_thread(lambda: input())`)
+//! are not in the coroutine and are not reported.
 //! Only reports; never rewrites.
 
 use super::{PassCx, PassOut};
+use crate::matcher::Outside;
+use std::collections::HashMap;
 use tree_sitter::Node;
-
-/// Blocking functions by qualified name, the ruff rule that flags them, and the advice.
-const FUNCTIONS: &[(&[&str], &str, &str)] = &[
-    (
-        &[
-            "urllib.request.urlopen",
-            "urllib3.request",
-            "requests.get",
-            "requests.post",
-            "requests.put",
-            "requests.patch",
-            "requests.delete",
-            "requests.head",
-            "requests.options",
-            "requests.connect",
-            "requests.trace",
-            "httpx.get",
-            "httpx.post",
-            "httpx.put",
-            "httpx.patch",
-            "httpx.delete",
-            "httpx.head",
-            "httpx.options",
-            "httpx.connect",
-            "httpx.trace",
-        ],
-        "ASYNC210",
-        "use `httpx.AsyncClient`, or `await asyncio.to_thread(...)`",
-    ),
-    (
-        &[
-            "subprocess.Popen",
-            "os.popen",
-            "os.spawnl",
-            "os.spawnle",
-            "os.spawnlp",
-            "os.spawnlpe",
-            "os.spawnv",
-            "os.spawnve",
-            "os.spawnvp",
-            "os.spawnvpe",
-        ],
-        "ASYNC220",
-        "use `asyncio.create_subprocess_exec` / `create_subprocess_shell`",
-    ),
-    (
-        &[
-            "os.system",
-            "os.posix_spawn",
-            "os.posix_spawnp",
-            "subprocess.run",
-            "subprocess.call",
-            "subprocess.check_call",
-            "subprocess.check_output",
-            "subprocess.getoutput",
-            "subprocess.getstatusoutput",
-        ],
-        "ASYNC221",
-        "use `asyncio.create_subprocess_exec`, or `await asyncio.to_thread(...)`",
-    ),
-    (
-        &["os.wait", "os.wait3", "os.wait4", "os.waitid", "os.waitpid"],
-        "ASYNC222",
-        "use `await proc.wait()` on an asyncio process, or `await asyncio.to_thread(...)`",
-    ),
-    (
-        &["open", "builtins.open", "io.open", "io.open_code"],
-        "ASYNC230",
-        "use `aiofiles.open`, or read/write the file in `await asyncio.to_thread(...)`",
-    ),
-    (
-        &[
-            "os.path.abspath",
-            "os.path.exists",
-            "os.path.expanduser",
-            "os.path.getatime",
-            "os.path.getctime",
-            "os.path.getmtime",
-            "os.path.getsize",
-            "os.path.isdevdrive",
-            "os.path.isdir",
-            "os.path.isfile",
-            "os.path.isjunction",
-            "os.path.islink",
-            "os.path.ismount",
-            "os.path.lexists",
-            "os.path.realpath",
-            "os.path.relpath",
-            "os.path.samefile",
-            "os.path.sameopenfile",
-        ],
-        "ASYNC240",
-        "use `aiofiles.os.path`, or `await asyncio.to_thread(...)`",
-    ),
-    (
-        &["input", "builtins.input"],
-        "ASYNC250",
-        "use `await asyncio.to_thread(input, ...)`",
-    ),
-    (
-        &["time.sleep"],
-        "ASYNC251",
-        "use `await asyncio.sleep(...)`",
-    ),
-];
-
-const PATH_TYPES: &[&str] = &[
-    "pathlib.Path",
-    "pathlib.PosixPath",
-    "pathlib.WindowsPath",
-    "pathlib.PurePath",
-    "pathlib.PurePosixPath",
-    "pathlib.PureWindowsPath",
-];
-
-/// `pathlib.Path` methods that do I/O (ASYNC240's, plus `open` from ASYNC230).
-const PATH_METHODS: &[&str] = &[
-    "absolute",
-    "chmod",
-    "exists",
-    "expanduser",
-    "glob",
-    "group",
-    "hardlink_to",
-    "is_block_device",
-    "is_char_device",
-    "is_dir",
-    "is_fifo",
-    "is_file",
-    "is_junction",
-    "is_mount",
-    "is_socket",
-    "is_symlink",
-    "iterdir",
-    "lchmod",
-    "link_to",
-    "lstat",
-    "mkdir",
-    "open",
-    "owner",
-    "read_bytes",
-    "read_text",
-    "readlink",
-    "rename",
-    "replace",
-    "resolve",
-    "rglob",
-    "rmdir",
-    "samefile",
-    "stat",
-    "symlink_to",
-    "touch",
-    "unlink",
-    "walk",
-    "write_bytes",
-    "write_text",
-];
-
-const HTTPX_CLIENT_METHODS: &[&str] = &[
-    "close", "delete", "get", "head", "options", "patch", "post", "put", "request", "send",
-    "stream",
-];
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
     // By range: `Path(p).iterdir()` starts where its receiver call `Path(p)` does.
     let handled: std::collections::HashSet<(usize, usize)> =
         cx.calls.iter().map(|c| (c.start, c.end)).collect();
+    // What the matcher resolved, by expression range: callees and values passed.
+    let outside: HashMap<(usize, usize), &Outside> = cx
+        .facts
+        .outside
+        .iter()
+        .map(|o| ((o.start, o.end), &o.what))
+        .collect();
     for (i, def) in cx.module().index.functions.iter().enumerate() {
         if !cx.colour.async_funcs.contains(&cx.fid(i)) {
             continue;
@@ -204,7 +52,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             if handled.contains(&(call.start_byte(), call.end_byte())) || already_awaited(call) {
                 continue;
             }
-            if let Some((what, rule, advice)) = blocking(cx, i, func, call) {
+            let callee = call.child_by_field_name("function");
+            let found = callee.and_then(|c| outside.get(&(c.start_byte(), c.end_byte())));
+            if let Some((what, rule, advice)) = found.and_then(|o| blocking(cx, o)) {
                 let pos = call.start_position();
                 out.diagnostics.push(cx.diag(
                     pos.row + 1,
@@ -213,7 +63,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                     format!("`{what}` blocks the event loop inside a coroutine ({rule}); {advice}"),
                 ));
             }
-            passed_blocking(cx, i, call, out);
+            passed_blocking(cx, &outside, call, out);
         }
     }
 }
@@ -221,7 +71,12 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
 /// A blocking function handed on as a value inside a coroutine (`partial(time.sleep, 1)`,
 /// `loop.call_soon(time.sleep, 1)`): whoever calls it blocks the event loop, and nothing
 /// here can await it. Reported, not rewritten.
-fn passed_blocking(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
+fn passed_blocking(
+    cx: &PassCx,
+    outside: &HashMap<(usize, usize), &Outside>,
+    call: Node,
+    out: &mut PassOut,
+) {
     let Some(args) = call.child_by_field_name("arguments") else {
         return;
     };
@@ -242,15 +97,15 @@ fn passed_blocking(cx: &PassCx, f: usize, call: Node, out: &mut PassOut) {
             "keyword_argument" => a.child_by_field_name("value"),
             _ => Some(a),
         };
-        let Some(q) = value.and_then(|v| qualified(cx, f, v)) else {
+        let Some(Outside::Name(q)) =
+            value.and_then(|v| outside.get(&(v.start_byte(), v.end_byte())).copied())
+        else {
             continue;
         };
-        let blocks = cx.cat.call(&q).is_some_and(|e| {
+        let blocks = cx.cat.call(q).is_some_and(|e| {
             e.action != crate::rules::Action::Report
                 && (e.awaited || e.action == crate::rules::Action::ToThread)
-        }) || FUNCTIONS
-            .iter()
-            .any(|(names, ..)| names.contains(&q.as_str()));
+        }) || cx.cat.blocking_call(q).is_some();
         if blocks {
             let pos = a.start_position();
             out.diagnostics.push(cx.diag(
@@ -283,164 +138,14 @@ fn already_awaited(call: Node) -> bool {
     call.parent().is_some_and(|p| p.kind() == "await")
 }
 
-fn blocking(
-    cx: &PassCx,
-    f: usize,
-    func: Node,
-    call: Node,
-) -> Option<(String, &'static str, &'static str)> {
-    let callee = call.child_by_field_name("function")?;
-    if let Some(q) = qualified(cx, f, callee) {
-        for (names, rule, advice) in FUNCTIONS {
-            if names.contains(&q.as_str()) {
-                return Some((q, rule, advice));
-            }
+/// The `[[blocking]]` entry the matcher found for this call's callee: `(what, ruff, advice)`.
+fn blocking<'c>(cx: &'c PassCx, outside: &Outside) -> Option<(String, &'c str, &'c str)> {
+    let (what, b) = match outside {
+        Outside::Name(q) => (q.clone(), cx.cat.blocking_call(q)?),
+        Outside::Method { ty, name } => {
+            let b = cx.cat.blocking_method(ty, name)?;
+            (format!("{}.{name}", b.shown), b)
         }
-        return None;
-    }
-    if callee.kind() != "attribute" {
-        return None;
-    }
-    let method = &cx.src()[callee.child_by_field_name("attribute")?.byte_range()];
-    let recv = callee.child_by_field_name("object")?;
-    let ty = receiver_type(cx, f, func, recv)?;
-    if PATH_TYPES.contains(&ty.as_str()) && PATH_METHODS.contains(&method) {
-        let rule = if method == "open" {
-            "ASYNC230"
-        } else {
-            "ASYNC240"
-        };
-        return Some((
-            format!("Path.{method}"),
-            rule,
-            "use `aiofiles`/`aiofiles.os`, or `await asyncio.to_thread(...)`",
-        ));
-    }
-    if ty == "httpx.Client" && HTTPX_CLIENT_METHODS.contains(&method) {
-        return Some((
-            format!("httpx.Client.{method}"),
-            "ASYNC212",
-            "use an `httpx.AsyncClient` and await its methods",
-        ));
-    }
-    None
-}
-
-/// The qualified name a dotted callee stands for, unless a local or a module value shadows it.
-fn qualified(cx: &PassCx, f: usize, callee: Node) -> Option<String> {
-    if !matches!(callee.kind(), "identifier" | "attribute") {
-        return None;
-    }
-    let text = &cx.src()[callee.byte_range()];
-    if !text
-        .split('.')
-        .all(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'))
-    {
-        return None;
-    }
-    let (head, tail) = match text.split_once('.') {
-        Some((h, t)) => (h, Some(t)),
-        None => (text, None),
     };
-    if shadowed(cx, f, head) {
-        return None;
-    }
-    let index = &cx.module().index;
-    let base = match index.binding(head) {
-        Some(crate::index::Binding::Import(q)) => q.to_string(),
-        None if !index.bindings.contains_key(head) => head.to_string(),
-        _ => return None,
-    };
-    Some(match tail {
-        Some(t) => format!("{base}.{t}"),
-        None => base,
-    })
-}
-
-fn shadowed(cx: &PassCx, f: usize, name: &str) -> bool {
-    let functions = &cx.module().index.functions;
-    let mut cur = Some(f);
-    while let Some(g) = cur {
-        let def = &functions[g];
-        if def.locals.contains(name) || def.params.iter().any(|p| p.name == name) {
-            return true;
-        }
-        cur = def.parent;
-    }
-    false
-}
-
-/// The type of a method receiver when the code makes it plain.
-fn receiver_type(cx: &PassCx, f: usize, func: Node, recv: Node) -> Option<String> {
-    match recv.kind() {
-        "call" => constructed(cx, f, recv),
-        "identifier" => {
-            let name = &cx.src()[recv.byte_range()];
-            let def = &cx.module().index.functions[f];
-            if let Some(p) = def.params.iter().find(|p| p.name == name) {
-                return annotated(cx, p.annotation.as_deref()?);
-            }
-            // Every assignment to the name in this function constructs the same type.
-            let mut types = Vec::new();
-            assignments(cx, func, name, &mut types);
-            let first = types.first()?.clone()?;
-            types
-                .iter()
-                .all(|t| t.as_deref() == Some(&first))
-                .then_some(first)
-        }
-        _ => None,
-    }
-}
-
-fn constructed(cx: &PassCx, f: usize, call: Node) -> Option<String> {
-    let callee = call.child_by_field_name("function")?;
-    let q = qualified(cx, f, callee)?;
-    (PATH_TYPES.contains(&q.as_str()) || q == "httpx.Client").then_some(q)
-}
-
-fn assignments(cx: &PassCx, node: Node, name: &str, out: &mut Vec<Option<String>>) {
-    if node.kind() == "assignment" {
-        let left = node.child_by_field_name("left");
-        if left.is_some_and(|l| l.kind() == "identifier" && &cx.src()[l.byte_range()] == name) {
-            let f = cx.module().index.function_at(node.start_byte());
-            let ty = node
-                .child_by_field_name("right")
-                .filter(|r| r.kind() == "call")
-                .and_then(|r| constructed(cx, f?, r));
-            out.push(ty);
-        }
-    }
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        assignments(cx, child, name, out);
-    }
-}
-
-/// `Path`, `pathlib.Path | None`, `Optional[httpx.Client]`.
-fn annotated(cx: &PassCx, ann: &str) -> Option<String> {
-    let ann = ann.trim().trim_matches(['"', '\'']);
-    let ann = ann
-        .strip_prefix("Optional[")
-        .or_else(|| ann.strip_prefix("typing.Optional["))
-        .and_then(|a| a.strip_suffix(']'))
-        .unwrap_or(ann);
-    let ann = ann
-        .split('|')
-        .map(str::trim)
-        .find(|p| *p != "None")
-        .unwrap_or(ann);
-    let (head, tail) = match ann.split_once('.') {
-        Some((h, t)) => (h, Some(t)),
-        None => (ann, None),
-    };
-    let base = match cx.module().index.binding(head) {
-        Some(crate::index::Binding::Import(q)) => q.to_string(),
-        _ => return None,
-    };
-    let q = match tail {
-        Some(t) => format!("{base}.{t}"),
-        None => base,
-    };
-    (PATH_TYPES.contains(&q.as_str()) || q == "httpx.Client").then_some(q)
+    Some((what, &b.ruff, &b.advice))
 }
