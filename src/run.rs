@@ -1,9 +1,9 @@
 //! The driver: runs the pipeline over a set of files and reports.
 //!
 //! One module per phase: discover and read ([`run`], [`crate::fileio`]) → parse and index
-//! ([`load`]) → match (the type-knowledge loop of [`crate::matcher`], redone for the objects
-//! the families keep: [`keep`]) → colour, rewrite and verify ([`rewrite`]) → report
-//! ([`pins`], [`explain`], [`output`]).
+//! (`load`) → match (the type-knowledge loop of [`crate::matcher`], redone for the objects
+//! the families keep: `keep`) → colour, rewrite and verify (`rewrite`) → report
+//! (`pins`, `explain`, `output`).
 
 mod explain;
 mod keep;

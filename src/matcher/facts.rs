@@ -396,7 +396,7 @@ macro_rules! module_facts {
         #[derive(Debug, Default)]
         pub struct ModuleFacts {
             $($(#[$doc])* pub $f: Vec<$t>,)*
-            /// Fingerprints ([`Read::fingerprint`]) of the knowledge keys the walk looked up,
+            /// Fingerprints ([`crate::matcher::Read::fingerprint`]) of the knowledge keys the walk looked up,
             /// chunk after chunk, each chunk's sorted: the module is matched again only when
             /// one of these keys changes, and then only the chunks that read it.
             pub reads: Vec<u64>,
