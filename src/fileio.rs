@@ -6,13 +6,42 @@
 //! refuse when the file on disk is no longer the bytes that were migrated.
 
 use crate::report::Diagnostic;
-use crate::run::Input;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+/// One file handed to the engine.
+pub struct Input {
+    pub path: PathBuf,
+    /// Shown in diffs and diagnostics.
+    pub display: String,
+    pub bytes: Vec<u8>,
+    /// The import root it was found under (the directory named on the command line).
+    pub root: PathBuf,
+}
+
+/// Reads the discovered files (each with its import root) on all cores, ticking `progress`:
+/// the inputs, and a diagnostic for each file that cannot be read.
+pub fn read_all(
+    files: Vec<(PathBuf, PathBuf)>,
+    max: u64,
+    progress: &ProgressBar,
+) -> (Vec<Input>, Vec<Diagnostic>) {
+    files
+        .into_par_iter()
+        .map(|(path, root)| {
+            progress.inc(1);
+            read_input(path, root, max)
+        })
+        .partition_map(|r| match r {
+            Ok(i) => rayon::iter::Either::Left(i),
+            Err(d) => rayon::iter::Either::Right(d),
+        })
+}
+
 /// Reads one discovered file, or explains why it cannot be migrated.
-pub fn read_input(path: PathBuf, root: PathBuf, max: u64) -> Result<Input, Diagnostic> {
+fn read_input(path: PathBuf, root: PathBuf, max: u64) -> Result<Input, Diagnostic> {
     let display = path.display().to_string();
     let err = |code, msg: String| Diagnostic::error(&display, 1, 1, code, msg);
     let link = std::fs::symlink_metadata(&path)

@@ -94,7 +94,7 @@ pub fn check(
         })
         .unzip();
     let mut out = Project::new(modules);
-    let (facts, _) = crate::run::index_fresh(&mut out, cat, Some(&relevant));
+    let (facts, _) = crate::matcher::index_fresh(&mut out, cat, Some(&relevant));
     let cx = Cx {
         original,
         cat,
@@ -723,7 +723,9 @@ fn handed(a: tree_sitter::Node, out: &mut HashSet<(usize, usize)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::{Input, index_fresh, load};
+    use crate::fileio::Input;
+    use crate::matcher::index_fresh;
+    use crate::run::load;
     use std::path::{Path, PathBuf};
 
     const ORIGINAL: &str = "import time

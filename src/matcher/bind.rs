@@ -1,0 +1,242 @@
+//! Bindings: the kinds that flow into names through assignments, `for` targets, `with ... as`
+//! and `yield from`, recorded as type observations, and the loops and `with`s over catalog
+//! objects.
+
+use super::annotation;
+use super::facts::{Ctx, ForFact, WithFact, YieldFromFact};
+use super::knowledge::Kind;
+use super::resolve::{INERT, Val};
+use super::walk::Walker;
+use crate::parse::{line, text};
+use crate::syntax::Node;
+
+impl<'a> Walker<'a> {
+    pub(super) fn assignment(&mut self, node: Node, caller: Option<usize>) {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        // `self.conn = None` before `self.conn = sqlite3.connect(p)` is a placeholder, not a
+        // second type: it must not make the binding's type unknown.
+        if right.kind() == "none" {
+            return;
+        }
+        // `xs = []` says nothing about the elements; the appends that follow do.
+        if right.kind() == "list" && right.named_child_count() == 0 && left.kind() == "identifier" {
+            return;
+        }
+        // `self.conn: Conn = make()`: what the value is known to be, else what the annotation
+        // says.
+        let kind = self.kind_of(right, caller).or_else(|| {
+            let ann = node.child_by_field_name("type")?;
+            self.ann_kind(self.m, &annotation::parse(text(ann, self.src)), false)
+        });
+        self.bind_target(left, kind, caller);
+    }
+
+    /// `xs.append(v)` on a local list: an observation of its element kind.
+    pub(super) fn append(&mut self, node: Node, caller: Option<usize>) {
+        let Some(f) = node.child_by_field_name("function") else {
+            return;
+        };
+        let (Some(obj), Some(attr)) = (
+            f.child_by_field_name("object"),
+            f.child_by_field_name("attribute"),
+        ) else {
+            return;
+        };
+        if obj.kind() != "identifier" || text(attr, self.src) != "append" {
+            return;
+        }
+        let name = text(obj, self.src);
+        // Only a name bound in this very scope: a global appended from a function is not.
+        let local = match caller {
+            Some(c) => self.func(c).locals.contains(name),
+            None => self.ix.bindings.contains_key(name),
+        };
+        let Some(args) = node.child_by_field_name("arguments") else {
+            return;
+        };
+        if !local || args.named_child_count() != 1 {
+            return;
+        }
+        let kind = args
+            .named_child(0)
+            .and_then(|a| self.kind_of(a, caller))
+            .map(|k| Kind::Seq(Box::new(k)));
+        let key = (self.m as u32, caller.map(|c| c as u32), name.into());
+        self.facts.local_obs.push((key, kind.map(Box::new)));
+    }
+
+    pub(super) fn bind_target(&mut self, left: Node, kind: Option<Kind>, caller: Option<usize>) {
+        match left.kind() {
+            "identifier" => {
+                let key = (
+                    self.m as u32,
+                    caller.map(|c| c as u32),
+                    text(left, self.src).into(),
+                );
+                self.facts.local_obs.push((key, kind.map(Box::new)));
+            }
+            "attribute" => {
+                let (Some(obj), Some(attr)) = (
+                    left.child_by_field_name("object"),
+                    left.child_by_field_name("attribute"),
+                ) else {
+                    return;
+                };
+                if let Val::Kind(Kind::Instance(c)) = self.resolve(obj, caller) {
+                    self.facts
+                        .attr_obs
+                        .push(((c, text(attr, self.src).to_string()), kind.map(Box::new)));
+                }
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" => {
+                let mut cursor = left.walk();
+                let kids: Vec<Node> = left.named_children(&mut cursor).collect();
+                for k in kids {
+                    self.bind_target(k, None, caller);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn yield_from(&mut self, node: Node, caller: Option<usize>) {
+        let mut cursor = node.walk();
+        let is_from = node.children(&mut cursor).any(|c| c.kind() == "from");
+        let (Some(f), true, Some(stmt), Some(expr)) = (
+            caller,
+            is_from,
+            self.up(node, 1)
+                .filter(|p| p.kind() == "expression_statement"),
+            node.named_child(0),
+        ) else {
+            return;
+        };
+        let kind = self.kind_of(expr, caller);
+        self.facts.yield_froms.push(YieldFromFact {
+            caller: f,
+            stmt: (stmt.start_byte(), stmt.end_byte()),
+            expr: (expr.start_byte(), expr.end_byte()),
+            kind,
+        });
+    }
+
+    pub(super) fn for_loop(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        let Some(right) = node.child_by_field_name("right") else {
+            return;
+        };
+        let kind = self.kind_of(right, caller);
+        let already_async = node.child(0).is_some_and(|c| c.kind() == "async");
+        let for_kw = {
+            let mut cursor = node.walk();
+            let kw = node.children(&mut cursor).find(|c| c.kind() == "for");
+            kw.map_or(node.start_byte(), |c| c.start_byte())
+        };
+        let bound = match &kind {
+            Some(Kind::Ext(ty)) if ty == INERT => kind.clone(),
+            Some(Kind::Ext(ty)) => self
+                .cat
+                .iterate_use(ty)
+                .and_then(|(_, u)| u.binds.clone())
+                .map(Kind::Ext),
+            Some(Kind::Seq(elem)) => Some((**elem).clone()),
+            _ => None,
+        };
+        // A local list whose element kind is not known yet (`threads.append(t)` needs `t`'s
+        // kind, which this loop also binds): no observation, so the fixed point can learn it.
+        let pending = bound.is_none()
+            && right.kind() == "identifier"
+            && caller.is_some_and(|c| {
+                let name = text(right, self.src);
+                self.func(c).locals.contains(name)
+                    && self
+                        .known_local((self.m as u32, Some(c as u32), name.into()))
+                        .is_none()
+            });
+        if let Some(left) = node.child_by_field_name("left")
+            && !pending
+        {
+            self.bind_target(left, bound, caller);
+        }
+        if kind.is_none() && !already_async {
+            for dunder in ["__iter__", "__next__"] {
+                self.unknown_receiver(node, dunder, None, ctx, caller);
+            }
+        }
+        if let Some(kind) = kind {
+            self.facts.fors.push(ForFact {
+                caller,
+                for_kw,
+                kind,
+                line: line(node),
+                ctx,
+                already_async,
+            });
+        }
+    }
+
+    pub(super) fn with_stmt(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
+        let already_async = node.child(0).is_some_and(|c| c.kind() == "async");
+        let mut stack = vec![node];
+        let mut items = Vec::new();
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "with_item" => items.push(n),
+                "block" => {}
+                _ => {
+                    let mut cursor = n.walk();
+                    stack.extend(n.named_children(&mut cursor));
+                }
+            }
+        }
+        for item in items {
+            let Some(value) = item.child_by_field_name("value") else {
+                continue;
+            };
+            let (expr, alias) = if value.kind() == "as_pattern" {
+                (value.named_child(0), value.child_by_field_name("alias"))
+            } else {
+                (Some(value), None)
+            };
+            let Some(expr) = expr else { continue };
+            let kind = self.kind_of(expr, caller);
+            let bound = match &kind {
+                Some(Kind::Instance(c)) => self
+                    .p
+                    .method(*c, "__enter__")
+                    .and_then(|e| self.return_kind(e)),
+                Some(Kind::Ext(ty)) => self
+                    .cat
+                    .with_use(ty)
+                    .and_then(|(_, u)| u.binds.clone())
+                    .map(Kind::Ext),
+                _ => None,
+            };
+            if let Some(alias) = alias {
+                let target = alias.named_child(0).unwrap_or(alias);
+                self.bind_target(target, bound, caller);
+            }
+            if kind.is_none() && !already_async {
+                for dunder in ["__enter__", "__exit__"] {
+                    self.unknown_receiver(node, dunder, None, ctx, caller);
+                }
+            }
+            if let Some(kind) = kind {
+                self.facts.withs.push(WithFact {
+                    caller,
+                    with_kw: node.start_byte(),
+                    item: (item.start_byte(), item.end_byte()),
+                    expr: (expr.start_byte(), expr.end_byte()),
+                    kind,
+                    line: line(node),
+                    ctx,
+                    already_async,
+                });
+            }
+        }
+    }
+}

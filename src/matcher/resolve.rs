@@ -1,0 +1,802 @@
+//! Resolution: what an expression stands for (a project function or class, a catalog
+//! method, a value of a known kind), through imports, scopes, annotations, attributes and
+//! returns, reading the type knowledge of the last round.
+
+use super::annotation;
+use super::knowledge::{Kind, kept_tag};
+use super::walk::Walker;
+use crate::parse::text;
+use crate::project::{ClassId, FuncId, Sym};
+use crate::syntax::Node;
+
+/// The value an expression evaluates to, as far as it can be resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Val {
+    Sym(Sym),
+    Kind(Kind),
+    /// A bound project method (`self.load`, `obj.send`).
+    Bound(FuncId),
+    /// A catalog method on a typed value.
+    ExtMethod(String, String),
+    Unknown,
+}
+
+/// Names of methods on builtin types: never resolved by name alone, a list's `append` is not
+/// a project method that happens to share the name.
+pub(super) const BUILTIN_METHODS: &[&str] = &[
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "clear",
+    "copy",
+    "count",
+    "index",
+    "reverse",
+    "sort",
+    "get",
+    "items",
+    "keys",
+    "values",
+    "update",
+    "setdefault",
+    "add",
+    "discard",
+    "union",
+    "join",
+    "split",
+    "strip",
+    "format",
+    "encode",
+    "decode",
+    "read",
+    "write",
+    "close",
+    "readline",
+    "readlines",
+    "send",
+    "put",
+    "wait",
+    "run",
+    "start",
+    "open",
+    "lower",
+    "upper",
+    "replace",
+    "startswith",
+    "endswith",
+    "find",
+    "__init__",
+];
+
+/// A value that holds no project object, and nor does anything its methods return: a
+/// method call on it is never a call of a project method (`self.log.error(...)` on a
+/// `logging.Logger`, `", ".join(xs)`), so it neither pins nor is reported.
+pub(super) const INERT: &str = "builtins.object";
+
+/// Outside callables whose result is [`INERT`] (the catalog's own `returns` come first).
+pub(super) const INERT_RESULTS: &[&str] = &[
+    "str",
+    "bytes",
+    "int",
+    "float",
+    "bool",
+    "complex",
+    "repr",
+    "ascii",
+    "format",
+    "len",
+    "hash",
+    "id",
+    "chr",
+    "ord",
+    "hex",
+    "oct",
+    "bin",
+    "isinstance",
+    "issubclass",
+    "hasattr",
+    "callable",
+    "range",
+    "logging.getLogger",
+    "logging.LoggerAdapter",
+    "logging.Logger",
+    "logging.Formatter",
+    "logging.StreamHandler",
+    "logging.FileHandler",
+    "re.compile",
+    "re.match",
+    "re.search",
+    "re.fullmatch",
+    "re.sub",
+    "re.split",
+    "re.findall",
+    "re.escape",
+    "json.dumps",
+    "json.loads",
+    "os.getcwd",
+    "os.getenv",
+    "os.listdir",
+    "os.path.join",
+    "os.path.abspath",
+    "os.path.basename",
+    "os.path.dirname",
+    "os.path.expanduser",
+    "os.path.normpath",
+    "os.path.realpath",
+    "os.path.splitext",
+    "os.path.split",
+    "os.environ.get",
+    "time.time",
+    "time.monotonic",
+    "time.perf_counter",
+    "time.strftime",
+    "datetime.datetime",
+    "datetime.datetime.now",
+    "datetime.datetime.utcnow",
+    "datetime.datetime.fromtimestamp",
+    "datetime.datetime.strptime",
+    "datetime.date",
+    "datetime.date.today",
+    "datetime.timedelta",
+    "urllib.parse.urlsplit",
+    "urllib.parse.urlparse",
+    "urllib.parse.urljoin",
+    "urllib.parse.urlencode",
+    "urllib.parse.quote",
+    "urllib.parse.unquote",
+    "urllib.parse.parse_qs",
+    "shlex.quote",
+    "shlex.split",
+    "textwrap.dedent",
+    "textwrap.indent",
+    "contextlib.suppress",
+    "warnings.catch_warnings",
+    "tempfile.TemporaryDirectory",
+    "tempfile.NamedTemporaryFile",
+    "tempfile.mkdtemp",
+    "tempfile.mkstemp",
+    "unittest.mock.patch",
+    "unittest.mock.patch.object",
+    "unittest.mock.patch.dict",
+    "pytest.raises",
+    "pytest.warns",
+];
+
+/// Outside classes whose instances hold no project object (unless a project class derives
+/// from one): an annotation naming one types an inert value.
+pub(super) const INERT_TYPES: &[&str] = &[
+    "builtins.str",
+    "builtins.bytes",
+    "builtins.int",
+    "builtins.float",
+    "builtins.bool",
+    "builtins.complex",
+    "logging.Logger",
+    "logging.LoggerAdapter",
+    "re.Pattern",
+    "re.Match",
+    "typing.Pattern",
+    "typing.Match",
+    "datetime.datetime",
+    "datetime.date",
+    "datetime.time",
+    "datetime.timedelta",
+    "decimal.Decimal",
+    "fractions.Fraction",
+    "uuid.UUID",
+    "pathlib.PurePath",
+    "pathlib.PurePosixPath",
+    "pathlib.PureWindowsPath",
+];
+
+/// Outside callables that build a container (eagerly: what they drain is a consumer's
+/// business): its methods are not project methods, and iterating it calls none.
+pub(super) const CONTAINERS: &[&str] = &[
+    "dict",
+    "list",
+    "set",
+    "tuple",
+    "frozenset",
+    "sorted",
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "collections.deque",
+    "collections.Counter",
+];
+
+/// Tree-sitter kinds of literals whose value is [`INERT`].
+pub(super) const INERT_LITERALS: &[&str] = &[
+    "string",
+    "concatenated_string",
+    "integer",
+    "float",
+    "true",
+    "false",
+];
+
+impl<'a> Walker<'a> {
+    pub(super) fn scope_chain(&self, caller: Option<usize>) -> Vec<usize> {
+        let mut chain = Vec::new();
+        let mut cur = caller;
+        while let Some(f) = cur {
+            chain.push(f);
+            cur = self.func(f).parent;
+        }
+        chain
+    }
+
+    pub(super) fn resolve_name(&self, name: &str, caller: Option<usize>) -> Val {
+        for f in self.scope_chain(caller) {
+            let def = self.func(f);
+            if !def.locals.contains(name) {
+                continue;
+            }
+            // A nested def bound in this scope. Functions are indexed in preorder, so f's
+            // nested defs are the ones right after it that start inside it.
+            if let Some(i) = self.ix.functions[f + 1..]
+                .iter()
+                .take_while(|g| g.start < def.end)
+                .position(|g| g.parent == Some(f) && g.class.is_none() && g.name == name)
+            {
+                return Val::Sym(Sym::Func(self.fid(f + 1 + i)));
+            }
+            if let Some((_, q)) = def.imports.iter().find(|(n, _)| n == name) {
+                return self.imported(self.p.resolve(q));
+            }
+            if let Some(c) = def.class {
+                let is_first = def.params.first().is_some_and(|p| p.name == name);
+                let decorated = |d: &str| def.decorators.iter().any(|x| x == d);
+                if is_first && !decorated("staticmethod") {
+                    let class = ClassId {
+                        module: self.m as u32,
+                        class: c as u32,
+                    };
+                    return if decorated("classmethod") {
+                        Val::Kind(Kind::ClassObj(class))
+                    } else {
+                        Val::Kind(Kind::Instance(class))
+                    };
+                }
+            }
+            if let Some(i) = def.params.iter().position(|p| p.name == name) {
+                let annotated = def.params[i]
+                    .annotation
+                    .as_deref()
+                    .and_then(|a| self.annotation_kind(a));
+                // An annotation naming a project class is more precise than what the calls
+                // pass; one naming a catalog type says less than they do (whether the object
+                // passed was converted), and so does a container's (the calls may pass a
+                // project object that iterates).
+                if let Some(kind @ (Kind::Instance(_) | Kind::ClassObj(_))) = annotated {
+                    return Val::Kind(kind);
+                }
+                match (self.known_param(self.fid(f), i), annotated) {
+                    // `[a, b]` passed to `xs: list[Conn]`: a builtin container, whose
+                    // elements the annotation types.
+                    (Some(Kind::Ext(t)), Some(kind @ Kind::Seq(_)))
+                        if t.starts_with("builtins.") =>
+                    {
+                        return Val::Kind(kind);
+                    }
+                    (Some(kind), _) => return Val::Kind(kind.clone()),
+                    (None, Some(kind)) => return Val::Kind(kind),
+                    (None, None) => {}
+                }
+            }
+            return match self.known_local((self.m as u32, Some(f as u32), name.into())) {
+                Some(kind) => Val::Kind(kind.clone()),
+                None => Val::Unknown,
+            };
+        }
+        match self.ix.bindings.get(name) {
+            None => self
+                .star_imported(name)
+                .unwrap_or_else(|| Val::Sym(Sym::External(name.to_string()))),
+            Some(_) => match self.ix.binding(name) {
+                Some(crate::index::Binding::Import(q)) => self.imported(self.p.resolve(q)),
+                Some(crate::index::Binding::Function(f)) => Val::Sym(Sym::Func(self.fid(*f))),
+                Some(crate::index::Binding::Class(c)) => Val::Sym(Sym::Class(ClassId {
+                    module: self.m as u32,
+                    class: *c as u32,
+                })),
+                _ => match self.known_local((self.m as u32, None, name.into())) {
+                    Some(kind) => Val::Kind(kind.clone()),
+                    None => Val::Unknown,
+                },
+            },
+        }
+    }
+
+    /// A name bound by `from X import *`: a public name of a project module X, or a
+    /// catalog name `X.name` (`from time import *; sleep(1)`).
+    pub(super) fn star_imported(&self, name: &str) -> Option<Val> {
+        if name.starts_with('_') {
+            return None;
+        }
+        self.ix.imports.iter().filter(|s| s.wildcard).find_map(|s| {
+            let from = s.from_module.as_deref()?;
+            let qualified = format!("{from}.{name}");
+            match self.p.module_named(from) {
+                Some(m) => self.p.modules[m]
+                    .index
+                    .binding(name)
+                    .map(|_| Val::Sym(self.p.resolve(&qualified))),
+                None => self
+                    .cat
+                    .call(&qualified)
+                    .map(|_| Val::Sym(Sym::External(qualified))),
+            }
+        })
+    }
+
+    /// A name from another module: a module-level value of a project module
+    /// (`from pkg.shared import jobs`) has the kind learnt for it there.
+    pub(super) fn imported(&self, sym: Sym) -> Val {
+        if let Sym::External(q) = &sym
+            && let Some((module, name)) = q.rsplit_once('.')
+            && let Sym::Module(mi) = self.p.resolve(module)
+            && let Some(kind) = self.known_local((mi as u32, None, name.into()))
+        {
+            return Val::Kind(kind.clone());
+        }
+        Val::Sym(sym)
+    }
+
+    /// What a parameter's annotation says its value is.
+    pub(super) fn annotation_kind(&self, ann: &str) -> Option<Kind> {
+        self.ann_kind(self.m, &annotation::parse(ann), true)
+    }
+
+    /// What annotation `a`, written in module `m`, says a value is. With `catalog` false only
+    /// project and inert types count: a declared attribute or return type says what the value
+    /// was, not whether the call that made it was converted, and no observation of the value
+    /// stands behind it.
+    pub(super) fn ann_kind(&self, m: usize, a: &annotation::Ann, catalog: bool) -> Option<Kind> {
+        use annotation::Ann;
+        match a {
+            Ann::Name(n) => self.named_kind(m, n, catalog),
+            Ann::Union(members) => self.union_kind(m, members, catalog),
+            Ann::Generic(head, args) => {
+                if let Sym::Class(c) = self.p.resolve_in_module(m, head) {
+                    return Some(Kind::Instance(c));
+                }
+                let q = crate::external::qualified_name(self.p, m, head)?;
+                let Some(generic) = annotation::typing_name(&q) else {
+                    // `re.Pattern[str]`: the class, whatever its parameters.
+                    return self.named_kind(m, head, catalog);
+                };
+                match generic {
+                    "Optional" | "Union" => self.union_kind(m, args, catalog),
+                    "Annotated" | "ClassVar" | "Final" => self.ann_kind(m, args.first()?, catalog),
+                    "type" | "Type" => match self.ann_kind(m, args.first()?, false)? {
+                        Kind::Instance(c) => Some(Kind::ClassObj(c)),
+                        _ => None,
+                    },
+                    // Only elements of project classes: a list of catalog objects is a family's
+                    // business, decided where they are made.
+                    s if annotation::SEQUENCES.contains(&s)
+                        || (matches!(s, "tuple" | "Tuple")
+                            && args.len() == 2
+                            && args[1] == Ann::Other) =>
+                    {
+                        match self.ann_kind(m, args.first()?, false)? {
+                            k @ Kind::Instance(_) => Some(Kind::Seq(Box::new(k))),
+                            _ => None,
+                        }
+                    }
+                    _ => self.named_kind(m, head, catalog),
+                }
+            }
+            Ann::None | Ann::Other => None,
+        }
+    }
+
+    /// `A | None`, `Union[A, B]`: the one kind every member but `None` has.
+    pub(super) fn union_kind(
+        &self,
+        m: usize,
+        members: &[annotation::Ann],
+        catalog: bool,
+    ) -> Option<Kind> {
+        let mut kinds = members
+            .iter()
+            .filter(|a| **a != annotation::Ann::None)
+            .map(|a| self.ann_kind(m, a, catalog));
+        let first = kinds.next()??;
+        kinds.all(|k| k.as_ref() == Some(&first)).then_some(first)
+    }
+
+    pub(super) fn named_kind(&self, m: usize, name: &str, catalog: bool) -> Option<Kind> {
+        let q = match self.p.resolve_in_module(m, name) {
+            Sym::Class(c) => return Some(Kind::Instance(c)),
+            Sym::External(q) if name.contains('.') => q,
+            _ => crate::external::qualified_name(self.p, m, name)?,
+        };
+        match q {
+            // `r: requests.Response`: an annotation says what the value was, not whether the
+            // call that made it was converted; its uses stay as they are (`.reason` is not
+            // renamed on a response a sync session returned). Calls that pass converted
+            // values type the parameter through the call sites instead (`known_param`).
+            q if catalog && self.cat.converts_uses(&q) => Some(Kind::Ext(kept_tag(&q))),
+            // `p: pathlib.Path`: its blocking methods go to a thread, whatever made the value.
+            q if catalog && self.cat.knows_type(&q) => Some(Kind::Ext(q)),
+            // `log: logging.Logger`: no project method is called through it.
+            q if INERT_TYPES.contains(&q.as_str()) && !self.project_derives(&q) => {
+                Some(Kind::Ext(INERT.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether some project class derives from the outside class `q` (written as a base).
+    pub(super) fn project_derives(&self, q: &str) -> bool {
+        self.p.modules.iter().enumerate().any(|(m, module)| {
+            module.index.classes.iter().any(|k| {
+                k.bases.iter().any(|b| {
+                    let b = b.split('[').next().unwrap_or_default();
+                    crate::external::qualified_name(self.p, m, b).as_deref() == Some(q)
+                        || matches!(self.p.resolve_in_module(m, b), Sym::External(x) if x == q)
+                })
+            })
+        })
+    }
+
+    /// The kind of attribute `attr` of a value typed as an instance of `c`, which at run time
+    /// may be an instance of a subclass: what every class of [`Project::hierarchy`] assigns
+    /// (`self.x = ...` in any method) or declares (`x: T` in the class body, a dataclass
+    /// field) must agree. Known only if `c` or a base assigns or declares it: the kind a
+    /// subclass alone gives says nothing of a plain `c`. With a declaration, an assignment of
+    /// unknown kind is taken to conform to it, as a type checker would have it.
+    pub(super) fn attr_kind(&self, c: ClassId, attr: &str) -> Option<Kind> {
+        let mut own = false;
+        let (mut declared, mut assigned) = (Vec::new(), Vec::new());
+        let mro = self.p.mro(c).len();
+        for (i, &k) in self.p.hierarchy(c).iter().enumerate() {
+            let decl = self.p.class(k).annotated.iter().find(|(n, _)| n == attr);
+            if let Some((_, ann)) = decl {
+                declared.push(self.ann_kind(k.module as usize, &annotation::parse(ann), false));
+            }
+            let obs = self.known_attr(k, attr);
+            if let Some(o) = obs {
+                assigned.push(o.as_ref());
+            }
+            own |= i < mro && (decl.is_some() || obs.is_some());
+        }
+        if !own {
+            return None;
+        }
+        if !declared.is_empty() {
+            assigned.retain(Option::is_some);
+        }
+        let mut kinds = declared.iter().map(Option::as_ref).chain(assigned);
+        let first = kinds.next()??;
+        kinds.all(|k| k == Some(first)).then(|| first.clone())
+    }
+
+    /// What a call of project function `g` returns: learnt from its `return`s, else its
+    /// return annotation (not a coroutine's: calling it makes a coroutine).
+    pub(super) fn return_kind(&self, g: FuncId) -> Option<Kind> {
+        if let Some(k) = self.known_return(g) {
+            return Some(k.clone());
+        }
+        let def = self.p.func(g);
+        if def.is_async {
+            return None;
+        }
+        let ann = def.returns.as_deref()?;
+        self.ann_kind(g.module as usize, &annotation::parse(ann), false)
+    }
+
+    /// A `@property` (or `cached_property`) of a project class.
+    pub(super) fn is_property(&self, f: FuncId) -> bool {
+        self.p.func(f).decorators.iter().any(|d| {
+            matches!(
+                d.rsplit('.').next(),
+                Some("property" | "cached_property" | "cached_property_")
+            )
+        })
+    }
+
+    /// The value `obj` holds as a receiver: reading a property gives what it returns, not
+    /// the method (its return unknown: an unknown receiver).
+    pub(super) fn receiver(&self, obj: Node, caller: Option<usize>) -> Val {
+        match self.resolve(obj, caller) {
+            Val::Bound(f) if self.is_property(f) => {
+                self.return_kind(f).map_or(Val::Unknown, Val::Kind)
+            }
+            v => v,
+        }
+    }
+
+    pub(super) fn resolve(&self, node: Node, caller: Option<usize>) -> Val {
+        match node.kind() {
+            "identifier" => self.resolve_name(text(node, self.src), caller),
+            "parenthesized_expression" => node
+                .named_child(0)
+                .map_or(Val::Unknown, |n| self.resolve(n, caller)),
+            // `await helper()`: what the project coroutine returns (the form a second run
+            // sees after `helper` became async).
+            "await" => match node.named_child(0) {
+                Some(call) if call.kind() == "call" => match self.resolve(call, caller) {
+                    v @ Val::Kind(Kind::Ext(_) | Kind::Instance(_)) => v,
+                    _ => Val::Unknown,
+                },
+                _ => Val::Unknown,
+            },
+            "attribute" => self.resolve_attribute(node, caller),
+            "binary_operator" => self.resolve_operator(node, caller),
+            "list" => {
+                let mut cursor = node.walk();
+                let kinds: Vec<Option<Kind>> = node
+                    .named_children(&mut cursor)
+                    .map(|e| self.kind_of(e, caller))
+                    .collect();
+                match kinds.first() {
+                    Some(Some(k)) if kinds.iter().all(|x| x.as_ref() == Some(k)) => {
+                        Val::Kind(Kind::Seq(Box::new(k.clone())))
+                    }
+                    _ => Val::Kind(Kind::Ext("builtins.list".into())),
+                }
+            }
+            "list_comprehension" => node
+                .child_by_field_name("body")
+                .and_then(|b| self.kind_of(b, caller))
+                .map_or(Val::Kind(Kind::Ext("builtins.list".into())), |k| {
+                    Val::Kind(Kind::Seq(Box::new(k)))
+                }),
+            // Containers: their methods are not project methods, though what they hold may be.
+            "dictionary" | "dictionary_comprehension" => {
+                Val::Kind(Kind::Ext("builtins.dict".into()))
+            }
+            "set" | "set_comprehension" => Val::Kind(Kind::Ext("builtins.set".into())),
+            "tuple" => Val::Kind(Kind::Ext("builtins.tuple".into())),
+            "subscript" => match node
+                .child_by_field_name("value")
+                .map(|v| self.resolve(v, caller))
+            {
+                Some(Val::Kind(Kind::Seq(elem))) => Val::Kind(*elem),
+                _ => Val::Unknown,
+            },
+            "call" => self.resolve_call(node, caller),
+            // `a = b = Conn()`: the inner assignment's value.
+            "assignment" => node
+                .child_by_field_name("right")
+                .map_or(Val::Unknown, |r| self.resolve(r, caller)),
+            "conditional_expression" | "boolean_operator" => self.resolve_either(node, caller),
+            k if INERT_LITERALS.contains(&k) => Val::Kind(Kind::Ext(INERT.into())),
+            _ => Val::Unknown,
+        }
+    }
+
+    /// `obj.attr`: a module's member, a class's or an instance's method, an attribute's
+    /// kind, a catalog method.
+    pub(super) fn resolve_attribute(&self, node: Node, caller: Option<usize>) -> Val {
+        let (Some(obj), Some(attr)) = (
+            node.child_by_field_name("object"),
+            node.child_by_field_name("attribute"),
+        ) else {
+            return Val::Unknown;
+        };
+        let attr = text(attr, self.src);
+        match self.receiver(obj, caller) {
+            Val::Sym(Sym::Module(mi)) => {
+                // Under its other names too: a package reached by its name relative
+                // to the walked root (`app`) may have none of its own.
+                let module = &self.p.modules[mi];
+                let names = std::iter::once(&module.name).chain(&module.aliases);
+                let mut found = Sym::External(format!("{}.{attr}", module.name));
+                for name in names.filter(|n| !n.is_empty()) {
+                    found = self.p.resolve(&format!("{name}.{attr}"));
+                    if !matches!(found, Sym::External(_)) {
+                        break;
+                    }
+                }
+                self.imported(found)
+            }
+            // `import app.store` where `app` has no `__init__.py` (a namespace package):
+            // `app` is not a project module, `app.store` is.
+            Val::Sym(Sym::External(q)) => self.imported(self.p.resolve(&format!("{q}.{attr}"))),
+            Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {
+                match self.p.method(c, attr) {
+                    Some(f) => Val::Sym(Sym::Func(f)),
+                    None => Val::Unknown,
+                }
+            }
+            Val::Kind(Kind::Instance(c)) => match self.p.method(c, attr) {
+                Some(f) => Val::Bound(f),
+                None => self.attr_kind(c, attr).map_or(Val::Unknown, Val::Kind),
+            },
+            Val::Kind(Kind::Super(c)) => self
+                .p
+                .super_method(c, attr)
+                .map_or(Val::Unknown, Val::Bound),
+            Val::Kind(Kind::Ext(ty)) => Val::ExtMethod(ty, attr.to_string()),
+            _ => Val::Unknown,
+        }
+    }
+
+    /// An operator on a catalog value is its dunder method: `Path(d) / "x"` is a
+    /// `[[method]]` named `__truediv__` whose `returns` types the result.
+    pub(super) fn resolve_operator(&self, node: Node, caller: Option<usize>) -> Val {
+        let (Some(left), Some(op)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("operator"),
+        ) else {
+            return Val::Unknown;
+        };
+        let dunder = match op.kind() {
+            "/" => "__truediv__",
+            "+" => "__add__",
+            "%" => "__mod__",
+            _ => return Val::Unknown,
+        };
+        match self.resolve(left, caller) {
+            // `"%s" % x`, `"a" + b`: text.
+            Val::Kind(Kind::Ext(ty)) if ty == INERT => Val::Kind(Kind::Ext(ty)),
+            Val::Kind(Kind::Ext(ty)) => self
+                .cat
+                .method(&ty, dunder)
+                .and_then(|e| e.returns.clone())
+                .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+            _ => Val::Unknown,
+        }
+    }
+
+    /// What a call returns: a project function's return kind, an instance of the class
+    /// called, a catalog call's or method's `returns`.
+    pub(super) fn resolve_call(&self, node: Node, caller: Option<usize>) -> Val {
+        let Some(f) = node.child_by_field_name("function") else {
+            return Val::Unknown;
+        };
+        let callee = self.resolve_callee(f, caller);
+        match callee {
+            Val::Sym(Sym::Func(g)) | Val::Bound(g) => {
+                if self.p.func(g).is_generator {
+                    Val::Kind(Kind::Gen(g))
+                } else {
+                    self.return_kind(g).map_or(Val::Unknown, Val::Kind)
+                }
+            }
+            // `cls(...)`, `factory: type[Conn]` called: an instance of that class (or
+            // of a subclass, whose overrides share the family's colour).
+            Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => Val::Kind(Kind::Instance(c)),
+            Val::Sym(Sym::External(q)) if q == "super" => self.super_call(node, caller),
+            // `type(self)`: the class of an instance of C is C or a subclass of it.
+            Val::Sym(Sym::External(q)) if q == "type" => {
+                let args = node.child_by_field_name("arguments");
+                match args
+                    .filter(|a| a.named_child_count() == 1)
+                    .and_then(|a| a.named_child(0).and_then(|x| self.kind_of(x, caller)))
+                {
+                    Some(Kind::Instance(c)) => Val::Kind(Kind::ClassObj(c)),
+                    _ => Val::Unknown,
+                }
+            }
+            Val::Sym(Sym::External(q)) => match self.cat.call(&q) {
+                Some(e) if self.kept_creation(e, node.start_byte()) => e
+                    .returns
+                    .as_deref()
+                    .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(kept_tag(t)))),
+                Some(e) => e
+                    .returns
+                    .clone()
+                    .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                None if INERT_RESULTS.contains(&q.as_str()) => Val::Kind(Kind::Ext(INERT.into())),
+                None if CONTAINERS.contains(&q.as_str()) => {
+                    let ty = if q == "sorted" { "list" } else { &q };
+                    Val::Kind(Kind::Ext(format!("builtins.{ty}")))
+                }
+                None => Val::Unknown,
+            },
+            Val::ExtMethod(ty, name) => match self.cat.method(&ty, &name) {
+                Some(e) => e
+                    .returns
+                    .clone()
+                    .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
+                None if ty == INERT => Val::Kind(Kind::Ext(INERT.into())),
+                None => Val::Unknown,
+            },
+            _ => Val::Unknown,
+        }
+    }
+
+    /// `A() if b is None else b`, `x or Default()`: the kind both sides have (a `None`
+    /// side adds none: a method call on it fails either way).
+    pub(super) fn resolve_either(&self, node: Node, caller: Option<usize>) -> Val {
+        let sides = if node.kind() == "conditional_expression" {
+            [node.named_child(0), node.named_child(2)]
+        } else {
+            let mut cursor = node.walk();
+            let or = node.children(&mut cursor).any(|o| o.kind() == "or");
+            if !or {
+                return Val::Unknown;
+            }
+            [
+                node.child_by_field_name("left"),
+                node.child_by_field_name("right"),
+            ]
+        };
+        let kinds: Vec<Option<Kind>> = sides
+            .into_iter()
+            .flatten()
+            .filter(|n| n.kind() != "none")
+            .map(|n| self.kind_of(n, caller))
+            .collect();
+        match kinds.first() {
+            Some(Some(k)) if kinds.iter().all(|x| x.as_ref() == Some(k)) => Val::Kind(k.clone()),
+            _ => Val::Unknown,
+        }
+    }
+
+    /// `super()` in a method: the methods after its class in the MRO. `super(C, self)` names
+    /// the class itself; a first argument that is not a project class is not followed.
+    pub(super) fn super_call(&self, node: Node, caller: Option<usize>) -> Val {
+        let first = node
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0));
+        match first {
+            None => {
+                let class = caller.and_then(|c| self.func(c).class);
+                class.map_or(Val::Unknown, |c| {
+                    Val::Kind(Kind::Super(ClassId {
+                        module: self.m as u32,
+                        class: c as u32,
+                    }))
+                })
+            }
+            Some(a) => match self.resolve(a, caller) {
+                Val::Sym(Sym::Class(c)) => Val::Kind(Kind::Super(c)),
+                _ => Val::Unknown,
+            },
+        }
+    }
+
+    /// Like [`resolve`], plus the last resort for `x.method()` with `x` of unknown type: a
+    /// method name that only one override family in the project defines.
+    pub(super) fn resolve_callee(&self, f: Node, caller: Option<usize>) -> Val {
+        let val = self.resolve(f, caller);
+        // Calling an instance calls its class's `__call__`.
+        if let Val::Kind(Kind::Instance(c)) = val {
+            return self.p.method(c, "__call__").map_or(val, Val::Bound);
+        }
+        if val != Val::Unknown || f.kind() != "attribute" {
+            return val;
+        }
+        let Some(attr) = f.child_by_field_name("attribute") else {
+            return val;
+        };
+        let name = text(attr, self.src);
+        if BUILTIN_METHODS.contains(&name) || name.starts_with("__") {
+            return val;
+        }
+        // Only if the receiver itself is unknown, not e.g. a module or a catalog value.
+        let recv = f
+            .child_by_field_name("object")
+            .map(|o| self.receiver(o, caller));
+        if !matches!(recv, Some(Val::Unknown)) {
+            return val;
+        }
+        match self.k.methods_by_name.get(name) {
+            Some(ms) if !ms.is_empty() => {
+                let fam = |f: &FuncId| self.k.family.get(f).copied().unwrap_or(*f);
+                let first = fam(&ms[0]);
+                if ms.iter().all(|m| fam(m) == first) {
+                    Val::Bound(ms[0])
+                } else {
+                    val
+                }
+            }
+            _ => val,
+        }
+    }
+
+    pub(super) fn kind_of(&self, node: Node, caller: Option<usize>) -> Option<Kind> {
+        match self.resolve(node, caller) {
+            Val::Kind(k) => Some(k),
+            Val::Sym(Sym::Class(c)) => Some(Kind::ClassObj(c)),
+            _ => None,
+        }
+    }
+}
