@@ -14,7 +14,7 @@
 use crate::matcher::{ModuleFacts, PackedCall, Target};
 use crate::parse::{line, text};
 use crate::project::{FuncId, Project};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
 /// A parameter: the function and the parameter's name.
@@ -68,7 +68,12 @@ struct Index<'a> {
     /// The calls of each project function: `(module, call start, call end, caller)`.
     calls_of: HashMap<FuncId, Vec<Site>>,
     /// Members of override families with more than one member.
-    overridden: rustc_hash::FxHashSet<FuncId>,
+    overridden: HashSet<FuncId>,
+    /// The names of project classes (`Name.method(...)` may be an unbound call).
+    class_names: HashSet<&'a str>,
+    /// Calls of project functions by module, to skip references outside them unparsed:
+    /// `(start, end)`.
+    spans: Vec<Vec<(usize, usize)>>,
     params: HashMap<FuncId, Option<Vec<Param>>>,
     /// References: `(module, start, end)` -> target.
     refs_at: HashMap<(usize, usize, usize), FuncId>,
@@ -78,12 +83,18 @@ struct Index<'a> {
 }
 
 impl Callbacks {
-    pub fn new(p: &Project, facts: &[ModuleFacts]) -> Callbacks {
+    /// The groups of the parameters the functions in `wanted` are passed to (the others
+    /// cannot become async: pinning them as before costs nothing).
+    pub fn new(p: &Project, facts: &[ModuleFacts], wanted: &HashSet<FuncId>) -> Callbacks {
         let mut ix = Index::new(p, facts);
         // Parameters a project function is passed to: where the analysis starts.
         let mut work: Vec<Slot> = Vec::new();
         for (m, mf) in facts.iter().enumerate() {
-            for r in mf.refs.iter().filter(|r| r.passed_to.is_some() && !r.called) {
+            let seeds = mf
+                .refs
+                .iter()
+                .filter(|r| r.passed_to.is_some() && !r.called);
+            for r in seeds.filter(|r| wanted.contains(&r.target)) {
                 if let Some(slot) = ix.slot_of_arg(m, r.start, r.end) {
                     work.push(slot);
                 }
@@ -238,6 +249,22 @@ impl Callbacks {
     }
 }
 
+/// Module `m`'s tree, parsed once.
+fn tree_in<'t>(
+    trees: &'t mut HashMap<usize, Option<Tree>>,
+    p: &Project,
+    m: usize,
+) -> Option<&'t Tree> {
+    // A few at a time: a big project's trees do not fit in memory together.
+    if trees.len() >= 32 && !trees.contains_key(&m) {
+        trees.clear();
+    }
+    trees
+        .entry(m)
+        .or_insert_with(|| crate::parse::parse(&p.modules[m].source.text))
+        .as_ref()
+}
+
 fn root(parent: &mut [usize], mut x: usize) -> usize {
     while parent[x] != x {
         parent[x] = parent[parent[x]];
@@ -248,10 +275,16 @@ fn root(parent: &mut [usize], mut x: usize) -> usize {
 
 /// A parameter's use in its function's body.
 enum Use {
-    Call { start: usize, line: usize },
+    Call {
+        start: usize,
+        line: usize,
+    },
     Test,
     /// Passed on as an argument of the call starting there.
-    Forward { call: usize, arg: (usize, usize) },
+    Forward {
+        call: usize,
+        arg: (usize, usize),
+    },
     Opaque,
 }
 
@@ -261,11 +294,16 @@ impl<'a> Index<'a> {
         let mut calls_of: HashMap<FuncId, Vec<Site>> = HashMap::default();
         let mut refs_at = HashMap::default();
         let mut used_at: HashMap<FuncId, (usize, usize)> = HashMap::default();
+        let mut spans = vec![Vec::new(); facts.len()];
         for (m, mf) in facts.iter().enumerate() {
             for c in mf.calls.iter().map(PackedCall::unpack) {
                 if let Target::Func(g) = c.target {
+                    spans[m].push((c.start, c.end));
                     calls_at.insert((m, c.start), g);
-                    calls_of.entry(g).or_default().push((m, c.start, c.end, c.caller));
+                    calls_of
+                        .entry(g)
+                        .or_default()
+                        .push((m, c.start, c.end, c.caller));
                 }
             }
             for r in &mf.refs {
@@ -283,11 +321,18 @@ impl<'a> Index<'a> {
             .filter(|(_, r)| size[*r] > 1)
             .map(|(f, _)| *f)
             .collect();
+        let class_names = p
+            .modules
+            .iter()
+            .flat_map(|m| m.index.classes.iter().map(|c| c.name.as_str()))
+            .collect();
         Index {
             p,
             calls_at,
             calls_of,
             overridden,
+            class_names,
+            spans,
             params: HashMap::default(),
             refs_at,
             used_at,
@@ -296,11 +341,7 @@ impl<'a> Index<'a> {
     }
 
     fn tree(&mut self, m: usize) -> Option<&Tree> {
-        let p = self.p;
-        self.trees
-            .entry(m)
-            .or_insert_with(|| crate::parse::parse(&p.modules[m].source.text))
-            .as_ref()
+        tree_in(&mut self.trees, self.p, m)
     }
 
     /// The parameters of `f`, from its definition.
@@ -321,6 +362,9 @@ impl<'a> Index<'a> {
     /// The parameter a reference at `start..end` is passed to, when it is an argument of a
     /// call of a project function.
     fn slot_of_arg(&mut self, m: usize, start: usize, end: usize) -> Option<Slot> {
+        if !self.spans[m].iter().any(|&(s, e)| s < start && end <= e) {
+            return None;
+        }
         let p = self.p;
         let src = p.modules[m].source.text.as_str();
         let (call_start, call_end) = {
@@ -330,19 +374,23 @@ impl<'a> Index<'a> {
                 k if k.kind() == "keyword_argument" => k,
                 _ => node,
             };
-            let call = arg.parent().filter(|a| a.kind() == "argument_list")?.parent()?;
+            let call = arg
+                .parent()
+                .filter(|a| a.kind() == "argument_list")?
+                .parent()?;
             (call.start_byte(), call.end_byte())
         };
         let callee = *self.calls_at.get(&(m, call_start))?;
         let ps: Vec<Param> = self.params_of(callee)?.to_vec();
-        let tree = self.tree(m)?;
+        let names = &self.class_names;
+        let tree = tree_in(&mut self.trees, p, m)?;
         let node = node_at(tree.root_node(), start, end)?;
         let arg = match node.parent()? {
             k if k.kind() == "keyword_argument" => k,
             _ => node,
         };
         let call = node_at(tree.root_node(), call_start, call_end)?;
-        Some((callee, param_at(p, callee, &ps, call, arg, src)?))
+        Some((callee, param_at(p, names, callee, &ps, call, arg, src)?))
     }
 
     /// One parameter: its uses in its function, its default and the values passed at every
@@ -357,19 +405,40 @@ impl<'a> Index<'a> {
         let src = p.modules[m].source.text.as_str();
         if let Some(&(um, uline)) = self.used_at.get(f) {
             let at = format!("{}:{uline}", p.modules[um].display);
-            out.blocked = Some(format!("`{}` is used as a value at {at}, so not every call of it is known", def.name));
+            out.blocked = Some(format!(
+                "`{}` is used as a value at {at}, so not every call of it is known",
+                def.name
+            ));
         } else if def.is_async || def.is_generator {
             out.blocked = Some(format!("`{}` is a coroutine or a generator", def.name));
-        } else if def.decorators.iter().any(|d| !matches!(d.as_str(), "staticmethod" | "classmethod")) {
-            out.blocked = Some(format!("`{}` is decorated, and awaitify does not follow a decorator's calls", def.name));
+        } else if def
+            .decorators
+            .iter()
+            .any(|d| !matches!(d.as_str(), "staticmethod" | "classmethod"))
+        {
+            out.blocked = Some(format!(
+                "`{}` is decorated, and awaitify does not follow a decorator's calls",
+                def.name
+            ));
         } else if self.overridden.contains(f) {
-            out.blocked = Some(format!("`{}` is overridden, and an override may use `{k}` otherwise", def.name));
+            out.blocked = Some(format!(
+                "`{}` is overridden, and an override may use `{k}` otherwise",
+                def.name
+            ));
         }
-        let param = self.params_of(*f).and_then(|ps| ps.iter().find(|x| x.name == *k));
+        if out.blocked.is_some() {
+            // What is passed is pinned as before; its call sites need not be read.
+            out.opaque = true;
+            return (out, linked);
+        }
+        let param = self
+            .params_of(*f)
+            .and_then(|ps| ps.iter().find(|x| x.name == *k));
         match param.map(|x| x.default.clone()) {
             Some(Some((d, dline))) if d != "None" => {
                 let at = format!("{}:{dline}", p.modules[m].display);
-                out.blocked.get_or_insert(format!("its default is `{}` ({at})", short(&d)));
+                out.blocked
+                    .get_or_insert(format!("its default is `{}` ({at})", short(&d)));
             }
             Some(_) => {}
             None => {
@@ -377,7 +446,10 @@ impl<'a> Index<'a> {
                 return (out, linked);
             }
         }
-        let Some(node) = self.tree(m).and_then(|t| def_node(t.root_node(), def.start)) else {
+        let Some(node) = self
+            .tree(m)
+            .and_then(|t| def_node(t.root_node(), def.start))
+        else {
             out.opaque = true;
             return (out, linked);
         };
@@ -410,10 +482,11 @@ impl<'a> Index<'a> {
         let p = self.p;
         let src = p.modules[m].source.text.as_str();
         let ps: Vec<Param> = self.params_of(callee)?.to_vec();
-        let tree = self.tree(m)?;
+        let names = &self.class_names;
+        let tree = tree_in(&mut self.trees, p, m)?;
         let arg = node_at(tree.root_node(), start, end)?;
         let call = arg.parent()?.parent()?;
-        Some((callee, param_at(p, callee, &ps, call, arg, src)?))
+        Some((callee, param_at(p, names, callee, &ps, call, arg, src)?))
     }
 
     /// The value one call site passes at `slot`.
@@ -423,22 +496,24 @@ impl<'a> Index<'a> {
         let (m, start, end, caller) = site;
         let src = p.modules[m].source.text.as_str();
         let display = &p.modules[m].display;
-        let ps: Vec<Param> = self.params_of(*f).map(<[Param]>::to_vec).unwrap_or_default();
-        let trees = &mut self.trees;
-        let call = trees
-            .entry(m)
-            .or_insert_with(|| crate::parse::parse(src))
-            .as_ref()
-            .and_then(|t| node_at(t.root_node(), start, end));
+        let ps: Vec<Param> = self
+            .params_of(*f)
+            .map(<[Param]>::to_vec)
+            .unwrap_or_default();
+        let names = &self.class_names;
+        let call = tree_in(&mut self.trees, p, m).and_then(|t| node_at(t.root_node(), start, end));
         let Some(call) = call.filter(|c| c.kind() == "call") else {
-            out.blocked.get_or_insert(format!("awaitify cannot read the call at {display}"));
+            out.blocked
+                .get_or_insert(format!("awaitify cannot read the call at {display}"));
             return;
         };
         let refs_at = &self.refs_at;
         let at = format!("{display}:{}", line(call));
-        let value = match arg_for(p, *f, &ps, call, k, src) {
+        let value = match arg_for(p, names, *f, &ps, call, k, src) {
             Err(()) => {
-                out.blocked.get_or_insert(format!("awaitify cannot tell what the call at {at} passes to it"));
+                out.blocked.get_or_insert(format!(
+                    "awaitify cannot tell what the call at {at} passes to it"
+                ));
                 return;
             }
             Ok(None) => return,
@@ -450,7 +525,10 @@ impl<'a> Index<'a> {
         if let Some(&g) = refs_at.get(&(m, value.start_byte(), value.end_byte())) {
             let def = p.func(g);
             if def.is_async || def.is_generator {
-                out.blocked.get_or_insert(format!("it is also passed `{}`, a coroutine or generator function, at {at}", def.name));
+                out.blocked.get_or_insert(format!(
+                    "it is also passed `{}`, a coroutine or generator function, at {at}",
+                    def.name
+                ));
             }
             if !out.members.iter().any(|x| x.0 == g) {
                 out.members.push((g, m, line(value)));
@@ -461,13 +539,22 @@ impl<'a> Index<'a> {
         // The caller's own parameter, forwarded: its values are this one's.
         if let Some(h) = caller
             && value.kind() == "identifier"
-            && p.modules[m].index.functions[h].params.iter().any(|x| x.name == text(value, src))
+            && p.modules[m].index.functions[h]
+                .params
+                .iter()
+                .any(|x| x.name == text(value, src))
         {
-            let h = FuncId { module: m as u32, func: h as u32 };
+            let h = FuncId {
+                module: m as u32,
+                func: h as u32,
+            };
             linked.push((h, text(value, src).to_string()));
             return;
         }
-        out.blocked.get_or_insert(format!("it is also passed `{}` at {at}, which awaitify cannot follow", short(text(value, src))));
+        out.blocked.get_or_insert(format!(
+            "it is also passed `{}` at {at}, which awaitify cannot follow",
+            short(text(value, src))
+        ));
     }
 }
 
@@ -501,9 +588,10 @@ fn params(def: Node, src: &str) -> Vec<Param> {
         let (name, default) = match x.kind() {
             "identifier" => (Some(x), None),
             "typed_parameter" => (x.named_child(0).filter(|n| n.kind() == "identifier"), None),
-            "default_parameter" | "typed_default_parameter" => {
-                (x.child_by_field_name("name"), x.child_by_field_name("value"))
-            }
+            "default_parameter" | "typed_default_parameter" => (
+                x.child_by_field_name("name"),
+                x.child_by_field_name("value"),
+            ),
             "list_splat_pattern" | "keyword_separator" | "dictionary_splat_pattern" => {
                 positional = false;
                 (None, None)
@@ -523,7 +611,7 @@ fn params(def: Node, src: &str) -> Vec<Param> {
 
 /// How many leading parameters a call fills implicitly (`self`), or `None` when the call's
 /// shape does not say (`Class.method(obj, ...)`).
-fn implicit(p: &Project, f: FuncId, call: Node, src: &str) -> Option<usize> {
+fn implicit(p: &Project, names: &HashSet<&str>, f: FuncId, call: Node, src: &str) -> Option<usize> {
     let def = p.func(f);
     if def.class.is_none() || def.decorators.iter().any(|d| d == "staticmethod") {
         return Some(0);
@@ -534,19 +622,26 @@ fn implicit(p: &Project, f: FuncId, call: Node, src: &str) -> Option<usize> {
     }
     let object = callee.child_by_field_name("object")?;
     let obj = text(object, src);
-    let is_class = object.kind() == "identifier"
-        && p.modules.iter().any(|m| m.index.classes.iter().any(|c| c.name == obj));
+    let is_class = object.kind() == "identifier" && names.contains(obj);
     (def.decorators.iter().any(|d| d == "classmethod") || !is_class).then_some(1)
 }
 
 /// The parameter of `f` an argument of `call` goes to.
-fn param_at(p: &Project, f: FuncId, ps: &[Param], call: Node, arg: Node, src: &str) -> Option<String> {
+fn param_at(
+    p: &Project,
+    names: &HashSet<&str>,
+    f: FuncId,
+    ps: &[Param],
+    call: Node,
+    arg: Node,
+    src: &str,
+) -> Option<String> {
     let args = call.child_by_field_name("arguments")?;
     if arg.kind() == "keyword_argument" {
         let name = text(arg.child_by_field_name("name")?, src);
         return ps.iter().any(|x| x.name == name).then(|| name.to_string());
     }
-    let mut i = implicit(p, f, call, src)?;
+    let mut i = implicit(p, names, f, call, src)?;
     let mut cursor = args.walk();
     for a in args.named_children(&mut cursor) {
         if a.id() == arg.id() {
@@ -565,6 +660,7 @@ fn param_at(p: &Project, f: FuncId, ps: &[Param], call: Node, arg: Node, src: &s
 /// default), `Err` when awaitify cannot tell (`*args`, an unbound method call).
 fn arg_for<'t>(
     p: &Project,
+    names: &HashSet<&str>,
     f: FuncId,
     ps: &[Param],
     call: Node<'t>,
@@ -576,13 +672,15 @@ fn arg_for<'t>(
         return Err(());
     }
     let pos = ps.iter().position(|x| x.name == k).ok_or(())?;
-    let mut i = implicit(p, f, call, src).ok_or(())?;
+    let mut i = implicit(p, names, f, call, src).ok_or(())?;
     let mut cursor = args.walk();
     for a in args.named_children(&mut cursor) {
         match a.kind() {
             "list_splat" | "dictionary_splat" => return Err(()),
             "keyword_argument" => {
-                if a.child_by_field_name("name").is_some_and(|n| text(n, src) == k) {
+                if a.child_by_field_name("name")
+                    .is_some_and(|n| text(n, src) == k)
+                {
                     return a.child_by_field_name("value").map(Some).ok_or(());
                 }
             }
@@ -622,7 +720,10 @@ fn uses(def: Node, k: &str, src: &str) -> Vec<Use> {
             continue;
         }
         let Some(parent) = n.parent() else { continue };
-        let is = |p: Node, field: &str| p.child_by_field_name(field).is_some_and(|c| c.id() == n.id());
+        let is = |p: Node, field: &str| {
+            p.child_by_field_name(field)
+                .is_some_and(|c| c.id() == n.id())
+        };
         if (parent.kind() == "attribute" && is(parent, "attribute"))
             || (parent.kind() == "keyword_argument" && is(parent, "name"))
         {
@@ -638,7 +739,11 @@ fn uses(def: Node, k: &str, src: &str) -> Vec<Use> {
 }
 
 fn classify(n: Node, parent: Node, src: &str) -> Use {
-    let is = |field: &str| parent.child_by_field_name(field).is_some_and(|c| c.id() == n.id());
+    let is = |field: &str| {
+        parent
+            .child_by_field_name(field)
+            .is_some_and(|c| c.id() == n.id())
+    };
     if parent.kind() == "call" && is("function") {
         return Use::Call {
             start: parent.start_byte(),
@@ -653,8 +758,15 @@ fn classify(n: Node, parent: Node, src: &str) -> Use {
         "keyword_argument" if is("value") => parent.parent(),
         _ => None,
     };
-    let arg = if parent.kind() == "keyword_argument" { parent } else { n };
-    match args.filter(|a| a.kind() == "argument_list").and_then(|a| a.parent()) {
+    let arg = if parent.kind() == "keyword_argument" {
+        parent
+    } else {
+        n
+    };
+    match args
+        .filter(|a| a.kind() == "argument_list")
+        .and_then(|a| a.parent())
+    {
         Some(call) if call.kind() == "call" => Use::Forward {
             call: call.start_byte(),
             arg: (arg.start_byte(), arg.end_byte()),
@@ -668,7 +780,11 @@ fn is_test(n: Node, src: &str) -> bool {
     let Some(parent) = n.parent() else {
         return false;
     };
-    let is = |field: &str| parent.child_by_field_name(field).is_some_and(|c| c.id() == n.id());
+    let is = |field: &str| {
+        parent
+            .child_by_field_name(field)
+            .is_some_and(|c| c.id() == n.id())
+    };
     match parent.kind() {
         "if_statement" | "elif_clause" | "while_statement" => is("condition"),
         "not_operator" => true,
@@ -685,10 +801,15 @@ fn is_test(n: Node, src: &str) -> bool {
             let others_none = parent
                 .named_children(&mut cursor)
                 .all(|c| c.id() == n.id() || text(c, src) == "None");
-            !ops.is_empty() && ops.iter().all(|o| matches!(*o, "is" | "is not" | "is\nnot")) && others_none
+            !ops.is_empty()
+                && ops
+                    .iter()
+                    .all(|o| matches!(*o, "is" | "is not" | "is\nnot"))
+                && others_none
         }
         "argument_list" => parent.parent().is_some_and(|c| {
-            c.child_by_field_name("function").is_some_and(|f| text(f, src) == "callable")
+            c.child_by_field_name("function")
+                .is_some_and(|f| text(f, src) == "callable")
                 && parent.named_child_count() == 1
         }),
         _ => false,
@@ -711,4 +832,3 @@ fn def_node(root: Node, start: usize) -> Option<Node> {
         n = n.parent()?;
     }
 }
-

@@ -119,6 +119,22 @@ pub struct Scope {
     pub outside: Vec<bool>,
 }
 
+impl Colouring {
+    /// The functions that are async, or would be but for a pin.
+    pub fn would_be_async(&self) -> HashSet<FuncId> {
+        let fam = |f: &FuncId| self.family.get(f).copied().unwrap_or(*f);
+        let fams: HashSet<FuncId> = (self.async_funcs.iter().chain(self.pinned.keys()))
+            .map(fam)
+            .chain(self.pinned_below.keys().copied())
+            .collect();
+        self.family
+            .iter()
+            .filter(|(_, r)| fams.contains(r))
+            .map(|(f, _)| *f)
+            .collect()
+    }
+}
+
 impl Scope {
     pub fn is_outside(&self, m: usize) -> bool {
         self.outside.get(m).copied().unwrap_or(false)
@@ -279,7 +295,16 @@ pub fn colour(
     let mut extra: Vec<(FuncId, &'static str, Pin)> = extra_pins.to_vec();
     extra.extend(crate::external::pins(p, cat));
     let decorators = crate::wrappers::Decorators::new(p, cat, facts);
-    let callbacks = crate::callbacks::Callbacks::new(p, facts);
+    // Only functions that would become async but for pins can be worth a callback group.
+    let first = solve(
+        p,
+        cat,
+        facts,
+        scope,
+        &extra,
+        (&decorators, &Default::default()),
+    );
+    let callbacks = crate::callbacks::Callbacks::new(p, facts, &first.would_be_async());
     // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin
     // can be without effect: a family with an `async def` member is async anyway.)
     loop {
