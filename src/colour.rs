@@ -30,6 +30,9 @@ pub enum Why {
     },
     /// It overrides (or is overridden by) this method, which became async.
     Family { member: FuncId },
+    /// It is passed to a parameter of `owner` that this function, which became async, is
+    /// passed to too: the parameter's calls are awaited.
+    Callback { member: FuncId, owner: FuncId },
     /// It was already `async def`.
     Existing,
 }
@@ -114,6 +117,22 @@ pub struct Scope {
     /// Modules outside `--only` (by index; empty without `--only`): never edited, so their
     /// functions stay sync and so does what they call.
     pub outside: Vec<bool>,
+}
+
+impl Colouring {
+    /// The functions that are async, or would be but for a pin.
+    pub fn would_be_async(&self) -> HashSet<FuncId> {
+        let fam = |f: &FuncId| self.family.get(f).copied().unwrap_or(*f);
+        let fams: HashSet<FuncId> = (self.async_funcs.iter().chain(self.pinned.keys()))
+            .map(fam)
+            .chain(self.pinned_below.keys().copied())
+            .collect();
+        self.family
+            .iter()
+            .filter(|(_, r)| fams.contains(r))
+            .map(|(f, _)| *f)
+            .collect()
+    }
 }
 
 impl Scope {
@@ -276,14 +295,25 @@ pub fn colour(
     let mut extra: Vec<(FuncId, &'static str, Pin)> = extra_pins.to_vec();
     extra.extend(crate::external::pins(p, cat));
     let decorators = crate::wrappers::Decorators::new(p, cat, facts);
+    // Only functions that would become async but for pins can be worth a callback group.
+    let first = solve(
+        p,
+        cat,
+        facts,
+        scope,
+        &extra,
+        (&decorators, &Default::default()),
+    );
+    let callbacks = crate::callbacks::Callbacks::new(p, facts, &first.would_be_async());
     // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin
     // can be without effect: a family with an `async def` member is async anyway.)
     loop {
-        let mut out = solve(p, cat, facts, scope, &extra, &decorators);
+        let mut out = solve(p, cat, facts, scope, &extra, (&decorators, &callbacks));
         let mut more = decorators.pins(p, &out, scope);
         more.retain(|(f, ..)| !extra.iter().any(|(g, ..)| g == f));
         if more.is_empty() {
             decorators.wrap(p, &mut out);
+            callbacks.finish(p, &mut out);
             return out;
         }
         extra.extend(more);
@@ -298,9 +328,11 @@ fn solve(
     facts: &[ModuleFacts],
     scope: &Scope,
     extra: &[(FuncId, &'static str, Pin)],
-    decorators: &crate::wrappers::Decorators,
+    (decorators, callbacks): (&crate::wrappers::Decorators, &crate::callbacks::Callbacks),
 ) -> Colouring {
-    let family = families(p);
+    let mut family = families(p);
+    // Functions passed to one callback parameter change colour together, as overrides do.
+    callbacks.tie(&mut family);
     let fam = |f: FuncId| family.get(&f).copied().unwrap_or(f);
     let fid = |m: usize, f: usize| FuncId {
         module: m as u32,
@@ -480,6 +512,21 @@ fn solve(
                 thread_roots.push((r.target, m, r.line));
                 continue;
             }
+            // Passed to a parameter that only calls it: a call edge (below), or a group that
+            // stays sync for a reason of its own.
+            if let Some(g) = callbacks.group_of(m, r.start) {
+                if g.sound() {
+                    continue;
+                }
+                if let Some(reason) = crate::callbacks::Callbacks::blocked_reason(p, g, r.target) {
+                    pins.add(r.target, || Pin {
+                        reason,
+                        module: m,
+                        line: r.line,
+                    });
+                    continue;
+                }
+            }
             let how = match &r.passed_to {
                 Some(q) => format!(
                     "`{}` is passed as a value to `{q}`, which calls it without await",
@@ -606,6 +653,7 @@ fn solve(
     }
 
     dynamic_attrs(p, facts, &mut pins);
+    edges.extend(callbacks.edges());
 
     // Candidates: everything a seed would make async, ignoring pins.
     // The largest of colouring's lists: no spare capacity while the two indexes are built.
@@ -732,7 +780,11 @@ fn solve(
         if !out.why.contains_key(&f)
             && let Some(member) = members.get(fam(f)).find(|m| out.why.contains_key(m))
         {
-            out.why.insert(f, Why::Family { member });
+            let why = match callbacks.partner(f) {
+                Some(owner) => Why::Callback { member, owner },
+                None => Why::Family { member },
+            };
+            out.why.insert(f, why);
         }
     }
     out.family = family;

@@ -5,6 +5,7 @@
 //! colour ([`colour`]) → rewrite ([`passes`] producing [`edit`]s) → verify ([`verify`], [`soundness`]) →
 //! report ([`diff`], [`report`]). [`run`] drives it.
 
+pub mod callbacks;
 pub mod cli;
 pub mod colour;
 pub mod config;

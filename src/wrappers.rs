@@ -75,7 +75,10 @@ impl Decorators {
             let calls: Vec<_> = facts[m]
                 .param_calls
                 .iter()
-                .filter(|c| c.param == 0 && within(p, m, c.owner, d.func as usize))
+                .filter(|c| {
+                    // A call of the caller's own parameter is a callback's, not a wrapper's.
+                    c.param == 0 && c.caller != c.owner && within(p, m, c.owner, d.func as usize)
+                })
                 .collect();
             let mut wrappers: Vec<FuncId> = calls.iter().map(|c| fid(m, c.caller)).collect();
             wrappers.sort();

@@ -327,11 +327,12 @@ pub enum DynOn {
     Unknown,
 }
 
-/// A call of an enclosing function's parameter (`fn(*a, **k)` in a decorator's wrapper).
+/// A call of a parameter: of an enclosing function's (`fn(*a, **k)` in a decorator's
+/// wrapper), or of the caller's own (a callback, `owner == caller`).
 #[derive(Debug, Clone)]
 pub struct ParamCallFact {
     pub caller: usize,
-    /// The enclosing function whose parameter is called.
+    /// The function whose parameter is called: the caller or one enclosing it.
     pub owner: usize,
     pub param: usize,
     pub start: usize,

@@ -272,18 +272,17 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// `fn(*args)` inside a nested function, where `fn` is a parameter of an enclosing one:
-    /// the shape of a decorator's wrapper.
+    /// `fn(*args)` where `fn` is a parameter of the caller (a callback) or of an enclosing
+    /// function (the shape of a decorator's wrapper).
     pub(super) fn param_call(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
         let name = text(f, self.src);
         let chain = self.scope_chain(caller);
-        for (depth, &g) in chain.iter().enumerate() {
+        for &g in &chain {
             let def = self.func(g);
             if !def.locals.contains(name) {
                 continue;
             }
-            if let (true, Some(param)) = (depth > 0, def.params.iter().position(|p| p.name == name))
-            {
+            if let Some(param) = def.params.iter().position(|p| p.name == name) {
                 let parent = self.up(node, 1);
                 self.facts.param_calls.push(ParamCallFact {
                     caller: chain[0],

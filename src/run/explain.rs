@@ -62,6 +62,14 @@ pub(super) fn explain(p: &Project, c: &Colouring, name: &str) -> Vec<String> {
                     ));
                     cur = *callee;
                 }
+                Some(Why::Callback { member, owner }) => {
+                    lines.push(format!(
+                        "{head} is async because it is passed, as {} is, to a parameter of {} that awaits its calls",
+                        p.func_name(*member),
+                        p.func_name(*owner)
+                    ));
+                    cur = *member;
+                }
                 Some(Why::Family { member }) => {
                     lines.push(format!(
                         "{head} is async because it overrides or is overridden by {}",

@@ -1,0 +1,317 @@
+//! Higher-order colouring: a project function passed to a parameter of another project
+//! function that only calls it (a callback). The functions passed at one parameter change
+//! colour together; when they become async the parameter's calls are awaited and the
+//! function holding them becomes async. A value awaitify cannot follow keeps the group sync,
+//! and a parameter used otherwise than called keeps today's pin.
+//!
+//! Each program runs before and after the migration and must print the same.
+
+mod support;
+
+use support::{Equiv, assert_equivalent, migrate_fixture as migrate};
+
+#[track_caller]
+fn has(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
+    }
+}
+
+#[track_caller]
+fn lacks(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(!haystack.contains(n), "unexpected {n:?} in:\n{haystack}");
+    }
+}
+
+fn reported(spec: &str) -> String {
+    migrate(spec)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Migrates `spec` and runs it before and after: the migrated `main.py`.
+#[track_caller]
+fn migrated(spec: &str) -> String {
+    let tree = assert_equivalent(spec, &["main.py"], Equiv::default());
+    lacks(&reported(spec), &["unsound-change-reverted"]);
+    tree["main.py"].clone()
+}
+
+const RETRY: &str = r#"import time
+
+
+def slow(i):
+    time.sleep(0.01)
+    if i < 1:
+        raise ValueError(i)
+    return f"slow {i}"
+
+
+def pure(i):
+    return f"pure {i}"
+
+
+def retry(func):
+    for i in range(3):
+        try:
+            return func(i)
+        except ValueError:
+            print("retrying", i)
+    return None
+
+
+def main():
+    print(retry(slow))
+    print(retry(pure))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_retried_callback_and_its_pure_sibling_become_async() {
+    let out = migrated(RETRY);
+    has(
+        &out,
+        &[
+            "async def slow(i):",
+            // No await of its own: it is passed where `slow` is.
+            "async def pure(i):",
+            "async def retry(func):",
+            "            return await func(i)",
+            "    print(await retry(slow))",
+            "    print(await retry(pure))",
+            "    asyncio.run(main())",
+        ],
+    );
+}
+
+const CHAIN: &str = r#"import time
+
+
+def slow():
+    time.sleep(0.01)
+    return "slow"
+
+
+def pure():
+    return "pure"
+
+
+def run_now(k):
+    return k()
+
+
+def schedule(k):
+    print("scheduling")
+    return run_now(k)
+
+
+def main():
+    print(schedule(slow), schedule(pure), run_now(pure))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_callback_forwarded_to_another_function_is_awaited_at_the_end_of_the_chain() {
+    let out = migrated(CHAIN);
+    has(
+        &out,
+        &[
+            "async def slow():",
+            "async def pure():",
+            "async def run_now(k):\n    return await k()",
+            "async def schedule(k):\n    print(\"scheduling\")\n    return await run_now(k)",
+            "print(await schedule(slow), await schedule(pure), await run_now(pure))",
+        ],
+    );
+}
+
+const WITH_LAMBDA: &str = r#"import time
+
+
+def slow():
+    time.sleep(0.01)
+    return "slow"
+
+
+def pure():
+    return "pure"
+
+
+def twice(k):
+    return [k(), k()]
+
+
+def main():
+    print(twice(slow), twice(pure))
+    print(twice(lambda: "lambda"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_lambda_passed_to_the_same_parameter_keeps_the_group_sync() {
+    let tree = assert_equivalent(
+        WITH_LAMBDA,
+        &["main.py"],
+        Equiv {
+            expect_unchanged: true,
+            ..Equiv::default()
+        },
+    );
+    assert_eq!(tree["main.py"], WITH_LAMBDA);
+    has(
+        &reported(WITH_LAMBDA),
+        &[
+            "`slow` is passed to parameter `k` of `twice`, which must stay sync: it is also passed `lambda: \"lambda\"` at main.py:19, which awaitify cannot follow",
+        ],
+    );
+}
+
+const STORED: &str = r#"import time
+
+
+def slow():
+    time.sleep(0.01)
+    return "slow"
+
+
+class Job:
+    def __init__(self):
+        self.cb = None
+
+    def set(self, cb):
+        self.cb = cb
+        return self
+
+    def fire(self):
+        return self.cb()
+
+
+def main():
+    print(Job().set(slow).fire())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_stored_callback_is_pinned_as_a_value() {
+    let tree = assert_equivalent(
+        STORED,
+        &["main.py"],
+        Equiv {
+            expect_unchanged: true,
+            ..Equiv::default()
+        },
+    );
+    assert_eq!(tree["main.py"], STORED);
+    has(
+        &reported(STORED),
+        &["`slow` is passed as a value to `Job().set`, which calls it without await"],
+    );
+}
+
+const KEYWORD_AND_DEFAULT: &str = r#"import time
+
+
+def handler():
+    time.sleep(0.01)
+    print("handled")
+
+
+def finish(data, on_done=None):
+    print("finishing", data)
+    if on_done is not None:
+        on_done()
+
+
+def notify(cb=None):
+    if cb:
+        cb()
+    else:
+        print("nobody to notify")
+
+
+def main():
+    finish(1)
+    finish(2, on_done=handler)
+    notify()
+    notify(cb=handler)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn keyword_callbacks_and_none_defaults_are_followed() {
+    let out = migrated(KEYWORD_AND_DEFAULT);
+    has(
+        &out,
+        &[
+            "async def handler():",
+            "async def finish(data, on_done=None):",
+            "        await on_done()",
+            "async def notify(cb=None):\n    if cb:\n        await cb()",
+            "    await finish(1)\n    await finish(2, on_done=handler)\n    await notify()\n    await notify(cb=handler)",
+        ],
+    );
+}
+
+const BOUND_METHOD: &str = r#"import time
+
+
+def with_logging(action, name):
+    print("start", name)
+    result = action()
+    print("end", name)
+    return result
+
+
+class Worker:
+    def __init__(self, n):
+        self.n = n
+
+    def _do(self):
+        time.sleep(0.01)
+        return self.n * 2
+
+    def run(self):
+        return with_logging(self._do, "do")
+
+
+def main():
+    print(Worker(21).run())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_bound_method_passed_as_the_callback_becomes_async() {
+    let out = migrated(BOUND_METHOD);
+    has(
+        &out,
+        &[
+            "async def with_logging(action, name):",
+            "    result = await action()",
+            "    async def _do(self):",
+            "    async def run(self):\n        return await with_logging(self._do, \"do\")",
+            "    print(await Worker(21).run())",
+        ],
+    );
+}
