@@ -455,6 +455,7 @@ import time
 
 state = threading.local()
 seen = set()
+idents = set()
 lock = threading.Lock()
 
 
@@ -462,7 +463,9 @@ def remember(n):
     state.n = n
     time.sleep(0.01)
     with lock:
-        seen.add((threading.get_ident(), state.n))
+        # Thread names, not idents: an ident may be reused once a thread has ended.
+        seen.add((threading.current_thread().name, state.n))
+        idents.add(threading.get_ident())
 
 
 def worker(n):
@@ -478,7 +481,7 @@ def main():
     for t in threads:
         t.join()
     print("values kept apart:", sorted(n for _, n in seen))
-    print("threads:", len({ident for ident, _ in seen}))
+    print("threads:", len({name for name, _ in seen}))
     time.sleep(0.01)
 
 

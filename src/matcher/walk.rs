@@ -607,9 +607,6 @@ impl<'a> Walker<'a> {
         });
     }
 
-    /// `obj` is a parameter annotated with a class outside the project that no project class
-    /// derives from (`options: argparse.Namespace`): like a type checker, awaitify takes the
-    /// annotation's word that the value is not a project object.
     /// `obj` is a module imported at run time: `importlib.import_module(name)`, or a local
     /// variable only ever assigned such a call.
     pub(super) fn dynamic_module(&self, obj: Node, caller: Option<usize>) -> bool {
@@ -642,6 +639,9 @@ impl<'a> Walker<'a> {
         .then(|| self.fid(f))
     }
 
+    /// `obj` is a parameter annotated with a class outside the project that no project class
+    /// derives from (`options: argparse.Namespace`): like a type checker, awaitify takes the
+    /// annotation's word that the value is not a project object.
     pub(super) fn annotated_outside(&self, obj: Node, caller: Option<usize>) -> bool {
         let Some(f) = caller else { return false };
         if obj.kind() != "identifier" {
