@@ -1115,11 +1115,18 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
                 DynOn::FirstParam(g) => binding_classes(facts, g),
                 _ => None,
             };
+            let literals = match d.name {
+                DynName::Param(g, i) => param_literals(p, facts, g, i),
+                _ => None,
+            };
             let named = |f: FuncId| {
                 let n = p.func(f).name.as_str();
                 match &d.name {
                     DynName::Exact(x) => n == x.as_str(),
                     DynName::Prefix(x) => n.starts_with(x.as_str()),
+                    DynName::Param(..) => literals
+                        .as_ref()
+                        .is_none_or(|ls| ls.iter().any(|l| l.as_str() == n)),
                     DynName::Any => true,
                 }
             };
@@ -1145,6 +1152,18 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
             let what = match &d.name {
                 DynName::Exact(x) => format!("`{x}`"),
                 DynName::Prefix(x) => format!("a name starting with `{x}`"),
+                DynName::Param(g, i) => match &literals {
+                    Some(ls) => format!(
+                        "the `{}` its calls pass to `{}` ({})",
+                        p.func(*g).params[*i].name,
+                        p.func(*g).name,
+                        ls.iter()
+                            .map(|l| format!("`{l}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    None => "a name awaitify cannot know".to_string(),
+                },
                 DynName::Any => "a name awaitify cannot know".to_string(),
             };
             for f in p.func_ids().filter(|&f| named(f) && on(f)) {
@@ -1162,6 +1181,36 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
             }
         }
     }
+}
+
+/// The string literals every call of private function `g` passes to its parameter `i`:
+/// `None` when some call passes something else (or nothing), or `g` is used as a value or
+/// may be called on a receiver of unknown type.
+fn param_literals(
+    p: &Project,
+    facts: &[ModuleFacts],
+    g: FuncId,
+    i: usize,
+) -> Option<Vec<crate::index::Name>> {
+    let name = &p.func(g).name;
+    let mut values = Vec::new();
+    for mf in facts {
+        if mf.refs.iter().any(|r| r.target == g) || mf.unresolved.iter().any(|u| u.name == *name) {
+            return None;
+        }
+        let passed: HashMap<usize, &crate::index::Name> = mf
+            .arg_literals
+            .iter()
+            .filter(|((f, k), _)| *f == g && *k == i)
+            .map(|(_, (start, v))| (*start, v))
+            .collect();
+        for c in mf.calls.iter().filter(|c| c.func() == Some(g)) {
+            values.push((*passed.get(&c.start())?).clone());
+        }
+    }
+    values.sort();
+    values.dedup();
+    Some(values)
 }
 
 /// The classes that bind `g` in their body (`__getstate__ = g`), when that is all the

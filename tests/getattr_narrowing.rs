@@ -383,3 +383,71 @@ fn a_module_imported_at_run_time_returns_no_method() {
     );
     equivalent(LAZY_LOADER);
 }
+
+/// A private helper whose every call passes a string literal for the name:
+/// `self._option("timeout")`. Only the functions so named stay sync.
+const PARAM_LITERALS: &str = r#"#- main.py
+import time
+
+
+class Defaults:
+    def timeout(self):
+        return 5
+
+    def retries(self):
+        return 2
+
+    def load(self):
+        time.sleep(0.01)
+        return "loaded"
+
+
+class Client:
+    def __init__(self):
+        self.defaults = Defaults()
+
+    def _option(self, name, value=None):
+        if value:
+            return value
+        return getattr(self.defaults, name)()
+
+    def fetch(self):
+        time.sleep(0.01)
+        return "data", self._option("timeout"), self._option(name="retries", value=3)
+
+
+class App:
+    def run(self):
+        print(Client().fetch(), Defaults().load())
+
+
+if __name__ == "__main__":
+    App().run()
+"#;
+
+#[test]
+fn a_private_helpers_name_parameter_is_what_its_calls_pass() {
+    let out = after(PARAM_LITERALS);
+    has(
+        &out,
+        &[
+            "    async def fetch(self):",
+            "    async def load(self):",
+            "    def timeout(self):",
+        ],
+    );
+    equivalent(PARAM_LITERALS);
+}
+
+#[test]
+fn a_private_helper_called_with_a_variable_name_reads_any_name() {
+    let spec = PARAM_LITERALS.replace(
+        "        print(Client().fetch(), Defaults().load())",
+        "        key = \"timeout\"\n        print(Client().fetch(), Defaults().load(), Client()._option(key))",
+    );
+    has(
+        &reported(&spec),
+        &["reads a name awaitify cannot know, and may return `Defaults.load`"],
+    );
+    assert!(!after(&spec).contains("async def load"));
+}

@@ -99,6 +99,11 @@ enum PackedTarget {
 }
 
 impl PackedCall {
+    /// Where the call starts.
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+
     /// The project function called, if that is the target.
     pub fn func(&self) -> Option<FuncId> {
         match self.target {
@@ -300,6 +305,9 @@ pub struct DynAttrFact {
 pub enum DynName {
     Exact(crate::index::Name),
     Prefix(crate::index::Name),
+    /// Whatever string literal every call passes to this parameter of this private function
+    /// (`self._inherit_option("read_concern", v)`).
+    Param(FuncId, usize),
     Any,
 }
 
@@ -472,6 +480,9 @@ module_facts! {
     param_calls: ParamCallFact,
     dyn_attrs: DynAttrFact,
     module_values: ModuleValueFact,
+    /// String literals passed to private project functions: `(callee, parameter)`, and the
+    /// call's start with the value.
+    arg_literals: ((FuncId, usize), (usize, crate::index::Name)),
     /// Type observations: `None` means this binding's type is not known.
     local_obs: (ScopeKey, Observed),
     attr_obs: ((ClassId, String), Observed),

@@ -236,7 +236,7 @@ fn strings(node: Node, src: &str) -> Option<Vec<String>> {
 }
 
 /// The value of a string literal without prefixes, escapes or interpolation.
-fn plain_string(node: Node, src: &str) -> Option<String> {
+pub fn plain_string(node: Node, src: &str) -> Option<String> {
     if node.kind() != "string" {
         return None;
     }

@@ -487,6 +487,7 @@ impl<'a> Walker<'a> {
             _ => None,
         };
         if let (Some((g, offset)), Some(args)) = (receiver, node.child_by_field_name("arguments")) {
+            self.arg_literals(node, g, offset, args);
             let g = &g;
             let def = self.p.func(*g);
             let mut cursor = args.walk();
@@ -515,6 +516,49 @@ impl<'a> Walker<'a> {
                         pos += 1;
                     }
                 }
+            }
+        }
+    }
+
+    /// The plain string literals a call of private function `g` passes, by parameter. A call
+    /// with a splat records none: the splat may fill any parameter.
+    fn arg_literals(&mut self, call: Node, g: FuncId, offset: usize, args: Node) {
+        let def = self.p.func(g);
+        if !def.name.starts_with('_') || def.name.starts_with("__") {
+            return;
+        }
+        let mut cursor = args.walk();
+        let args: Vec<Node> = args
+            .named_children(&mut cursor)
+            .filter(|a| a.kind() != "comment")
+            .collect();
+        if args
+            .iter()
+            .any(|a| matches!(a.kind(), "list_splat" | "dictionary_splat"))
+        {
+            return;
+        }
+        for (pos, a) in args.iter().enumerate() {
+            let (param, value) = match a.kind() {
+                "keyword_argument" => {
+                    let (Some(n), Some(v)) = (
+                        a.child_by_field_name("name"),
+                        a.child_by_field_name("value"),
+                    ) else {
+                        continue;
+                    };
+                    let Some(i) = def.params.iter().position(|p| p.name == text(n, self.src))
+                    else {
+                        continue;
+                    };
+                    (i, v)
+                }
+                _ => (pos + offset, *a),
+            };
+            if let Some(s) = getattr::plain_string(value, self.src) {
+                self.facts
+                    .arg_literals
+                    .push(((g, param), (call.start_byte(), s.as_str().into())));
             }
         }
     }
@@ -588,13 +632,14 @@ impl<'a> Walker<'a> {
             return;
         }
         let name = match name.kind() {
+            "identifier" => self.literal_param(name, caller).unwrap_or(DynName::Any),
             "string" => string_prefix(name, self.src),
             "binary_operator" => name
                 .child_by_field_name("left")
                 .filter(|l| l.kind() == "string")
                 .map(|l| match string_prefix(l, self.src) {
                     DynName::Exact(p) | DynName::Prefix(p) => DynName::Prefix(p),
-                    DynName::Any => DynName::Any,
+                    DynName::Param(..) | DynName::Any => DynName::Any,
                 })
                 .unwrap_or(DynName::Any),
             _ => DynName::Any,
@@ -623,6 +668,21 @@ impl<'a> Walker<'a> {
                 .is_some_and(|vs| !vs.is_empty() && vs.into_iter().all(imports)),
             _ => false,
         }
+    }
+
+    /// `name` is a parameter of `caller`, a private function (`_inherit_option`) that never
+    /// rebinds it: the literals its calls pass decide the name. Public functions may be
+    /// called from outside the project with any name, dunders implicitly.
+    fn literal_param(&self, name: Node, caller: Option<usize>) -> Option<DynName> {
+        let f = caller?;
+        let def = self.func(f);
+        let id = text(name, self.src);
+        let i = def.params.iter().position(|p| p.name == id)?;
+        (def.name.starts_with('_')
+            && !def.name.starts_with("__")
+            && def.decorators.is_empty()
+            && !getattr::param_rebound(name, id, self.src))
+        .then(|| DynName::Param(self.fid(f), i))
     }
 
     /// `obj` is the first parameter of `caller`, a module-level function that never rebinds it.
