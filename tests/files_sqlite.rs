@@ -691,3 +691,44 @@ if __name__ == "__main__":
         Equiv::default(),
     );
 }
+
+/// A file opened for writing and dropped in the same expression (`open(p, "w").write(s)`)
+/// is flushed and closed by `open` as soon as the statement ends; an aiofiles file only when
+/// it is collected, so the next line could read an empty file (sqlite-utils' test suite did,
+/// once in a while). It stays `open`; a read-only temporary still converts.
+#[test]
+fn a_dropped_file_opened_for_writing_stays_open() {
+    let src = r#"import os
+import tempfile
+import time
+
+
+def roundtrip(path):
+    time.sleep(0.001)
+    open(path, "w").write("id,name\n1,Cleo\n")
+    (open(path, mode="a")).write("2,Pancakes\n")
+    return open(path).read()
+
+
+def main():
+    with tempfile.TemporaryDirectory() as d:
+        print(roundtrip(os.path.join(d, "dogs.csv")))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+    let tree = assert_equivalent(src, &["main.py"], Equiv::default());
+    let main = &tree["main.py"];
+    for kept in [
+        "    open(path, \"w\").write(\"id,name\\n1,Cleo\\n\")",
+        "    (open(path, mode=\"a\")).write(\"2,Pancakes\\n\")",
+        "    return await (await aiofiles.open(path)).read()",
+    ] {
+        assert!(main.contains(kept), "missing {kept:?} in:\n{main}");
+    }
+    let (_, diags) = migrate(src);
+    for at in ["8:5 object-kept", "9:6 object-kept"] {
+        assert!(diags.iter().any(|d| d == at), "{at}: {diags:?}");
+    }
+}

@@ -47,6 +47,20 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             ));
             continue;
         }
+        if dropped_writer(cx, c, entry) {
+            let what = &cx.src()[c.callee.0..c.callee.1];
+            out.keep.push(cx.keep_creation(
+                c,
+                "object-kept",
+                format!(
+                    "`{what}(...)` stays as it is: a file opened for writing and dropped in \
+                     the same expression is closed, and its data written out, as soon as the \
+                     statement ends; the async file would be closed later, when it is \
+                     collected, and the next read could miss the data"
+                ),
+            ));
+            continue;
+        }
         apply(cx, c, entry, out);
         out.packages
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
@@ -249,6 +263,50 @@ fn keep_returned(cx: &PassCx, w: &crate::matcher::WithFact) -> Option<Keep> {
             ),
         ),
     })
+}
+
+/// `open(p, "w").write(s)`: a file the files pass would open, used once and dropped, in a
+/// mode that may write (or a mode it cannot read). CPython closes `open`'s file, flushing
+/// it, when the expression drops it; an `aiofiles` file holds on to it in the thread pool's
+/// machinery, so it is closed some time later.
+fn dropped_writer(cx: &PassCx, c: &CallFact, entry: &CallEntry) -> bool {
+    if cx.cat.rule(entry.rule).pass != Some(PassName::Files) {
+        return false;
+    }
+    let Some(mut n) = cx.node(c.start, c.end) else {
+        return false;
+    };
+    let call = n;
+    while let Some(p) = n
+        .parent()
+        .filter(|p| p.kind() == "parenthesized_expression")
+    {
+        n = p;
+    }
+    let dropped = n.parent().is_some_and(|p| {
+        p.kind() == "attribute"
+            && p.child_by_field_name("object")
+                .is_some_and(|o| o.id() == n.id())
+    });
+    if !dropped {
+        return false;
+    }
+    // `open(file, mode)`, `path.open(mode)`.
+    let at = if matches!(c.target, Target::Method { .. }) {
+        0
+    } else {
+        1
+    };
+    let Some(args) = crate::passes::args::Args::of(call, cx.src()) else {
+        return true;
+    };
+    match args.get(Some(at), "mode") {
+        None => args.splat,
+        Some(mode) => {
+            let mode = crate::parse::text(mode, cx.src());
+            !(mode.starts_with(['"', '\'']) && !mode.contains(['w', 'a', 'x', '+']))
+        }
+    }
 }
 
 /// Whether the object a creation makes goes where the type knowledge follows it: a name or
