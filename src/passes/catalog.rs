@@ -304,7 +304,7 @@ fn dropped_writer(cx: &PassCx, c: &CallFact, entry: &CallEntry) -> bool {
         None => args.splat,
         Some(mode) => {
             let mode = crate::parse::text(mode, cx.src());
-            !(mode.starts_with(['"', '\'']) && !mode.contains(['w', 'a', 'x', '+']))
+            !mode.starts_with(['"', '\'']) || mode.contains(['w', 'a', 'x', '+'])
         }
     }
 }
