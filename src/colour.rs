@@ -334,108 +334,165 @@ fn solve(
     // Functions passed to one callback parameter change colour together, as overrides do.
     callbacks.tie(&mut family);
     let fam = |f: FuncId| family.get(&f).copied().unwrap_or(f);
-    let fid = |m: usize, f: usize| FuncId {
+    let members = Multimap::new(p.func_ids().map(|f| (fam(f), f)).collect());
+    let mut graph = Graph::build(p, cat, facts, scope, extra, (decorators, callbacks));
+    let (mut out, async_fams) = fixed_point(p, scope, &mut graph, &fam);
+    for &fam_rep in &async_fams {
+        for f in members.get(fam_rep) {
+            out.async_funcs.insert(f);
+            if !p.func(f).is_async {
+                out.coloured.insert(f);
+            }
+        }
+    }
+    out.test_bases = test_case_bases(p, cat, &out);
+    reasons(&mut out, graph, &async_fams, &members, callbacks, &fam);
+    out.family = family;
+    out
+}
+
+/// The function `f` of module `m`.
+fn fid(m: usize, f: usize) -> FuncId {
+    FuncId {
         module: m as u32,
         func: f as u32,
-    };
+    }
+}
 
-    let members = Multimap::new(p.func_ids().map(|f| (fam(f), f)).collect());
-    let by_name = methods_by_name(p);
-    let module_value = facts.iter().enumerate().find_map(|(m, mf)| {
-        mf.module_values
-            .first()
-            .map(|v| format!("{}:{}", p.modules[m].display, v.line))
-    });
+/// The call graph one colouring solves, gathered from the facts: the seeds, the edges
+/// between functions and the pins.
+#[derive(Default)]
+struct Graph {
+    seeds: Vec<(FuncId, Why)>,
+    /// Edges caller -> callee, with the module and line of the call.
+    edges: Vec<(FuncId, FuncId, u32, u32)>,
+    pins: Pins,
+    /// `--only`: calls in the `__main__` block of a module outside it, `(callee, module, line)`.
+    main_calls: Vec<(FuncId, usize, usize)>,
+    /// Functions a thread or a pool runs (`Thread(target=f)`, `pool.submit(f)`).
+    thread_roots: Vec<(FuncId, usize, usize)>,
+    /// The uses of thread identity, `(user, api, module, line)`; no user: module level.
+    identity: Vec<(Option<FuncId>, String, usize, usize)>,
+    /// The thread roots' edges: a sync function there runs in `asyncio.to_thread`, off the
+    /// event loop.
+    thread_edges: HashSet<(FuncId, FuncId, u32, u32)>,
+}
 
-    let mut seeds: Vec<(FuncId, Why)> = Vec::new();
-    // Edges caller -> callee, with the line of the call, on families.
-    let mut edges: Vec<(FuncId, FuncId, u32, u32)> = Vec::new();
-    let mut pins = Pins::default();
-    // `--only`: calls in the `__main__` block of a module outside it, `(callee, module, line)`.
-    let mut main_calls: Vec<(FuncId, usize, usize)> = Vec::new();
-    // Functions a thread or a pool runs (`Thread(target=f)`, `pool.submit(f)`), and the uses
-    // of thread identity (`(user, api, module, line)`; no user: module level).
-    let mut thread_roots: Vec<(FuncId, usize, usize)> = Vec::new();
-    let mut identity: Vec<(Option<FuncId>, String, usize, usize)> = Vec::new();
-    // Their edges: a sync function there runs in `asyncio.to_thread`, off the event loop.
-    let mut thread_edges: HashSet<(FuncId, FuncId, u32, u32)> = HashSet::default();
-
-    let redefined = redefined(p);
-    for f in p.func_ids() {
-        let def = p.func(f);
-        if def.is_async {
-            seeds.push((f, Why::Existing));
+impl Graph {
+    /// The graph of the whole project, with `extra` pins after the definitions' own.
+    fn build(
+        p: &Project,
+        cat: &Catalog,
+        facts: &[ModuleFacts],
+        scope: &Scope,
+        extra: &[(FuncId, &'static str, Pin)],
+        (decorators, callbacks): (&crate::wrappers::Decorators, &crate::callbacks::Callbacks),
+    ) -> Graph {
+        let by_name = methods_by_name(p);
+        let module_value = facts.iter().enumerate().find_map(|(m, mf)| {
+            mf.module_values
+                .first()
+                .map(|v| format!("{}:{}", p.modules[m].display, v.line))
+        });
+        let mut graph = Graph::default();
+        graph.definitions(p, scope);
+        for (f, code, pin) in extra {
+            graph.pins.add_coded(*f, code, || pin.clone());
         }
-        if redefined.contains(&f) {
-            pins.add(f, || Pin {
-                reason: format!(
-                    "`{}` is defined more than once in its scope (or also bound otherwise), so awaitify cannot tell which definition a call reaches",
-                    def.name
-                ),
+        for (m, mf) in facts.iter().enumerate() {
+            graph.calls(p, cat, scope, m, mf);
+            graph.refs(p, m, mf, decorators, callbacks);
+            unknown_receivers(p, m, mf, &by_name, module_value.as_deref(), &mut graph.pins);
+            graph.iterations(p, cat, m, mf);
+            graph.withs(p, cat, m, mf);
+        }
+        dynamic_attrs(p, facts, &mut graph.pins);
+        graph.edges.extend(callbacks.edges());
+        graph
+    }
+
+    /// The seeds and pins a definition makes itself: `async def`, a redefinition, a sync
+    /// decorator, a dunder Python calls, an xunit hook, `--keep` and `--only`.
+    fn definitions(&mut self, p: &Project, scope: &Scope) {
+        let redefined = redefined(p);
+        for f in p.func_ids() {
+            let def = p.func(f);
+            if def.is_async {
+                self.seeds.push((f, Why::Existing));
+            }
+            if redefined.contains(&f) {
+                self.pins.add(f, || Pin {
+                    reason: format!(
+                        "`{}` is defined more than once in its scope (or also bound otherwise), so awaitify cannot tell which definition a call reaches",
+                        def.name
+                    ),
+                    module: f.module as usize,
+                    line: def.first_line,
+                });
+            }
+            let pin = |reason: String| Pin {
+                reason,
                 module: f.module as usize,
                 line: def.first_line,
-            });
-        }
-        let pin = |reason: String| Pin {
-            reason,
-            module: f.module as usize,
-            line: def.first_line,
-        };
-        if let Some((_, why)) = SYNC_DECORATORS
-            .iter()
-            .find(|(d, _)| def.decorators.iter().any(|x| x == d))
-        {
-            pins.add(f, || pin(format!("`{}` is {why}", def.name)));
-        } else if def
-            .decorators
-            .iter()
-            .any(|d| d.ends_with(".setter") || d.ends_with(".deleter"))
-        {
-            pins.add(f, || pin(format!("`{}` is a property setter", def.name)));
-        } else if def.is_method()
-            && (SYNC_DUNDERS.contains(&def.name.as_str())
-                // `__aiter__` must return its iterator directly, unless it is an async generator.
-                || (def.name == "__iter__" && !def.is_generator))
-        {
-            pins.add(f, || {
-                pin(format!("`{}` is called by Python without await", def.name))
-            });
-        }
-        if let Some(hook) = xunit_hook(p, f) {
-            pins.add(f, || pin(format!("`{}` is {hook}", def.name)));
-        }
-        if let Some(how) = scope.kept.get(&f) {
-            pins.add(f, || pin(format!("`{}` is pinned sync by {how}", def.name)));
-        }
-        if scope.is_outside(f.module as usize) {
-            pins.add_coded(f, CALLER_OUTSIDE_SCOPE, || {
-                pin(format!(
-                    "`{}` is outside --only, which is not edited",
-                    def.name
-                ))
-            });
+            };
+            if let Some((_, why)) = SYNC_DECORATORS
+                .iter()
+                .find(|(d, _)| def.decorators.iter().any(|x| x == d))
+            {
+                self.pins.add(f, || pin(format!("`{}` is {why}", def.name)));
+            } else if def
+                .decorators
+                .iter()
+                .any(|d| d.ends_with(".setter") || d.ends_with(".deleter"))
+            {
+                self.pins
+                    .add(f, || pin(format!("`{}` is a property setter", def.name)));
+            } else if def.is_method()
+                && (SYNC_DUNDERS.contains(&def.name.as_str())
+                    // `__aiter__` must return its iterator directly, unless it is an async generator.
+                    || (def.name == "__iter__" && !def.is_generator))
+            {
+                self.pins.add(f, || {
+                    pin(format!("`{}` is called by Python without await", def.name))
+                });
+            }
+            if let Some(hook) = xunit_hook(p, f) {
+                self.pins
+                    .add(f, || pin(format!("`{}` is {hook}", def.name)));
+            }
+            if let Some(how) = scope.kept.get(&f) {
+                self.pins
+                    .add(f, || pin(format!("`{}` is pinned sync by {how}", def.name)));
+            }
+            if scope.is_outside(f.module as usize) {
+                self.pins.add_coded(f, CALLER_OUTSIDE_SCOPE, || {
+                    pin(format!(
+                        "`{}` is outside --only, which is not edited",
+                        def.name
+                    ))
+                });
+            }
         }
     }
 
-    for (f, code, pin) in extra {
-        pins.add_coded(*f, code, || pin.clone());
-    }
-
-    for (m, mf) in facts.iter().enumerate() {
+    /// Module `m`'s calls: seeds from the catalog's awaited calls and methods, edges to
+    /// project functions, and pins where a call cannot await.
+    fn calls(&mut self, p: &Project, cat: &Catalog, scope: &Scope, m: usize, mf: &ModuleFacts) {
         for c in mf.calls.iter().map(PackedCall::unpack) {
             match &c.target {
                 Target::Rule(q) => {
                     let entry = cat.call(q).expect("matched calls are in the catalog");
                     if cat.rule(entry.rule).id == "thread-identity" {
                         let user = c.caller.filter(|_| c.ctx == Ctx::Body);
-                        identity.push((user.map(|f| fid(m, f)), q.clone(), m, c.line));
+                        self.identity
+                            .push((user.map(|f| fid(m, f)), q.clone(), m, c.line));
                     }
                     let awaited = entry.awaited || entry.action == Action::ToThread;
                     if let (Some(f), true, Ctx::Body) =
                         (c.caller, awaited && entry.action != Action::Report, c.ctx)
                     {
                         let rule = cat.rule(entry.rule).id.clone();
-                        seeds.push((
+                        self.seeds.push((
                             fid(m, f),
                             Why::Seed {
                                 rule,
@@ -455,7 +512,7 @@ fn solve(
                         (c.caller, awaited && entry.action != Action::Report, c.ctx)
                     {
                         let rule = cat.rule(entry.rule).id.clone();
-                        seeds.push((
+                        self.seeds.push((
                             fid(m, f),
                             Why::Seed {
                                 rule,
@@ -469,15 +526,15 @@ fn solve(
                 Target::Func(g) if !p.func(*g).is_generator && !p.func(*g).is_async => {
                     match (c.ctx, c.caller) {
                         (Ctx::Body, Some(f)) => {
-                            edges.push((fid(m, f), *g, m as u32, c.line as u32))
+                            self.edges.push((fid(m, f), *g, m as u32, c.line as u32))
                         }
                         // The entry-point pass runs it with `asyncio.run`, unless the module
                         // is not edited.
                         (Ctx::Main, _) if scope.is_outside(m) => {
                             if !scope.is_outside(g.module as usize) {
-                                main_calls.push((*g, m, c.line));
+                                self.main_calls.push((*g, m, c.line));
                             }
-                            pins.add_coded(*g, CALLER_OUTSIDE_SCOPE, || Pin {
+                            self.pins.add_coded(*g, CALLER_OUTSIDE_SCOPE, || Pin {
                                 reason: format!(
                                     "`{}` is called from the __main__ block of {}, which is outside --only",
                                     p.func(*g).name,
@@ -488,7 +545,7 @@ fn solve(
                             })
                         }
                         (Ctx::Main, _) => {}
-                        (ctx, _) => pins.add(*g, || {
+                        (ctx, _) => self.pins.add(*g, || {
                             Pin::in_context("", &p.func(*g).name, "is called from", ctx, m, c.line)
                         }),
                     }
@@ -496,6 +553,18 @@ fn solve(
                 _ => {}
             }
         }
+    }
+
+    /// Module `m`'s functions used as values: a thread's target is an edge, a sound callback
+    /// group is left to its own edges, and anything else is pinned.
+    fn refs(
+        &mut self,
+        p: &Project,
+        m: usize,
+        mf: &ModuleFacts,
+        decorators: &crate::wrappers::Decorators,
+        callbacks: &crate::callbacks::Callbacks,
+    ) {
         for r in &mf.refs {
             if p.func(r.target).is_async || decorators.returns_wrapper(m, r) {
                 continue;
@@ -507,9 +576,11 @@ fn solve(
                 && let Some(f) = r.caller
                 && !p.func(r.target).is_generator
             {
-                edges.push((fid(m, f), r.target, m as u32, r.line as u32));
-                thread_edges.insert((fid(m, f), r.target, m as u32, r.line as u32));
-                thread_roots.push((r.target, m, r.line));
+                self.edges
+                    .push((fid(m, f), r.target, m as u32, r.line as u32));
+                self.thread_edges
+                    .insert((fid(m, f), r.target, m as u32, r.line as u32));
+                self.thread_roots.push((r.target, m, r.line));
                 continue;
             }
             // Passed to a parameter that only calls it: a call edge (below), or a group that
@@ -519,7 +590,7 @@ fn solve(
                     continue;
                 }
                 if let Some(reason) = crate::callbacks::Callbacks::blocked_reason(p, g, r.target) {
-                    pins.add(r.target, || Pin {
+                    self.pins.add(r.target, || Pin {
                         reason,
                         module: m,
                         line: r.line,
@@ -547,19 +618,22 @@ fn solve(
                 Some("threading.Thread") => (r.target.module as usize, p.func(r.target).first_line),
                 _ => (m, r.line),
             };
-            pins.add(r.target, || Pin {
+            self.pins.add(r.target, || Pin {
                 reason: how,
                 module,
                 line,
             });
         }
-        unknown_receivers(p, m, mf, &by_name, module_value.as_deref(), &mut pins);
+    }
+
+    /// Module `m`'s generators that escape, its `for` loops and its consumed generators.
+    fn iterations(&mut self, p: &Project, cat: &Catalog, m: usize, mf: &ModuleFacts) {
         for e in &mf.escapes {
             let reason = format!(
                 "the generator `{}` is consumed where awaitify cannot follow it",
                 p.func(e.generator).name
             );
-            pins.add(e.generator, || Pin {
+            self.pins.add(e.generator, || Pin {
                 reason,
                 module: m,
                 line: e.line,
@@ -573,13 +647,13 @@ fn solve(
             };
             let body_caller = fr.caller.filter(|_| fr.ctx == Ctx::Body);
             match (driven, body_caller, &fr.kind) {
-                (Some(g), Some(f), _) => edges.push((fid(m, f), g, m as u32, fr.line as u32)),
-                (Some(g), None, _) => pins.add(g, || {
+                (Some(g), Some(f), _) => self.edges.push((fid(m, f), g, m as u32, fr.line as u32)),
+                (Some(g), None, _) => self.pins.add(g, || {
                     Pin::in_context("", &p.func(g).name, "is iterated in", fr.ctx, m, fr.line)
                 }),
                 (None, Some(f), Kind::Ext(ty)) => {
                     if let Some((rule, _)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
-                        seeds.push((
+                        self.seeds.push((
                             fid(m, f),
                             Why::Seed {
                                 rule: cat.rule(*rule).id.clone(),
@@ -596,14 +670,20 @@ fn solve(
         for c in &mf.consumes {
             match (c.ctx, c.caller) {
                 (Ctx::Body, Some(f)) => {
-                    edges.push((fid(m, f), c.generator, m as u32, c.line as u32))
+                    self.edges
+                        .push((fid(m, f), c.generator, m as u32, c.line as u32))
                 }
-                (ctx, _) => pins.add(c.generator, || {
+                (ctx, _) => self.pins.add(c.generator, || {
                     let name = &p.func(c.generator).name;
                     Pin::in_context("the generator ", name, "is consumed in", ctx, m, c.line)
                 }),
             }
         }
+    }
+
+    /// Module `m`'s `with` statements: edges to `__enter__` / `__exit__` and generator
+    /// context managers, and seeds from the catalog's async ones.
+    fn withs(&mut self, p: &Project, cat: &Catalog, m: usize, mf: &ModuleFacts) {
         for w in &mf.withs {
             match &w.kind {
                 Kind::Instance(k) => {
@@ -613,9 +693,9 @@ fn solve(
                         };
                         match (w.ctx, w.caller) {
                             (Ctx::Body, Some(f)) => {
-                                edges.push((fid(m, f), g, m as u32, w.line as u32))
+                                self.edges.push((fid(m, f), g, m as u32, w.line as u32))
                             }
-                            (ctx, _) => pins.add(g, || {
+                            (ctx, _) => self.pins.add(g, || {
                                 let name = &p.class(*k).name;
                                 Pin::in_context("", name, WITH_AT, ctx, m, w.line)
                             }),
@@ -623,8 +703,10 @@ fn solve(
                     }
                 }
                 Kind::Gen(g) => match (w.ctx, w.caller) {
-                    (Ctx::Body, Some(f)) => edges.push((fid(m, f), *g, m as u32, w.line as u32)),
-                    (ctx, _) => pins.add(*g, || {
+                    (Ctx::Body, Some(f)) => {
+                        self.edges.push((fid(m, f), *g, m as u32, w.line as u32))
+                    }
+                    (ctx, _) => self.pins.add(*g, || {
                         Pin::in_context("", &p.func(*g).name, WITH_AT, ctx, m, w.line)
                     }),
                 },
@@ -636,7 +718,7 @@ fn solve(
                         w.ctx,
                         w.caller,
                     ) {
-                        seeds.push((
+                        self.seeds.push((
                             fid(m, f),
                             Why::Seed {
                                 rule: cat.rule(*rule).id.clone(),
@@ -651,54 +733,89 @@ fn solve(
             }
         }
     }
+}
 
-    dynamic_attrs(p, facts, &mut pins);
-    edges.extend(callbacks.edges());
-
+/// The fixed point on families: the pins that matter, everything a pinned function would
+/// have to await, and the families that become async (returned with the colouring, whose
+/// async functions and reasons are still to fill in).
+fn fixed_point(
+    p: &Project,
+    scope: &Scope,
+    graph: &mut Graph,
+    fam: &impl Fn(FuncId) -> FuncId,
+) -> (Colouring, HashSet<FuncId>) {
     // Candidates: everything a seed would make async, ignoring pins.
     // The largest of colouring's lists: no spare capacity while the two indexes are built.
-    edges.shrink_to_fit();
+    graph.edges.shrink_to_fit();
+    let edges = &graph.edges;
     let rev = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(g), fam(f))).collect());
     let fwd = Multimap::new(edges.iter().map(|&(f, g, ..)| (fam(f), fam(g))).collect());
-    let thread_bound = thread_identity_pins(p, &fam, &fwd, &thread_roots, &identity, &mut pins);
-    let upward = |start: &[FuncId], blocked: &HashSet<FuncId>| -> HashSet<FuncId> {
-        let mut seen: HashSet<FuncId> = HashSet::default();
-        let mut queue: VecDeque<FuncId> = start
-            .iter()
-            .copied()
-            .filter(|f| !blocked.contains(f))
-            .collect();
-        while let Some(f) = queue.pop_front() {
-            if !seen.insert(f) {
-                continue;
-            }
-            for caller in rev.get(f) {
-                if !blocked.contains(&caller) && !seen.contains(&caller) {
-                    queue.push_back(caller);
-                }
-            }
-        }
-        seen
-    };
-    let seed_fams: Vec<FuncId> = seeds.iter().map(|(f, _)| fam(*f)).collect();
-    let candidates = upward(&seed_fams, &HashSet::default());
+    let thread_bound = thread_identity_pins(
+        p,
+        fam,
+        &fwd,
+        &graph.thread_roots,
+        &graph.identity,
+        &mut graph.pins,
+    );
+    let seed_fams: Vec<FuncId> = graph.seeds.iter().map(|(f, _)| fam(*f)).collect();
+    let candidates = upward(&rev, &seed_fams, &HashSet::default());
     let pre_async: HashSet<FuncId> = p
         .func_ids()
         .filter(|f| p.func(*f).is_async)
         .map(fam)
         .collect();
+    let open = |f: FuncId| candidates.contains(&f) && !pre_async.contains(&f);
 
     // Pins that matter, then everything a pinned function would have to await.
     let mut out = Colouring {
         thread_bound,
         ..Colouring::default()
     };
+    let pins = std::mem::take(&mut graph.pins);
+    let (mut pinned, mut own) = pins_that_matter(scope, pins, fam, &open, &mut out);
+    below(&fwd, &open, &mut pinned, Some(&mut out.pinned_below));
+    // What would be async without `--only`: the functions it alone keeps sync are those.
+    let unscoped = if scope.outside.is_empty() {
+        HashSet::default()
+    } else {
+        below(&fwd, &open, &mut own, None);
+        upward(&rev, &seed_fams, &own)
+    };
+
+    let edges = &graph.edges;
+    out.pinned_below_at = pin_sites(&out.pinned_below, edges, fam);
+    out.outside_callers = outside_callers(scope, &pinned, &unscoped, edges, &graph.main_calls, fam);
+    let async_fams = upward(&rev, &seed_fams, &pinned);
+    for &(f, g, m, line) in edges {
+        if async_fams.contains(&fam(f))
+            && pinned.contains(&fam(g))
+            && !graph.thread_edges.contains(&(f, g, m, line))
+        {
+            let at = (f, m as usize, line as usize);
+            out.called_from_async.entry(fam(g)).or_insert(at);
+        }
+    }
+    let called: HashSet<FuncId> = edges.iter().map(|e| fam(e.1)).collect();
+    out.pinned_uncalled = pinned.difference(&called).copied().collect();
+    (out, async_fams)
+}
+
+/// The pins on families that could become async (`open`), into `out.pinned`, first pin of a
+/// family wins; returns the pinned families, and those pinned by other than `--only`.
+fn pins_that_matter(
+    scope: &Scope,
+    pins: Pins,
+    fam: &impl Fn(FuncId) -> FuncId,
+    open: &impl Fn(FuncId) -> bool,
+    out: &mut Colouring,
+) -> (HashSet<FuncId>, HashSet<FuncId>) {
     let mut pinned: HashSet<FuncId> = HashSet::default();
     // The pins `--only` does not make, to tell what it alone keeps sync.
     let mut own: HashSet<FuncId> = HashSet::default();
     for (f, pin) in pins.list {
         let ff = fam(f);
-        let matters = candidates.contains(&ff) && !pre_async.contains(&ff);
+        let matters = open(ff);
         if matters
             && !scope.outside.is_empty()
             && !scope.is_outside(f.module as usize)
@@ -713,61 +830,71 @@ fn solve(
             out.pinned.insert(f, pin);
         }
     }
-    let below = |start: &mut HashSet<FuncId>, mut found: Option<&mut BTreeMap<FuncId, FuncId>>| {
-        // Sorted, so that which caller a message names does not depend on hash order.
-        let mut sorted: Vec<FuncId> = start.iter().copied().collect();
-        sorted.sort();
-        let mut queue: VecDeque<FuncId> = sorted.into();
-        while let Some(f) = queue.pop_front() {
-            for g in fwd.get(f) {
-                if candidates.contains(&g) && !pre_async.contains(&g) && start.insert(g) {
-                    if let Some(found) = found.as_deref_mut() {
-                        found.insert(g, f);
-                    }
-                    queue.push_back(g);
-                }
-            }
-        }
-    };
-    below(&mut pinned, Some(&mut out.pinned_below));
-    // What would be async without `--only`: the functions it alone keeps sync are those.
-    let unscoped = if scope.outside.is_empty() {
-        HashSet::default()
-    } else {
-        below(&mut own, None);
-        upward(&seed_fams, &own)
-    };
+    (pinned, own)
+}
 
-    out.pinned_below_at = pin_sites(&out.pinned_below, &edges, fam);
-    out.outside_callers = outside_callers(scope, &pinned, &unscoped, &edges, &main_calls, fam);
-    let async_fams = upward(&seed_fams, &pinned);
-    for &(f, g, m, line) in &edges {
-        if async_fams.contains(&fam(f))
-            && pinned.contains(&fam(g))
-            && !thread_edges.contains(&(f, g, m, line))
-        {
-            let at = (f, m as usize, line as usize);
-            out.called_from_async.entry(fam(g)).or_insert(at);
+/// The families that call `start`, directly or not, over `rev` (callee -> callers), with
+/// `start`; none through `blocked`.
+fn upward(rev: &Multimap, start: &[FuncId], blocked: &HashSet<FuncId>) -> HashSet<FuncId> {
+    let mut seen: HashSet<FuncId> = HashSet::default();
+    let mut queue: VecDeque<FuncId> = start
+        .iter()
+        .copied()
+        .filter(|f| !blocked.contains(f))
+        .collect();
+    while let Some(f) = queue.pop_front() {
+        if !seen.insert(f) {
+            continue;
         }
-    }
-    let called: HashSet<FuncId> = edges.iter().map(|e| fam(e.1)).collect();
-    out.pinned_uncalled = pinned.difference(&called).copied().collect();
-    for &fam_rep in &async_fams {
-        for f in members.get(fam_rep) {
-            out.async_funcs.insert(f);
-            if !p.func(f).is_async {
-                out.coloured.insert(f);
+        for caller in rev.get(f) {
+            if !blocked.contains(&caller) && !seen.contains(&caller) {
+                queue.push_back(caller);
             }
         }
     }
-    out.test_bases = test_case_bases(p, cat, &out);
-    // Reasons, first found wins: seeds, then families, then edges in call order.
-    for (f, why) in seeds {
+    seen
+}
+
+/// Adds to `start` the `open` families it reaches over `fwd` (caller -> callees), and to
+/// `found` the caller each was first reached from.
+fn below(
+    fwd: &Multimap,
+    open: &impl Fn(FuncId) -> bool,
+    start: &mut HashSet<FuncId>,
+    mut found: Option<&mut BTreeMap<FuncId, FuncId>>,
+) {
+    // Sorted, so that which caller a message names does not depend on hash order.
+    let mut sorted: Vec<FuncId> = start.iter().copied().collect();
+    sorted.sort();
+    let mut queue: VecDeque<FuncId> = sorted.into();
+    while let Some(f) = queue.pop_front() {
+        for g in fwd.get(f) {
+            if open(g) && start.insert(g) {
+                if let Some(found) = found.as_deref_mut() {
+                    found.insert(g, f);
+                }
+                queue.push_back(g);
+            }
+        }
+    }
+}
+
+/// Why each async function is async, first found wins: seeds, then edges in call order,
+/// then families (or callback groups).
+fn reasons(
+    out: &mut Colouring,
+    graph: Graph,
+    async_fams: &HashSet<FuncId>,
+    members: &Multimap,
+    callbacks: &crate::callbacks::Callbacks,
+    fam: &impl Fn(FuncId) -> FuncId,
+) {
+    for (f, why) in graph.seeds {
         if async_fams.contains(&fam(f)) {
             out.why.entry(f).or_insert(why);
         }
     }
-    for &(f, g, m, line) in &edges {
+    for &(f, g, m, line) in &graph.edges {
         if out.async_funcs.contains(&f) && out.async_funcs.contains(&g) {
             out.why.entry(f).or_insert(Why::Calls {
                 callee: g,
@@ -787,8 +914,6 @@ fn solve(
             out.why.insert(f, why);
         }
     }
-    out.family = family;
-    out
 }
 
 /// Pairs looked up by their first function: sorted by it, stably (a key's values keep their

@@ -384,7 +384,38 @@ impl Catalog {
         self.add(rule).map_err(invalid)
     }
 
+    /// Adds one parsed rule, validating it against itself and the rules already added.
     pub fn add(&mut self, rule: Rule) -> Result<(), String> {
+        self.check_header(&rule)?;
+        let id = self.rules.len();
+        self.add_calls(&rule, id)?;
+        self.add_methods(&rule, id)?;
+        for u in rule.withs.iter().chain(&rule.iterates) {
+            if let Some(action) = u.action {
+                check_action(&rule, action, &None, &u.ty)?;
+            }
+        }
+        for w in &rule.withs {
+            self.withs.insert(w.ty.clone(), (id, w.clone()));
+        }
+        for it in &rule.iterates {
+            self.iterates.insert(it.ty.clone(), (id, it.clone()));
+        }
+        for n in &rule.names {
+            self.names.insert(n.name.clone(), (id, n.replace.clone()));
+        }
+        self.add_attributes(&rule, id)?;
+        self.add_blocking(&rule)?;
+        self.aware_bases
+            .extend(rule.async_aware_bases.iter().map(|b| b.name.clone()));
+        self.aware_decorators
+            .extend(rule.async_aware_decorators.iter().map(|d| d.name.clone()));
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    /// The rule's id is kebab-case and new, and only a built-in rule has `[names]`.
+    fn check_header(&self, rule: &Rule) -> Result<(), String> {
         if rule.id.is_empty()
             || !rule
                 .id
@@ -399,25 +430,18 @@ impl Catalog {
         if self.pass_names.is_some() && !rule.pass_names.is_empty() {
             return Err("`[names]` is for the built-in rules' passes".into());
         }
-        let id = self.rules.len();
-        let check = |action: Action, replace: &Option<String>, what: &str| -> Result<(), String> {
-            match action {
-                Action::Replace if replace.is_none() => {
-                    Err(format!("{what}: action \"replace\" needs `replace`"))
-                }
-                Action::Pass if rule.pass.is_none() => {
-                    Err(format!("{what}: action \"pass\" needs the rule's `pass`"))
-                }
-                _ => Ok(()),
-            }
-        };
+        Ok(())
+    }
+
+    /// The rule's `[[call]]` entries, each name matched by one rule only.
+    fn add_calls(&mut self, rule: &Rule, id: usize) -> Result<(), String> {
         for call in &rule.calls {
             let mut names = call.names.clone();
             names.extend(call.name.clone());
             if names.is_empty() {
                 return Err("a [[call]] needs `name` or `names`".into());
             }
-            check(call.action, &call.replace, &names[0])?;
+            check_action(rule, call.action, &call.replace, &names[0])?;
             for name in names {
                 let entry = CallEntry {
                     rule: id,
@@ -437,8 +461,13 @@ impl Catalog {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The rule's `[[method]]` entries, each type and name matched by one rule only.
+    fn add_methods(&mut self, rule: &Rule, id: usize) -> Result<(), String> {
         for m in &rule.methods {
-            check(m.action, &m.replace, &m.ty)?;
+            check_action(rule, m.action, &m.replace, &m.ty)?;
             for name in &m.names {
                 let entry = CallEntry {
                     rule: id,
@@ -462,20 +491,11 @@ impl Catalog {
                 }
             }
         }
-        for u in rule.withs.iter().chain(&rule.iterates) {
-            if let Some(action) = u.action {
-                check(action, &None, &u.ty)?;
-            }
-        }
-        for w in &rule.withs {
-            self.withs.insert(w.ty.clone(), (id, w.clone()));
-        }
-        for it in &rule.iterates {
-            self.iterates.insert(it.ty.clone(), (id, it.clone()));
-        }
-        for n in &rule.names {
-            self.names.insert(n.name.clone(), (id, n.replace.clone()));
-        }
+        Ok(())
+    }
+
+    /// The rule's `[[attribute]]` entries, whose `replace` is a name or a `{value}` template.
+    fn add_attributes(&mut self, rule: &Rule, id: usize) -> Result<(), String> {
         for a in &rule.attributes {
             let template = a.replace.matches("{value}").count();
             let ident = !a.replace.is_empty()
@@ -493,6 +513,11 @@ impl Catalog {
                     .insert((a.ty.clone(), name.clone()), (id, a.replace.clone()));
             }
         }
+        Ok(())
+    }
+
+    /// The rule's `[[blocking]]` entries, each call or method listed once.
+    fn add_blocking(&mut self, rule: &Rule) -> Result<(), String> {
         for b in &rule.blocking {
             let entry = Blocking {
                 shown: b.shown.clone().or_else(|| b.ty.clone()).unwrap_or_default(),
@@ -515,11 +540,6 @@ impl Catalog {
                 }
             }
         }
-        self.aware_bases
-            .extend(rule.async_aware_bases.iter().map(|b| b.name.clone()));
-        self.aware_decorators
-            .extend(rule.async_aware_decorators.iter().map(|d| d.name.clone()));
-        self.rules.push(rule);
         Ok(())
     }
 
@@ -695,94 +715,7 @@ impl Catalog {
     pub fn markdown(&self) -> String {
         let mut out = String::from("| rule | what it matches | rewrite |\n|---|---|---|\n");
         for rule in &self.rules {
-            let mut matched: Vec<String> = Vec::new();
-            let mut rewrites: Vec<String> = Vec::new();
-            for call in &rule.calls {
-                let mut names = call.names.clone();
-                names.extend(call.name.clone());
-                let what = compact(&names);
-                let how = match call.action {
-                    Action::Replace => format!("`{}`", call.replace.as_deref().unwrap_or_default()),
-                    Action::ToThread => "`asyncio.to_thread(...)`".to_string(),
-                    Action::Report => "reported".to_string(),
-                    Action::Keep => "kept".to_string(),
-                    Action::Pass => format!("`{}` pass", rule.pass.map_or("", PassName::as_str)),
-                };
-                let awaited = if call.awaited { "await " } else { "" };
-                matched.push(what);
-                rewrites.push(format!("{awaited}{how}"));
-            }
-            for m in &rule.methods {
-                matched.push(format!(
-                    "`{}`: {}",
-                    m.ty,
-                    compact(
-                        &m.names
-                            .iter()
-                            .map(|n| format!(".{n}()"))
-                            .collect::<Vec<_>>()
-                    )
-                ));
-                let how = match (m.action, &m.replace) {
-                    (Action::Replace, Some(r)) => format!("`.{r}()`"),
-                    (Action::ToThread, _) => "`asyncio.to_thread(...)`".to_string(),
-                    (Action::Report, _) => "reported".to_string(),
-                    (Action::Pass, _) => {
-                        format!("`{}` pass", rule.pass.map_or("", PassName::as_str))
-                    }
-                    _ => "same method".to_string(),
-                };
-                rewrites.push(format!("{}{how}", if m.awaited { "await " } else { "" }));
-            }
-            for w in rule.withs.iter().filter(|w| w.make_async) {
-                matched.push(format!("`with` over `{}`", w.ty));
-                rewrites.push("`async with`".to_string());
-            }
-            for it in rule.iterates.iter().filter(|i| i.make_async) {
-                matched.push(format!("`for` over `{}`", it.ty));
-                rewrites.push("`async for`".to_string());
-            }
-            for n in &rule.names {
-                matched.push(format!("`{}`", n.name));
-                rewrites.push(format!("`{}`", n.replace));
-            }
-            if !rule.async_aware_decorators.is_empty() {
-                let names: Vec<String> = rule
-                    .async_aware_decorators
-                    .iter()
-                    .map(|d| format!("@{}", d.name))
-                    .collect();
-                matched.push(compact(&names));
-                rewrites.push("kept on the `async def`".to_string());
-            }
-            if !rule.async_aware_bases.is_empty() {
-                let names: Vec<String> = rule
-                    .async_aware_bases
-                    .iter()
-                    .map(|b| b.name.clone())
-                    .collect();
-                matched.push(format!("subclasses of {}", compact(&names)));
-                rewrites.push("overrides may become async".to_string());
-            }
-            for a in &rule.attributes {
-                matched.push(format!(
-                    "`{}`: {}",
-                    a.ty,
-                    compact(&a.names.iter().map(|n| format!(".{n}")).collect::<Vec<_>>())
-                ));
-                rewrites.push(format!("`{}`", a.replace));
-            }
-            for b in &rule.blocking {
-                let names: Vec<String> = match &b.ty {
-                    Some(_) => b.names.iter().map(|n| format!(".{n}()")).collect(),
-                    None => b.names.clone(),
-                };
-                matched.push(match &b.ty {
-                    Some(ty) => format!("`{ty}`: {}", compact(&names)),
-                    None => compact(&names),
-                });
-                rewrites.push(format!("reported in a coroutine ({})", b.ruff));
-            }
+            let (matched, rewrites) = rule_cells(rule);
             let cell = |v: &[String]| {
                 if v.is_empty() {
                     "—".to_string()
@@ -810,6 +743,122 @@ fn compact(names: &[String]) -> String {
         format!("{} and {more} more", shown.join(", "))
     } else {
         shown.join(", ")
+    }
+}
+
+/// A rule's "what it matches" and "rewrite" cells, as their lines (joined by `<br>`).
+fn rule_cells(rule: &Rule) -> (Vec<String>, Vec<String>) {
+    let mut matched: Vec<String> = Vec::new();
+    let mut rewrites: Vec<String> = Vec::new();
+    call_cells(rule, &mut matched, &mut rewrites);
+    for w in rule.withs.iter().filter(|w| w.make_async) {
+        matched.push(format!("`with` over `{}`", w.ty));
+        rewrites.push("`async with`".to_string());
+    }
+    for it in rule.iterates.iter().filter(|i| i.make_async) {
+        matched.push(format!("`for` over `{}`", it.ty));
+        rewrites.push("`async for`".to_string());
+    }
+    for n in &rule.names {
+        matched.push(format!("`{}`", n.name));
+        rewrites.push(format!("`{}`", n.replace));
+    }
+    if !rule.async_aware_decorators.is_empty() {
+        let names: Vec<String> = rule
+            .async_aware_decorators
+            .iter()
+            .map(|d| format!("@{}", d.name))
+            .collect();
+        matched.push(compact(&names));
+        rewrites.push("kept on the `async def`".to_string());
+    }
+    if !rule.async_aware_bases.is_empty() {
+        let names: Vec<String> = rule
+            .async_aware_bases
+            .iter()
+            .map(|b| b.name.clone())
+            .collect();
+        matched.push(format!("subclasses of {}", compact(&names)));
+        rewrites.push("overrides may become async".to_string());
+    }
+    for a in &rule.attributes {
+        matched.push(format!(
+            "`{}`: {}",
+            a.ty,
+            compact(&a.names.iter().map(|n| format!(".{n}")).collect::<Vec<_>>())
+        ));
+        rewrites.push(format!("`{}`", a.replace));
+    }
+    for b in &rule.blocking {
+        let names: Vec<String> = match &b.ty {
+            Some(_) => b.names.iter().map(|n| format!(".{n}()")).collect(),
+            None => b.names.clone(),
+        };
+        matched.push(match &b.ty {
+            Some(ty) => format!("`{ty}`: {}", compact(&names)),
+            None => compact(&names),
+        });
+        rewrites.push(format!("reported in a coroutine ({})", b.ruff));
+    }
+    (matched, rewrites)
+}
+
+/// The lines of a rule's `[[call]]` and `[[method]]` entries in its catalog cells.
+fn call_cells(rule: &Rule, matched: &mut Vec<String>, rewrites: &mut Vec<String>) {
+    for call in &rule.calls {
+        let mut names = call.names.clone();
+        names.extend(call.name.clone());
+        let what = compact(&names);
+        let how = match call.action {
+            Action::Replace => format!("`{}`", call.replace.as_deref().unwrap_or_default()),
+            Action::ToThread => "`asyncio.to_thread(...)`".to_string(),
+            Action::Report => "reported".to_string(),
+            Action::Keep => "kept".to_string(),
+            Action::Pass => format!("`{}` pass", rule.pass.map_or("", PassName::as_str)),
+        };
+        let awaited = if call.awaited { "await " } else { "" };
+        matched.push(what);
+        rewrites.push(format!("{awaited}{how}"));
+    }
+    for m in &rule.methods {
+        matched.push(format!(
+            "`{}`: {}",
+            m.ty,
+            compact(
+                &m.names
+                    .iter()
+                    .map(|n| format!(".{n}()"))
+                    .collect::<Vec<_>>()
+            )
+        ));
+        let how = match (m.action, &m.replace) {
+            (Action::Replace, Some(r)) => format!("`.{r}()`"),
+            (Action::ToThread, _) => "`asyncio.to_thread(...)`".to_string(),
+            (Action::Report, _) => "reported".to_string(),
+            (Action::Pass, _) => {
+                format!("`{}` pass", rule.pass.map_or("", PassName::as_str))
+            }
+            _ => "same method".to_string(),
+        };
+        rewrites.push(format!("{}{how}", if m.awaited { "await " } else { "" }));
+    }
+}
+
+/// An action's own needs: "replace" needs `replace`, "pass" needs the rule's `pass`.
+fn check_action(
+    rule: &Rule,
+    action: Action,
+    replace: &Option<String>,
+    what: &str,
+) -> Result<(), String> {
+    match action {
+        Action::Replace if replace.is_none() => {
+            Err(format!("{what}: action \"replace\" needs `replace`"))
+        }
+        Action::Pass if rule.pass.is_none() => {
+            Err(format!("{what}: action \"pass\" needs the rule's `pass`"))
+        }
+        _ => Ok(()),
     }
 }
 
