@@ -1072,31 +1072,24 @@ fn unknown_receivers(
             Some(c) => format!("of a subclass of `{}`", p.class(c).name),
             None => "of unknown type".to_string(),
         };
-        for &f in by_name
+        let methods = by_name
             .get(u.name.as_str())
             .into_iter()
             .flatten()
             .filter(|f| reachable(f))
-        {
+            .map(|&f| (f, String::new()));
+        // `x` may also be a module when one is used as a value somewhere.
+        let module = module_value.filter(|_| u.within.is_none() && !u.name.starts_with("__"));
+        let functions = module.into_iter().flat_map(|at| {
+            p.top_level_named(&u.name).iter().map(move |&f| {
+                let note = format!("may be a project module (one is used as a value at {at}): it ");
+                (f, note)
+            })
+        });
+        for (f, note) in methods.chain(functions) {
             pins.add(f, || Pin {
                 reason: format!(
-                    "{how} {of} at {}:{}, which may reach `{}` without await",
-                    p.modules[m].display,
-                    u.line,
-                    p.func(f).qualname
-                ),
-                module: m,
-                line: u.line,
-            });
-        }
-        let Some(at) = module_value.filter(|_| u.within.is_none() && !u.name.starts_with("__"))
-        else {
-            continue;
-        };
-        for &f in p.top_level_named(&u.name) {
-            pins.add(f, || Pin {
-                reason: format!(
-                    "{how} {of} at {}:{}, which may be a project module (one is used as a value at {at}): it may reach `{}` without await",
+                    "{how} {of} at {}:{}, which {note}may reach `{}` without await",
                     p.modules[m].display,
                     u.line,
                     p.func(f).qualname

@@ -8,30 +8,9 @@
 
 mod support;
 
-use support::{Equiv, assert_equivalent, migrate_fixture as migrate};
+use support::{has, lacks, reported};
 
-#[track_caller]
-fn has(haystack: &str, needles: &[&str]) {
-    for n in needles {
-        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
-    }
-}
-
-#[track_caller]
-fn lacks(haystack: &str, needles: &[&str]) {
-    for n in needles {
-        assert!(!haystack.contains(n), "unexpected {n:?} in:\n{haystack}");
-    }
-}
-
-fn reported(spec: &str) -> String {
-    migrate(spec)
-        .diagnostics
-        .iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use support::{Equiv, assert_equivalent};
 
 /// Migrates `spec` and runs it before and after: the migrated `main.py`.
 #[track_caller]

@@ -5,24 +5,9 @@
 
 mod support;
 
+use support::{has, reported};
+
 use support::fixture_after as after;
-use support::migrate_fixture as migrate;
-
-#[track_caller]
-fn has(haystack: &str, needles: &[&str]) {
-    for n in needles {
-        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
-    }
-}
-
-fn reported(spec: &str) -> String {
-    migrate(spec)
-        .diagnostics
-        .iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn equivalent(spec: &str) {
     support::assert_equivalent(spec, &["main.py"], support::Equiv::default());

@@ -7,17 +7,9 @@
 
 mod support;
 
-use support::fixture_after as after;
-use support::migrate_fixture as migrate;
+use support::reported;
 
-fn reported(spec: &str) -> String {
-    migrate(spec)
-        .diagnostics
-        .iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use support::fixture_after as after;
 
 fn equivalent(spec: &str) {
     support::assert_equivalent(spec, &["main.py"], support::Equiv::default());

@@ -10,31 +10,9 @@
 
 mod support;
 
+use support::{has, lacks, reported};
+
 use support::fixture_after as after;
-use support::migrate_fixture as migrate;
-
-#[track_caller]
-fn has(haystack: &str, needles: &[&str]) {
-    for n in needles {
-        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
-    }
-}
-
-#[track_caller]
-fn lacks(haystack: &str, needles: &[&str]) {
-    for n in needles {
-        assert!(!haystack.contains(n), "unexpected {n:?} in:\n{haystack}");
-    }
-}
-
-fn reported(spec: &str) -> String {
-    migrate(spec)
-        .diagnostics
-        .iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// Two classes with a blocking `send`, then `body`.
 fn with_conns(body: &str) -> String {

@@ -186,22 +186,7 @@ fn assigns_here(n: Node, id: &str, src: &str) -> bool {
 fn assigns(node: Node, id: &str, src: &str) -> bool {
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        let binds = match n.kind() {
-            "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => n
-                .child_by_field_name("left")
-                .is_some_and(|l| mentions(l, id, src)),
-            "named_expression" => n
-                .child_by_field_name("name")
-                .is_some_and(|l| text(l, src) == id),
-            "as_pattern"
-            | "delete_statement"
-            | "global_statement"
-            | "nonlocal_statement"
-            | "import_statement"
-            | "import_from_statement" => mentions(n, id, src),
-            _ => false,
-        };
-        if binds {
+        if assigns_here(n, id, src) {
             return true;
         }
         let mut cursor = n.walk();

@@ -1209,20 +1209,24 @@ impl<'a> Walker<'a> {
         {
             return None;
         }
+        let c = self.enclosing_class()?;
+        Some(ClassId {
+            module: self.m as u32,
+            class: c as u32,
+        })
+    }
+
+    /// The index of the class whose body the walk is in.
+    fn enclosing_class(&self) -> Option<usize> {
         let class = self
             .ancestors
             .iter()
             .rev()
             .find(|n| n.kind() == "class_definition")?;
-        let c = self
-            .ix
+        self.ix
             .classes
             .iter()
-            .position(|k| k.start == class.start_byte())?;
-        Some(ClassId {
-            module: self.m as u32,
-            class: c as u32,
-        })
+            .position(|k| k.start == class.start_byte())
     }
 
     /// A name in a class body that is one of the class's methods (`__call__ = run`,
@@ -1231,16 +1235,7 @@ impl<'a> Walker<'a> {
         if ctx != Ctx::ClassBody || node.kind() != "identifier" {
             return None;
         }
-        let class = self
-            .ancestors
-            .iter()
-            .rev()
-            .find(|n| n.kind() == "class_definition")?;
-        let c = self
-            .ix
-            .classes
-            .iter()
-            .position(|k| k.start == class.start_byte())?;
+        let c = self.enclosing_class()?;
         let f = *self.ix.classes[c].methods.get(text(node, self.src))?;
         Some(self.fid(f))
     }

@@ -781,3 +781,29 @@ pub fn migrate_main(src: &str) -> (String, Vec<String>) {
         .collect();
     (f.new.clone().unwrap_or_else(|| f.old.clone()), diags)
 }
+
+/// Every needle is in the haystack.
+#[track_caller]
+pub fn has(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(haystack.contains(n), "missing {n:?} in:\n{haystack}");
+    }
+}
+
+/// No needle is in the haystack.
+#[track_caller]
+pub fn lacks(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(!haystack.contains(n), "unexpected {n:?} in:\n{haystack}");
+    }
+}
+
+/// The diagnostics of migrating fixture `spec`, one a line.
+pub fn reported(spec: &str) -> String {
+    migrate_fixture(spec)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
