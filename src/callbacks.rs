@@ -14,6 +14,7 @@
 use crate::matcher::{ModuleFacts, PackedCall, Target};
 use crate::parse::{line, text};
 use crate::project::{FuncId, Project};
+use crate::wrappers::def_node;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
@@ -820,15 +821,4 @@ fn is_test(n: Node, src: &str) -> bool {
 fn node_at(root: Node, start: usize, end: usize) -> Option<Node> {
     root.descendant_for_byte_range(start, end)
         .filter(|n| n.start_byte() == start && n.end_byte() == end)
-}
-
-/// The `function_definition` node that starts at `start`.
-fn def_node(root: Node, start: usize) -> Option<Node> {
-    let mut n = root.descendant_for_byte_range(start, start + 1)?;
-    loop {
-        if n.kind() == "function_definition" && n.start_byte() == start {
-            return Some(n);
-        }
-        n = n.parent()?;
-    }
 }

@@ -457,7 +457,7 @@ fn enclosing_def(n: Node) -> Option<usize> {
 }
 
 /// The `function_definition` node that starts at `start`.
-fn def_node(root: Node, start: usize) -> Option<Node> {
+pub(crate) fn def_node(root: Node, start: usize) -> Option<Node> {
     let mut n = root.descendant_for_byte_range(start, start + 1)?;
     loop {
         if n.kind() == "function_definition" && n.start_byte() == start {

@@ -99,15 +99,29 @@ impl<'a> Walker<'a> {
         ctx: Ctx,
         caller: Option<usize>,
     ) {
+        let callee = (node.start_byte(), node.end_byte());
+        self.push_kept_use(node, callee, ty, Some(escape), ctx, caller);
+    }
+
+    /// A [`KeptUseFact`] at `node`'s position.
+    fn push_kept_use(
+        &mut self,
+        node: Node,
+        callee: (usize, usize),
+        ty: &str,
+        escape: Option<Escape>,
+        ctx: Ctx,
+        caller: Option<usize>,
+    ) {
         let pos = node.start_position();
         self.facts.kept_uses.push(KeptUseFact {
             caller,
             ctx,
-            callee: (node.start_byte(), node.end_byte()),
+            callee,
             ty: ty.to_string(),
             line: pos.row + 1,
             col: pos.column + 1,
-            escape: Some(escape),
+            escape,
         });
     }
 
@@ -129,16 +143,8 @@ impl<'a> Walker<'a> {
             .method(base, name)
             .is_some_and(|e| e.awaited || e.action == crate::rules::Action::ToThread);
         if blocking {
-            let pos = node.start_position();
-            self.facts.kept_uses.push(KeptUseFact {
-                caller,
-                ctx,
-                callee: (f.start_byte(), f.end_byte()),
-                ty: base.to_string(),
-                line: pos.row + 1,
-                col: pos.column + 1,
-                escape: None,
-            });
+            let callee = (f.start_byte(), f.end_byte());
+            self.push_kept_use(node, callee, base, None, ctx, caller);
         }
     }
 
