@@ -305,10 +305,15 @@ pub fn colour(
         (&decorators, &Default::default()),
     );
     let callbacks = crate::callbacks::Callbacks::new(p, facts, &first.would_be_async());
+    // Without callback groups the first colouring is the one a second solve would give.
+    let mut reuse = callbacks.groups.is_empty().then_some(first);
     // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin
     // can be without effect: a family with an `async def` member is async anyway.)
     loop {
-        let mut out = solve(p, cat, facts, scope, &extra, (&decorators, &callbacks));
+        let mut out = match reuse.take() {
+            Some(first) => first,
+            None => solve(p, cat, facts, scope, &extra, (&decorators, &callbacks)),
+        };
         let mut more = decorators.pins(p, &out, scope);
         more.retain(|(f, ..)| !extra.iter().any(|(g, ..)| g == f));
         if more.is_empty() {
@@ -1224,6 +1229,13 @@ fn test_case_bases(p: &Project, cat: &Catalog, out: &Colouring) -> HashSet<Class
 /// function of the project. Each distinct pattern is matched once.
 fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
     let mut done: HashSet<(&DynName, &DynOn)> = HashSet::default();
+    // A read of one name looks at the functions of that name only: a large project has
+    // thousands of such reads and tens of thousands of functions.
+    let mut by_name: HashMap<&str, Vec<FuncId>> = HashMap::default();
+    for f in p.func_ids() {
+        by_name.entry(p.func(f).name.as_str()).or_default().push(f);
+    }
+    let all: Vec<FuncId> = p.func_ids().collect();
     for (m, mf) in facts.iter().enumerate() {
         for d in &mf.dyn_attrs {
             if !done.insert((&d.name, &d.on)) {
@@ -1284,7 +1296,17 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
                 },
                 DynName::Any => "a name awaitify cannot know".to_string(),
             };
-            for f in p.func_ids().filter(|&f| named(f) && on(f)) {
+            let candidates: Vec<FuncId> = match (&d.name, &literals) {
+                (DynName::Exact(x), _) => by_name.get(x.as_str()).cloned().unwrap_or_default(),
+                (DynName::Param(..), Some(ls)) => ls
+                    .iter()
+                    .flat_map(|l| by_name.get(l.as_str()).into_iter().flatten().copied())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                _ => all.clone(),
+            };
+            for f in candidates.into_iter().filter(|&f| named(f) && on(f)) {
                 pins.add(f, || Pin {
                     reason: format!(
                         "`{}` at {}:{} reads {what}, and may return `{}` to code that calls it without await",

@@ -2,7 +2,7 @@
 
 use crate::index::{Binding, ModuleIndex};
 use crate::source::SourceText;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
 
 /// A function or method anywhere in the project.
@@ -57,6 +57,9 @@ pub struct Project {
     hierarchies: HashMap<ClassId, Vec<ClassId>>,
     /// Module-level functions by name: what `x.name()` may reach when `x` may be a module.
     top_level: HashMap<crate::index::Name, Vec<FuncId>>,
+    /// The outside classes some project class names as a base, by qualified name: asked for
+    /// every annotation of an inert type, so computed once rather than per question.
+    external_bases: HashSet<String>,
 }
 
 impl Project {
@@ -74,6 +77,7 @@ impl Project {
             mros: HashMap::default(),
             hierarchies: HashMap::default(),
             top_level: HashMap::default(),
+            external_bases: HashSet::default(),
         };
         p.mros = p.class_ids().map(|c| (c, p.compute_mro(c))).collect();
         p.hierarchies = p.compute_hierarchies();
@@ -85,7 +89,27 @@ impl Project {
             }
         }
         p.top_level = top_level;
+        p.external_bases = p.compute_external_bases();
         p
+    }
+
+    fn compute_external_bases(&self) -> HashSet<String> {
+        let mut out = HashSet::default();
+        for (m, module) in self.modules.iter().enumerate() {
+            for b in module.index.classes.iter().flat_map(|k| &k.bases) {
+                let b = b.split('[').next().unwrap_or_default();
+                out.extend(crate::external::qualified_name(self, m, b));
+                if let Sym::External(x) = self.resolve_in_module(m, b) {
+                    out.insert(x);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether some project class derives from the outside class `q` (written as a base).
+    pub fn derives_from_external(&self, q: &str) -> bool {
+        self.external_bases.contains(q)
     }
 
     /// The module-level functions called `name`, in every module.

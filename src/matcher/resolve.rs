@@ -423,24 +423,11 @@ impl<'a> Walker<'a> {
             // `p: pathlib.Path`: its blocking methods go to a thread, whatever made the value.
             q if catalog && self.cat.knows_type(&q) => Some(Kind::Ext(q)),
             // `log: logging.Logger`: no project method is called through it.
-            q if INERT_TYPES.contains(&q.as_str()) && !self.project_derives(&q) => {
+            q if INERT_TYPES.contains(&q.as_str()) && !self.p.derives_from_external(&q) => {
                 Some(Kind::Ext(INERT.into()))
             }
             _ => None,
         }
-    }
-
-    /// Whether some project class derives from the outside class `q` (written as a base).
-    pub(super) fn project_derives(&self, q: &str) -> bool {
-        self.p.modules.iter().enumerate().any(|(m, module)| {
-            module.index.classes.iter().any(|k| {
-                k.bases.iter().any(|b| {
-                    let b = b.split('[').next().unwrap_or_default();
-                    crate::external::qualified_name(self.p, m, b).as_deref() == Some(q)
-                        || matches!(self.p.resolve_in_module(m, b), Sym::External(x) if x == q)
-                })
-            })
-        })
     }
 
     /// The kind of attribute `attr` of a value typed as an instance of `c`, which at run time
