@@ -36,7 +36,7 @@
 
 use super::{PassCx, PassOut};
 use crate::edit::{Edit, Origin};
-use crate::matcher::{CallFact, Target};
+use crate::matcher::{CallFact, Target, qualified_name};
 use crate::parse::text;
 use crate::rules::{Action, CallEntry};
 use std::collections::HashSet;
@@ -698,7 +698,7 @@ fn streams(
     let stream = |name: &str| -> Stream {
         match value(name) {
             None => Stream::Free,
-            Some(v) => match resolve(cx, c, v) {
+            Some(v) => match qualified_name(&cx.module().index, c.caller, v, src) {
                 Some(q) if q == n.pipe || q == n.async_pipe => Stream::Pipe,
                 Some(q)
                     if [&n.devnull, &n.stdout, &n.async_devnull, &n.async_stdout].contains(&&q) =>
@@ -832,34 +832,6 @@ fn simple(n: Node) -> bool {
             kids.into_iter().all(simple)
         }
         _ => false,
-    }
-}
-
-/// The qualified name an identifier or attribute chain stands for (`subprocess.PIPE`).
-fn resolve(cx: &PassCx, c: &CallFact, n: Node) -> Option<String> {
-    let src = cx.src();
-    match n.kind() {
-        "identifier" => {
-            let name = text(n, src);
-            let local = c
-                .caller
-                .is_some_and(|f| cx.module().index.functions[f].locals.contains(name));
-            if local {
-                return None;
-            }
-            match cx.module().index.binding(name) {
-                Some(crate::index::Binding::Import(q)) => Some(q.to_string()),
-                _ => None,
-            }
-        }
-        "attribute" => {
-            let obj = resolve(cx, c, n.child_by_field_name("object")?)?;
-            Some(format!(
-                "{obj}.{}",
-                text(n.child_by_field_name("attribute")?, src)
-            ))
-        }
-        _ => None,
     }
 }
 
