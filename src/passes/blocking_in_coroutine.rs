@@ -108,12 +108,13 @@ fn passed_blocking(
         }) || cx.cat.blocking_call(q).is_some();
         if blocks {
             let pos = a.start_position();
+            let to_thread = &cx.cat.names().core.to_thread;
             out.diagnostics.push(cx.diag(
                 pos.row + 1,
                 pos.column + 1,
                 "blocking-callable-passed",
                 format!(
-                    "the blocking `{q}` is passed as a value to `{callee}` inside a coroutine: whatever calls it blocks the event loop, and awaitify cannot rewrite it (pass an async function instead, or run it with `asyncio.to_thread`)"
+                    "the blocking `{q}` is passed as a value to `{callee}` inside a coroutine: whatever calls it blocks the event loop, and awaitify cannot rewrite it (pass an async function instead, or run it with `{to_thread}`)"
                 ),
             ));
         }

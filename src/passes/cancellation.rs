@@ -257,11 +257,12 @@ fn insert_handler(cx: &PassCx, clause: Node, out: &mut PassOut) {
         .and_then(|body| body.strip_prefix(indent))
         .filter(|u| !u.is_empty())
         .map_or_else(|| cx.module().source.indent.clone(), str::to_string);
+    let cancelled = &cx.cat.names().core.cancelled_error;
     out.edits.push(Edit::insert(
         start,
-        format!("except asyncio.CancelledError:{nl}{indent}{unit}raise{nl}{indent}"),
+        format!("except {cancelled}:{nl}{indent}{unit}raise{nl}{indent}"),
         Origin::SwallowedCancellation,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports.insert(crate::names::module(cancelled).into());
     out.rewritten += 1;
 }

@@ -72,6 +72,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     for u in cx.facts.kept_uses.iter().filter(|u| u.escape.is_none()) {
         if cx.can_await(u.caller, u.ctx) && !kept_use_to_thread(cx, u, out) {
             let what = &cx.src()[u.callee.0..u.callee.1];
+            let to_thread = &cx.cat.names().core.to_thread;
             out.diagnostics.push(cx.diag(
                 u.line,
                 u.col,
@@ -79,7 +80,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 format!(
                     "`{what}(...)` blocks the event loop: its `{}` is kept as it is (see the \
                      `object-kept` report at its creation); run it with \
-                     `await asyncio.to_thread(...)` if that is safe for the object",
+                     `await {to_thread}(...)` if that is safe for the object",
                     u.ty
                 ),
             ));

@@ -435,12 +435,13 @@ fn outside_coroutine(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         _ => c.ctx.describe().to_string(),
     };
     let what = &cx.src()[c.callee.0..c.callee.1];
+    let client = &cx.cat.names().requests.async_client;
     out.keep.push(cx.keep_creation(
         c,
         "requests-session-outside-coroutine",
         format!(
             "`{what}()` stays as it is, with every use of it: it is created in {here}, where \
-             an `httpx.AsyncClient` could not be entered or closed; create it in an async \
+             an `{client}` could not be entered or closed; create it in an async \
              function (e.g. `main`) and pass it on to convert it"
         ),
     ));

@@ -373,15 +373,16 @@ fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
     let plain_call = matches!(spec.api, Api::Call) && waits.0.is_empty() && spec.timeout.is_none();
     if let Some(t) = &spec.timeout {
         let t = t.clone();
+        let core = &cx.cat.names().core;
         lines.push(Line::Block(
             "try:".into(),
             vec![Line::Code(format!(
-                "{}await asyncio.wait_for({}, {t})",
-                waits.0, waits.1
+                "{}await {}({}, {t})",
+                waits.0, core.wait_for, waits.1
             ))],
         ));
         lines.push(Line::Block(
-            "except asyncio.TimeoutError:".into(),
+            format!("except {}:", core.timeout_error),
             vec![
                 Line::Code(format!("{p}.kill()")),
                 Line::Code(format!("await {p}.wait()")),
@@ -569,9 +570,7 @@ fn to_thread(
     out.diagnostics.push(cx.diag_at(
         c,
         code,
-        format!(
-            "`{what}(...)` runs unchanged in a worker thread (`await asyncio.to_thread`): {why}"
-        ),
+        format!("`{what}(...)` runs unchanged in a worker thread (`await {to_thread}`): {why}"),
     ));
     true
 }
@@ -928,12 +927,14 @@ fn line_start(src: &str, at: usize) -> usize {
 
 /// A Popen that stays: it is not awaited, and the user is told why.
 fn keep_popen(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
+    let n = &cx.cat.names().subprocess;
     out.diagnostics.push(cx.diag_at(
         c,
         "subprocess-popen-kept",
         format!(
-            "`subprocess.Popen` left as is (it blocks the event loop while it runs): {why}; \
-             use `asyncio.create_subprocess_exec` by hand"
+            "`{}` left as is (it blocks the event loop while it runs): {why}; \
+             use `{}` by hand",
+            n.popen, n.create_exec
         ),
     ));
 }
@@ -1135,7 +1136,10 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
             .node(o.start, o.end)
             .ok_or_else(|| "no node".to_string())
             .and_then(|n| analyse_popen(cx, o, n, text(r, src))),
-        _ => Err("the process object does not come from a `subprocess.Popen` here".into()),
+        _ => Err(format!(
+            "the process object does not come from a `{}` here",
+            cx.cat.names().subprocess.popen
+        )),
     };
     let Ok(p) = analysed else {
         // Left sync along with its Popen (which carries the diagnostic).
