@@ -136,6 +136,9 @@ pub struct Files {
     pub aiofiles_open: String,
     pub json_load: String,
     pub json_dump: String,
+    /// What a `json.load`/`json.dump` of a file read or written whole becomes.
+    pub json_loads: String,
+    pub json_dumps: String,
     /// Types whose sync methods other code may call on its own.
     pub followed_types: Vec<String>,
 }

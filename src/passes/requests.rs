@@ -256,7 +256,7 @@ fn helper(cx: &PassCx, c: &CallFact, q: &str, out: &mut PassOut) -> bool {
     };
     let stream = mapped.stream;
     mapped.apply(out);
-    out.imports.insert("httpx".into());
+    out.imports.insert(httpx_module(cx).into());
     out.packages.insert("httpx".into());
     if let Some(form) = form {
         let how = if urlopen {
@@ -411,7 +411,7 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         format!("{})", client_ctor(cx)),
         Origin::Requests,
     ));
-    out.imports.insert("httpx".into());
+    out.imports.insert(httpx_module(cx).into());
     out.packages.insert("httpx".into());
     out.rewritten += 1;
     true
@@ -1115,7 +1115,7 @@ fn wrap(cx: &PassCx, f: usize, scope: &Scope, out: &mut PassOut) {
         header,
         origin: Origin::RequestsClient,
     });
-    out.imports.insert("httpx".into());
+    out.imports.insert(httpx_module(cx).into());
     out.packages.insert("httpx".into());
 }
 
@@ -1130,4 +1130,9 @@ fn string_spans(n: Node, out: &mut Vec<(usize, usize)>) {
     for c in n.children(&mut cursor) {
         string_spans(c, out);
     }
+}
+
+/// The module the new client lives in (`httpx`).
+fn httpx_module<'c>(cx: &PassCx<'c>) -> &'c str {
+    crate::names::module(&names(cx).async_client)
 }

@@ -165,7 +165,8 @@ fn helper(cx: &PassCx, c: &CallFact, api: Api, out: &mut PassOut) -> bool {
         &text[indent.len()..],
         Origin::Subprocess,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&cx.cat.names().subprocess.create_exec).into());
     if text.contains(&format!("{}.", subprocess_name(cx))) {
         need_subprocess(cx, out);
     }
@@ -526,13 +527,22 @@ fn subprocess_name(cx: &PassCx) -> String {
         .iter()
         .filter(|s| s.top_level && s.from_module.is_none())
         .flat_map(|s| s.names.iter())
-        .find(|n| n.qualified == "subprocess")
-        .map_or_else(|| "subprocess".to_string(), |n| n.local.to_string())
+        .find(|n| n.qualified == subprocess_module(cx))
+        .map_or_else(
+            || subprocess_module(cx).to_string(),
+            |n| n.local.to_string(),
+        )
+}
+
+/// `subprocess`, the module of the names a rewrite keeps (`TimeoutExpired`).
+fn subprocess_module<'c>(cx: &PassCx<'c>) -> &'c str {
+    crate::names::module(&cx.cat.names().subprocess.popen)
 }
 
 fn need_subprocess(cx: &PassCx, out: &mut PassOut) {
-    if subprocess_name(cx) == "subprocess" {
-        out.imports.insert("subprocess".into());
+    let module = subprocess_module(cx);
+    if subprocess_name(cx) == module {
+        out.imports.insert(module.into());
     }
 }
 
@@ -895,7 +905,8 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         new_args,
         Origin::Subprocess,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&cx.cat.names().subprocess.create_exec).into());
     // `proc.stdout.read()` is not a catalog call: await it here (and decode in text mode).
     for u in &p.uses {
         let PopenUse::Read(read) = u else { continue };

@@ -800,7 +800,8 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
         }
         _ => return,
     }
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&names(cx).wait).into());
     out.rewritten += 1;
 }
 
@@ -984,7 +985,8 @@ fn pool_method(
     st.need_bounded = need;
     out.edits
         .push(Edit::replace(c.start, c.end, new, Origin::Threads));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&names(cx).gather).into());
     out.rewritten += 1;
 }
 
@@ -1012,7 +1014,8 @@ fn future_result(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         awaited(node, new),
         Origin::Threads,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&names(cx).shield).into());
     out.rewritten += 1;
     if let Some(g) = super::enclosing_genexp(node) {
         super::genexp_to_list(g, out);
