@@ -80,8 +80,8 @@ async def fetch(u):
             "app.py:7:12: blocking-call-in-coroutine `c.get(...)` blocks the event loop: its `httpx.Client` is kept",
         ],
     );
-    // Kept because `__init__` made it; a client the coroutine does not get from a kept
-    // creation is still this pass's.
+    // Kept because `__init__` made it; a blocking call that is no kept object's method is
+    // still this pass's.
     let spec = r#"#- app.py
 import httpx
 
