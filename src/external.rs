@@ -11,7 +11,7 @@
 //! `[[async-aware-decorator]]` entries of the catalog (`transforms/async-aware.toml`).
 
 use crate::colour::Pin;
-use crate::index::Binding;
+use crate::index::{Binding, Scoped};
 use crate::project::{ClassId, FuncId, Project, Sym};
 use crate::rules::Catalog;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -100,12 +100,10 @@ pub fn qualified_name(p: &Project, m: usize, written: &str) -> Option<String> {
         Some((h, t)) => (h, Some(t)),
         None => (written, None),
     };
-    let index = &p.modules[m].index;
-    let base = match index.binding(head) {
-        Some(Binding::Import(q)) => q.to_string(),
-        None if !index.bindings.contains_key(head)
-            && stdlib().knows(&format!("builtins.{head}")) =>
-        {
+    // The module scope of the lookup every resolver shares.
+    let base = match p.modules[m].index.lookup(head, None) {
+        Scoped::Global(Binding::Import(q)) => q.to_string(),
+        Scoped::Unbound if stdlib().knows(&format!("builtins.{head}")) => {
             format!("builtins.{head}")
         }
         _ => return None,

@@ -15,8 +15,8 @@
 //! files awaitify is not given are not seen.
 
 use crate::colour::Pin;
-use crate::index::Binding;
-use crate::parse::{line, text};
+use crate::index::{Binding, Scoped};
+use crate::parse::{dotted_parts, line, text};
 use crate::project::{ClassId, FuncId, Project, Sym};
 use crate::report::Diagnostic;
 use crate::rules::{Catalog, RuleId};
@@ -344,18 +344,6 @@ fn sub_of(rest: &str) -> Option<Form> {
 }
 
 /// `a.b.c` as its parts, if the node is a chain of names.
-fn dotted_parts<'a>(node: Node, src: &'a str) -> Option<Vec<&'a str>> {
-    match node.kind() {
-        "identifier" => Some(vec![text(node, src)]),
-        "attribute" => {
-            let mut parts = dotted_parts(node.child_by_field_name("object")?, src)?;
-            parts.push(text(node.child_by_field_name("attribute")?, src));
-            Some(parts)
-        }
-        _ => None,
-    }
-}
-
 /// A module's text and its module-level string constants (`MODULE = "pkg.client"`), which
 /// mock targets are often built from (`patch(f"{MODULE}.fetch")`).
 struct Strings<'a> {
@@ -478,35 +466,25 @@ fn attr_target(
 }
 
 /// What a name written at `offset` of module `m` stands for: `None` for a parameter or local.
+/// The search runs before matching, so it cannot ask the matcher; it shares the matcher's
+/// scope lookup ([`ModuleIndex::lookup`](crate::index::ModuleIndex::lookup)) and differs only
+/// in what it makes of a binding: project symbols, which
+/// [`crate::matcher::qualified_name`] does not give.
 fn resolve_head(p: &Project, m: usize, offset: usize, name: &str) -> Option<Sym> {
     let ix = &p.modules[m].index;
-    let mut cur = ix.function_at(offset);
-    while let Some(f) = cur {
-        let def = &ix.functions[f];
-        if def.locals.contains(name) || def.params.iter().any(|x| x.name == name) {
-            return def
-                .imports
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, q)| p.resolve(q));
-        }
-        cur = def.parent;
-    }
-    let fid = |f: usize| FuncId {
-        module: m as u32,
-        func: f as u32,
-    };
-    match ix.bindings.get(name) {
-        None => Some(Sym::External(format!("builtins.{name}"))),
-        Some(_) => match ix.binding(name)? {
-            Binding::Import(q) => Some(p.resolve(q)),
-            Binding::Function(f) => Some(Sym::Func(fid(*f))),
-            Binding::Class(c) => Some(Sym::Class(ClassId {
-                module: m as u32,
-                class: *c as u32,
-            })),
-            Binding::Value => None,
-        },
+    match ix.lookup(name, ix.function_at(offset)) {
+        Scoped::Local { import, .. } => import.map(|q| p.resolve(q)),
+        Scoped::Unbound => Some(Sym::External(format!("builtins.{name}"))),
+        Scoped::Global(Binding::Import(q)) => Some(p.resolve(q)),
+        Scoped::Global(Binding::Function(f)) => Some(Sym::Func(FuncId {
+            module: m as u32,
+            func: *f as u32,
+        })),
+        Scoped::Global(Binding::Class(c)) => Some(Sym::Class(ClassId {
+            module: m as u32,
+            class: *c as u32,
+        })),
+        Scoped::Global(Binding::Value) | Scoped::Ambiguous => None,
     }
 }
 

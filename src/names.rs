@@ -42,6 +42,15 @@ pub struct Core {
     pub test_cases: Vec<String>,
     pub async_test_case: String,
     pub to_thread: String,
+    /// Runs a coroutine from sync code (an entry point, a console script).
+    pub run: String,
+    pub wait_for: String,
+    /// Caught before a catch-all handler that would swallow cancellation.
+    pub cancelled_error: String,
+    /// What `wait_for` raises on Python before 3.11 (an alias of `TimeoutError` since).
+    pub timeout_error: String,
+    /// The marker an async test function needs (pytest-asyncio).
+    pub pytest_asyncio_mark: String,
     pub base_exception: String,
     /// Functions that call their callback argument without `await`.
     pub sync_callers: Vec<String>,
@@ -92,6 +101,11 @@ pub struct Threads {
     pub future: String,
     pub as_completed: String,
     pub async_as_completed: String,
+    pub wait: String,
+    pub gather: String,
+    pub shield: String,
+    pub semaphore: String,
+    pub task_group: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -111,6 +125,9 @@ pub struct Sockets {
     pub create_connection: String,
     pub socket: String,
     pub socket_file: String,
+    pub open_connection: String,
+    /// The one `shutdown` how that has a stream equivalent (`write_eof`).
+    pub shut_wr: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +136,9 @@ pub struct Files {
     pub aiofiles_open: String,
     pub json_load: String,
     pub json_dump: String,
+    /// What a `json.load`/`json.dump` of a file read or written whole becomes.
+    pub json_loads: String,
+    pub json_dumps: String,
     /// Types whose sync methods other code may call on its own.
     pub followed_types: Vec<String>,
 }

@@ -90,6 +90,47 @@ impl Spanned for crate::syntax::Node<'_> {
     }
 }
 
+/// The little of a node's shape that name resolution reads, for both node types: an
+/// attribute chain is resolved the same whether the pass or the matcher holds it.
+pub trait TreeNode: Spanned + Copy {
+    fn kind(&self) -> &str;
+    fn field(&self, name: &str) -> Option<Self>;
+}
+
+impl TreeNode for Node<'_> {
+    fn kind(&self) -> &str {
+        Node::kind(self)
+    }
+
+    fn field(&self, name: &str) -> Option<Self> {
+        self.child_by_field_name(name)
+    }
+}
+
+impl TreeNode for crate::syntax::Node<'_> {
+    fn kind(&self) -> &str {
+        crate::syntax::Node::kind(self)
+    }
+
+    fn field(&self, name: &str) -> Option<Self> {
+        self.child_by_field_name(name)
+    }
+}
+
+/// The names of a dotted expression (`a.b.c` -> `[a, b, c]`); `None` for anything but an
+/// identifier or a chain of attributes on one.
+pub fn dotted_parts<N: TreeNode>(node: N, src: &str) -> Option<Vec<&str>> {
+    match node.kind() {
+        "identifier" => Some(vec![text(node, src)]),
+        "attribute" => {
+            let mut parts = dotted_parts(node.field("object")?, src)?;
+            parts.push(text(node.field("attribute")?, src));
+            Some(parts)
+        }
+        _ => None,
+    }
+}
+
 /// Text of a node.
 pub fn text(node: impl Spanned, src: &str) -> &str {
     &src[node.byte_range()]

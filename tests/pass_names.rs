@@ -29,6 +29,13 @@ fn modules() -> BTreeSet<String> {
             out.extend(name.split('.').next().map(str::to_string));
         }
         out.extend(rule.packages.iter().map(|p| p.replace('-', "_")));
+        // The `[names]` table's own (`pytest.mark.asyncio`).
+        let names = rule.pass_names.values().flat_map(|v| match v {
+            toml::Value::String(s) => vec![s.as_str()],
+            toml::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
+            _ => Vec::new(),
+        });
+        out.extend(names.filter_map(|n| n.split('.').next().map(str::to_string)));
     }
     out
 }
@@ -93,6 +100,28 @@ fn qualified(s: &str, modules: &BTreeSet<String>) -> bool {
         && modules.contains(parts[0])
 }
 
+/// The qualified names under one of `modules` written inside `s` (`asyncio.wait_for` in
+/// `"await asyncio.wait_for({call}, {t})"`), each starting at a word boundary.
+fn embedded(s: &str, modules: &BTreeSet<String>) -> Vec<String> {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(at) = rest.find(|c: char| word(c)) {
+        let before = rest[..at].chars().last();
+        let end = rest[at..]
+            .find(|c: char| !(word(c) || c == '.'))
+            .map_or(rest.len(), |e| at + e);
+        let name = rest[at..end].trim_end_matches('.');
+        // Not the tail of a longer chain (`self.queue.get`) or a placeholder (`{q}.x`).
+        let free = !matches!(before, Some('.' | '}' | '{'));
+        if free && qualified(name, modules) {
+            out.push(name.to_string());
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
 #[test]
 fn the_scanner_finds_names_and_skips_raw_strings_comments_and_chars() {
     let modules = modules();
@@ -102,6 +131,12 @@ fn the_scanner_finds_names_and_skips_raw_strings_comments_and_chars() {
         .filter(|(_, s)| qualified(s, &modules))
         .collect();
     assert_eq!(found, vec![(3, "subprocess.Popen".to_string())]);
+    let inside = |s: &str| embedded(s, &modules);
+    assert_eq!(
+        inside("{x}await asyncio.wait_for({call}, {t}) or `time.sleep`"),
+        vec!["asyncio.wait_for", "time.sleep"]
+    );
+    assert!(inside("self.queue.get() and {q}.socket.x, or e.g. foo.bar").is_empty());
     assert!(modules.contains("httpx") && modules.contains("aiofiles"));
 }
 
@@ -120,6 +155,10 @@ fn no_python_api_name_is_a_string_literal_in_the_passes() {
         for (line, s) in string_literals(&src) {
             if qualified(&s, &modules) {
                 found.push(format!("src/passes/{file}:{line}: \"{s}\""));
+            } else {
+                for name in embedded(&s, &modules) {
+                    found.push(format!("src/passes/{file}:{line}: `{name}` in \"{s}\""));
+                }
             }
         }
     }

@@ -150,7 +150,49 @@ pub struct ModuleIndex {
     pub main_block: Option<(usize, usize)>,
 }
 
+/// Where a name read in some scope is bound: the scope lookup every resolver shares (the
+/// matcher's, [`crate::matcher::qualified_name`]'s and the mock search's), so that a local
+/// shadowing an import means the same to all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoped<'a> {
+    /// Bound in function `func`, the innermost enclosing one that binds it; `import` is the
+    /// qualified name when that binding is an import in the function's body.
+    Local {
+        func: usize,
+        import: Option<&'a str>,
+    },
+    /// Bound at module level, one way.
+    Global(&'a Binding),
+    /// Bound at module level in more than one way.
+    Ambiguous,
+    /// Bound nowhere in the module: a builtin, a star import's name, or a `NameError`.
+    Unbound,
+}
+
 impl ModuleIndex {
+    /// What `name` means when read in function `scope` (or at module level): the enclosing
+    /// functions from the innermost out, then the module. Class bodies are skipped, as
+    /// Python skips them for code in methods.
+    pub fn lookup(&self, name: &str, scope: Option<usize>) -> Scoped<'_> {
+        let mut cur = scope;
+        while let Some(f) = cur {
+            let def = &self.functions[f];
+            if def.locals.contains(name) {
+                let import = def.imports.iter().find(|(n, _)| n == name);
+                return Scoped::Local {
+                    func: f,
+                    import: import.map(|(_, q)| q.as_str()),
+                };
+            }
+            cur = def.parent;
+        }
+        match (self.bindings.contains_key(name), self.binding(name)) {
+            (false, _) => Scoped::Unbound,
+            (true, Some(b)) => Scoped::Global(b),
+            (true, None) => Scoped::Ambiguous,
+        }
+    }
+
     /// The module-scope meaning of `name`, if it is bound exactly one way.
     pub fn binding(&self, name: &str) -> Option<&Binding> {
         let all = self.bindings.get(name)?;

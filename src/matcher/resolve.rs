@@ -5,7 +5,8 @@
 use super::annotation;
 use super::knowledge::{Kind, kept_tag};
 use super::walk::Walker;
-use crate::parse::text;
+use crate::index::ModuleIndex;
+use crate::parse::{TreeNode, dotted_parts, text};
 use crate::project::{ClassId, FuncId, Sym};
 use crate::syntax::Node;
 
@@ -216,96 +217,115 @@ pub(super) const INERT_LITERALS: &[&str] = &[
     "false",
 ];
 
-impl<'a> Walker<'a> {
-    pub(super) fn scope_chain(&self, caller: Option<usize>) -> Vec<usize> {
-        let mut chain = Vec::new();
-        let mut cur = caller;
-        while let Some(f) = cur {
-            chain.push(f);
-            cur = self.func(f).parent;
-        }
-        chain
+/// The qualified name an identifier or attribute chain read in function `scope` stands for,
+/// through the module's imports (ruff's `resolve_qualified_name`): `subprocess.PIPE` after
+/// `import subprocess` or `from subprocess import PIPE`, `builtins.BaseException` for a name
+/// the module never binds. `None` for a local, a module-level value, a project definition,
+/// or any other expression. This is the one resolution of a written name to a qualified
+/// name for code that runs after matching (the passes): the walk itself resolves further,
+/// to values and kinds, from the same [`ModuleIndex::lookup`].
+pub fn qualified_name<N: TreeNode>(
+    ix: &ModuleIndex,
+    scope: Option<usize>,
+    node: N,
+    src: &str,
+) -> Option<String> {
+    use crate::index::{Binding, Scoped};
+    let parts = dotted_parts(node, src)?;
+    let (head, tail) = parts.split_first()?;
+    let mut out = match ix.lookup(head, scope) {
+        Scoped::Local { import, .. } => import?.to_string(),
+        Scoped::Global(Binding::Import(q)) => q.to_string(),
+        Scoped::Unbound => format!("builtins.{head}"),
+        Scoped::Global(_) | Scoped::Ambiguous => return None,
+    };
+    for part in tail {
+        out.push('.');
+        out.push_str(part);
     }
+    Some(out)
+}
 
+impl<'a> Walker<'a> {
     pub(super) fn resolve_name(&self, name: &str, caller: Option<usize>) -> Val {
-        for f in self.scope_chain(caller) {
-            let def = self.func(f);
-            if !def.locals.contains(name) {
-                continue;
-            }
-            // A nested def bound in this scope. Functions are indexed in preorder, so f's
-            // nested defs are the ones right after it that start inside it.
-            if let Some(i) = self.ix.functions[f + 1..]
-                .iter()
-                .take_while(|g| g.start < def.end)
-                .position(|g| g.parent == Some(f) && g.class.is_none() && g.name == name)
-            {
-                return Val::Sym(Sym::Func(self.fid(f + 1 + i)));
-            }
-            if let Some((_, q)) = def.imports.iter().find(|(n, _)| n == name) {
-                return self.imported(self.p.resolve(q));
-            }
-            if let Some(c) = def.class {
-                let is_first = def.params.first().is_some_and(|p| p.name == name);
-                let decorated = |d: &str| def.decorators.iter().any(|x| x == d);
-                if is_first && !decorated("staticmethod") {
-                    let class = ClassId {
-                        module: self.m as u32,
-                        class: c as u32,
-                    };
-                    return if decorated("classmethod") {
-                        Val::Kind(Kind::ClassObj(class))
-                    } else {
-                        Val::Kind(Kind::Instance(class))
-                    };
-                }
-            }
-            if let Some(i) = def.params.iter().position(|p| p.name == name) {
-                let annotated = def.params[i]
-                    .annotation
-                    .as_deref()
-                    .and_then(|a| self.annotation_kind(a));
-                // An annotation naming a project class is more precise than what the calls
-                // pass; one naming a catalog type says less than they do (whether the object
-                // passed was converted), and so does a container's (the calls may pass a
-                // project object that iterates).
-                if let Some(kind @ (Kind::Instance(_) | Kind::ClassObj(_))) = annotated {
-                    return Val::Kind(kind);
-                }
-                match (self.known_param(self.fid(f), i), annotated) {
-                    // `[a, b]` passed to `xs: list[Conn]`: a builtin container, whose
-                    // elements the annotation types.
-                    (Some(Kind::Ext(t)), Some(kind @ Kind::Seq(_)))
-                        if t.starts_with("builtins.") =>
-                    {
-                        return Val::Kind(kind);
-                    }
-                    (Some(kind), _) => return Val::Kind(kind.clone()),
-                    (None, Some(kind)) => return Val::Kind(kind),
-                    (None, None) => {}
-                }
-            }
-            return match self.known_local((self.m as u32, Some(f as u32), name.into())) {
-                Some(kind) => Val::Kind(kind.clone()),
-                None => Val::Unknown,
-            };
-        }
-        match self.ix.bindings.get(name) {
-            None => self
+        use crate::index::{Binding, Scoped};
+        match self.ix.lookup(name, caller) {
+            Scoped::Local { func, import } => self.resolve_local(name, func, import),
+            Scoped::Unbound => self
                 .star_imported(name)
                 .unwrap_or_else(|| Val::Sym(Sym::External(name.to_string()))),
-            Some(_) => match self.ix.binding(name) {
-                Some(crate::index::Binding::Import(q)) => self.imported(self.p.resolve(q)),
-                Some(crate::index::Binding::Function(f)) => Val::Sym(Sym::Func(self.fid(*f))),
-                Some(crate::index::Binding::Class(c)) => Val::Sym(Sym::Class(ClassId {
-                    module: self.m as u32,
-                    class: *c as u32,
-                })),
-                _ => match self.known_local((self.m as u32, None, name.into())) {
+            Scoped::Global(Binding::Import(q)) => self.imported(self.p.resolve(q)),
+            Scoped::Global(Binding::Function(f)) => Val::Sym(Sym::Func(self.fid(*f))),
+            Scoped::Global(Binding::Class(c)) => Val::Sym(Sym::Class(ClassId {
+                module: self.m as u32,
+                class: *c as u32,
+            })),
+            Scoped::Global(Binding::Value) | Scoped::Ambiguous => {
+                match self.known_local((self.m as u32, None, name.into())) {
                     Some(kind) => Val::Kind(kind.clone()),
                     None => Val::Unknown,
-                },
-            },
+                }
+            }
+        }
+    }
+
+    /// A name function `f` binds (`import` if by an import): a nested def, the import, the
+    /// method's `self` or `cls`, a parameter, or a local of a kind learnt.
+    fn resolve_local(&self, name: &str, f: usize, import: Option<&str>) -> Val {
+        let def = self.func(f);
+        // A nested def bound in this scope. Functions are indexed in preorder, so f's
+        // nested defs are the ones right after it that start inside it.
+        if let Some(i) = self.ix.functions[f + 1..]
+            .iter()
+            .take_while(|g| g.start < def.end)
+            .position(|g| g.parent == Some(f) && g.class.is_none() && g.name == name)
+        {
+            return Val::Sym(Sym::Func(self.fid(f + 1 + i)));
+        }
+        if let Some(q) = import {
+            return self.imported(self.p.resolve(q));
+        }
+        if let Some(c) = def.class {
+            let is_first = def.params.first().is_some_and(|p| p.name == name);
+            let decorated = |d: &str| def.decorators.iter().any(|x| x == d);
+            if is_first && !decorated("staticmethod") {
+                let class = ClassId {
+                    module: self.m as u32,
+                    class: c as u32,
+                };
+                return if decorated("classmethod") {
+                    Val::Kind(Kind::ClassObj(class))
+                } else {
+                    Val::Kind(Kind::Instance(class))
+                };
+            }
+        }
+        if let Some(i) = def.params.iter().position(|p| p.name == name) {
+            let annotated = def.params[i]
+                .annotation
+                .as_deref()
+                .and_then(|a| self.annotation_kind(a));
+            // An annotation naming a project class is more precise than what the calls
+            // pass; one naming a catalog type says less than they do (whether the object
+            // passed was converted), and so does a container's (the calls may pass a
+            // project object that iterates).
+            if let Some(kind @ (Kind::Instance(_) | Kind::ClassObj(_))) = annotated {
+                return Val::Kind(kind);
+            }
+            match (self.known_param(self.fid(f), i), annotated) {
+                // `[a, b]` passed to `xs: list[Conn]`: a builtin container, whose
+                // elements the annotation types.
+                (Some(Kind::Ext(t)), Some(kind @ Kind::Seq(_))) if t.starts_with("builtins.") => {
+                    return Val::Kind(kind);
+                }
+                (Some(kind), _) => return Val::Kind(kind.clone()),
+                (None, Some(kind)) => return Val::Kind(kind),
+                (None, None) => {}
+            }
+        }
+        match self.known_local((self.m as u32, Some(f as u32), name.into())) {
+            Some(kind) => Val::Kind(kind.clone()),
+            None => Val::Unknown,
         }
     }
 
@@ -785,5 +805,45 @@ impl<'a> Walker<'a> {
             Val::Sym(Sym::Class(c)) => Some(Kind::ClassObj(c)),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::qualified_name;
+    use crate::parse::parse;
+    use crate::syntax::Syntax;
+
+    /// What the `nth` occurrence of `expr` in `src` resolves to, read where it stands.
+    fn resolved(src: &str, expr: &str, nth: usize) -> Option<String> {
+        let tree = parse(src).unwrap();
+        let ix = crate::index::build(&Syntax::new(&tree, src), src, "m", false);
+        let start = src.match_indices(expr).nth(nth).unwrap().0;
+        let end = start + expr.len();
+        let mut node = tree.root_node().descendant_for_byte_range(start, end)?;
+        while node.byte_range() != (start..end) {
+            node = node.parent()?;
+        }
+        qualified_name(&ix, ix.function_at(start), node, src)
+    }
+
+    #[test]
+    fn names_resolve_through_the_imports_of_their_scope() {
+        let src = "import subprocess as sp\nfrom subprocess import PIPE\n\ndef f():\n    return sp.PIPE, PIPE, BaseException\n\ndef g(PIPE):\n    import subprocess\n    def h():\n        return subprocess.DEVNULL, PIPE\n    return h\n\nsp.x.y\n";
+        let q = |expr, nth| resolved(src, expr, nth);
+        assert_eq!(q("sp.PIPE", 0).as_deref(), Some("subprocess.PIPE"));
+        assert_eq!(q("PIPE", 2).as_deref(), Some("subprocess.PIPE"));
+        assert_eq!(
+            q("BaseException", 0).as_deref(),
+            Some("builtins.BaseException")
+        );
+        // A function-level import, seen from a nested function.
+        assert_eq!(
+            q("subprocess.DEVNULL", 0).as_deref(),
+            Some("subprocess.DEVNULL")
+        );
+        // A parameter shadows the module's import, in nested functions too.
+        assert_eq!(q("PIPE", 4), None);
+        assert_eq!(q("sp.x.y", 0).as_deref(), Some("subprocess.x.y"));
     }
 }

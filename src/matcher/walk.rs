@@ -282,25 +282,22 @@ impl<'a> Walker<'a> {
     /// function (the shape of a decorator's wrapper).
     pub(super) fn param_call(&mut self, node: Node, f: Node, ctx: Ctx, caller: Option<usize>) {
         let name = text(f, self.src);
-        let chain = self.scope_chain(caller);
-        for &g in &chain {
-            let def = self.func(g);
-            if !def.locals.contains(name) {
-                continue;
-            }
-            if let Some(param) = def.params.iter().position(|p| p.name == name) {
-                let parent = self.up(node, 1);
-                self.facts.param_calls.push(ParamCallFact {
-                    caller: chain[0],
-                    owner: g,
-                    param,
-                    start: node.start_byte(),
-                    end: node.end_byte(),
-                    ctx,
-                    awaited: parent.is_some_and(|p| p.kind() == "await"),
-                });
-            }
+        let (Some(inner), crate::index::Scoped::Local { func: g, .. }) =
+            (caller, self.ix.lookup(name, caller))
+        else {
             return;
+        };
+        if let Some(param) = self.func(g).params.iter().position(|p| p.name == name) {
+            let parent = self.up(node, 1);
+            self.facts.param_calls.push(ParamCallFact {
+                caller: inner,
+                owner: g,
+                param,
+                start: node.start_byte(),
+                end: node.end_byte(),
+                ctx,
+                awaited: parent.is_some_and(|p| p.kind() == "await"),
+            });
         }
     }
 

@@ -119,10 +119,11 @@ fn console_script(cx: &PassCx, def: &crate::index::FuncDef, out: &mut PassOut) {
         format!("{name}_async"),
         Origin::AsyncDef,
     ));
+    let run = &cx.cat.names().core.run;
     let wrapper = format!(
-        "{nl}{nl}{nl}{indent}def {name}(*args, **kwargs):{nl}{indent}{unit}\"\"\"Console-script entry point: runs `{name}_async` in a new event loop.\"\"\"{nl}{indent}{unit}return asyncio.run({name}_async(*args, **kwargs))"
+        "{nl}{nl}{nl}{indent}def {name}(*args, **kwargs):{nl}{indent}{unit}\"\"\"Console-script entry point: runs `{name}_async` in a new event loop.\"\"\"{nl}{indent}{unit}return {run}({name}_async(*args, **kwargs))"
     );
     out.edits
         .push(Edit::insert(def.end, wrapper, Origin::AsyncDef));
-    out.imports.insert("asyncio".into());
+    out.imports.insert(crate::names::module(run).into());
 }

@@ -29,6 +29,14 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     // By range: `Path(p).iterdir()` starts where its receiver call `Path(p)` does.
     let handled: std::collections::HashSet<(usize, usize)> =
         cx.calls.iter().map(|c| (c.start, c.end)).collect();
+    // Methods of objects kept sync, by callee range: the catalog pass reports them.
+    let kept: std::collections::HashSet<(usize, usize)> = cx
+        .facts
+        .kept_uses
+        .iter()
+        .filter(|u| super::catalog::owns_kept_use(cx, u))
+        .map(|u| u.callee)
+        .collect();
     // What the matcher resolved, by expression range: callees and values passed.
     let outside: HashMap<(usize, usize), &Outside> = cx
         .facts
@@ -52,8 +60,11 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             if handled.contains(&(call.start_byte(), call.end_byte())) || already_awaited(call) {
                 continue;
             }
-            let callee = call.child_by_field_name("function");
-            let found = callee.and_then(|c| outside.get(&(c.start_byte(), c.end_byte())));
+            let callee = call
+                .child_by_field_name("function")
+                .map(|c| (c.start_byte(), c.end_byte()))
+                .filter(|c| !kept.contains(c));
+            let found = callee.and_then(|c| outside.get(&c));
             if let Some((what, rule, advice)) = found.and_then(|o| blocking(cx, o)) {
                 let pos = call.start_position();
                 out.diagnostics.push(cx.diag(
@@ -108,12 +119,13 @@ fn passed_blocking(
         }) || cx.cat.blocking_call(q).is_some();
         if blocks {
             let pos = a.start_position();
+            let to_thread = &cx.cat.names().core.to_thread;
             out.diagnostics.push(cx.diag(
                 pos.row + 1,
                 pos.column + 1,
                 "blocking-callable-passed",
                 format!(
-                    "the blocking `{q}` is passed as a value to `{callee}` inside a coroutine: whatever calls it blocks the event loop, and awaitify cannot rewrite it (pass an async function instead, or run it with `asyncio.to_thread`)"
+                    "the blocking `{q}` is passed as a value to `{callee}` inside a coroutine: whatever calls it blocks the event loop, and awaitify cannot rewrite it (pass an async function instead, or run it with `{to_thread}`)"
                 ),
             ));
         }

@@ -121,7 +121,7 @@ fn check_try(cx: &PassCx, f: usize, t: Node, out: &mut PassOut) {
         {
             return;
         }
-        let catch_all = names.is_empty() || names.iter().any(|n| is_base_exception(cx, n));
+        let catch_all = types.is_empty() || types.iter().any(|n| is_base_exception(cx, f, *n));
         if !catch_all {
             continue;
         }
@@ -133,11 +133,11 @@ fn check_try(cx: &PassCx, f: usize, t: Node, out: &mut PassOut) {
     }
 }
 
-/// `BaseException`, unless the module rebinds the name.
-fn is_base_exception(cx: &PassCx, name: &str) -> bool {
-    let qualified = cx.cat.names().core.base_exception.as_str();
-    let bare = crate::names::last(qualified);
-    name == qualified || name == bare && !cx.module().index.bindings.contains_key(bare)
+/// Whether the handler's type resolves to `BaseException` (not a local or an import that
+/// rebinds the name).
+fn is_base_exception(cx: &PassCx, f: usize, n: Node) -> bool {
+    let q = crate::matcher::qualified_name(&cx.module().index, Some(f), n, cx.src());
+    q.is_some_and(|q| q == cx.cat.names().core.base_exception)
 }
 
 fn handler_block(clause: Node) -> Option<Node> {
@@ -257,11 +257,12 @@ fn insert_handler(cx: &PassCx, clause: Node, out: &mut PassOut) {
         .and_then(|body| body.strip_prefix(indent))
         .filter(|u| !u.is_empty())
         .map_or_else(|| cx.module().source.indent.clone(), str::to_string);
+    let cancelled = &cx.cat.names().core.cancelled_error;
     out.edits.push(Edit::insert(
         start,
-        format!("except asyncio.CancelledError:{nl}{indent}{unit}raise{nl}{indent}"),
+        format!("except {cancelled}:{nl}{indent}{unit}raise{nl}{indent}"),
         Origin::SwallowedCancellation,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports.insert(crate::names::module(cancelled).into());
     out.rewritten += 1;
 }

@@ -69,9 +69,10 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         out.keep
             .extend(keep_for_escape(cx.p, cx.cat, cx.m, cx.calls, u));
     }
-    for u in cx.facts.kept_uses.iter().filter(|u| u.escape.is_none()) {
-        if cx.can_await(u.caller, u.ctx) && !kept_use_to_thread(cx, u, out) {
+    for u in cx.facts.kept_uses.iter().filter(|u| owns_kept_use(cx, u)) {
+        if !kept_use_to_thread(cx, u, out) {
             let what = &cx.src()[u.callee.0..u.callee.1];
+            let to_thread = &cx.cat.names().core.to_thread;
             out.diagnostics.push(cx.diag(
                 u.line,
                 u.col,
@@ -79,7 +80,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 format!(
                     "`{what}(...)` blocks the event loop: its `{}` is kept as it is (see the \
                      `object-kept` report at its creation); run it with \
-                     `await asyncio.to_thread(...)` if that is safe for the object",
+                     `await {to_thread}(...)` if that is safe for the object",
                     u.ty
                 ),
             ));
@@ -419,6 +420,14 @@ fn names_apply(cx: &PassCx, rule: crate::rules::RuleId, within: Option<usize>) -
                     }
             })
     })
+}
+
+/// Whether this pass owns the call site of kept use `u`: a method of an object kept sync,
+/// called where the output can await. The pass moves it to a thread or reports it, naming
+/// the object kept, which says more than the generic `[[blocking]]` report of its method
+/// (ASYNC212 for a kept `httpx.Client`), so `blocking_in_coroutine` leaves the site alone.
+pub fn owns_kept_use(cx: &PassCx, u: &crate::matcher::KeptUseFact) -> bool {
+    u.escape.is_none() && cx.can_await(u.caller, u.ctx)
 }
 
 /// A blocking wait on a kept `threading`/`queue` object inside a coroutine runs in a worker

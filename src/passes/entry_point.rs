@@ -29,11 +29,16 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         }
         let len = c.end - c.start;
-        out.edits
-            .push(Edit::open(c.start, len, "asyncio.run(", Origin::EntryPoint));
+        let run = &cx.cat.names().core.run;
+        out.edits.push(Edit::open(
+            c.start,
+            len,
+            format!("{run}("),
+            Origin::EntryPoint,
+        ));
         out.edits
             .push(Edit::close(c.end, len, ")", Origin::EntryPoint));
-        out.imports.insert("asyncio".into());
+        out.imports.insert(crate::names::module(run).into());
         out.rewritten += 1;
     }
 }

@@ -118,7 +118,7 @@ fn json_load(cx: &PassCx, c: &CallFact, args: Node, out: &mut PassOut) -> bool {
     let Some(f) = file_arg(&a, 0, "fp") else {
         return false;
     };
-    rename_callee(cx, c.callee, "loads", out);
+    rename_callee(cx, c.callee, &cx.cat.names().files.json_loads, out);
     if a.positional.is_empty() {
         // `fp=f` -> `await f.read()` as the first positional argument, `s`.
         let kw = f.parent().map_or(f, |p| p);
@@ -199,7 +199,8 @@ fn json_dump(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool {
         Origin::JsonIo,
     ));
     if let Some(f) = node.child_by_field_name("function") {
-        rename_callee(cx, (f.start_byte(), f.end_byte()), "dumps", out);
+        let dumps = &cx.cat.names().files.json_dumps;
+        rename_callee(cx, (f.start_byte(), f.end_byte()), dumps, out);
     }
     out.edits
         .push(Edit::replace(cut.0, cut.1, "", Origin::JsonIo));
@@ -208,8 +209,9 @@ fn json_dump(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool {
     true
 }
 
-/// `json.load` -> `json.loads`: only the attribute name changes, so `json` (or its alias)
-/// stays in use; a bare `load` from `from json import load` becomes `json.loads`.
+/// `json.load` -> `json.loads` (`new`, qualified): only the attribute name changes, so
+/// `json` (or its alias) stays in use; a bare `load` from `from json import load` becomes
+/// `json.loads`.
 fn rename_callee(cx: &PassCx, callee: (usize, usize), new: &str, out: &mut PassOut) {
     match cx
         .node(callee.0, callee.1)
@@ -218,17 +220,13 @@ fn rename_callee(cx: &PassCx, callee: (usize, usize), new: &str, out: &mut PassO
         Some(attr) => out.edits.push(Edit::replace(
             attr.start_byte(),
             attr.end_byte(),
-            new,
+            crate::names::last(new),
             Origin::JsonIo,
         )),
         None => {
-            out.edits.push(Edit::replace(
-                callee.0,
-                callee.1,
-                format!("json.{new}"),
-                Origin::JsonIo,
-            ));
-            out.imports.insert("json".into());
+            out.edits
+                .push(Edit::replace(callee.0, callee.1, new, Origin::JsonIo));
+            out.imports.insert(crate::names::module(new).into());
         }
     }
 }

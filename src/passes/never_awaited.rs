@@ -63,12 +63,13 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
 
 fn report(cx: &PassCx, c: &CallFact, out: &mut PassOut) {
     let what = &cx.src()[c.start..c.end];
+    let run = &cx.cat.names().core.run;
     out.diagnostics.push(cx.diag_at(
         c,
         "never-awaited",
         format!(
             "`{what}` creates a coroutine that is never awaited, so its body never runs; \
-             await it from async code, or run it with `asyncio.run(...)` at the top level"
+             await it from async code, or run it with `{run}(...)` at the top level"
         ),
     ));
 }

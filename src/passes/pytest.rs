@@ -76,7 +76,10 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         }
         let is_test = def.name.starts_with("test") && (def.parent.is_none() || def.class.is_some());
-        if !is_test || def.decorators.iter().any(|d| d.ends_with("mark.asyncio")) {
+        let mark = cx.cat.names().core.pytest_asyncio_mark.as_str();
+        // Written `@pytest.mark.asyncio` or through an alias of the module (`@pt.mark.asyncio`).
+        let (top, unqualified) = mark.split_once('.').unwrap_or((mark, mark));
+        if !is_test || def.decorators.iter().any(|d| d.ends_with(unqualified)) {
             continue;
         }
         let at = first_line_start(src, def);
@@ -87,11 +90,11 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             rank: -1,
             ..Edit::insert(
                 at + indent.len(),
-                format!("@pytest.mark.asyncio{nl}{indent}"),
+                format!("@{mark}{nl}{indent}"),
                 Origin::AsyncTest,
             )
         });
-        out.imports.insert("pytest".into());
+        out.imports.insert(top.into());
         out.packages.insert("pytest-asyncio".into());
     }
 }

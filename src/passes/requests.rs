@@ -256,7 +256,7 @@ fn helper(cx: &PassCx, c: &CallFact, q: &str, out: &mut PassOut) -> bool {
     };
     let stream = mapped.stream;
     mapped.apply(out);
-    out.imports.insert("httpx".into());
+    out.imports.insert(httpx_module(cx).into());
     out.packages.insert("httpx".into());
     if let Some(form) = form {
         let how = if urlopen {
@@ -411,7 +411,7 @@ fn session_ctor(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         format!("{})", client_ctor(cx)),
         Origin::Requests,
     ));
-    out.imports.insert("httpx".into());
+    out.imports.insert(httpx_module(cx).into());
     out.packages.insert("httpx".into());
     out.rewritten += 1;
     true
@@ -435,12 +435,13 @@ fn outside_coroutine(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         _ => c.ctx.describe().to_string(),
     };
     let what = &cx.src()[c.callee.0..c.callee.1];
+    let client = &cx.cat.names().requests.async_client;
     out.keep.push(cx.keep_creation(
         c,
         "requests-session-outside-coroutine",
         format!(
             "`{what}()` stays as it is, with every use of it: it is created in {here}, where \
-             an `httpx.AsyncClient` could not be entered or closed; create it in an async \
+             an `{client}` could not be entered or closed; create it in an async \
              function (e.g. `main`) and pass it on to convert it"
         ),
     ));
@@ -1114,7 +1115,7 @@ fn wrap(cx: &PassCx, f: usize, scope: &Scope, out: &mut PassOut) {
         header,
         origin: Origin::RequestsClient,
     });
-    out.imports.insert("httpx".into());
+    out.imports.insert(httpx_module(cx).into());
     out.packages.insert("httpx".into());
 }
 
@@ -1129,4 +1130,9 @@ fn string_spans(n: Node, out: &mut Vec<(usize, usize)>) {
     for c in n.children(&mut cursor) {
         string_spans(c, out);
     }
+}
+
+/// The module the new client lives in (`httpx`).
+fn httpx_module<'c>(cx: &PassCx<'c>) -> &'c str {
+    crate::names::module(&names(cx).async_client)
 }

@@ -354,9 +354,11 @@ fn rewrite_creation(cx: &PassCx, conn: &Conn, out: &mut PassOut) {
         format!("*{}", text(address, src))
     };
     // A timed connection is kept (see `connection`): the address is all there is.
-    let open = format!("asyncio.open_connection({target})");
+    let open_connection = &cx.cat.names().sockets.open_connection;
+    let open = format!("{open_connection}({target})");
     let pair = format!("{}, {}", conn.reader, conn.writer);
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(open_connection).into());
     out.rewritten += 1;
     let Some(with) = conn.with else {
         // `s = create_connection(...)`: the call is not claimed, so `await-call` awaits it.
@@ -447,7 +449,8 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut)
             format!("{w}.close(){nl}{indent}await {w}.wait_closed()"),
         ),
         "shutdown" => {
-            if stmt.is_some() && arg(0).ends_with("SHUT_WR") {
+            let shut_wr = &cx.cat.names().sockets.shut_wr;
+            if stmt.is_some() && arg(0).ends_with(crate::names::last(shut_wr)) {
                 out.edits.push(Edit::replace(
                     c.start,
                     c.end,
@@ -458,7 +461,7 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut)
                 out.diagnostics.push(cx.diag_at(
                     c,
                     "socket-kept",
-                    "only `shutdown(socket.SHUT_WR)` maps to `writer.write_eof()`; left as is",
+                    format!("only `shutdown({shut_wr})` maps to `writer.write_eof()`; left as is"),
                 ));
             }
         }

@@ -36,7 +36,7 @@
 
 use super::{PassCx, PassOut};
 use crate::edit::{Edit, Origin};
-use crate::matcher::{CallFact, Target};
+use crate::matcher::{CallFact, Target, qualified_name};
 use crate::parse::text;
 use crate::rules::{Action, CallEntry};
 use std::collections::HashSet;
@@ -165,7 +165,8 @@ fn helper(cx: &PassCx, c: &CallFact, api: Api, out: &mut PassOut) -> bool {
         &text[indent.len()..],
         Origin::Subprocess,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&cx.cat.names().subprocess.create_exec).into());
     if text.contains(&format!("{}.", subprocess_name(cx))) {
         need_subprocess(cx, out);
     }
@@ -373,15 +374,16 @@ fn expand(cx: &PassCx, spec: &Spec, stmt: &Stmt, n: &Names) -> Vec<Line> {
     let plain_call = matches!(spec.api, Api::Call) && waits.0.is_empty() && spec.timeout.is_none();
     if let Some(t) = &spec.timeout {
         let t = t.clone();
+        let core = &cx.cat.names().core;
         lines.push(Line::Block(
             "try:".into(),
             vec![Line::Code(format!(
-                "{}await asyncio.wait_for({}, {t})",
-                waits.0, waits.1
+                "{}await {}({}, {t})",
+                waits.0, core.wait_for, waits.1
             ))],
         ));
         lines.push(Line::Block(
-            "except asyncio.TimeoutError:".into(),
+            format!("except {}:", core.timeout_error),
             vec![
                 Line::Code(format!("{p}.kill()")),
                 Line::Code(format!("await {p}.wait()")),
@@ -525,13 +527,22 @@ fn subprocess_name(cx: &PassCx) -> String {
         .iter()
         .filter(|s| s.top_level && s.from_module.is_none())
         .flat_map(|s| s.names.iter())
-        .find(|n| n.qualified == "subprocess")
-        .map_or_else(|| "subprocess".to_string(), |n| n.local.to_string())
+        .find(|n| n.qualified == subprocess_module(cx))
+        .map_or_else(
+            || subprocess_module(cx).to_string(),
+            |n| n.local.to_string(),
+        )
+}
+
+/// `subprocess`, the module of the names a rewrite keeps (`TimeoutExpired`).
+fn subprocess_module<'c>(cx: &PassCx<'c>) -> &'c str {
+    crate::names::module(&cx.cat.names().subprocess.popen)
 }
 
 fn need_subprocess(cx: &PassCx, out: &mut PassOut) {
-    if subprocess_name(cx) == "subprocess" {
-        out.imports.insert("subprocess".into());
+    let module = subprocess_module(cx);
+    if subprocess_name(cx) == module {
+        out.imports.insert(module.into());
     }
 }
 
@@ -569,9 +580,7 @@ fn to_thread(
     out.diagnostics.push(cx.diag_at(
         c,
         code,
-        format!(
-            "`{what}(...)` runs unchanged in a worker thread (`await asyncio.to_thread`): {why}"
-        ),
+        format!("`{what}(...)` runs unchanged in a worker thread (`await {to_thread}`): {why}"),
     ));
     true
 }
@@ -698,7 +707,7 @@ fn streams(
     let stream = |name: &str| -> Stream {
         match value(name) {
             None => Stream::Free,
-            Some(v) => match resolve(cx, c, v) {
+            Some(v) => match qualified_name(&cx.module().index, c.caller, v, src) {
                 Some(q) if q == n.pipe || q == n.async_pipe => Stream::Pipe,
                 Some(q)
                     if [&n.devnull, &n.stdout, &n.async_devnull, &n.async_stdout].contains(&&q) =>
@@ -835,34 +844,6 @@ fn simple(n: Node) -> bool {
     }
 }
 
-/// The qualified name an identifier or attribute chain stands for (`subprocess.PIPE`).
-fn resolve(cx: &PassCx, c: &CallFact, n: Node) -> Option<String> {
-    let src = cx.src();
-    match n.kind() {
-        "identifier" => {
-            let name = text(n, src);
-            let local = c
-                .caller
-                .is_some_and(|f| cx.module().index.functions[f].locals.contains(name));
-            if local {
-                return None;
-            }
-            match cx.module().index.binding(name) {
-                Some(crate::index::Binding::Import(q)) => Some(q.to_string()),
-                _ => None,
-            }
-        }
-        "attribute" => {
-            let obj = resolve(cx, c, n.child_by_field_name("object")?)?;
-            Some(format!(
-                "{obj}.{}",
-                text(n.child_by_field_name("attribute")?, src)
-            ))
-        }
-        _ => None,
-    }
-}
-
 // ---- Popen ------------------------------------------------------------------------------
 
 /// A `Popen` bound to a local, with every use of that local understood.
@@ -924,7 +905,8 @@ fn popen(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         new_args,
         Origin::Subprocess,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&cx.cat.names().subprocess.create_exec).into());
     // `proc.stdout.read()` is not a catalog call: await it here (and decode in text mode).
     for u in &p.uses {
         let PopenUse::Read(read) = u else { continue };
@@ -956,12 +938,14 @@ fn line_start(src: &str, at: usize) -> usize {
 
 /// A Popen that stays: it is not awaited, and the user is told why.
 fn keep_popen(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
+    let n = &cx.cat.names().subprocess;
     out.diagnostics.push(cx.diag_at(
         c,
         "subprocess-popen-kept",
         format!(
-            "`subprocess.Popen` left as is (it blocks the event loop while it runs): {why}; \
-             use `asyncio.create_subprocess_exec` by hand"
+            "`{}` left as is (it blocks the event loop while it runs): {why}; \
+             use `{}` by hand",
+            n.popen, n.create_exec
         ),
     ));
 }
@@ -1163,7 +1147,10 @@ fn popen_method(cx: &PassCx, c: &CallFact, method: &str, out: &mut PassOut) -> b
             .node(o.start, o.end)
             .ok_or_else(|| "no node".to_string())
             .and_then(|n| analyse_popen(cx, o, n, text(r, src))),
-        _ => Err("the process object does not come from a `subprocess.Popen` here".into()),
+        _ => Err(format!(
+            "the process object does not come from a `{}` here",
+            cx.cat.names().subprocess.popen
+        )),
     };
     let Ok(p) = analysed else {
         // Left sync along with its Popen (which carries the diagnostic).

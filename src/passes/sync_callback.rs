@@ -47,6 +47,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             continue;
         }
         let name = &cx.p.func(r.target).name;
+        let create_task = &cx.cat.names().dangling_task.create_task;
         out.diagnostics.push(cx.diag(
             r.line,
             r.col,
@@ -54,7 +55,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             format!(
                 "`{name}` is a coroutine function and `{to}` calls it without await, so its \
                  body never runs; schedule it as a task and keep a reference, e.g. \
-                 `lambda: _background_tasks.add(asyncio.create_task({name}()))`"
+                 `lambda: _background_tasks.add({create_task}({name}()))`"
             ),
         ));
     }

@@ -191,14 +191,21 @@ fn awaited(node: Node, new: String) -> String {
 }
 
 /// The call text of `f(args...)`, or `asyncio.to_thread(f, args...)` for a sync `f`.
-fn call_of(callable: &str, args: &[String], is_async: bool, out: &mut PassOut) -> String {
+fn call_of(
+    cx: &PassCx,
+    callable: &str,
+    args: &[String],
+    is_async: bool,
+    out: &mut PassOut,
+) -> String {
     if is_async {
         format!("{callable}({})", args.join(", "))
     } else {
-        out.imports.insert("asyncio".into());
+        let to_thread = &cx.cat.names().core.to_thread;
+        out.imports.insert(crate::names::module(to_thread).into());
         let mut all = vec![callable.to_string()];
         all.extend(args.iter().cloned());
-        format!("asyncio.to_thread({})", all.join(", "))
+        format!("{to_thread}({})", all.join(", "))
     }
 }
 
@@ -259,22 +266,30 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         return decline(out, &format!("{what}, which a task has no counterpart for"));
     }
     let target_async = target_is_async(cx, target);
+    let core = &cx.cat.names().core;
+    let (to_thread, run) = (&core.to_thread, &core.run);
     if thread_bound(cx, target) {
         return decline(
             out,
-            "its code depends on thread identity, and a pool thread of `asyncio.to_thread` \
-             may be reused by another call",
+            &format!(
+                "its code depends on thread identity, and a pool thread of `{to_thread}` \
+                 may be reused by another call"
+            ),
         );
     }
     if !(waits.joined || (waits.daemon && target_async)) {
         return decline(
             out,
-            if waits.daemon {
-                "it is a daemon thread nothing joins, running sync code: in \
-                 `asyncio.to_thread` it would keep `asyncio.run` from returning until it ends"
+            &if waits.daemon {
+                format!(
+                    "it is a daemon thread nothing joins, running sync code: in \
+                     `{to_thread}` it would keep `{run}` from returning until it ends"
+                )
             } else {
-                "nothing joins it where it is made: Python waits for it at exit, where \
-                 `asyncio.run` would cancel its task"
+                format!(
+                    "nothing joins it where it is made: Python waits for it at exit, where \
+                     `{run}` would cancel its task"
+                )
             },
         );
     }
@@ -299,19 +314,20 @@ fn thread_creation(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
             None => call_args.push(format!("**{}", text(kwargs, src))),
         }
     }
-    let inner = call_of(text(target, src), &call_args, target_async, out);
+    let inner = call_of(cx, text(target, src), &call_args, target_async, out);
     let name = a
         .get(Some(2), "name")
         .filter(|n| n.kind() != "none")
         .map(|n| format!(", name={}", text(n, src)))
         .unwrap_or_default();
+    let create_task = &cx.cat.names().dangling_task.create_task;
     out.edits.push(Edit::replace(
         c.start,
         c.end,
-        format!("asyncio.create_task({inner}{name})"),
+        format!("{create_task}({inner}{name})"),
         Origin::Threads,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports.insert(crate::names::module(create_task).into());
     out.rewritten += 1;
     remove_daemon_flags(cx, c, node, out);
 }
@@ -751,7 +767,11 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
         "join" => {
             let new = match a.get(Some(0), "timeout").filter(|t| t.kind() != "none") {
                 None => recv_text.to_string(),
-                Some(t) => format!("asyncio.wait({{{recv_text}}}, timeout={})", text(t, src)),
+                Some(t) => format!(
+                    "{}({{{recv_text}}}, timeout={})",
+                    names(cx).wait,
+                    text(t, src)
+                ),
             };
             out.edits.push(Edit::replace(
                 c.start,
@@ -780,7 +800,8 @@ fn thread_method(cx: &PassCx, c: &CallFact, node: Node, method: &str, out: &mut 
         }
         _ => return,
     }
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&names(cx).wait).into());
     out.rewritten += 1;
 }
 
@@ -838,7 +859,8 @@ fn pool_creation(cx: &PassCx, c: &CallFact, st: &mut State, out: &mut PassOut) {
             out.edits.push(Edit::insert(
                 line_start,
                 format!(
-                    "{indent}{name} = asyncio.Semaphore({}){nl}",
+                    "{indent}{name} = {}({}){nl}",
+                    names(cx).semaphore,
                     text(n, cx.src())
                 ),
                 Origin::Threads,
@@ -850,10 +872,11 @@ fn pool_creation(cx: &PassCx, c: &CallFact, st: &mut State, out: &mut PassOut) {
     out.edits.push(Edit::replace(
         c.start,
         c.end,
-        "asyncio.TaskGroup()",
+        format!("{}()", names(cx).task_group),
         Origin::Threads,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&names(cx).task_group).into());
     out.rewritten += 1;
     if let Some(alias) = alias {
         st.pools.push(Pool {
@@ -930,7 +953,7 @@ fn pool_method(
                     .iter()
                     .map(|(k, v)| format!("{k}={}", text(*v, src))),
             );
-            let inner = bound(call_of(text(*f, src), &args, is_async, out), &mut need);
+            let inner = bound(call_of(cx, text(*f, src), &args, is_async, out), &mut need);
             format!("{}.create_task({inner})", pool.alias)
         }
         "map" => {
@@ -951,10 +974,10 @@ fn pool_method(
                     format!("zip({})", iterables.join(", ")),
                 )
             };
-            let inner = bound(call_of(text(*f, src), &args, is_async, out), &mut need);
+            let inner = bound(call_of(cx, text(*f, src), &args, is_async, out), &mut need);
             awaited(
                 node,
-                format!("asyncio.gather(*({inner} for {var} in {over}))"),
+                format!("{}(*({inner} for {var} in {over}))", names(cx).gather),
             )
         }
         _ => return,
@@ -962,7 +985,8 @@ fn pool_method(
     st.need_bounded = need;
     out.edits
         .push(Edit::replace(c.start, c.end, new, Origin::Threads));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&names(cx).gather).into());
     out.rewritten += 1;
 }
 
@@ -978,7 +1002,9 @@ fn future_result(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         None => recv.to_string(),
         // The shield keeps the task running past the timeout, as a future's would.
         Some(t) => format!(
-            "asyncio.wait_for(asyncio.shield({recv}), {})",
+            "{}({}({recv}), {})",
+            cx.cat.names().core.wait_for,
+            names(cx).shield,
             text(t, cx.src())
         ),
     };
@@ -988,7 +1014,8 @@ fn future_result(cx: &PassCx, c: &CallFact, node: Node, out: &mut PassOut) {
         awaited(node, new),
         Origin::Threads,
     ));
-    out.imports.insert("asyncio".into());
+    out.imports
+        .insert(crate::names::module(&names(cx).shield).into());
     out.rewritten += 1;
     if let Some(g) = super::enclosing_genexp(node) {
         super::genexp_to_list(g, out);
@@ -1086,13 +1113,14 @@ fn kept_types(cx: &PassCx) -> (HashSet<String>, Vec<super::Keep>) {
             .or_else(|| sync_with.map(|w| w.line));
         if let Some(line) = line {
             let what = &cx.src()[c.callee.0..c.callee.1];
+            let to_thread = &cx.cat.names().core.to_thread;
             keeps.push(cx.keep_creation(
                 c,
                 "primitive-kept",
                 format!(
                     "`{what}` stays, with every use of it: it is also used by code that stays \
                      sync (line {line}); where that code runs in a thread, a coroutine waits \
-                     on it with `await asyncio.to_thread(...)`, and a thread hands values to \
+                     on it with `await {to_thread}(...)`, and a thread hands values to \
                      the loop with `loop.call_soon_threadsafe(...)`"
                 ),
             ));
@@ -1305,11 +1333,9 @@ fn timed_wait(
                     });
                 }
             }
-            out.imports.insert("asyncio".into());
-            format!(
-                "asyncio.wait_for({recv}.{method}({kept}), {})",
-                text(t, src)
-            )
+            let wait_for = &cx.cat.names().core.wait_for;
+            out.imports.insert(crate::names::module(wait_for).into());
+            format!("{wait_for}({recv}.{method}({kept}), {})", text(t, src))
         }
         Wait::Blocking { recv, kept } => format!("{recv}.{method}({kept})"),
         Wait::Computed => {
@@ -1354,11 +1380,13 @@ fn except_timeouts(cx: &PassCx, st: &State, out: &mut PassOut) {
             continue;
         }
         out.edits.push(Edit::insert(n.start, "(", Origin::Threads));
+        let timeout_error = &cx.cat.names().core.timeout_error;
         out.edits.push(Edit::insert(
             n.end,
-            ", asyncio.TimeoutError)",
+            format!(", {timeout_error})"),
             Origin::Threads,
         ));
-        out.imports.insert("asyncio".into());
+        out.imports
+            .insert(crate::names::module(timeout_error).into());
     }
 }
