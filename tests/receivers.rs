@@ -771,3 +771,159 @@ class Child(Base):
 ",
     ));
 }
+
+// ---- 5. a declared attribute type is the contract ------------------------------------------
+
+/// `effective` is declared `Mode` in a method (`self.effective: Mode = ...`) and assigned a
+/// `Primary` (a subclass) and a `Mode` elsewhere: every value conforms to the declaration, so
+/// `self.effective.select()` reaches the `Mode.select` family (which holds `Primary.select`),
+/// not any `select` of the project. The `__getattr__` proxy reads only that family too, so
+/// `Other.fetch` converts.
+const DECLARED_ATTR_RUN: &str = r#"#- main.py
+import time
+
+
+class Mode:
+    def __init__(self, name):
+        self.name = name
+
+    def select(self, x):
+        time.sleep(0.01)
+        return self.name + ":" + x
+
+
+class Primary(Mode):
+    def select(self, x):
+        time.sleep(0.01)
+        return "primary:" + x
+
+
+class Other:
+    def select(self, x):
+        time.sleep(0.01)
+        return "other:" + x
+
+    def fetch(self):
+        time.sleep(0.01)
+        return "fetched"
+
+
+class Agg:
+    def __init__(self, pref: Mode):
+        self.pref = pref
+        self.effective: Mode = Primary("p")
+
+    def hook(self, flag):
+        if flag:
+            self.effective = Primary("q")
+        else:
+            self.effective = self.pref
+
+    def pick(self, x):
+        return self.effective.select(x)
+
+
+class Proxy(Agg):
+    def __getattr__(self, name):
+        return getattr(self.effective, name)
+
+
+def main():
+    a = Agg(Mode("m"))
+    print(a.pick("x"))
+    a.hook(False)
+    print(a.pick("y"))
+    print(Other().select("z"), Other().fetch())
+    print(Proxy(Mode("n")).name)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_declared_attribute_holds_subclass_instances_of_its_type() {
+    let spec = DECLARED_ATTR_RUN.replace(
+        "class Proxy(Agg):\n    def __getattr__(self, name):\n        return getattr(self.effective, name)\n",
+        "class Proxy(Agg):\n    pass\n",
+    )
+    .replace(".name)\n", ".pick(\"w\"))\n");
+    let tree = support::assert_equivalent(&spec, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &[
+            "    async def pick(self, x):\n        return await self.effective.select(x)",
+            "class Primary(Mode):\n    async def select(self, x):",
+            "print(await a.pick(\"x\"))",
+        ],
+    );
+    lacks(&reported(&spec), &["of unknown type"]);
+}
+
+#[test]
+fn a_getattr_proxy_on_a_declared_attribute_reads_only_its_family() {
+    let tree = support::assert_equivalent(DECLARED_ATTR_RUN, &["main.py"], Default::default());
+    let out = &tree["main.py"];
+    has(
+        out,
+        &["    async def fetch(self):", "    def pick(self, x):"],
+    );
+    lacks(
+        out,
+        &[
+            "async def select(self, x):\n        await asyncio.sleep(0.01)\n        return self.name",
+        ],
+    );
+    has(
+        &reported(DECLARED_ATTR_RUN),
+        &[
+            "`getattr` at main.py:46 reads a name awaitify cannot know, and may return `Mode.select`",
+        ],
+    );
+    lacks(&reported(DECLARED_ATTR_RUN), &["may return `Other.fetch`"]);
+}
+
+#[test]
+fn an_assignment_that_breaks_the_declaration_leaves_the_attribute_unknown() {
+    // `Other` is no `Mode`: whatever the declaration says, `effective` may hold one, so the
+    // receiver is unknown and every `select` stays sync. Two more assignments of known kinds
+    // make sure the breaking one is not lost among them.
+    let spec = DECLARED_ATTR_RUN.replace(
+        "            self.effective = Primary(\"q\")",
+        "            self.effective = Other()",
+    );
+    let out = after(&spec);
+    lacks(&out, &["async def select", "async def pick"]);
+    has(
+        &reported(&spec),
+        &["`.select()` is called on a value of unknown type"],
+    );
+    // The same in the class body.
+    let spec = spec
+        .replace(
+            "        self.effective: Mode = Primary(\"p\")",
+            "        self.effective = Primary(\"p\")",
+        )
+        .replace("class Agg:\n", "class Agg:\n    effective: Mode\n\n");
+    lacks(&after(&spec), &["async def select", "async def pick"]);
+}
+
+#[test]
+fn a_declaration_in_a_method_makes_an_assignment_of_unknown_kind_conform() {
+    both_converted(&with_conns(
+        "def make():
+    return {\"c\": Conn}[\"c\"]()
+
+
+class Client:
+    def __init__(self):
+        self.conn: Conn = Conn()
+
+    def reset(self):
+        self.conn = make()
+
+    def use(self):
+        return self.conn.send(1) + Store().send(2)
+",
+    ));
+}

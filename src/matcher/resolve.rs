@@ -446,21 +446,25 @@ impl<'a> Walker<'a> {
     /// The kind of attribute `attr` of a value typed as an instance of `c`, which at run time
     /// may be an instance of a subclass: what every class of [`Project::hierarchy`] assigns
     /// (`self.x = ...` in any method) or declares (`x: T` in the class body, a dataclass
-    /// field) must agree. Known only if `c` or a base assigns or declares it: the kind a
-    /// subclass alone gives says nothing of a plain `c`. With a declaration, an assignment of
-    /// unknown kind is taken to conform to it, as a type checker would have it.
+    /// field, `self.x: T` in a method) must agree. Known only if `c` or a base assigns or
+    /// declares it: the kind a subclass alone gives says nothing of a plain `c`. A
+    /// declaration is the contract, as a type checker has it: an assignment of unknown kind
+    /// is taken to conform to it, and one of a subclass of the declared class does (the
+    /// declared class's methods resolve with their overrides); one of another kind breaks
+    /// it, and the attribute is unknown.
     pub(super) fn attr_kind(&self, c: ClassId, attr: &str) -> Option<Kind> {
         let mut own = false;
         let (mut declared, mut assigned) = (Vec::new(), Vec::new());
         let mro = self.p.mro(c).len();
         for (i, &k) in self.p.hierarchy(c).iter().enumerate() {
-            let decl = self.p.class(k).annotated.iter().find(|(n, _)| n == attr);
-            if let Some((_, ann)) = decl {
+            let mut decls = self.p.class(k).annotated.iter().filter(|(n, _)| n == attr);
+            let decl = decls.next();
+            for (_, ann) in decl.into_iter().chain(decls) {
                 declared.push(self.ann_kind(k.module as usize, &annotation::parse(ann), false));
             }
             let obs = self.known_attr(k, attr);
             if let Some(o) = obs {
-                assigned.push(o.as_ref());
+                assigned.extend(o.iter().map(Option::as_ref));
             }
             own |= i < mro && (decl.is_some() || obs.is_some());
         }
@@ -469,10 +473,31 @@ impl<'a> Walker<'a> {
         }
         if !declared.is_empty() {
             assigned.retain(Option::is_some);
+            for a in &mut assigned {
+                let contract = declared
+                    .iter()
+                    .flatten()
+                    .find(|d| a.is_some_and(|a| self.conforms(a, d)));
+                if let Some(d) = contract {
+                    *a = Some(d);
+                }
+            }
         }
         let mut kinds = declared.iter().map(Option::as_ref).chain(assigned);
         let first = kinds.next()??;
         kinds.all(|k| k == Some(first)).then(|| first.clone())
+    }
+
+    /// A value of kind `k` is also of the declared kind `d`: an instance (or the class, or a
+    /// list of instances) of a project subclass of `d`'s class.
+    fn conforms(&self, k: &Kind, d: &Kind) -> bool {
+        match (k, d) {
+            (Kind::Instance(s), Kind::Instance(b)) | (Kind::ClassObj(s), Kind::ClassObj(b)) => {
+                self.p.mro(*s).contains(b)
+            }
+            (Kind::Seq(k), Kind::Seq(d)) => self.conforms(k, d),
+            _ => k == d,
+        }
     }
 
     /// What a call of project function `g` returns: learnt from its `return`s, else its

@@ -58,10 +58,11 @@ impl<'a> Walker<'a> {
         self.k.params.get(&(f, i))
     }
 
-    /// `Some(None)` when the attribute is assigned in `c` with a kind not known.
-    pub(super) fn known_attr(&self, c: ClassId, attr: &str) -> Option<&'a Option<Kind>> {
+    /// The distinct kinds the attribute is assigned in `c` (`None` for a kind not known);
+    /// `None` when `c` does not assign it.
+    pub(super) fn known_attr(&self, c: ClassId, attr: &str) -> Option<&'a [Option<Kind>]> {
         let key = (c, attr.to_string());
-        let found = self.k.attrs.get(&key);
+        let found = self.k.attrs.get(&key).map(Vec::as_slice);
         self.read(Read::Attr(key.0, key.1));
         found
     }
