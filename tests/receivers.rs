@@ -927,3 +927,98 @@ class Client:
 ",
     ));
 }
+
+// ---- 6. calls into standard-library modules of plain values --------------------------------
+
+/// `decimal.localcontext(...)` and `textwrap.TextWrapper(...)` return objects of their own
+/// modules: the `with` enters no project `__enter__`, and `.wrap()` is the stdlib's, not
+/// `Pipeline.wrap` (which the name alone would have picked, and awaited).
+const VALUE_MODULES_RUN: &str = r#"#- main.py
+import decimal
+import textwrap
+import time
+
+CTX = decimal.Context(prec=4)
+
+
+class Session:
+    def __enter__(self):
+        time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.01)
+        return False
+
+    def fetch(self):
+        time.sleep(0.01)
+        return "fetched"
+
+
+class Pipeline:
+    def wrap(self, x):
+        time.sleep(0.01)
+        return "[" + x + "]"
+
+
+def rounded(x):
+    with decimal.localcontext(CTX) as ctx:
+        return str(ctx.create_decimal(x))
+
+
+def lines(text):
+    return textwrap.TextWrapper(width=8).wrap(text)
+
+
+def main():
+    print(rounded("1.234567"), lines("hello big world"))
+    with Session() as s:
+        print(s.fetch(), Pipeline().wrap("p"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_value_module_call_returns_no_project_object() {
+    let tree = support::assert_equivalent(VALUE_MODULES_RUN, &["main.py"], Default::default());
+    let out = &tree["main.py"];
+    has(
+        out,
+        &[
+            "    async def __aenter__(self):",
+            "    async with Session() as s:",
+            "def rounded(x):\n    with decimal.localcontext(CTX) as ctx:",
+            "def lines(text):\n    return textwrap.TextWrapper(width=8).wrap(text)",
+            "await Pipeline().wrap(\"p\")",
+        ],
+    );
+    lacks(&reported(VALUE_MODULES_RUN), &["of unknown type"]);
+}
+
+#[test]
+fn a_value_module_a_project_class_derives_from_or_another_module_says_nothing() {
+    // A project `decimal.Context` may be what `localcontext` copies and enters.
+    let derived = VALUE_MODULES_RUN.replace(
+        "class Pipeline:",
+        "class Precise(decimal.Context):\n    pass\n\n\nclass Pipeline:",
+    );
+    // `ExitStack.__exit__` calls whatever was pushed on it.
+    let stack = VALUE_MODULES_RUN
+        .replace("import decimal\n", "import contextlib\nimport decimal\n")
+        .replace(
+            "    with decimal.localcontext(CTX) as ctx:",
+            "    with contextlib.ExitStack():\n        ctx = decimal.Context(prec=4)",
+        );
+    for spec in [derived, stack] {
+        lacks(&after(&spec), &["__aenter__", "async with"]);
+        has(
+            &reported(&spec),
+            &[
+                "a `with` enters a value of unknown type at main.py:",
+                "which may reach `Session.__enter__`",
+            ],
+        );
+    }
+}

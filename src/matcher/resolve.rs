@@ -191,6 +191,33 @@ pub(super) const INERT_TYPES: &[&str] = &[
     "pathlib.PureWindowsPath",
 ];
 
+/// Standard-library modules of plain values (numbers, dates, text, encodings): their
+/// functions and classes take no callback, call no method of an argument but its dunders
+/// (which stay sync), and return values of their own classes, never an object they were
+/// given. So anything a call into one returns holds no project object, and nor does what its
+/// methods return or what a `with` on it enters: `with decimal.localcontext(ctx) as c:`
+/// reaches no project `__enter__`. Not while a project class derives from one of the
+/// module's classes (a `datetime.tzinfo`, whose methods `datetime` calls, or a
+/// `decimal.Context` that `localcontext` copies). Not `math` (`math.floor(x)` returns what
+/// `x.__floor__` does), `hashlib` (`file_digest` calls its argument) nor `json` (an
+/// `object_hook` builds the result).
+pub(super) const VALUE_MODULES: &[&str] = &[
+    "decimal",
+    "fractions",
+    "datetime",
+    "cmath",
+    "uuid",
+    "ipaddress",
+    "string",
+    "struct",
+    "binascii",
+    "base64",
+    "zlib",
+    "unicodedata",
+    "calendar",
+    "textwrap",
+];
+
 /// Outside callables that build a container (eagerly: what they drain is a consumer's
 /// business): its methods are not project methods, and iterating it calls none.
 pub(super) const CONTAINERS: &[&str] = &[
@@ -423,7 +450,9 @@ impl<'a> Walker<'a> {
             // `p: pathlib.Path`: its blocking methods go to a thread, whatever made the value.
             q if catalog && self.cat.knows_type(&q) => Some(Kind::Ext(q)),
             // `log: logging.Logger`: no project method is called through it.
-            q if INERT_TYPES.contains(&q.as_str()) && !self.project_derives(&q) => {
+            q if (INERT_TYPES.contains(&q.as_str()) && !self.project_derives(&q))
+                || self.in_value_module(&q) =>
+            {
                 Some(Kind::Ext(INERT.into()))
             }
             _ => None,
@@ -432,14 +461,14 @@ impl<'a> Walker<'a> {
 
     /// Whether some project class derives from the outside class `q` (written as a base).
     pub(super) fn project_derives(&self, q: &str) -> bool {
-        self.p.modules.iter().enumerate().any(|(m, module)| {
-            module.index.classes.iter().any(|k| {
-                k.bases.iter().any(|b| {
-                    let b = b.split('[').next().unwrap_or_default();
-                    crate::external::qualified_name(self.p, m, b).as_deref() == Some(q)
-                        || matches!(self.p.resolve_in_module(m, b), Sym::External(x) if x == q)
-                })
-            })
+        self.p.derives_from(q)
+    }
+
+    /// `q` names a function or class of a [`VALUE_MODULES`] module, none of whose classes a
+    /// project class derives from: what calling it returns is a plain value.
+    pub(super) fn in_value_module(&self, q: &str) -> bool {
+        VALUE_MODULES.iter().any(|m| {
+            q.strip_prefix(m).is_some_and(|r| r.starts_with('.')) && !self.p.derives_from_module(m)
         })
     }
 
@@ -708,7 +737,9 @@ impl<'a> Walker<'a> {
                     .returns
                     .clone()
                     .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
-                None if INERT_RESULTS.contains(&q.as_str()) => Val::Kind(Kind::Ext(INERT.into())),
+                None if INERT_RESULTS.contains(&q.as_str()) || self.in_value_module(&q) => {
+                    Val::Kind(Kind::Ext(INERT.into()))
+                }
                 None if CONTAINERS.contains(&q.as_str()) => {
                     let ty = if q == "sorted" { "list" } else { &q };
                     Val::Kind(Kind::Ext(format!("builtins.{ty}")))

@@ -734,15 +734,7 @@ impl<'a> Walker<'a> {
         let Sym::External(q) = self.p.resolve_in_module(self.m, ann) else {
             return false;
         };
-        getattr::holds_no_project_object(&q)
-            && !self.p.modules.iter().enumerate().any(|(m, module)| {
-                module.index.classes.iter().any(|k| {
-                    k.bases.iter().any(|b| {
-                        let b = b.split('[').next().unwrap_or_default();
-                        matches!(self.p.resolve_in_module(m, b), Sym::External(x) if x == q)
-                    })
-                })
-            })
+        getattr::holds_no_project_object(&q) && !self.p.derives_from(&q)
     }
 
     /// A `[[call]]` with an `arg` guard matches only when that argument has the named type.
