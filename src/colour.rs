@@ -304,7 +304,8 @@ pub fn colour(
         &extra,
         (&decorators, &Default::default()),
     );
-    let callbacks = crate::callbacks::Callbacks::new(p, facts, &first.would_be_async());
+    let callbacks =
+        crate::callbacks::Callbacks::new(p, facts, &first.would_be_async(), &decorators);
     // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin
     // can be without effect: a family with an `async def` member is async anyway.)
     loop {

@@ -45,6 +45,8 @@ struct Group {
     other_use: Option<(usize, usize)>,
     /// Why awaitify cannot follow the decorator, once asked.
     shape: OnceCell<Result<(), String>>,
+    /// Whether its wrappers hand their arguments to the decorated function as they got them.
+    verbatim: OnceCell<bool>,
 }
 
 pub struct Decorators {
@@ -102,6 +104,7 @@ impl Decorators {
                 owner,
                 other_use,
                 shape: OnceCell::new(),
+                verbatim: OnceCell::new(),
             });
         }
         Decorators {
@@ -114,6 +117,32 @@ impl Decorators {
     /// wrapper as a value that awaitify cannot follow.
     pub fn returns_wrapper(&self, m: usize, r: &RefFact) -> bool {
         self.wrapper_refs.contains(&(m, r.start))
+    }
+
+    /// Whether a call of `f` passes its arguments to `f` itself: each of its decorators
+    /// (but `staticmethod` and `classmethod`) is a project decorator awaitify follows, whose
+    /// wrappers call `f` with their own parameters, in their order, untouched
+    /// (`def wrapper(self, *args, **kwargs): ... fn(self, *args, **kwargs)`). A function
+    /// passed at a call of `f` then reaches `f`'s parameter, and nothing else.
+    pub fn forwards_calls(&self, p: &Project, f: FuncId) -> bool {
+        let decorators = p
+            .func(f)
+            .decorators
+            .iter()
+            .filter(|d| !matches!(d.as_str(), "staticmethod" | "classmethod"))
+            .count();
+        let groups: Vec<&Group> = self
+            .groups
+            .iter()
+            .filter(|g| g.targets.contains(&f))
+            .collect();
+        groups.len() == decorators
+            && groups.iter().all(|g| {
+                g.targets.iter().filter(|t| **t == f).count() == 1
+                    && !g.wrappers.is_empty()
+                    && g.shape(p).is_ok()
+                    && *g.verbatim.get_or_init(|| g.forwards_verbatim(p))
+            })
     }
 
     /// Pins for the decorators whose functions and wrappers would not all change colour
@@ -318,6 +347,134 @@ impl Group {
         let body = onode.child_by_field_name("body").ok_or("it has no body")?;
         uses_ok(body, src, &param.name, &wrapper_names, &wrapper_starts)
     }
+}
+
+impl Group {
+    /// Every wrapper's calls of the decorated function pass the wrapper's parameters as they
+    /// are, and the wrapper uses them nowhere else but to read an attribute (`self._timeout`).
+    fn forwards_verbatim(&self, p: &Project) -> bool {
+        let m = self.decorator.module as usize;
+        let module = &p.modules[m];
+        let Some(owner) = self.owner else {
+            return false;
+        };
+        let Some(param) = module.index.functions[owner].params.first() else {
+            return false;
+        };
+        let Some(tree) = crate::parse::parse(&module.source.text) else {
+            return false;
+        };
+        let src = module.source.text.as_str();
+        self.wrappers.iter().all(|&w| {
+            def_node(tree.root_node(), p.func(w).start)
+                .is_some_and(|def| wrapper_forwards(def, &param.name, src))
+        })
+    }
+}
+
+/// The parameters of `def` as a call passes them on: `a`, `*args`, `**kwargs`. `None` if
+/// one has a default or an annotation awaitify does not read, or is keyword-only after `*`.
+fn forwarded_params(def: Node, src: &str) -> Option<Vec<String>> {
+    let params = def.child_by_field_name("parameters")?;
+    let mut cursor = params.walk();
+    params
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .map(|n| match n.kind() {
+            "identifier" => Some(text(n, src).to_string()),
+            "typed_parameter" => {
+                let inner = n.named_child(0)?;
+                match inner.kind() {
+                    "identifier" => Some(text(inner, src).to_string()),
+                    "list_splat_pattern" | "dictionary_splat_pattern" => {
+                        Some(text(inner, src).to_string())
+                    }
+                    _ => None,
+                }
+            }
+            "list_splat_pattern" | "dictionary_splat_pattern" => Some(text(n, src).to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `def` (a wrapper) calls `param` only as `param(<its own parameters>)`, and reads its
+/// parameters nowhere else but as the object of an attribute that is not called.
+fn wrapper_forwards(def: Node, param: &str, src: &str) -> bool {
+    let Some(own) = forwarded_params(def, src) else {
+        return false;
+    };
+    let names: Vec<&str> = own.iter().map(|p| p.trim_start_matches('*')).collect();
+    let Some(body) = def.child_by_field_name("body") else {
+        return false;
+    };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "call"
+            && n.child_by_field_name("function")
+                .is_some_and(|f| f.kind() == "identifier" && text(f, src) == param)
+        {
+            let Some(args) = n.child_by_field_name("arguments") else {
+                return false;
+            };
+            let mut cursor = args.walk();
+            let passed: Vec<&str> = args
+                .named_children(&mut cursor)
+                .filter(|a| a.kind() != "comment")
+                .map(|a| text(a, src))
+                .collect();
+            if passed != own.iter().map(String::as_str).collect::<Vec<_>>() {
+                return false;
+            }
+            continue;
+        }
+        if matches!(
+            n.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            // A nested scope may capture a parameter and change it.
+            if mentions_any(n, &names, src) {
+                return false;
+            }
+            continue;
+        }
+        if n.kind() == "identifier" && names.contains(&text(n, src)) && !attribute_read(n) {
+            return false;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    true
+}
+
+/// `n` is the object of an attribute read that is not called (`self._timeout`,
+/// `self.calls = 0`): it neither rebinds nor mutates what `n` names.
+fn attribute_read(n: Node) -> bool {
+    let Some(parent) = n.parent() else {
+        return false;
+    };
+    parent.kind() == "attribute"
+        && parent
+            .child_by_field_name("object")
+            .is_some_and(|o| o.id() == n.id())
+        && !parent.parent().is_some_and(|c| {
+            c.kind() == "call"
+                && c.child_by_field_name("function")
+                    .is_some_and(|f| f.id() == parent.id())
+        })
+}
+
+/// An identifier of `names` appears under `node`.
+fn mentions_any(node: Node, names: &[&str], src: &str) -> bool {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && names.contains(&text(n, src)) {
+            return true;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
 }
 
 /// Checks every use of the decorated function's parameter and of the wrappers' names in
