@@ -8,13 +8,16 @@
 //! Unsound, so the group stays sync with a pin on each member: a value awaitify cannot follow
 //! (a lambda, an external function, `functools.partial(...)`), a call site it cannot map
 //! (`*args`), a default other than `None`, or a function whose calls are not all known. A
+//! function under a project decorator whose wrapper calls it with the wrapper's own
+//! arguments untouched (`fn(self, *args, **kwargs)`) is called as if undecorated; any other
+//! decorator hides what the parameter receives. A
 //! parameter used otherwise than called, tested or forwarded (stored, returned, called from
 //! a nested function) is opaque: what is passed to it is pinned as before.
 
 use crate::matcher::{ModuleFacts, PackedCall, Target};
 use crate::parse::{line, text};
 use crate::project::{FuncId, Project};
-use crate::wrappers::def_node;
+use crate::wrappers::{Decorators, def_node};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
@@ -64,6 +67,9 @@ struct SlotFacts {
 /// The facts the analysis looks things up in, by position.
 struct Index<'a> {
     p: &'a Project,
+    /// The project decorators: a call of a function under one that passes its arguments
+    /// through reaches the function's parameters.
+    decorators: &'a Decorators,
     /// Calls of project functions: `(module, call start)` -> callee.
     calls_at: HashMap<(usize, usize), FuncId>,
     /// The calls of each project function: `(module, call start, call end, caller)`.
@@ -86,8 +92,13 @@ struct Index<'a> {
 impl Callbacks {
     /// The groups of the parameters the functions in `wanted` are passed to (the others
     /// cannot become async: pinning them as before costs nothing).
-    pub fn new(p: &Project, facts: &[ModuleFacts], wanted: &HashSet<FuncId>) -> Callbacks {
-        let mut ix = Index::new(p, facts);
+    pub fn new(
+        p: &Project,
+        facts: &[ModuleFacts],
+        wanted: &HashSet<FuncId>,
+        decorators: &Decorators,
+    ) -> Callbacks {
+        let mut ix = Index::new(p, facts, decorators);
         // Parameters a project function is passed to: where the analysis starts.
         let mut work: Vec<Slot> = Vec::new();
         for (m, mf) in facts.iter().enumerate() {
@@ -290,7 +301,7 @@ enum Use {
 }
 
 impl<'a> Index<'a> {
-    fn new(p: &'a Project, facts: &[ModuleFacts]) -> Index<'a> {
+    fn new(p: &'a Project, facts: &[ModuleFacts], decorators: &'a Decorators) -> Index<'a> {
         let mut calls_at = HashMap::default();
         let mut calls_of: HashMap<FuncId, Vec<Site>> = HashMap::default();
         let mut refs_at = HashMap::default();
@@ -329,6 +340,7 @@ impl<'a> Index<'a> {
             .collect();
         Index {
             p,
+            decorators,
             calls_at,
             calls_of,
             overridden,
@@ -412,13 +424,9 @@ impl<'a> Index<'a> {
             ));
         } else if def.is_async || def.is_generator {
             out.blocked = Some(format!("`{}` is a coroutine or a generator", def.name));
-        } else if def
-            .decorators
-            .iter()
-            .any(|d| !matches!(d.as_str(), "staticmethod" | "classmethod"))
-        {
+        } else if !self.decorators.forwards_calls(p, *f) {
             out.blocked = Some(format!(
-                "`{}` is decorated, and awaitify does not follow a decorator's calls",
+                "`{}` is decorated, and awaitify cannot tell that the decorator passes the function's arguments through unchanged",
                 def.name
             ));
         } else if self.overridden.contains(f) {

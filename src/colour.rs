@@ -304,7 +304,8 @@ pub fn colour(
         &extra,
         (&decorators, &Default::default()),
     );
-    let callbacks = crate::callbacks::Callbacks::new(p, facts, &first.would_be_async());
+    let callbacks =
+        crate::callbacks::Callbacks::new(p, facts, &first.would_be_async(), &decorators);
     // Without callback groups the first colouring is the one a second solve would give.
     let mut reuse = callbacks.groups.is_empty().then_some(first);
     // Each round adds pins or stops, so this ends; one or two rounds in practice. (A pin

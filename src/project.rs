@@ -57,9 +57,9 @@ pub struct Project {
     hierarchies: HashMap<ClassId, Vec<ClassId>>,
     /// Module-level functions by name: what `x.name()` may reach when `x` may be a module.
     top_level: HashMap<crate::index::Name, Vec<FuncId>>,
-    /// The outside classes some project class names as a base, by qualified name: asked for
-    /// every annotation of an inert type, so computed once rather than per question.
-    external_bases: HashSet<String>,
+    /// The qualified names of the classes outside the project that a project class names as
+    /// a base: whether an outside class can have project instances.
+    outside_bases: HashSet<String>,
 }
 
 impl Project {
@@ -77,7 +77,7 @@ impl Project {
             mros: HashMap::default(),
             hierarchies: HashMap::default(),
             top_level: HashMap::default(),
-            external_bases: HashSet::default(),
+            outside_bases: HashSet::default(),
         };
         p.mros = p.class_ids().map(|c| (c, p.compute_mro(c))).collect();
         p.hierarchies = p.compute_hierarchies();
@@ -89,14 +89,29 @@ impl Project {
             }
         }
         p.top_level = top_level;
-        p.external_bases = p.compute_external_bases();
+        p.outside_bases = p.compute_outside_bases();
         p
     }
 
-    fn compute_external_bases(&self) -> HashSet<String> {
+    /// Some project class names the outside class `q` as a base (written as imported, or as
+    /// the qualified name the project's resolution gives it).
+    pub fn derives_from(&self, q: &str) -> bool {
+        self.outside_bases.contains(q)
+    }
+
+    /// Some project class names a class of the outside module `module` (or of a module
+    /// under it) as a base.
+    pub fn derives_from_module(&self, module: &str) -> bool {
+        self.outside_bases
+            .iter()
+            .any(|b| b.strip_prefix(module).is_some_and(|r| r.starts_with('.')))
+    }
+
+    fn compute_outside_bases(&self) -> HashSet<String> {
         let mut out = HashSet::default();
-        for (m, module) in self.modules.iter().enumerate() {
-            for b in module.index.classes.iter().flat_map(|k| &k.bases) {
+        for c in self.class_ids() {
+            let m = c.module as usize;
+            for b in &self.class(c).bases {
                 let b = b.split('[').next().unwrap_or_default();
                 out.extend(crate::external::qualified_name(self, m, b));
                 if let Sym::External(x) = self.resolve_in_module(m, b) {
@@ -105,11 +120,6 @@ impl Project {
             }
         }
         out
-    }
-
-    /// Whether some project class derives from the outside class `q` (written as a base).
-    pub fn derives_from_external(&self, q: &str) -> bool {
-        self.external_bases.contains(q)
     }
 
     /// The module-level functions called `name`, in every module.

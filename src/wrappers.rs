@@ -22,6 +22,13 @@ use tree_sitter::Node;
 pub const MIXED: &str = "mixed-decorator";
 pub const OPAQUE: &str = "opaque-decorator";
 
+/// Calls that only inspect the function they are given (`if iscoroutinefunction(fn):`).
+const INSPECTS: &[&str] = &[
+    "iscoroutinefunction",
+    "inspect.iscoroutinefunction",
+    "asyncio.iscoroutinefunction",
+];
+
 const WRAPS: &[&str] = &[
     "wraps",
     "functools.wraps",
@@ -43,8 +50,23 @@ struct Group {
     owner: Option<usize>,
     /// A use of the decorator other than `@deco` on a function: `(module, line)`.
     other_use: Option<(usize, usize)>,
-    /// Why awaitify cannot follow the decorator, once asked.
-    shape: OnceCell<Result<(), String>>,
+    /// How its wrappers call the decorated function, or why awaitify cannot follow the
+    /// decorator, once asked.
+    shape: OnceCell<Result<Shape, String>>,
+    /// Whether its wrappers hand their arguments to the decorated function as they got them.
+    verbatim: OnceCell<bool>,
+}
+
+/// How a decorator that awaitify follows calls the functions it decorates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Shape {
+    /// One kind of wrapper: it changes colour with the functions.
+    Plain,
+    /// `if inspect.iscoroutinefunction(fn):` an `async def` wrapper that awaits `fn`, `else:`
+    /// a sync one (pymongo's `@_csot.apply`): each function gets the wrapper of its own
+    /// colour, so the functions change colour each on its own. The sync wrappers (these)
+    /// serve the functions that stay sync, and stay sync themselves.
+    Dual(Vec<FuncId>),
 }
 
 pub struct Decorators {
@@ -102,6 +124,7 @@ impl Decorators {
                 owner,
                 other_use,
                 shape: OnceCell::new(),
+                verbatim: OnceCell::new(),
             });
         }
         Decorators {
@@ -114,6 +137,32 @@ impl Decorators {
     /// wrapper as a value that awaitify cannot follow.
     pub fn returns_wrapper(&self, m: usize, r: &RefFact) -> bool {
         self.wrapper_refs.contains(&(m, r.start))
+    }
+
+    /// Whether a call of `f` passes its arguments to `f` itself: each of its decorators
+    /// (but `staticmethod` and `classmethod`) is a project decorator awaitify follows, whose
+    /// wrappers call `f` with their own parameters, in their order, untouched
+    /// (`def wrapper(self, *args, **kwargs): ... fn(self, *args, **kwargs)`). A function
+    /// passed at a call of `f` then reaches `f`'s parameter, and nothing else.
+    pub fn forwards_calls(&self, p: &Project, f: FuncId) -> bool {
+        let decorators = p
+            .func(f)
+            .decorators
+            .iter()
+            .filter(|d| !matches!(d.as_str(), "staticmethod" | "classmethod"))
+            .count();
+        let groups: Vec<&Group> = self
+            .groups
+            .iter()
+            .filter(|g| g.targets.contains(&f))
+            .collect();
+        groups.len() == decorators
+            && groups.iter().all(|g| {
+                g.targets.iter().filter(|t| **t == f).count() == 1
+                    && !g.wrappers.is_empty()
+                    && g.shape(p).is_ok()
+                    && *g.verbatim.get_or_init(|| g.forwards_verbatim(p))
+            })
     }
 
     /// Pins for the decorators whose functions and wrappers would not all change colour
@@ -144,6 +193,20 @@ impl Decorators {
             let d = g.decorator;
             let at = p.func_location(d);
             let name = &p.func(d).name;
+            if let Ok(Shape::Dual(sync)) = g.shape(p) {
+                let reason = format!(
+                    "it is the sync wrapper of decorator `{name}` ({at}), for the functions it decorates that stay sync"
+                );
+                for &w in sync.iter().filter(|w| out.coloured.contains(w)) {
+                    let pin = Pin {
+                        reason: reason.clone(),
+                        module: w.module as usize,
+                        line: p.func(w).first_line,
+                    };
+                    pins.push((w, MIXED, pin));
+                }
+                continue;
+            }
             let why = if let Err(why) = g.shape(p) {
                 Some((
                     OPAQUE,
@@ -202,7 +265,8 @@ impl Decorators {
             if g.calls.is_empty() || !g.targets.iter().all(|t| out.async_funcs.contains(t)) {
                 continue;
             }
-            if g.shape(p).is_err() {
+            // A dual decorator's async wrappers await already; its sync ones stay sync.
+            if g.shape(p) != &Ok(Shape::Plain) {
                 continue;
             }
             for &w in &g.wrappers {
@@ -219,12 +283,13 @@ impl Decorators {
 }
 
 impl Group {
-    fn shape(&self, p: &Project) -> &Result<(), String> {
+    fn shape(&self, p: &Project) -> &Result<Shape, String> {
         self.shape.get_or_init(|| self.check(p))
     }
 
-    /// Whether the decorator only calls the decorated function from wrappers it returns.
-    fn check(&self, p: &Project) -> Result<(), String> {
+    /// Whether the decorator only calls the decorated function from wrappers it returns, and
+    /// how.
+    fn check(&self, p: &Project) -> Result<Shape, String> {
         let m = self.decorator.module as usize;
         let module = &p.modules[m];
         match self.other_use {
@@ -250,10 +315,7 @@ impl Group {
                 return Err(format!("`{}` calls the function it decorates", def.name));
             }
         }
-        if self.calls.iter().any(|&(_, _, ctx)| ctx != Ctx::Body)
-            || self.wrappers.iter().any(|w| p.func(*w).is_async)
-                && self.calls.iter().any(|&(_, awaited, _)| !awaited)
-        {
+        if self.calls.iter().any(|&(_, _, ctx)| ctx != Ctx::Body) {
             return Err("it calls the function it decorates where it cannot await it".into());
         }
         let tree = crate::parse::parse(&module.source.text).ok_or("it does not parse")?;
@@ -316,8 +378,208 @@ impl Group {
             });
         }
         let body = onode.child_by_field_name("body").ok_or("it has no body")?;
-        uses_ok(body, src, &param.name, &wrapper_names, &wrapper_starts)
+        uses_ok(body, src, &param.name, &wrapper_names, &wrapper_starts)?;
+        self.await_shape(p, onode, &param.name, src)
     }
+
+    /// Plain when no wrapper is `async def` or every call awaits; dual when the wrappers
+    /// are split by `if iscoroutinefunction(fn):`, the async ones (awaiting every call) in
+    /// its body and the sync ones in its `else`.
+    fn await_shape(
+        &self,
+        p: &Project,
+        owner: Node,
+        param: &str,
+        src: &str,
+    ) -> Result<Shape, String> {
+        let is_async = |w: &FuncId| p.func(*w).is_async;
+        let calls_in = |w: &FuncId| {
+            let def = p.func(*w);
+            self.calls
+                .iter()
+                .filter(move |c| def.start <= c.0 && c.0 < def.end)
+        };
+        if !self.wrappers.iter().any(is_async) || self.calls.iter().all(|c| c.1) {
+            return Ok(Shape::Plain);
+        }
+        let refused = || "it calls the function it decorates where it cannot await it".to_string();
+        let (yes, no) = coroutine_branches(owner, param, src).ok_or_else(refused)?;
+        let inside =
+            |w: &FuncId, r: (usize, usize)| r.0 <= p.func(*w).start && p.func(*w).end <= r.1;
+        let mut sync = Vec::new();
+        for w in &self.wrappers {
+            if is_async(w) && inside(w, yes) && calls_in(w).all(|c| c.1) {
+                continue;
+            }
+            if !is_async(w) && inside(w, no) {
+                sync.push(*w);
+                continue;
+            }
+            return Err(refused());
+        }
+        Ok(Shape::Dual(sync))
+    }
+}
+
+/// `if inspect.iscoroutinefunction(fn): ... else: ...` directly in `owner`'s body: the byte
+/// ranges of its body and of its `else`.
+fn coroutine_branches(
+    owner: Node,
+    param: &str,
+    src: &str,
+) -> Option<((usize, usize), (usize, usize))> {
+    let body = owner.child_by_field_name("body")?;
+    let mut cursor = body.walk();
+    let statements: Vec<Node> = body.named_children(&mut cursor).collect();
+    statements.into_iter().find_map(|stmt| {
+        let cond = stmt.child_by_field_name("condition")?;
+        let f = cond.child_by_field_name("function")?;
+        let args = cond.child_by_field_name("arguments")?;
+        let arg = args
+            .named_child(0)
+            .filter(|_| args.named_child_count() == 1)?;
+        let is_test = stmt.kind() == "if_statement"
+            && cond.kind() == "call"
+            && INSPECTS.contains(&text(f, src))
+            && arg.kind() == "identifier"
+            && text(arg, src) == param;
+        let yes = stmt.child_by_field_name("consequence")?;
+        let no = stmt.child_by_field_name("alternative")?;
+        (is_test && no.kind() == "else_clause" && stmt.named_child_count() == 3).then(|| {
+            (
+                (yes.start_byte(), yes.end_byte()),
+                (no.start_byte(), no.end_byte()),
+            )
+        })
+    })
+}
+
+impl Group {
+    /// Every wrapper's calls of the decorated function pass the wrapper's parameters as they
+    /// are, and the wrapper uses them nowhere else but to read an attribute (`self._timeout`).
+    fn forwards_verbatim(&self, p: &Project) -> bool {
+        let m = self.decorator.module as usize;
+        let module = &p.modules[m];
+        let Some(owner) = self.owner else {
+            return false;
+        };
+        let Some(param) = module.index.functions[owner].params.first() else {
+            return false;
+        };
+        let Some(tree) = crate::parse::parse(&module.source.text) else {
+            return false;
+        };
+        let src = module.source.text.as_str();
+        self.wrappers.iter().all(|&w| {
+            def_node(tree.root_node(), p.func(w).start)
+                .is_some_and(|def| wrapper_forwards(def, &param.name, src))
+        })
+    }
+}
+
+/// The parameters of `def` as a call passes them on: `a`, `*args`, `**kwargs`. `None` if
+/// one has a default or an annotation awaitify does not read, or is keyword-only after `*`.
+fn forwarded_params(def: Node, src: &str) -> Option<Vec<String>> {
+    let params = def.child_by_field_name("parameters")?;
+    let mut cursor = params.walk();
+    params
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .map(|n| match n.kind() {
+            "identifier" => Some(text(n, src).to_string()),
+            "typed_parameter" => {
+                let inner = n.named_child(0)?;
+                match inner.kind() {
+                    "identifier" => Some(text(inner, src).to_string()),
+                    "list_splat_pattern" | "dictionary_splat_pattern" => {
+                        Some(text(inner, src).to_string())
+                    }
+                    _ => None,
+                }
+            }
+            "list_splat_pattern" | "dictionary_splat_pattern" => Some(text(n, src).to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `def` (a wrapper) calls `param` only as `param(<its own parameters>)`, and reads its
+/// parameters nowhere else but as the object of an attribute that is not called.
+fn wrapper_forwards(def: Node, param: &str, src: &str) -> bool {
+    let Some(own) = forwarded_params(def, src) else {
+        return false;
+    };
+    let names: Vec<&str> = own.iter().map(|p| p.trim_start_matches('*')).collect();
+    let Some(body) = def.child_by_field_name("body") else {
+        return false;
+    };
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "call"
+            && n.child_by_field_name("function")
+                .is_some_and(|f| f.kind() == "identifier" && text(f, src) == param)
+        {
+            let Some(args) = n.child_by_field_name("arguments") else {
+                return false;
+            };
+            let mut cursor = args.walk();
+            let passed: Vec<&str> = args
+                .named_children(&mut cursor)
+                .filter(|a| a.kind() != "comment")
+                .map(|a| text(a, src))
+                .collect();
+            if passed != own.iter().map(String::as_str).collect::<Vec<_>>() {
+                return false;
+            }
+            continue;
+        }
+        if matches!(
+            n.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            // A nested scope may capture a parameter and change it.
+            if mentions_any(n, &names, src) {
+                return false;
+            }
+            continue;
+        }
+        if n.kind() == "identifier" && names.contains(&text(n, src)) && !attribute_read(n) {
+            return false;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    true
+}
+
+/// `n` is the object of an attribute read that is not called (`self._timeout`,
+/// `self.calls = 0`): it neither rebinds nor mutates what `n` names.
+fn attribute_read(n: Node) -> bool {
+    let Some(parent) = n.parent() else {
+        return false;
+    };
+    parent.kind() == "attribute"
+        && parent
+            .child_by_field_name("object")
+            .is_some_and(|o| o.id() == n.id())
+        && !parent.parent().is_some_and(|c| {
+            c.kind() == "call"
+                && c.child_by_field_name("function")
+                    .is_some_and(|f| f.id() == parent.id())
+        })
+}
+
+/// An identifier of `names` appears under `node`.
+fn mentions_any(node: Node, names: &[&str], src: &str) -> bool {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && names.contains(&text(n, src)) {
+            return true;
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
 }
 
 /// Checks every use of the decorated function's parameter and of the wrappers' names in
@@ -366,7 +628,12 @@ fn uses_ok(
             "argument_list" => parent
                 .parent()
                 .and_then(|c| c.child_by_field_name("function"))
-                .is_some_and(|f| WRAPS.contains(&text(f, src))),
+                .is_some_and(|f| {
+                    let f = text(f, src);
+                    WRAPS.contains(&f)
+                        || matches!(f, "cast" | "typing.cast")
+                        || (is_param && INSPECTS.contains(&f))
+                }),
             // A parameter of a nested function shadowing the name.
             "parameters" | "default_parameter" | "typed_parameter" => true,
             _ => false,
@@ -381,7 +648,8 @@ fn uses_ok(
     Ok(())
 }
 
-/// `wraps(fn)(wrapper)` and `update_wrapper(wrapper, fn)` stand for `wrapper`.
+/// `wraps(fn)(wrapper)` and `update_wrapper(wrapper, fn)` stand for `wrapper`, and so does
+/// `cast(T, wrapper)` (which only tells a type checker what it is).
 fn unwrap_wraps<'t>(v: Node<'t>, src: &str) -> Node<'t> {
     if v.kind() != "call" {
         return v;
@@ -392,6 +660,9 @@ fn unwrap_wraps<'t>(v: Node<'t>, src: &str) -> Node<'t> {
     ) else {
         return v;
     };
+    if matches!(text(f, src), "cast" | "typing.cast") && args.named_child_count() == 2 {
+        return args.named_child(1).map_or(v, |x| unwrap_wraps(x, src));
+    }
     let wraps_call = f.kind() == "call"
         && f.child_by_field_name("function")
             .is_some_and(|g| WRAPS.contains(&text(g, src)));

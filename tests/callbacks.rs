@@ -294,3 +294,214 @@ fn a_bound_method_passed_as_the_callback_becomes_async() {
         ],
     );
 }
+
+/// `_retry_internal` is under a project decorator whose wrapper hands it its arguments as
+/// they came (pymongo's `@_csot.apply`): the callback passed at `_retry_internal(func=...)`
+/// is what its parameter receives, so the group converts, wrapper and all.
+const FORWARDING_DECORATOR: &str = r#"import functools
+import time
+
+
+def apply(func):
+    @functools.wraps(func)
+    def wrapper(self, *args, **kwargs):
+        if self.timeout is not None:
+            print("timeout", self.timeout)
+        return func(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Client:
+    timeout = 5
+
+    @apply
+    def _retry_internal(self, func, attempts=2):
+        for i in range(attempts):
+            try:
+                return func(i)
+            except ValueError:
+                print("retrying", i)
+        return None
+
+    def _retryable_write(self, func):
+        return self._retry_internal(func=func)
+
+
+def insert(i):
+    time.sleep(0.01)
+    if i == 0:
+        raise ValueError("retry")
+    return "inserted %d" % i
+
+
+def main():
+    print(Client()._retryable_write(insert))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_callback_through_a_decorator_that_forwards_its_arguments_becomes_async() {
+    let out = migrated(FORWARDING_DECORATOR);
+    has(
+        &out,
+        &[
+            "    async def wrapper(self, *args, **kwargs):",
+            "        return await func(self, *args, **kwargs)",
+            "    async def _retry_internal(self, func, attempts=2):",
+            "                return await func(i)",
+            "async def insert(i):",
+        ],
+    );
+}
+
+#[test]
+fn a_callback_through_a_decorator_that_changes_the_arguments_stays_sync() {
+    // The wrapper may hand `_retry_internal` another `func` than the one passed.
+    let changed = FORWARDING_DECORATOR.replace(
+        "        return func(self, *args, **kwargs)",
+        "        kwargs.setdefault(\"attempts\", 3)\n        return func(self, *args, **kwargs)",
+    );
+    // Or a decorator outside the project, whose wrapper awaitify does not see.
+    let outside = FORWARDING_DECORATOR.replace("    @apply\n", "    @functools.lru_cache\n");
+    for spec in [changed, outside] {
+        let tree = assert_equivalent(
+            &spec,
+            &["main.py"],
+            Equiv {
+                expect_unchanged: true,
+                ..Equiv::default()
+            },
+        );
+        lacks(&tree["main.py"], &["async def"]);
+        has(
+            &reported(&spec),
+            &[
+                "`insert` is passed to parameter `func` of `_retryable_write`, which must stay sync: `_retry_internal` is decorated, and awaitify cannot tell that the decorator passes the function's arguments through unchanged",
+            ],
+        );
+    }
+}
+
+/// pymongo's `@_csot.apply`: `if inspect.iscoroutinefunction(func):` an async wrapper that
+/// awaits it, `else:` a sync one. Each decorated function gets the wrapper of its colour, so
+/// `_retry_internal` converts on its own and `describe` stays sync under the sync wrapper;
+/// the decorator is left as it is.
+const DUAL_DECORATOR: &str = r#"import functools
+import inspect
+import time
+from typing import Any, Callable, TypeVar, cast
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def apply(func: F) -> F:
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            print("timeout", self.timeout)
+            return await func(self, *args, **kwargs)
+    else:
+
+        @functools.wraps(func)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            print("timeout", self.timeout)
+            return func(self, *args, **kwargs)
+
+    return cast("F", wrapper)
+
+
+class Client:
+    timeout = 5
+
+    @apply
+    def _retry_internal(self, func, attempts=2):
+        for i in range(attempts):
+            try:
+                return func(i)
+            except ValueError:
+                print("retrying", i)
+        return None
+
+    @apply
+    def describe(self):
+        return "client"
+
+    def _retryable_write(self, func):
+        return self._retry_internal(func=func)
+
+
+def insert(i):
+    time.sleep(0.01)
+    if i == 0:
+        raise ValueError("retry")
+    return "inserted %d" % i
+
+
+def main():
+    c = Client()
+    print(c._retryable_write(insert))
+    print(c.describe())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_decorator_with_a_wrapper_of_each_colour_lets_each_function_convert_on_its_own() {
+    let out = migrated(DUAL_DECORATOR);
+    has(
+        &out,
+        &[
+            "        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:\n            print(\"timeout\", self.timeout)\n            return func(self, *args, **kwargs)",
+            "    async def _retry_internal(self, func, attempts=2):",
+            "                return await func(i)",
+            "    def describe(self):",
+            "    print(await c._retryable_write(insert))\n    print(c.describe())",
+        ],
+    );
+    let decorator = DUAL_DECORATOR
+        .split("class Client")
+        .next()
+        .and_then(|h| h.split("F = TypeVar").nth(1))
+        .unwrap_or_default();
+    has(&out, &[decorator]);
+}
+
+#[test]
+fn the_sync_wrapper_of_a_dual_decorator_stays_sync() {
+    // Its own blocking call would make it async, and `describe`'s callers would get a
+    // coroutine. (Each wrapper named for itself, returned from its branch.)
+    let spec = DUAL_DECORATOR
+        .replace(
+            "            print(\"timeout\", self.timeout)\n            return func(",
+            "            time.sleep(0.01)\n            print(\"timeout\", self.timeout)\n            return func(",
+        )
+        .replace(
+            "        async def wrapper(",
+            "        async def async_wrapper(",
+        )
+        .replace(
+            "            return await func(self, *args, **kwargs)\n",
+            "            return await func(self, *args, **kwargs)\n\n        return cast(\"F\", async_wrapper)\n",
+        )
+        .replace("    return cast(\"F\", wrapper)", "        return cast(\"F\", wrapper)");
+    let out = migrated(&spec);
+    has(
+        &out,
+        &[
+            "        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:\n            time.sleep(0.01)",
+            "    async def _retry_internal(self, func, attempts=2):",
+            "    print(c.describe())",
+        ],
+    );
+    has(
+        &reported(&spec),
+        &["it is the sync wrapper of decorator `apply`"],
+    );
+}

@@ -771,3 +771,254 @@ class Child(Base):
 ",
     ));
 }
+
+// ---- 5. a declared attribute type is the contract ------------------------------------------
+
+/// `effective` is declared `Mode` in a method (`self.effective: Mode = ...`) and assigned a
+/// `Primary` (a subclass) and a `Mode` elsewhere: every value conforms to the declaration, so
+/// `self.effective.select()` reaches the `Mode.select` family (which holds `Primary.select`),
+/// not any `select` of the project. The `__getattr__` proxy reads only that family too, so
+/// `Other.fetch` converts.
+const DECLARED_ATTR_RUN: &str = r#"#- main.py
+import time
+
+
+class Mode:
+    def __init__(self, name):
+        self.name = name
+
+    def select(self, x):
+        time.sleep(0.01)
+        return self.name + ":" + x
+
+
+class Primary(Mode):
+    def select(self, x):
+        time.sleep(0.01)
+        return "primary:" + x
+
+
+class Other:
+    def select(self, x):
+        time.sleep(0.01)
+        return "other:" + x
+
+    def fetch(self):
+        time.sleep(0.01)
+        return "fetched"
+
+
+class Agg:
+    def __init__(self, pref: Mode):
+        self.pref = pref
+        self.effective: Mode = Primary("p")
+
+    def hook(self, flag):
+        if flag:
+            self.effective = Primary("q")
+        else:
+            self.effective = self.pref
+
+    def pick(self, x):
+        return self.effective.select(x)
+
+
+class Proxy(Agg):
+    def __getattr__(self, name):
+        return getattr(self.effective, name)
+
+
+def main():
+    a = Agg(Mode("m"))
+    print(a.pick("x"))
+    a.hook(False)
+    print(a.pick("y"))
+    print(Other().select("z"), Other().fetch())
+    print(Proxy(Mode("n")).name)
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_declared_attribute_holds_subclass_instances_of_its_type() {
+    let spec = DECLARED_ATTR_RUN.replace(
+        "class Proxy(Agg):\n    def __getattr__(self, name):\n        return getattr(self.effective, name)\n",
+        "class Proxy(Agg):\n    pass\n",
+    )
+    .replace(".name)\n", ".pick(\"w\"))\n");
+    let tree = support::assert_equivalent(&spec, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &[
+            "    async def pick(self, x):\n        return await self.effective.select(x)",
+            "class Primary(Mode):\n    async def select(self, x):",
+            "print(await a.pick(\"x\"))",
+        ],
+    );
+    lacks(&reported(&spec), &["of unknown type"]);
+}
+
+#[test]
+fn a_getattr_proxy_on_a_declared_attribute_reads_only_its_family() {
+    let tree = support::assert_equivalent(DECLARED_ATTR_RUN, &["main.py"], Default::default());
+    let out = &tree["main.py"];
+    has(
+        out,
+        &["    async def fetch(self):", "    def pick(self, x):"],
+    );
+    lacks(
+        out,
+        &[
+            "async def select(self, x):\n        await asyncio.sleep(0.01)\n        return self.name",
+        ],
+    );
+    has(
+        &reported(DECLARED_ATTR_RUN),
+        &[
+            "`getattr` at main.py:46 reads a name awaitify cannot know, and may return `Mode.select`",
+        ],
+    );
+    lacks(&reported(DECLARED_ATTR_RUN), &["may return `Other.fetch`"]);
+}
+
+#[test]
+fn an_assignment_that_breaks_the_declaration_leaves_the_attribute_unknown() {
+    // `Other` is no `Mode`: whatever the declaration says, `effective` may hold one, so the
+    // receiver is unknown and every `select` stays sync. Two more assignments of known kinds
+    // make sure the breaking one is not lost among them.
+    let spec = DECLARED_ATTR_RUN.replace(
+        "            self.effective = Primary(\"q\")",
+        "            self.effective = Other()",
+    );
+    let out = after(&spec);
+    lacks(&out, &["async def select", "async def pick"]);
+    has(
+        &reported(&spec),
+        &["`.select()` is called on a value of unknown type"],
+    );
+    // The same in the class body.
+    let spec = spec
+        .replace(
+            "        self.effective: Mode = Primary(\"p\")",
+            "        self.effective = Primary(\"p\")",
+        )
+        .replace("class Agg:\n", "class Agg:\n    effective: Mode\n\n");
+    lacks(&after(&spec), &["async def select", "async def pick"]);
+}
+
+#[test]
+fn a_declaration_in_a_method_makes_an_assignment_of_unknown_kind_conform() {
+    both_converted(&with_conns(
+        "def make():
+    return {\"c\": Conn}[\"c\"]()
+
+
+class Client:
+    def __init__(self):
+        self.conn: Conn = Conn()
+
+    def reset(self):
+        self.conn = make()
+
+    def use(self):
+        return self.conn.send(1) + Store().send(2)
+",
+    ));
+}
+
+// ---- 6. calls into standard-library modules of plain values --------------------------------
+
+/// `decimal.localcontext(...)` and `textwrap.TextWrapper(...)` return objects of their own
+/// modules: the `with` enters no project `__enter__`, and `.wrap()` is the stdlib's, not
+/// `Pipeline.wrap` (which the name alone would have picked, and awaited).
+const VALUE_MODULES_RUN: &str = r#"#- main.py
+import decimal
+import textwrap
+import time
+
+CTX = decimal.Context(prec=4)
+
+
+class Session:
+    def __enter__(self):
+        time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.01)
+        return False
+
+    def fetch(self):
+        time.sleep(0.01)
+        return "fetched"
+
+
+class Pipeline:
+    def wrap(self, x):
+        time.sleep(0.01)
+        return "[" + x + "]"
+
+
+def rounded(x):
+    with decimal.localcontext(CTX) as ctx:
+        return str(ctx.create_decimal(x))
+
+
+def lines(text):
+    return textwrap.TextWrapper(width=8).wrap(text)
+
+
+def main():
+    print(rounded("1.234567"), lines("hello big world"))
+    with Session() as s:
+        print(s.fetch(), Pipeline().wrap("p"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_value_module_call_returns_no_project_object() {
+    let tree = support::assert_equivalent(VALUE_MODULES_RUN, &["main.py"], Default::default());
+    let out = &tree["main.py"];
+    has(
+        out,
+        &[
+            "    async def __aenter__(self):",
+            "    async with Session() as s:",
+            "def rounded(x):\n    with decimal.localcontext(CTX) as ctx:",
+            "def lines(text):\n    return textwrap.TextWrapper(width=8).wrap(text)",
+            "await Pipeline().wrap(\"p\")",
+        ],
+    );
+    lacks(&reported(VALUE_MODULES_RUN), &["of unknown type"]);
+}
+
+#[test]
+fn a_value_module_a_project_class_derives_from_or_another_module_says_nothing() {
+    // A project `decimal.Context` may be what `localcontext` copies and enters.
+    let derived = VALUE_MODULES_RUN.replace(
+        "class Pipeline:",
+        "class Precise(decimal.Context):\n    pass\n\n\nclass Pipeline:",
+    );
+    // `ExitStack.__exit__` calls whatever was pushed on it.
+    let stack = VALUE_MODULES_RUN
+        .replace("import decimal\n", "import contextlib\nimport decimal\n")
+        .replace(
+            "    with decimal.localcontext(CTX) as ctx:",
+            "    with contextlib.ExitStack():\n        ctx = decimal.Context(prec=4)",
+        );
+    for spec in [derived, stack] {
+        lacks(&after(&spec), &["__aenter__", "async with"]);
+        has(
+            &reported(&spec),
+            &[
+                "a `with` enters a value of unknown type at main.py:",
+                "which may reach `Session.__enter__`",
+            ],
+        );
+    }
+}

@@ -120,7 +120,8 @@ pub struct ClassDef {
     pub bases: Vec<Name>,
     pub methods: HashMap<Name, usize>,
     /// Attributes annotated in the class body (`conn: Conn`, dataclass and NamedTuple
-    /// fields): each name and its annotation as written.
+    /// fields) or on `self` in a method (`self.conn: Conn = c`): each name and its
+    /// annotation as written.
     pub annotated: Vec<(Name, Name)>,
     pub line: usize,
     /// Start of the `class_definition` node.
@@ -461,6 +462,12 @@ impl Builder<'_> {
         match (func, class) {
             (None, Some(c)) => {
                 self.ix.classes[c].methods.insert(name.as_str().into(), idx);
+                let instance = !decorators_of(&self.ix.functions[idx])
+                    .any(|d| matches!(d, "staticmethod" | "classmethod"));
+                if let (Some(body), Some(first), true) = (body, params.first(), instance) {
+                    let declared = self_annotations(body, &first.name, src);
+                    self.ix.classes[c].annotated.extend(declared);
+                }
             }
             _ => self.bind(func, class, &name, Binding::Function(idx)),
         }
@@ -512,6 +519,44 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// The decorators of `f` by their last name (`staticmethod` for `builtins.staticmethod`).
+fn decorators_of(f: &FuncDef) -> impl Iterator<Item = &str> {
+    f.decorators
+        .iter()
+        .map(|d| d.rsplit('.').next().unwrap_or_default())
+}
+
+/// `self.name: T` and `self.name: T = value` in a method's body (`self` being its first
+/// parameter), outside nested functions and classes: a type checker reads them as the
+/// declaration of the instance attribute, as it reads `name: T` in the class body.
+fn self_annotations(body: Node, first: &str, src: &str) -> Vec<(Name, Name)> {
+    let mut out = Vec::new();
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "function_definition" | "class_definition" | "lambda" => continue,
+            "assignment" => {
+                let left = n
+                    .child_by_field_name("left")
+                    .filter(|l| l.kind() == "attribute");
+                let object = left.and_then(|l| l.child_by_field_name("object"));
+                let attr = left.and_then(|l| l.child_by_field_name("attribute"));
+                if let (Some(ty), Some(object), Some(attr)) =
+                    (n.child_by_field_name("type"), object, attr)
+                    && object.kind() == "identifier"
+                    && text(object, src) == first
+                {
+                    out.push((text(attr, src).into(), text(ty, src).into()));
+                }
+            }
+            _ => {}
+        }
+        let mut cursor = n.walk();
+        stack.extend(n.named_children(&mut cursor));
+    }
+    out
 }
 
 /// `name: T` and `name: T = value` directly in a class body.

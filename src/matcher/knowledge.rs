@@ -60,9 +60,11 @@ pub struct Knowledge {
     /// Functions that are async in the output (already async, or coloured).
     pub async_funcs: HashSet<FuncId>,
     pub locals: HashMap<ScopeKey, Kind>,
-    /// `None`: assigned values of different or unknown kinds (which a receiver typed through
-    /// a subclass or base must not ignore, as it may not ignore the class's own).
-    pub attrs: HashMap<(ClassId, String), Option<Kind>>,
+    /// The distinct kinds assigned to an attribute, in the order first seen, `None` for a
+    /// value of unknown kind (which a receiver typed through a subclass or base must not
+    /// ignore, as it may not ignore the class's own). Kept apart rather than joined: a
+    /// declaration of the attribute's type decides which of them conform to it.
+    pub attrs: HashMap<(ClassId, String), Vec<Option<Kind>>>,
     pub params: HashMap<(FuncId, usize), Kind>,
     pub returns: HashMap<FuncId, Kind>,
     /// Method name -> the methods of that name, for receivers of unknown type.
@@ -224,16 +226,6 @@ fn learn(facts: &[ModuleFacts]) -> Knowledge {
     where
         K: std::hash::Hash + Eq + Clone + 'f,
     {
-        join_all(obs)
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v?)))
-            .collect()
-    }
-    // Keeps the bindings of unknown type too.
-    fn join_all<'f, K>(obs: impl Iterator<Item = &'f (K, Observed)>) -> HashMap<K, Option<Kind>>
-    where
-        K: std::hash::Hash + Eq + Clone + 'f,
-    {
         let mut seen: HashMap<&K, Option<&Kind>> = HashMap::default();
         for (k, v) in obs {
             let v = v.as_deref();
@@ -246,14 +238,33 @@ fn learn(facts: &[ModuleFacts]) -> Knowledge {
                 .or_insert(v);
         }
         seen.into_iter()
-            .map(|(k, v)| (k.clone(), v.cloned()))
+            .filter_map(|(k, v)| Some((k.clone(), v?.clone())))
+            .collect()
+    }
+    // Keeps every distinct kind, and the bindings of unknown type too.
+    fn distinct<'f, K>(
+        obs: impl Iterator<Item = &'f (K, Observed)>,
+    ) -> HashMap<K, Vec<Option<Kind>>>
+    where
+        K: std::hash::Hash + Eq + Clone + 'f,
+    {
+        let mut seen: HashMap<&K, Vec<Option<&Kind>>> = HashMap::default();
+        for (k, v) in obs {
+            let v = v.as_deref();
+            let kinds = seen.entry(k).or_default();
+            if !kinds.contains(&v) {
+                kinds.push(v);
+            }
+        }
+        seen.into_iter()
+            .map(|(k, v)| (k.clone(), v.into_iter().map(|x| x.cloned()).collect()))
             .collect()
     }
     let ((locals, attrs), (params, returns)) = rayon::join(
         || {
             rayon::join(
                 || join(facts.iter().flat_map(|f| &f.local_obs)),
-                || join_all(facts.iter().flat_map(|f| &f.attr_obs)),
+                || distinct(facts.iter().flat_map(|f| &f.attr_obs)),
             )
         },
         || {

@@ -192,6 +192,33 @@ pub(super) const INERT_TYPES: &[&str] = &[
     "pathlib.PureWindowsPath",
 ];
 
+/// Standard-library modules of plain values (numbers, dates, text, encodings): their
+/// functions and classes take no callback, call no method of an argument but its dunders
+/// (which stay sync), and return values of their own classes, never an object they were
+/// given. So anything a call into one returns holds no project object, and nor does what its
+/// methods return or what a `with` on it enters: `with decimal.localcontext(ctx) as c:`
+/// reaches no project `__enter__`. Not while a project class derives from one of the
+/// module's classes (a `datetime.tzinfo`, whose methods `datetime` calls, or a
+/// `decimal.Context` that `localcontext` copies). Not `math` (`math.floor(x)` returns what
+/// `x.__floor__` does), `hashlib` (`file_digest` calls its argument) nor `json` (an
+/// `object_hook` builds the result).
+pub(super) const VALUE_MODULES: &[&str] = &[
+    "decimal",
+    "fractions",
+    "datetime",
+    "cmath",
+    "uuid",
+    "ipaddress",
+    "string",
+    "struct",
+    "binascii",
+    "base64",
+    "zlib",
+    "unicodedata",
+    "calendar",
+    "textwrap",
+];
+
 /// Outside callables that build a container (eagerly: what they drain is a consumer's
 /// business): its methods are not project methods, and iterating it calls none.
 pub(super) const CONTAINERS: &[&str] = &[
@@ -443,31 +470,50 @@ impl<'a> Walker<'a> {
             // `p: pathlib.Path`: its blocking methods go to a thread, whatever made the value.
             q if catalog && self.cat.knows_type(&q) => Some(Kind::Ext(q)),
             // `log: logging.Logger`: no project method is called through it.
-            q if INERT_TYPES.contains(&q.as_str()) && !self.p.derives_from_external(&q) => {
+            q if (INERT_TYPES.contains(&q.as_str()) && !self.project_derives(&q))
+                || self.in_value_module(&q) =>
+            {
                 Some(Kind::Ext(INERT.into()))
             }
             _ => None,
         }
     }
 
+    /// Whether some project class derives from the outside class `q` (written as a base).
+    pub(super) fn project_derives(&self, q: &str) -> bool {
+        self.p.derives_from(q)
+    }
+
+    /// `q` names a function or class of a [`VALUE_MODULES`] module, none of whose classes a
+    /// project class derives from: what calling it returns is a plain value.
+    pub(super) fn in_value_module(&self, q: &str) -> bool {
+        VALUE_MODULES.iter().any(|m| {
+            q.strip_prefix(m).is_some_and(|r| r.starts_with('.')) && !self.p.derives_from_module(m)
+        })
+    }
+
     /// The kind of attribute `attr` of a value typed as an instance of `c`, which at run time
     /// may be an instance of a subclass: what every class of [`Project::hierarchy`] assigns
     /// (`self.x = ...` in any method) or declares (`x: T` in the class body, a dataclass
-    /// field) must agree. Known only if `c` or a base assigns or declares it: the kind a
-    /// subclass alone gives says nothing of a plain `c`. With a declaration, an assignment of
-    /// unknown kind is taken to conform to it, as a type checker would have it.
+    /// field, `self.x: T` in a method) must agree. Known only if `c` or a base assigns or
+    /// declares it: the kind a subclass alone gives says nothing of a plain `c`. A
+    /// declaration is the contract, as a type checker has it: an assignment of unknown kind
+    /// is taken to conform to it, and one of a subclass of the declared class does (the
+    /// declared class's methods resolve with their overrides); one of another kind breaks
+    /// it, and the attribute is unknown.
     pub(super) fn attr_kind(&self, c: ClassId, attr: &str) -> Option<Kind> {
         let mut own = false;
         let (mut declared, mut assigned) = (Vec::new(), Vec::new());
         let mro = self.p.mro(c).len();
         for (i, &k) in self.p.hierarchy(c).iter().enumerate() {
-            let decl = self.p.class(k).annotated.iter().find(|(n, _)| n == attr);
-            if let Some((_, ann)) = decl {
+            let mut decls = self.p.class(k).annotated.iter().filter(|(n, _)| n == attr);
+            let decl = decls.next();
+            for (_, ann) in decl.into_iter().chain(decls) {
                 declared.push(self.ann_kind(k.module as usize, &annotation::parse(ann), false));
             }
             let obs = self.known_attr(k, attr);
             if let Some(o) = obs {
-                assigned.push(o.as_ref());
+                assigned.extend(o.iter().map(Option::as_ref));
             }
             own |= i < mro && (decl.is_some() || obs.is_some());
         }
@@ -476,10 +522,31 @@ impl<'a> Walker<'a> {
         }
         if !declared.is_empty() {
             assigned.retain(Option::is_some);
+            for a in &mut assigned {
+                let contract = declared
+                    .iter()
+                    .flatten()
+                    .find(|d| a.is_some_and(|a| self.conforms(a, d)));
+                if let Some(d) = contract {
+                    *a = Some(d);
+                }
+            }
         }
         let mut kinds = declared.iter().map(Option::as_ref).chain(assigned);
         let first = kinds.next()??;
         kinds.all(|k| k == Some(first)).then(|| first.clone())
+    }
+
+    /// A value of kind `k` is also of the declared kind `d`: an instance (or the class, or a
+    /// list of instances) of a project subclass of `d`'s class.
+    fn conforms(&self, k: &Kind, d: &Kind) -> bool {
+        match (k, d) {
+            (Kind::Instance(s), Kind::Instance(b)) | (Kind::ClassObj(s), Kind::ClassObj(b)) => {
+                self.p.mro(*s).contains(b)
+            }
+            (Kind::Seq(k), Kind::Seq(d)) => self.conforms(k, d),
+            _ => k == d,
+        }
     }
 
     /// What a call of project function `g` returns: learnt from its `return`s, else its
@@ -690,7 +757,9 @@ impl<'a> Walker<'a> {
                     .returns
                     .clone()
                     .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
-                None if INERT_RESULTS.contains(&q.as_str()) => Val::Kind(Kind::Ext(INERT.into())),
+                None if INERT_RESULTS.contains(&q.as_str()) || self.in_value_module(&q) => {
+                    Val::Kind(Kind::Ext(INERT.into()))
+                }
                 None if CONTAINERS.contains(&q.as_str()) => {
                     let ty = if q == "sorted" { "list" } else { &q };
                     Val::Kind(Kind::Ext(format!("builtins.{ty}")))

@@ -58,10 +58,11 @@ impl<'a> Walker<'a> {
         self.k.params.get(&(f, i))
     }
 
-    /// `Some(None)` when the attribute is assigned in `c` with a kind not known.
-    pub(super) fn known_attr(&self, c: ClassId, attr: &str) -> Option<&'a Option<Kind>> {
+    /// The distinct kinds the attribute is assigned in `c` (`None` for a kind not known);
+    /// `None` when `c` does not assign it.
+    pub(super) fn known_attr(&self, c: ClassId, attr: &str) -> Option<&'a [Option<Kind>]> {
         let key = (c, attr.to_string());
-        let found = self.k.attrs.get(&key);
+        let found = self.k.attrs.get(&key).map(Vec::as_slice);
         self.read(Read::Attr(key.0, key.1));
         found
     }
@@ -730,15 +731,7 @@ impl<'a> Walker<'a> {
         let Sym::External(q) = self.p.resolve_in_module(self.m, ann) else {
             return false;
         };
-        getattr::holds_no_project_object(&q)
-            && !self.p.modules.iter().enumerate().any(|(m, module)| {
-                module.index.classes.iter().any(|k| {
-                    k.bases.iter().any(|b| {
-                        let b = b.split('[').next().unwrap_or_default();
-                        matches!(self.p.resolve_in_module(m, b), Sym::External(x) if x == q)
-                    })
-                })
-            })
+        getattr::holds_no_project_object(&q) && !self.p.derives_from(&q)
     }
 
     /// A `[[call]]` with an `arg` guard matches only when that argument has the named type.
