@@ -323,40 +323,7 @@ pub struct Blocking {
     pub advice: String,
 }
 
-/// The Rust passes a rule can name with `pass = "..."`. A name that is not here fails when
-/// the catalog loads (serde lists the known ones), and `passes::family` matches on it
-/// exhaustively, so a new pass cannot be half registered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PassName {
-    Subprocess,
-    Requests,
-    Threads,
-    Sockets,
-    JsonIo,
-    Files,
-    Sqlite,
-    DanglingTask,
-    LoopApi,
-    NeverAwaited,
-}
-
-impl PassName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PassName::Subprocess => "subprocess",
-            PassName::Requests => "requests",
-            PassName::Threads => "threads",
-            PassName::Sockets => "sockets",
-            PassName::JsonIo => "json-io",
-            PassName::Files => "files",
-            PassName::Sqlite => "sqlite",
-            PassName::DanglingTask => "dangling-task",
-            PassName::LoopApi => "loop-api",
-            PassName::NeverAwaited => "never-awaited",
-        }
-    }
-}
+pub use crate::passes::PassName;
 
 impl Catalog {
     /// The built-in catalog compiled from `transforms/`.

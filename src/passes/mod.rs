@@ -7,7 +7,7 @@ use crate::edit::{Edit, Origin, Reindent};
 use crate::matcher::{CallFact, Ctx, Knowledge, ModuleFacts, PackedCall, Target, WithFact};
 use crate::project::{FuncId, Module, Project};
 use crate::report::Diagnostic;
-use crate::rules::{Action, Catalog, PassName};
+use crate::rules::{Action, Catalog};
 use claims::Claims;
 use std::collections::BTreeSet;
 use tree_sitter::Node;
@@ -19,22 +19,37 @@ pub mod blocking_in_coroutine;
 pub mod cancellation;
 pub mod catalog;
 pub mod claims;
-pub mod dangling_task;
 pub mod entry_point;
 pub mod files;
 pub mod imports;
-pub mod loop_api;
 pub mod loops;
 pub mod never_awaited;
 pub mod pytest;
-pub mod requests;
 pub mod sockets;
-pub mod sqlite;
-pub mod subprocess;
 pub mod sync_callback;
 pub mod threads;
 pub mod unbounded_queue;
 pub mod withs;
+
+#[macro_use]
+mod registry;
+pub use registry::{family, family_with};
+
+family_passes! {
+    Subprocess = "subprocess" in subprocess { call: subprocess::rewrite }
+    Requests = "requests" in requests { call: requests::rewrite_call }
+    /// Runs over the whole module in its own phase (see `PHASES`).
+    Threads = "threads" { call: |_, _, _, _| true }
+    /// Runs over the whole module in its own phase (see `PHASES`).
+    Sockets = "sockets" { call: |_, _, _, _| true }
+    JsonIo = "json-io" { call: |cx, c, _, out| files::call(cx, c, out) }
+    Files = "files" { call: |cx, c, _, out| files::call(cx, c, out) }
+    /// A `with` pass: its calls are handled by the `with`.
+    Sqlite = "sqlite" in sqlite { call: |_, _, _, _| false, with: sqlite::with_transaction }
+    DanglingTask = "dangling-task" in dangling_task { call: |cx, c, _, out| dangling_task::rewrite(cx, c, out) }
+    LoopApi = "loop-api" in loop_api { call: |cx, c, _, out| loop_api::rewrite(cx, c, out) }
+    NeverAwaited = "never-awaited" { call: |cx, c, _, out| never_awaited::rewrite(cx, c, out) }
+}
 
 /// Everything a pass may read about one module.
 pub struct PassCx<'a> {
@@ -459,38 +474,6 @@ pub fn genexp_to_list(genexp: Node, out: &mut PassOut) {
             .push(Edit::replace(s, s + 1, "[", Origin::GenexpToList));
         out.edits
             .push(Edit::replace(e - 1, e, "]", Origin::GenexpToList));
-    }
-}
-
-/// Dispatches a catalog entry with `action = "pass"` to the Rust pass its rule names.
-/// Returns false when the pass declined the call (it is then reported as unconvertible).
-pub fn family(
-    name: PassName,
-    cx: &PassCx,
-    c: &CallFact,
-    entry: &crate::rules::CallEntry,
-    out: &mut PassOut,
-) -> bool {
-    match name {
-        PassName::Files | PassName::JsonIo => files::call(cx, c, out),
-        PassName::Requests => requests::rewrite_call(cx, c, entry, out),
-        PassName::Subprocess => subprocess::rewrite(cx, c, entry, out),
-        PassName::DanglingTask => dangling_task::rewrite(cx, c, out),
-        PassName::LoopApi => loop_api::rewrite(cx, c, out),
-        PassName::NeverAwaited => never_awaited::rewrite(cx, c, out),
-        // Threads and sockets run over the whole module in their own phases (see `PHASES`).
-        PassName::Threads | PassName::Sockets => true,
-        // A `with` pass: its calls are handled by the `with` (see `family_with`).
-        PassName::Sqlite => false,
-    }
-}
-
-/// Dispatches a `[[with]]` with `action = "pass"` to the Rust pass its rule names.
-/// Returns false when the pass declined (the `with` is then reported as unconvertible).
-pub fn family_with(name: PassName, cx: &PassCx, w: &WithFact, out: &mut PassOut) -> bool {
-    match name {
-        PassName::Sqlite => sqlite::with_transaction(cx, w, out),
-        _ => false,
     }
 }
 
