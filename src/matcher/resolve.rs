@@ -672,10 +672,11 @@ impl<'a> Walker<'a> {
             // `import app.store` where `app` has no `__init__.py` (a namespace package):
             // `app` is not a project module, `app.store` is.
             Val::Sym(Sym::External(q)) => self.imported(self.p.resolve(&format!("{q}.{attr}"))),
+            // `Cls._lock`: a class attribute, known as an instance's is.
             Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {
                 match self.p.method(c, attr) {
                     Some(f) => Val::Sym(Sym::Func(f)),
-                    None => Val::Unknown,
+                    None => self.attr_kind(c, attr).map_or(Val::Unknown, Val::Kind),
                 }
             }
             Val::Kind(Kind::Instance(c)) => match self.p.method(c, attr) {
