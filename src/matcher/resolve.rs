@@ -447,12 +447,14 @@ impl<'a> Walker<'a> {
         members: &[annotation::Ann],
         catalog: bool,
     ) -> Option<Kind> {
-        let mut kinds = members
+        let kinds = members
             .iter()
             .filter(|a| **a != annotation::Ann::None)
             .map(|a| self.ann_kind(m, a, catalog));
-        let first = kinds.next()??;
-        kinds.all(|k| k.as_ref() == Some(&first)).then_some(first)
+        // `A | B` of project classes: their common project base, whose methods resolve
+        // with their overrides (each member's methods among them).
+        let kinds: Vec<Kind> = kinds.collect::<Option<_>>()?;
+        self.common_kind(&kinds)
     }
 
     pub(super) fn named_kind(&self, m: usize, name: &str, catalog: bool) -> Option<Kind> {
@@ -610,25 +612,29 @@ impl<'a> Walker<'a> {
         self.common_kind(&kinds)
     }
 
-    /// The one kind `kinds` share: all equal, or class objects of a common project base.
+    /// The one kind `kinds` share: all equal, or instances (or class objects) of project
+    /// classes with a common project base: that base's.
     fn common_kind(&self, kinds: &[Kind]) -> Option<Kind> {
         let (first, rest) = kinds.split_first()?;
-        if rest.is_empty() {
+        if rest.iter().all(|k| k == first) {
             return Some(first.clone());
         }
-        let classes: Vec<ClassId> = kinds
-            .iter()
-            .map(|k| match k {
-                Kind::ClassObj(c) => Some(*c),
-                _ => None,
-            })
-            .collect::<Option<_>>()?;
-        let base = self
+        let class_of = |k: &Kind| match (k, first) {
+            (Kind::ClassObj(c), Kind::ClassObj(_)) | (Kind::Instance(c), Kind::Instance(_)) => {
+                Some(*c)
+            }
+            _ => None,
+        };
+        let classes: Vec<ClassId> = kinds.iter().map(class_of).collect::<Option<_>>()?;
+        let base = *self
             .p
             .mro(classes[0])
             .iter()
             .find(|b| classes[1..].iter().all(|c| self.p.mro(*c).contains(b)))?;
-        Some(Kind::ClassObj(*base))
+        Some(match first {
+            Kind::ClassObj(_) => Kind::ClassObj(base),
+            _ => Kind::Instance(base),
+        })
     }
 
     /// The value `obj` holds as a receiver: reading a property gives what it returns, not
