@@ -1373,6 +1373,22 @@ fn binding_classes(facts: &[ModuleFacts], g: FuncId) -> Option<Vec<ClassId>> {
 /// Functions whose name their scope binds more than once (`if ...: def f() else: def f()`,
 /// a `try` with a fallback `def`, a later assignment): a name is resolved to one binding or
 /// none, so a call may reach a definition awaitify did not follow.
+/// `@typing.overload` stubs followed by the one implementation (`defs` in source order):
+/// the stubs exist for type checkers, the last definition is what every call reaches.
+fn overloads_then_one(p: &Project, defs: &[usize], id: impl Fn(usize) -> FuncId) -> bool {
+    let is_overload = |i: usize| {
+        let f = id(i);
+        p.func(f).decorators.iter().any(|d| {
+            crate::external::qualified_name(p, f.module as usize, d)
+                .is_some_and(|q| q == "typing.overload" || q == "typing_extensions.overload")
+        })
+    };
+    let Some((&last, stubs)) = defs.split_last() else {
+        return false;
+    };
+    !is_overload(last) && stubs.iter().all(|&i| is_overload(i))
+}
+
 fn redefined(p: &Project) -> HashSet<FuncId> {
     let mut out = HashSet::default();
     for (m, module) in p.modules.iter().enumerate() {
@@ -1388,11 +1404,15 @@ fn redefined(p: &Project) -> HashSet<FuncId> {
         for ((class, parent, name), defs) in seen {
             let module_level = class.is_none() && parent.is_none();
             let rebound = module_level && ix.binding(name).is_none();
-            if defs.len() > 1 || rebound {
-                out.extend(defs.into_iter().map(|i| FuncId {
-                    module: m as u32,
-                    func: i as u32,
-                }));
+            let id = |i: usize| FuncId {
+                module: m as u32,
+                func: i as u32,
+            };
+            if defs.len() > 1 && !rebound && overloads_then_one(p, &defs, id) {
+                // The `@overload` stubs stay pinned; the implementation is the binding.
+                out.extend(defs[..defs.len() - 1].iter().map(|&i| id(i)));
+            } else if defs.len() > 1 || rebound {
+                out.extend(defs.into_iter().map(id));
             }
         }
     }

@@ -184,6 +184,59 @@ def use(c: Union[Conn, Store]):
     ));
 }
 
+/// `A | B` where both derive from one project class (pymongo's `bwc: _BulkWriteContext |
+/// _EncryptedBulkWriteContext`): an instance of that base, whose `send` resolves with its
+/// overrides; `Store.send` is not reached.
+const UNION_OF_A_FAMILY: &str = r#"#- main.py
+import time
+
+
+class Conn:
+    def send(self, x):
+        time.sleep(0.01)
+        return x
+
+
+class Secure(Conn):
+    def send(self, x):
+        time.sleep(0.01)
+        return "secure " + x
+
+
+class Pooled(Conn):
+    pass
+
+
+class Store:
+    def send(self, x):
+        return "stored " + x
+
+
+def use(c: Secure | Pooled, x):
+    return c.send(x)
+
+
+def main():
+    print(use(Secure(), "a"), use(Pooled(), "b"), Store().send("c"))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_union_of_subclasses_of_one_project_class_types_a_parameter() {
+    let tree = support::assert_equivalent(UNION_OF_A_FAMILY, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &[
+            "async def use(c: Secure | Pooled, x):\n    return await c.send(x)",
+            "    def send(self, x):\n        return \"stored \" + x",
+        ],
+    );
+    lacks(&reported(UNION_OF_A_FAMILY), &["of unknown type"]);
+}
+
 #[test]
 fn generics_type_their_elements() {
     for (ann, body) in [

@@ -32,6 +32,9 @@ pub struct FuncDef {
     pub line: usize,
     pub is_async: bool,
     pub is_generator: bool,
+    /// Its body, past a docstring, is one `raise`: it never returns a value (an abstract
+    /// method by convention, `raise NotImplementedError`).
+    pub only_raises: bool,
     pub class: Option<usize>,
     pub parent: Option<usize>,
     /// Decorators as written, without `@` and call arguments (`functools.lru_cache`).
@@ -447,6 +450,7 @@ impl Builder<'_> {
             line: line(def),
             is_async,
             is_generator: body.is_some_and(|b| contains_yield(b)),
+            only_raises: body.is_some_and(only_raises),
             class,
             parent: func,
             decorators,
@@ -599,6 +603,21 @@ fn is_main_guard(node: Node, src: &str) -> bool {
 }
 
 /// Whether a function body yields (ignoring nested functions, lambdas and classes).
+/// Whether `body` is one `raise` statement, after an optional docstring.
+fn only_raises(body: Node) -> bool {
+    let mut cursor = body.walk();
+    let mut stmts = body
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .peekable();
+    if stmts.peek().is_some_and(|s| {
+        s.kind() == "expression_statement" && s.named_child(0).is_some_and(|e| e.kind() == "string")
+    }) {
+        stmts.next();
+    }
+    matches!((stmts.next(), stmts.next()), (Some(r), None) if r.kind() == "raise_statement")
+}
+
 pub fn contains_yield(node: Node) -> bool {
     let mut cursor = node.walk();
     for child in node.children(&mut cursor) {

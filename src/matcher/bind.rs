@@ -8,10 +8,11 @@ use super::knowledge::Kind;
 use super::resolve::{INERT, Val};
 use super::walk::Walker;
 use crate::parse::{line, text};
+use crate::project::{ClassId, Sym};
 use crate::syntax::Node;
 
 impl<'a> Walker<'a> {
-    pub(super) fn assignment(&mut self, node: Node, caller: Option<usize>) {
+    pub(super) fn assignment(&mut self, node: Node, ctx: Ctx, caller: Option<usize>) {
         let (Some(left), Some(right)) = (
             node.child_by_field_name("left"),
             node.child_by_field_name("right"),
@@ -33,7 +34,29 @@ impl<'a> Walker<'a> {
             let ann = node.child_by_field_name("type")?;
             self.ann_kind(self.m, &annotation::parse(text(ann, self.src)), false)
         });
+        if ctx == Ctx::ClassBody {
+            self.class_attribute(left, kind.clone());
+        }
         self.bind_target(left, kind, caller);
+    }
+
+    /// `_lock = threading.Lock()` in a class body: an observation of the class's attribute,
+    /// as `self._lock = ...` in a method is, since `Cls._lock`, `cls._lock` and
+    /// `self._lock` all read it. Without it such reads are of unknown type, and a `with` on
+    /// one may reach any project `__enter__`.
+    fn class_attribute(&mut self, left: Node, kind: Option<Kind>) {
+        let Some(c) = self
+            .enclosing_class()
+            .filter(|_| left.kind() == "identifier")
+        else {
+            return;
+        };
+        let c = ClassId {
+            module: self.m as u32,
+            class: c as u32,
+        };
+        let name = text(left, self.src).to_string();
+        self.facts.attr_obs.push(((c, name), kind.map(Box::new)));
     }
 
     /// `xs.append(v)` on a local list: an observation of its element kind.
@@ -87,7 +110,10 @@ impl<'a> Walker<'a> {
                 ) else {
                     return;
                 };
-                if let Val::Kind(Kind::Instance(c)) = self.resolve(obj, caller) {
+                // `Cls.x = v` and `cls.x = v` set what `self.x` reads too.
+                if let Val::Kind(Kind::Instance(c) | Kind::ClassObj(c)) | Val::Sym(Sym::Class(c)) =
+                    self.resolve(obj, caller)
+                {
                     self.facts
                         .attr_obs
                         .push(((c, text(attr, self.src).to_string()), kind.map(Box::new)));

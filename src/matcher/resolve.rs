@@ -447,12 +447,14 @@ impl<'a> Walker<'a> {
         members: &[annotation::Ann],
         catalog: bool,
     ) -> Option<Kind> {
-        let mut kinds = members
+        let kinds = members
             .iter()
             .filter(|a| **a != annotation::Ann::None)
             .map(|a| self.ann_kind(m, a, catalog));
-        let first = kinds.next()??;
-        kinds.all(|k| k.as_ref() == Some(&first)).then_some(first)
+        // `A | B` of project classes: their common project base, whose methods resolve
+        // with their overrides (each member's methods among them).
+        let kinds: Vec<Kind> = kinds.collect::<Option<_>>()?;
+        self.common_kind(&kinds)
     }
 
     pub(super) fn named_kind(&self, m: usize, name: &str, catalog: bool) -> Option<Kind> {
@@ -573,12 +575,74 @@ impl<'a> Walker<'a> {
         })
     }
 
+    /// What reading property `f` gives: its return kind; for one that only raises (abstract
+    /// by convention, pymongo's `_aggregation_command_class`), the kind every override in
+    /// a subclass of its class returns, class objects of different project classes counting
+    /// as their nearest common project base (whose methods resolve with their overrides).
+    /// A class that keeps the raising one never yields a value, so it adds nothing; an
+    /// override of unknown kind, or classes with no common project base, leave it unknown.
+    pub(super) fn property_kind(&self, f: FuncId) -> Option<Kind> {
+        if let Some(k) = self.return_kind(f) {
+            return Some(k);
+        }
+        let def = self.p.func(f);
+        let c = ClassId {
+            module: f.module,
+            class: def.class? as u32,
+        };
+        if !def.only_raises {
+            return None;
+        }
+        let mut kinds: Vec<Kind> = Vec::new();
+        for &k in self.p.hierarchy(c) {
+            if !self.p.mro(k).contains(&c) {
+                continue;
+            }
+            let Some(g) = self.p.method(k, &def.name).filter(|&g| g != f) else {
+                continue;
+            };
+            if !self.is_property(g) {
+                return None;
+            }
+            let kind = self.return_kind(g)?;
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        self.common_kind(&kinds)
+    }
+
+    /// The one kind `kinds` share: all equal, or instances (or class objects) of project
+    /// classes with a common project base: that base's.
+    fn common_kind(&self, kinds: &[Kind]) -> Option<Kind> {
+        let (first, rest) = kinds.split_first()?;
+        if rest.iter().all(|k| k == first) {
+            return Some(first.clone());
+        }
+        let class_of = |k: &Kind| match (k, first) {
+            (Kind::ClassObj(c), Kind::ClassObj(_)) | (Kind::Instance(c), Kind::Instance(_)) => {
+                Some(*c)
+            }
+            _ => None,
+        };
+        let classes: Vec<ClassId> = kinds.iter().map(class_of).collect::<Option<_>>()?;
+        let base = *self
+            .p
+            .mro(classes[0])
+            .iter()
+            .find(|b| classes[1..].iter().all(|c| self.p.mro(*c).contains(b)))?;
+        Some(match first {
+            Kind::ClassObj(_) => Kind::ClassObj(base),
+            _ => Kind::Instance(base),
+        })
+    }
+
     /// The value `obj` holds as a receiver: reading a property gives what it returns, not
     /// the method (its return unknown: an unknown receiver).
     pub(super) fn receiver(&self, obj: Node, caller: Option<usize>) -> Val {
         match self.resolve(obj, caller) {
             Val::Bound(f) if self.is_property(f) => {
-                self.return_kind(f).map_or(Val::Unknown, Val::Kind)
+                self.property_kind(f).map_or(Val::Unknown, Val::Kind)
             }
             v => v,
         }
@@ -672,10 +736,11 @@ impl<'a> Walker<'a> {
             // `import app.store` where `app` has no `__init__.py` (a namespace package):
             // `app` is not a project module, `app.store` is.
             Val::Sym(Sym::External(q)) => self.imported(self.p.resolve(&format!("{q}.{attr}"))),
+            // `Cls._lock`: a class attribute, known as an instance's is.
             Val::Sym(Sym::Class(c)) | Val::Kind(Kind::ClassObj(c)) => {
                 match self.p.method(c, attr) {
                     Some(f) => Val::Sym(Sym::Func(f)),
-                    None => Val::Unknown,
+                    None => self.attr_kind(c, attr).map_or(Val::Unknown, Val::Kind),
                 }
             }
             Val::Kind(Kind::Instance(c)) => match self.p.method(c, attr) {
@@ -726,6 +791,12 @@ impl<'a> Walker<'a> {
         };
         let callee = self.resolve_callee(f, caller);
         match callee {
+            // `self.command_class(...)` where `command_class` is a property: calling the
+            // class it gives.
+            Val::Bound(g) if self.is_property(g) => match self.property_kind(g) {
+                Some(Kind::ClassObj(c)) => Val::Kind(Kind::Instance(c)),
+                _ => Val::Unknown,
+            },
             Val::Sym(Sym::Func(g)) | Val::Bound(g) => {
                 if self.p.func(g).is_generator {
                     Val::Kind(Kind::Gen(g))

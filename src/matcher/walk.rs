@@ -255,7 +255,7 @@ impl<'a> Walker<'a> {
                 }
                 return;
             }
-            "assignment" => self.assignment(node, caller),
+            "assignment" => self.assignment(node, ctx, caller),
             "for_statement" | "for_in_clause" => self.for_loop(node, ctx, caller),
             "with_statement" => self.with_stmt(node, ctx, caller),
             "return_statement" => {
@@ -1213,7 +1213,7 @@ impl<'a> Walker<'a> {
     }
 
     /// The index of the class whose body the walk is in.
-    fn enclosing_class(&self) -> Option<usize> {
+    pub(super) fn enclosing_class(&self) -> Option<usize> {
         let class = self
             .ancestors
             .iter()
