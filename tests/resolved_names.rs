@@ -239,17 +239,28 @@ if __name__ == "__main__":
 }
 
 #[test]
-fn a_blocking_name_handed_to_an_aliased_to_thread_is_not_reported() {
+fn a_blocking_name_handed_to_an_aliased_thread_is_not_reported_but_one_mapped_is() {
+    // The builtin `map` runs it in the coroutine when `list` iterates; only an executor's
+    // `map` method hands it to a thread.
     let diags = reported(
         r#"
-import asyncio
 import os.path
-from asyncio import to_thread as off_loop
+from threading import Thread as Worker
 
 
-async def absolute(file):
-    return await off_loop(os.path.abspath, file)
+async def run(file):
+    Worker(target=os.path.abspath, args=(file,)).start()
+
+
+async def mapped(files):
+    return list(map(os.path.abspath, files))
 "#,
     );
-    lacks(&diags, &["blocking-callable-passed"]);
+    lacks(&diags, &["to `Worker`"]);
+    has(
+        &diags,
+        &[
+            "main.py:11:21: blocking-callable-passed the blocking `os.path.abspath` is passed as a value to `map`",
+        ],
+    );
 }
