@@ -296,14 +296,15 @@ pub fn colour(
     extra.extend(crate::external::pins(p, cat));
     let decorators = crate::wrappers::Decorators::new(p, cat, facts);
     // Only functions that would become async but for pins can be worth a callback group.
-    let first = solve(
+    let first = solve(&Inputs {
         p,
         cat,
         facts,
         scope,
-        &extra,
-        (&decorators, &Default::default()),
-    );
+        extra: &extra,
+        decorators: &decorators,
+        callbacks: &Default::default(),
+    });
     let callbacks =
         crate::callbacks::Callbacks::new(p, facts, &first.would_be_async(), &decorators);
     // Without callback groups the first colouring is the one a second solve would give.
@@ -313,7 +314,15 @@ pub fn colour(
     loop {
         let mut out = match reuse.take() {
             Some(first) => first,
-            None => solve(p, cat, facts, scope, &extra, (&decorators, &callbacks)),
+            None => solve(&Inputs {
+                p,
+                cat,
+                facts,
+                scope,
+                extra: &extra,
+                decorators: &decorators,
+                callbacks: &callbacks,
+            }),
         };
         let mut more = decorators.pins(p, &out, scope);
         more.retain(|(f, ..)| !extra.iter().any(|(g, ..)| g == f));
@@ -326,22 +335,34 @@ pub fn colour(
     }
 }
 
-/// One colouring with `extra` pins (function, diagnostic code, pin) on top of those found
-/// in the facts.
-fn solve(
-    p: &Project,
-    cat: &Catalog,
-    facts: &[ModuleFacts],
-    scope: &Scope,
-    extra: &[(FuncId, &'static str, Pin)],
-    (decorators, callbacks): (&crate::wrappers::Decorators, &crate::callbacks::Callbacks),
-) -> Colouring {
+/// What one colouring reads: the project and its facts, with `extra` pins (function,
+/// diagnostic code, pin) on top of those found in the facts, the decorators that wrap and
+/// the callback groups. [`solve`] and the [`Graph`] it builds take the same.
+struct Inputs<'a> {
+    p: &'a Project,
+    cat: &'a Catalog,
+    facts: &'a [ModuleFacts],
+    scope: &'a Scope,
+    extra: &'a [(FuncId, &'static str, Pin)],
+    decorators: &'a crate::wrappers::Decorators,
+    callbacks: &'a crate::callbacks::Callbacks,
+}
+
+/// One colouring of `inputs`.
+fn solve(inputs: &Inputs) -> Colouring {
+    let Inputs {
+        p,
+        cat,
+        scope,
+        callbacks,
+        ..
+    } = *inputs;
     let mut family = families(p);
     // Functions passed to one callback parameter change colour together, as overrides do.
     callbacks.tie(&mut family);
     let fam = |f: FuncId| family.get(&f).copied().unwrap_or(f);
     let members = Multimap::new(p.func_ids().map(|f| (fam(f), f)).collect());
-    let mut graph = Graph::build(p, cat, facts, scope, extra, (decorators, callbacks));
+    let mut graph = Graph::build(inputs);
     let (mut out, async_fams) = fixed_point(p, scope, &mut graph, &fam);
     for &fam_rep in &async_fams {
         for f in members.get(fam_rep) {
@@ -386,14 +407,16 @@ struct Graph {
 
 impl Graph {
     /// The graph of the whole project, with `extra` pins after the definitions' own.
-    fn build(
-        p: &Project,
-        cat: &Catalog,
-        facts: &[ModuleFacts],
-        scope: &Scope,
-        extra: &[(FuncId, &'static str, Pin)],
-        (decorators, callbacks): (&crate::wrappers::Decorators, &crate::callbacks::Callbacks),
-    ) -> Graph {
+    fn build(inputs: &Inputs) -> Graph {
+        let Inputs {
+            p,
+            cat,
+            facts,
+            scope,
+            extra,
+            decorators,
+            callbacks,
+        } = *inputs;
         let by_name = methods_by_name(p);
         let module_value = facts.iter().enumerate().find_map(|(m, mf)| {
             mf.module_values

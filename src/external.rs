@@ -255,18 +255,10 @@ fn decorator_reason(p: &Project, cat: &Catalog, f: FuncId) -> Option<String> {
 /// `async def` (an `[[async-aware-decorator]]`, by the name it is imported as, even when
 /// the project defines it: the standard library's own `unittest.skipIf`).
 pub fn async_aware(p: &Project, cat: &Catalog, m: usize, written: &str) -> bool {
-    // The decorators a pass rewrites for the async form are safe only where written as the
-    // pass recognises them (and, for fixtures, in a test module).
+    // A fixture is rewritten for the async form only in a test module, where the pass runs.
     let core = &cat.names().core;
     qualified_name(p, m, written).is_some_and(|q| {
-        cat.async_aware_decorator(&q)
-            && (q != core.contextmanager
-                || [
-                    core.contextmanager.as_str(),
-                    crate::names::last(&core.contextmanager),
-                ]
-                .contains(&written))
-            && (q != core.fixture || core.is_fixture(written) && p.modules[m].is_test)
+        cat.async_aware_decorator(&q) && (q != core.fixture || p.modules[m].is_test)
     })
 }
 

@@ -54,6 +54,10 @@ pub struct Core {
     pub base_exception: String,
     /// Functions that call their callback argument without `await`.
     pub sync_callers: Vec<String>,
+    /// Functions that run their callable argument in a worker thread.
+    pub thread_functions: Vec<String>,
+    /// Executor methods that do (`loop.run_in_executor`, `pool.submit`), by name alone.
+    pub thread_methods: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,12 +160,6 @@ pub struct LoopApi {
 }
 
 impl Core {
-    /// Whether a decorator written `written` is pytest's fixture (`@pytest.fixture`, or
-    /// `@fixture` imported from it).
-    pub fn is_fixture(&self, written: &str) -> bool {
-        written == self.fixture || written == last(&self.fixture)
-    }
-
     /// Whether the qualified name is `unittest.TestCase`.
     pub fn is_test_case(&self, qualified: &str) -> bool {
         self.test_cases.iter().any(|t| t == qualified)

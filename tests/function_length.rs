@@ -2,7 +2,9 @@
 //! whose phases have no names. Each `fn` body is found by matching braces, with the braces in
 //! strings, characters and comments left out.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 
 /// The longest a function may be, from its `fn` line to its closing brace.
 const MAX_LINES: usize = 120;
@@ -10,10 +12,8 @@ const MAX_LINES: usize = 120;
 #[test]
 fn no_function_is_over_the_limit() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
+    let files = support::rust_files(&root.join("src"));
     assert!(!files.is_empty(), "no Rust files under src/");
-    files.sort();
     let mut long = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
@@ -46,17 +46,6 @@ fn braces_in_strings_chars_and_comments_do_not_count() {
             ("d".to_string(), 11, 3)
         ]
     );
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 /// Each function with a body: its name, the line of its `fn` and its length in lines.

@@ -3,6 +3,8 @@
 //! nothing, both silently, so a typo (or a grammar update that renames a node) would turn a
 //! rule off without failing anything else.
 
+mod support;
+
 use std::path::Path;
 
 /// The names `src/` uses as node kinds and as field names, with `file:line` for each.
@@ -104,17 +106,6 @@ fn scan_match_arms(path: &str, lines: &[&str], open: usize, uses: &mut Uses) {
     }
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 fn language() -> tree_sitter::Language {
     tree_sitter_python::LANGUAGE.into()
 }
@@ -144,9 +135,7 @@ fn unknown(uses: &Uses) -> Vec<String> {
 #[test]
 fn every_kind_and_field_in_src_is_in_the_grammar() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
-    files.sort();
+    let files = support::rust_files(&root.join("src"));
     let mut uses = Uses::default();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();

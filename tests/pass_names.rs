@@ -1,6 +1,8 @@
 //! The Python API names the passes use come from `transforms/` (`[names]` tables and rule
 //! entries), never from string literals in `src/passes/`: the sync->async table is data.
 
+mod support;
+
 use awaitify::rules::Catalog;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -145,12 +147,8 @@ fn no_python_api_name_is_a_string_literal_in_the_passes() {
     let modules = modules();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/passes");
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in support::rust_files(&dir) {
         let file = path.file_name().unwrap().to_string_lossy().to_string();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
         let src = std::fs::read_to_string(&path).unwrap();
         for (line, s) in string_literals(&src) {
             if qualified(&s, &modules) {

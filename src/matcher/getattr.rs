@@ -5,6 +5,7 @@
 //! cases where less is possible: the result is never used as a value, or the name is one of
 //! a few literals.
 
+use super::resolve::BUILTIN_SCALARS;
 use crate::parse::text;
 use crate::syntax::Node;
 
@@ -303,16 +304,5 @@ pub fn holds_no_project_object(q: &str) -> bool {
         && !q.starts_with("typing_extensions.")
         && !q.starts_with("collections.abc.")
         && !q.starts_with("types.")
-        && (q.contains('.') || BUILTIN_VALUE_TYPES.contains(&q))
+        && (q.contains('.') || BUILTIN_SCALARS.contains(&q) || q == "bytearray")
 }
-
-/// Builtin classes whose instances hold data, not project functions (unless subclassed).
-const BUILTIN_VALUE_TYPES: &[&str] = &[
-    "str",
-    "bytes",
-    "int",
-    "float",
-    "bool",
-    "complex",
-    "bytearray",
-];

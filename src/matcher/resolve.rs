@@ -76,14 +76,13 @@ pub(super) const BUILTIN_METHODS: &[&str] = &[
 /// `logging.Logger`, `", ".join(xs)`), so it neither pins nor is reported.
 pub(super) const INERT: &str = "builtins.object";
 
-/// Outside callables whose result is [`INERT`] (the catalog's own `returns` come first).
-pub(super) const INERT_RESULTS: &[&str] = &[
-    "str",
-    "bytes",
-    "int",
-    "float",
-    "bool",
-    "complex",
+/// Builtin classes whose instances hold data, not project functions (unless subclassed):
+/// their results are [`INERT`], and a `getattr` on one reads data.
+pub(super) const BUILTIN_SCALARS: &[&str] = &["str", "bytes", "int", "float", "bool", "complex"];
+
+/// Outside callables whose result is [`INERT`] besides [`BUILTIN_SCALARS`] (the catalog's own
+/// `returns` come first).
+const INERT_RESULTS: &[&str] = &[
     "repr",
     "ascii",
     "format",
@@ -243,6 +242,11 @@ pub(super) const INERT_LITERALS: &[&str] = &[
     "true",
     "false",
 ];
+
+/// Whether outside callable `q` returns an [`INERT`] value.
+fn is_inert_result(q: &str) -> bool {
+    BUILTIN_SCALARS.contains(&q) || INERT_RESULTS.contains(&q)
+}
 
 /// The qualified name an identifier or attribute chain read in function `scope` stands for,
 /// through the module's imports (ruff's `resolve_qualified_name`): `subprocess.PIPE` after
@@ -828,7 +832,7 @@ impl<'a> Walker<'a> {
                     .returns
                     .clone()
                     .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
-                None if INERT_RESULTS.contains(&q.as_str()) || self.in_value_module(&q) => {
+                None if is_inert_result(&q) || self.in_value_module(&q) => {
                     Val::Kind(Kind::Ext(INERT.into()))
                 }
                 None if CONTAINERS.contains(&q.as_str()) => {

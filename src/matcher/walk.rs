@@ -494,32 +494,9 @@ impl<'a> Walker<'a> {
             self.arg_literals(node, g, offset, args);
             let g = &g;
             let def = self.p.func(*g);
-            let mut cursor = args.walk();
-            let mut pos = 0;
-            for a in args.named_children(&mut cursor) {
-                match a.kind() {
-                    "keyword_argument" => {
-                        let (Some(n), Some(v)) = (
-                            a.child_by_field_name("name"),
-                            a.child_by_field_name("value"),
-                        ) else {
-                            continue;
-                        };
-                        if let Some(i) = def.params.iter().position(|p| p.name == text(n, self.src))
-                        {
-                            let kind = self.kind_of(v, caller);
-                            self.facts.param_obs.push(((*g, i), kind.map(Box::new)));
-                        }
-                    }
-                    "list_splat" | "dictionary_splat" | "comment" => {}
-                    _ => {
-                        let kind = self.kind_of(a, caller);
-                        self.facts
-                            .param_obs
-                            .push(((*g, pos + offset), kind.map(Box::new)));
-                        pos += 1;
-                    }
-                }
+            for (i, v) in bound_args(def, offset, args, self.src) {
+                let kind = self.kind_of(v, caller);
+                self.facts.param_obs.push(((*g, i), kind.map(Box::new)));
             }
         }
     }
@@ -532,33 +509,13 @@ impl<'a> Walker<'a> {
             return;
         }
         let mut cursor = args.walk();
-        let args: Vec<Node> = args
-            .named_children(&mut cursor)
-            .filter(|a| a.kind() != "comment")
-            .collect();
         if args
-            .iter()
+            .named_children(&mut cursor)
             .any(|a| matches!(a.kind(), "list_splat" | "dictionary_splat"))
         {
             return;
         }
-        for (pos, a) in args.iter().enumerate() {
-            let (param, value) = match a.kind() {
-                "keyword_argument" => {
-                    let (Some(n), Some(v)) = (
-                        a.child_by_field_name("name"),
-                        a.child_by_field_name("value"),
-                    ) else {
-                        continue;
-                    };
-                    let Some(i) = def.params.iter().position(|p| p.name == text(n, self.src))
-                    else {
-                        continue;
-                    };
-                    (i, v)
-                }
-                _ => (pos + offset, *a),
-            };
+        for (param, value) in bound_args(def, offset, args, self.src) {
             if let Some(s) = getattr::plain_string(value, self.src) {
                 self.facts
                     .arg_literals
@@ -1337,3 +1294,38 @@ pub(super) const DYNAMIC_IMPORTS: &[&str] = &[
     "__import__",
     "builtins.__import__",
 ];
+
+/// The arguments of a call bound to parameters of `def`, as (parameter index, value): a
+/// keyword by its name, a positional argument by its place after `offset` (1 past `self`).
+/// Splats and comments bind nothing here; a caller that must know them checks first.
+fn bound_args<'t>(
+    def: &FuncDef,
+    offset: usize,
+    args: Node<'t>,
+    src: &str,
+) -> Vec<(usize, Node<'t>)> {
+    let mut cursor = args.walk();
+    let mut pos = 0;
+    let mut out = Vec::new();
+    for a in args.named_children(&mut cursor) {
+        match a.kind() {
+            "keyword_argument" => {
+                let (Some(n), Some(v)) = (
+                    a.child_by_field_name("name"),
+                    a.child_by_field_name("value"),
+                ) else {
+                    continue;
+                };
+                if let Some(i) = def.params.iter().position(|p| p.name == text(n, src)) {
+                    out.push((i, v));
+                }
+            }
+            "list_splat" | "dictionary_splat" | "comment" => {}
+            _ => {
+                out.push((pos + offset, a));
+                pos += 1;
+            }
+        }
+    }
+    out
+}

@@ -24,7 +24,6 @@ const RENAMES: &[(&str, &str)] = &[
 ];
 
 pub fn run(cx: &PassCx, out: &mut PassOut) {
-    let src = cx.src();
     let ix = &cx.module().index;
     for (i, def) in ix.functions.iter().enumerate() {
         if !cx.colour.coloured.contains(&cx.fid(i)) {
@@ -55,20 +54,17 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                     .push(Edit::replace(r.0, r.1, "__aiter__", Origin::AsyncDef));
             }
         }
-        // `@contextmanager` on a generator that now awaits.
-        let head_start = first_line_start(src, def);
-        let head = &src[head_start..def.start];
+        // `@contextmanager` (however imported) on a generator that now awaits.
         let names = &cx.cat.names().core;
-        let qualified = names.contextmanager.as_str();
-        for name in [qualified, crate::names::last(qualified)] {
-            if let Some(at) = head.find(&format!("@{name}")) {
-                let at = head_start + at + 1;
-                let new = names.asynccontextmanager.as_str();
-                out.edits
-                    .push(Edit::replace(at, at + name.len(), new, Origin::AsyncDef));
-                out.imports.insert(crate::names::module(new).into());
-                break;
-            }
+        if let Some(callee) = cx.decorator(def, &names.contextmanager) {
+            let new = names.asynccontextmanager.as_str();
+            out.edits.push(Edit::replace(
+                callee.start_byte(),
+                callee.end_byte(),
+                new,
+                Origin::AsyncDef,
+            ));
+            out.imports.insert(crate::names::module(new).into());
         }
     }
 }

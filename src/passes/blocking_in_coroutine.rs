@@ -74,7 +74,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                     format!("`{what}` blocks the event loop inside a coroutine ({rule}); {advice}"),
                 ));
             }
-            passed_blocking(cx, &outside, call, out);
+            passed_blocking(cx, &outside, i, call, out);
         }
     }
 }
@@ -85,23 +85,20 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
 fn passed_blocking(
     cx: &PassCx,
     outside: &HashMap<(usize, usize), &Outside>,
+    scope: usize,
     call: Node,
     out: &mut PassOut,
 ) {
-    let Some(args) = call.child_by_field_name("arguments") else {
+    let (Some(args), Some(function)) = (
+        call.child_by_field_name("arguments"),
+        call.child_by_field_name("function"),
+    ) else {
         return;
     };
-    let callee = call
-        .child_by_field_name("function")
-        .map_or("", |c| &cx.src()[c.byte_range()]);
-    // Handed to a thread: the way to call it from a coroutine.
-    let last = callee.rsplit('.').next().unwrap_or_default();
-    if matches!(
-        last,
-        "to_thread" | "run_in_executor" | "submit" | "Thread" | "map"
-    ) {
+    if hands_to_thread(cx, scope, function) {
         return;
     }
+    let callee = &cx.src()[function.byte_range()];
     let mut cursor = args.walk();
     for a in args.named_children(&mut cursor) {
         let value = match a.kind() {
@@ -130,6 +127,21 @@ fn passed_blocking(
             ));
         }
     }
+}
+
+/// Whether the callee runs its callable argument in a worker thread, the way to call a
+/// blocking function from a coroutine: a function by what it resolves to
+/// (`asyncio.to_thread`, `threading.Thread`, however imported), an executor method
+/// (`loop.run_in_executor`, `pool.submit`) by its name, as its receiver's type is not known.
+fn hands_to_thread(cx: &PassCx, scope: usize, callee: Node) -> bool {
+    let core = &cx.cat.names().core;
+    let method = callee
+        .child_by_field_name("attribute")
+        .map(|a| &cx.src()[a.byte_range()]);
+    method.is_some_and(|m| core.thread_methods.iter().any(|t| t == m))
+        || cx
+            .qualified(Some(scope), callee)
+            .is_some_and(|q| core.thread_functions.contains(&q))
 }
 
 /// Calls in this function's own code: not in nested functions, lambdas or classes.

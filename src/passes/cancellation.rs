@@ -113,15 +113,13 @@ fn check_try(cx: &PassCx, f: usize, t: Node, out: &mut PassOut) {
                 })
                 .collect()
         };
-        let names: Vec<&str> = types.iter().map(|n| src[n.byte_range()].trim()).collect();
         // A handler for CancelledError first decides what cancellation does.
-        if names
-            .iter()
-            .any(|n| n.rsplit('.').next() == Some("CancelledError"))
-        {
+        let core = &cx.cat.names().core;
+        if types.iter().any(|n| is(cx, f, *n, &core.cancelled_error)) {
             return;
         }
-        let catch_all = types.is_empty() || types.iter().any(|n| is_base_exception(cx, f, *n));
+        let catch_all =
+            types.is_empty() || types.iter().any(|n| is(cx, f, *n, &core.base_exception));
         if !catch_all {
             continue;
         }
@@ -133,11 +131,10 @@ fn check_try(cx: &PassCx, f: usize, t: Node, out: &mut PassOut) {
     }
 }
 
-/// Whether the handler's type resolves to `BaseException` (not a local or an import that
+/// Whether the handler's type resolves to `qualified` (not a local or an import that
 /// rebinds the name).
-fn is_base_exception(cx: &PassCx, f: usize, n: Node) -> bool {
-    let q = crate::matcher::qualified_name(&cx.module().index, Some(f), n, cx.src());
-    q.is_some_and(|q| q == cx.cat.names().core.base_exception)
+fn is(cx: &PassCx, f: usize, n: Node, qualified: &str) -> bool {
+    cx.qualified(Some(f), n).is_some_and(|q| q == qualified)
 }
 
 fn handler_block(clause: Node) -> Option<Node> {

@@ -144,6 +144,36 @@ impl<'a> PassCx<'a> {
         Some(n)
     }
 
+    /// The qualified name `node` stands for when read in function `scope`
+    /// ([`crate::matcher::qualified_name`]): how a pass tells which API a written name is,
+    /// so an alias (`import contextlib as cl`) resolves and a local of the same name does not.
+    pub fn qualified(&self, scope: Option<usize>, node: Node) -> Option<String> {
+        crate::matcher::qualified_name(&self.module().index, scope, node, self.src())
+    }
+
+    /// The callee of the first decorator of `def` (without `@` and call arguments) that
+    /// resolves to `qualified`, read where the decorator runs: the scope around the `def`.
+    pub fn decorator(&self, def: &crate::index::FuncDef, qualified: &str) -> Option<Node<'a>> {
+        let decorated = self
+            .node(def.start, def.end)?
+            .parent()
+            .filter(|p| p.kind() == "decorated_definition")?;
+        let mut cursor = decorated.walk();
+        for d in decorated.named_children(&mut cursor) {
+            let Some(e) = d.named_child(0).filter(|_| d.kind() == "decorator") else {
+                continue;
+            };
+            let callee = match e.kind() {
+                "call" => e.child_by_field_name("function").unwrap_or(e),
+                _ => e,
+            };
+            if self.qualified(def.parent, callee).as_deref() == Some(qualified) {
+                return Some(callee);
+            }
+        }
+        None
+    }
+
     /// Whether code in `caller` at `ctx` runs inside a coroutine after the migration.
     pub fn can_await(&self, caller: Option<usize>, ctx: Ctx) -> bool {
         ctx == Ctx::Body && caller.is_some_and(|f| self.colour.async_funcs.contains(&self.fid(f)))

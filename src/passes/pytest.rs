@@ -54,32 +54,23 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         {
             continue;
         }
-        if let Some(fixture) = def
-            .decorators
-            .iter()
-            .find(|d| cx.cat.names().core.is_fixture(d))
-        {
+        let core = &cx.cat.names().core;
+        if let Some(fixture) = cx.decorator(def, &core.fixture) {
             // Replace the decorator's callee, keeping its arguments.
-            let head_start = first_line_start(src, def);
-            if let Some(at) = src[head_start..def.start].find(&format!("@{fixture}")) {
-                let at = head_start + at + 1;
-                let new = cx.cat.names().core.async_fixture.as_str();
-                out.edits.push(Edit::replace(
-                    at,
-                    at + fixture.len(),
-                    new,
-                    Origin::AsyncTest,
-                ));
-                out.imports.insert(crate::names::module(new).into());
-                out.packages.insert("pytest-asyncio".into());
-            }
+            let new = core.async_fixture.as_str();
+            out.edits.push(Edit::replace(
+                fixture.start_byte(),
+                fixture.end_byte(),
+                new,
+                Origin::AsyncTest,
+            ));
+            out.imports.insert(crate::names::module(new).into());
+            out.packages.insert("pytest-asyncio".into());
             continue;
         }
         let is_test = def.name.starts_with("test") && (def.parent.is_none() || def.class.is_some());
-        let mark = cx.cat.names().core.pytest_asyncio_mark.as_str();
-        // Written `@pytest.mark.asyncio` or through an alias of the module (`@pt.mark.asyncio`).
-        let (top, unqualified) = mark.split_once('.').unwrap_or((mark, mark));
-        if !is_test || def.decorators.iter().any(|d| d.ends_with(unqualified)) {
+        let mark = core.pytest_asyncio_mark.as_str();
+        if !is_test || cx.decorator(def, mark).is_some() {
             continue;
         }
         let at = first_line_start(src, def);
@@ -94,7 +85,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 Origin::AsyncTest,
             )
         });
-        out.imports.insert(top.into());
+        // The mark is an attribute of the top module: `import pytest`.
+        out.imports
+            .insert(mark.split('.').next().unwrap_or(mark).into());
         out.packages.insert("pytest-asyncio".into());
     }
 }

@@ -299,14 +299,15 @@ fn uses_ok(cx: &PassCx, conn: &Conn) -> Result<(), String> {
             let is_stmt = call
                 .and_then(|c| c.parent())
                 .is_some_and(|p| p.kind() == "expression_statement");
-            let first = call
+            let shut_wr = &cx.cat.names().sockets.shut_wr;
+            let shuts_writing = call
                 .and_then(|c| Args::of(c, src))
                 .and_then(|a| a.positional(0))
-                .map(|f| text(f, src));
+                .is_some_and(|f| cx.qualified(Some(conn.caller), f).as_ref() == Some(shut_wr));
             match method {
                 Some("recv") => {}
                 Some("sendall" | "send" | "close") if is_stmt => {}
-                Some("shutdown") if is_stmt && first.is_some_and(|f| f.ends_with("SHUT_WR")) => {}
+                Some("shutdown") if is_stmt && shuts_writing => {}
                 Some("makefile")
                     if call.is_some_and(|c| binary_mode(c, src))
                         && call
@@ -450,7 +451,10 @@ fn method(cx: &PassCx, c: &CallFact, name: &str, conn: &Conn, out: &mut PassOut)
         ),
         "shutdown" => {
             let shut_wr = &cx.cat.names().sockets.shut_wr;
-            if stmt.is_some() && arg(0).ends_with(crate::names::last(shut_wr)) {
+            let first = a.as_ref().and_then(|a| a.positional(0));
+            let shuts_writing =
+                first.is_some_and(|f| cx.qualified(c.caller, f).as_ref() == Some(shut_wr));
+            if stmt.is_some() && shuts_writing {
                 out.edits.push(Edit::replace(
                     c.start,
                     c.end,

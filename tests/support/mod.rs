@@ -460,6 +460,25 @@ pub fn read_tree(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
+/// Every `.rs` file under `dir`, sorted: what the tests that read the crate's own source
+/// (function lengths, grammar names, API literals in the passes) go through.
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    out
+}
+
 // ---------------------------------------------------------------------------
 // Execution equivalence
 
