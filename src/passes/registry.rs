@@ -96,10 +96,11 @@ mod tests {
     #[test]
     fn every_pass_parses_from_its_own_name_and_no_two_share_one() {
         for &p in PassName::ALL {
-            let parsed: PassName = serde::Deserialize::deserialize(
-                serde::de::value::StrDeserializer::<serde::de::value::Error>::new(p.as_str()),
-            )
-            .unwrap();
+            let parsed: PassName =
+                serde::Deserialize::deserialize(serde::de::value::StrDeserializer::<
+                    serde::de::value::Error,
+                >::new(p.as_str()))
+                .unwrap();
             assert_eq!(parsed, p);
         }
         let mut names: Vec<_> = PassName::ALL.iter().map(|p| p.as_str()).collect();
