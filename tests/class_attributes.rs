@@ -159,14 +159,75 @@ if __name__ == "__main__":
 
 #[test]
 fn a_class_attribute_rebound_to_another_kind_stays_unknown() {
-    let out = support::fixture_after(REBOUND);
+    // Nothing changes: the lock is kept, and the project `__enter__` with it.
+    let equiv = support::Equiv {
+        expect_unchanged: true,
+        ..Default::default()
+    };
+    let out = support::assert_equivalent(REBOUND, &["main.py"], equiv)["main.py"].clone();
     lacks(&out, &["async def __aenter__", "async def work"]);
     has(
         &reported(REBOUND),
         &["a `with` enters a value of unknown type"],
     );
-    // FIXME: the class-body lock is still converted though a read of it is untyped (as every
-    // class-body lock was before class attributes were typed): a creation bound to an
-    // attribute whose kind stays unknown should be kept.
-    has(&out, &["    _lock = asyncio.Lock()"]);
+    // The lock is kept with its uses: `with Guard._lock:` stays a plain `with`.
+    has(&out, &["    _lock = threading.Lock()"]);
+    lacks(&out, &["asyncio.Lock"]);
+    has(
+        &reported(REBOUND),
+        &["is stored at line 15 in an attribute that is also given another type"],
+    );
+}
+
+/// The same with an instance attribute: `self._lock` is rebound by another method, so
+/// `with self._lock:` is of unknown type and stays sync; an `asyncio.Lock` there would fail
+/// when entered.
+const INSTANCE_REBOUND: &str = r#"#- main.py
+import threading
+import time
+
+
+class Conn:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+class Guard:
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def swap(self):
+        self._lock = Conn()
+
+    def work(self):
+        with self._lock:
+            return 1
+
+
+def main():
+    g = Guard()
+    print(g.work())
+    time.sleep(0.01)
+    print("done")
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_lock_stored_in_an_instance_attribute_of_two_kinds_is_kept() {
+    let out = equivalent(INSTANCE_REBOUND);
+    has(
+        &out,
+        &[
+            "        self._lock = threading.Lock()",
+            "async def main():",
+            "    asyncio.run(main())",
+        ],
+    );
+    lacks(&out, &["asyncio.Lock"]);
 }

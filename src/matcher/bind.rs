@@ -3,7 +3,7 @@
 //! objects.
 
 use super::annotation;
-use super::facts::{Ctx, ForFact, WithFact, YieldFromFact};
+use super::facts::{Ctx, Escape, ForFact, WithFact, YieldFromFact};
 use super::knowledge::Kind;
 use super::resolve::{INERT, Val};
 use super::walk::Walker;
@@ -37,7 +37,58 @@ impl<'a> Walker<'a> {
         if ctx == Ctx::ClassBody {
             self.class_attribute(left, kind.clone());
         }
+        self.stored_untyped(left, right, kind.as_ref(), ctx, caller);
         self.bind_target(left, kind, caller);
+    }
+
+    /// A converted object stored in an attribute (`self.lock = threading.Lock()`, `_lock =
+    /// ...` in a class body) whose reads do not give it back as that object, because another
+    /// assignment gives the attribute another type: its uses through the attribute are of
+    /// unknown type and stay as they are, so the object is kept with them (an escape).
+    fn stored_untyped(
+        &mut self,
+        left: Node,
+        right: Node,
+        kind: Option<&Kind>,
+        ctx: Ctx,
+        caller: Option<usize>,
+    ) {
+        let Some(Kind::Ext(ty)) = kind else {
+            return;
+        };
+        if !self.cat.object_type(ty) {
+            return;
+        }
+        let (class, attr) = match left.kind() {
+            "identifier" if ctx == Ctx::ClassBody => match self.enclosing_class() {
+                Some(c) => (
+                    ClassId {
+                        module: self.m as u32,
+                        class: c as u32,
+                    },
+                    left,
+                ),
+                None => return,
+            },
+            "attribute" => {
+                let (Some(obj), Some(attr)) = (
+                    left.child_by_field_name("object"),
+                    left.child_by_field_name("attribute"),
+                ) else {
+                    return;
+                };
+                match self.kind_of(obj, caller) {
+                    Some(Kind::Instance(c) | Kind::ClassObj(c)) => (c, attr),
+                    _ => return,
+                }
+            }
+            _ => return,
+        };
+        let name = text(attr, self.src).to_string();
+        if self.attr_kind(class, &name).as_ref() != kind {
+            let ty = ty.clone();
+            self.escape(right, &ty, Escape::Stored, ctx, caller);
+        }
     }
 
     /// `_lock = threading.Lock()` in a class body: an observation of the class's attribute,

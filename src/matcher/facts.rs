@@ -270,6 +270,9 @@ pub enum Escape {
     /// An attribute set after construction that the new type ignores or lacks
     /// (`session.verify = False`).
     Set,
+    /// Stored in an attribute that another assignment gives another type
+    /// (`self.lock = Conn()` elsewhere): its uses through the attribute cannot be followed.
+    Stored,
 }
 
 /// Attributes that keep their meaning when set on the converted object.

@@ -742,6 +742,11 @@ pub fn keep_for_escape(
             "`{text}(...)` at line {} has no counterpart that awaitify maps",
             u.line
         ),
+        Some(crate::matcher::Escape::Stored) => format!(
+            "`{text}` is stored at line {} in an attribute that is also given another type, \
+             so its uses through that attribute cannot be followed",
+            u.line
+        ),
         Some(crate::matcher::Escape::Set) => format!(
             "`{text}` is set at line {}, which the converted object would not honour",
             u.line
