@@ -70,18 +70,10 @@ impl<'a> Walker<'a> {
                 ),
                 None => return,
             },
-            "attribute" => {
-                let (Some(obj), Some(attr)) = (
-                    left.child_by_field_name("object"),
-                    left.child_by_field_name("attribute"),
-                ) else {
-                    return;
-                };
-                match self.kind_of(obj, caller) {
-                    Some(Kind::Instance(c) | Kind::ClassObj(c)) => (c, attr),
-                    _ => return,
-                }
-            }
+            "attribute" => match self.attribute_target(left, caller) {
+                Some(target) => target,
+                None => return,
+            },
             _ => return,
         };
         let name = text(attr, self.src).to_string();
@@ -155,16 +147,7 @@ impl<'a> Walker<'a> {
                 self.facts.local_obs.push((key, kind.map(Box::new)));
             }
             "attribute" => {
-                let (Some(obj), Some(attr)) = (
-                    left.child_by_field_name("object"),
-                    left.child_by_field_name("attribute"),
-                ) else {
-                    return;
-                };
-                // `Cls.x = v` and `cls.x = v` set what `self.x` reads too.
-                if let Val::Kind(Kind::Instance(c) | Kind::ClassObj(c)) | Val::Sym(Sym::Class(c)) =
-                    self.resolve(obj, caller)
-                {
+                if let Some((c, attr)) = self.attribute_target(left, caller) {
                     self.facts
                         .attr_obs
                         .push(((c, text(attr, self.src).to_string()), kind.map(Box::new)));
@@ -178,6 +161,23 @@ impl<'a> Walker<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The class whose attribute an assignment target `obj.attr` sets, and the attribute:
+    /// `self.x`, and also `Cls.x = v` and `cls.x = v`, which set what `self.x` reads.
+    fn attribute_target(
+        &self,
+        left: Node<'a>,
+        caller: Option<usize>,
+    ) -> Option<(ClassId, Node<'a>)> {
+        let obj = left.child_by_field_name("object")?;
+        let attr = left.child_by_field_name("attribute")?;
+        match self.resolve(obj, caller) {
+            Val::Kind(Kind::Instance(c) | Kind::ClassObj(c)) | Val::Sym(Sym::Class(c)) => {
+                Some((c, attr))
+            }
+            _ => None,
         }
     }
 
