@@ -35,6 +35,8 @@ pub enum Origin {
     SwallowedCancellation,
     Threads,
     ToThread,
+    /// A family pass of the registry that has no origin of its own (`redis`).
+    Family(crate::passes::PassName),
 }
 
 impl Origin {
@@ -66,6 +68,7 @@ impl Origin {
             Origin::SwallowedCancellation => "swallowed-cancellation",
             Origin::Threads => "threads",
             Origin::ToThread => "to-thread",
+            Origin::Family(p) => p.as_str(),
         }
     }
 }

@@ -4,8 +4,12 @@
 //! lives in `transforms/` and not in pass code; a missing or unknown key fails when the
 //! catalog loads.
 
-use crate::rules::Rule;
+use crate::rules::{PassName, Rule};
 use serde::Deserialize;
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
 
 /// Every pass's names, one section per rule file (`[names]` of `transforms/<id>.toml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -167,15 +171,62 @@ impl Core {
 }
 
 impl Names {
-    /// The sections of the rules' `[names]` tables, each under its rule's id.
-    pub fn of(rules: &[Rule]) -> Result<Names, String> {
+    /// The sections of the rules' `[names]` tables, each under its rule's id, and the names
+    /// of the family passes that type their own.
+    pub fn of(rules: &[Rule]) -> Result<(Names, FamilyNames), String> {
         let mut sections = toml::Table::new();
+        let mut family = FamilyNames::default();
         for rule in rules.iter().filter(|r| !r.pass_names.is_empty()) {
-            sections.insert(rule.id.clone(), toml::Value::Table(rule.pass_names.clone()));
+            let own = rule
+                .pass
+                .and_then(|p| Some((p, p.load_names(&rule.pass_names)?)));
+            match own {
+                Some((pass, loaded)) => {
+                    let names = loaded.map_err(|e| format!("[names] of {}: {e}", rule.id))?;
+                    if family.0.insert(pass, names).is_some() {
+                        return Err(format!(
+                            "[names] of {}: pass `{}` already has its names from another rule",
+                            rule.id,
+                            pass.as_str()
+                        ));
+                    }
+                }
+                None => {
+                    sections.insert(rule.id.clone(), toml::Value::Table(rule.pass_names.clone()));
+                }
+            }
         }
-        toml::Value::Table(sections)
+        let missing = PassName::ALL
+            .iter()
+            .find(|p| !family.0.contains_key(p) && p.load_names(&toml::Table::new()).is_some());
+        if let Some(p) = missing {
+            return Err(format!(
+                "pass `{}` needs a `[names]` table in a rule that names it",
+                p.as_str()
+            ));
+        }
+        let names = toml::Value::Table(sections)
             .try_into()
-            .map_err(|e| format!("[names]: {e}"))
+            .map_err(|e| format!("[names]: {e}"))?;
+        Ok((names, family))
+    }
+}
+
+/// The `[names]` of the family passes whose registry line types their own (`names:` in
+/// [`crate::passes::family_passes!`]), by pass.
+#[derive(Clone, Default)]
+pub struct FamilyNames(HashMap<PassName, Arc<dyn Any + Send + Sync>>);
+
+impl FamilyNames {
+    /// The names of `pass`, of the type its registry line declares.
+    pub fn get<T: 'static>(&self, pass: PassName) -> Option<&T> {
+        self.0.get(&pass)?.downcast_ref()
+    }
+}
+
+impl fmt::Debug for FamilyNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
     }
 }
 
@@ -204,6 +255,19 @@ mod tests {
         popen.pass_names.remove("popen");
         let err = super::Names::of(&rules).unwrap_err();
         assert!(err.contains("popen"), "{err}");
+
+        // A pass that types its own names: checked the same way.
+        let mut rules = cat.rules.clone();
+        let redis = rules.iter().position(|r| r.id == "redis-asyncio").unwrap();
+        rules[redis].pass_names.remove("async_client");
+        let err = super::Names::of(&rules).unwrap_err();
+        assert!(
+            err.contains("redis-asyncio") && err.contains("async_client"),
+            "{err}"
+        );
+        rules[redis].pass_names.clear();
+        let err = super::Names::of(&rules).unwrap_err();
+        assert!(err.contains("`redis` needs a `[names]` table"), "{err}");
 
         let mut rules = cat.rules.clone();
         let sleep = rules.iter_mut().find(|r| r.id == "blocking-sleep").unwrap();

@@ -104,6 +104,10 @@ pub struct MethodRule {
     pub pass_awaits: bool,
     #[serde(default)]
     pub callable: Option<ArgSpec>,
+    /// The returned object converts with its receiver (`conn.cursor()` of a converted
+    /// connection): every use of it must be mapped too, or the receiver's creation is kept.
+    #[serde(default)]
+    pub object: bool,
 }
 
 /// Where a call takes a callable that the rewritten code calls itself (`Thread(target=f)`,
@@ -312,6 +316,10 @@ pub struct Catalog {
     blocking_methods: HashMap<(String, String), Blocking>,
     /// The built-in rules' `[names]` (none in a catalog made from scratch, as tests do).
     pass_names: Option<crate::names::Names>,
+    /// The `[names]` of the family passes that type their own.
+    family_names: crate::names::FamilyNames,
+    /// The types a `[[method]]` with `object = true` returns, each with its receiver's type.
+    derived: HashMap<String, String>,
 }
 
 /// What a report of one `[[blocking]]` name says.
@@ -332,12 +340,13 @@ impl Catalog {
         for (file, text) in compiled::CATALOG {
             catalog.add_toml(file, text)?;
         }
-        let names =
+        let (names, family) =
             crate::names::Names::of(&catalog.rules).map_err(|message| RuleError::Invalid {
                 file: "transforms".into(),
                 message,
             })?;
         catalog.pass_names = Some(names);
+        catalog.family_names = family;
         Ok(catalog)
     }
 
@@ -435,6 +444,20 @@ impl Catalog {
     fn add_methods(&mut self, rule: &Rule, id: usize) -> Result<(), String> {
         for m in &rule.methods {
             check_action(rule, m.action, &m.replace, &m.ty)?;
+            if m.object {
+                let Some(returns) = &m.returns else {
+                    return Err(format!(
+                        "[[method]] of `{}`: `object` needs `returns`",
+                        m.ty
+                    ));
+                };
+                // A cursor's `execute` returns its own type: the root is the first receiver.
+                if *returns != m.ty {
+                    self.derived
+                        .entry(returns.clone())
+                        .or_insert_with(|| m.ty.clone());
+                }
+            }
             for name in &m.names {
                 let entry = CallEntry {
                     rule: id,
@@ -534,6 +557,13 @@ impl Catalog {
             .expect("the passes run with the built-in catalog")
     }
 
+    /// The `[names]` of a family pass that types its own (`names:` in its registry line).
+    pub fn family_names<T: 'static>(&self, pass: PassName) -> &T {
+        self.family_names
+            .get(pass)
+            .expect("the family passes run with the built-in catalog")
+    }
+
     pub fn call(&self, qualified: &str) -> Option<&CallEntry> {
         self.calls.get(qualified)
     }
@@ -555,6 +585,20 @@ impl Catalog {
         self.calls
             .values()
             .any(|e| e.object && e.returns.as_deref() == Some(ty))
+    }
+
+    /// The object type whose creations answer for a value of type `ty`: `ty` itself when a
+    /// creation makes it, its receiver's root when a `[[method]]` with `object = true` returns
+    /// it (a cursor answers to its connection), `None` for a type whose uses need no mapping.
+    pub fn closed_root<'t>(&'t self, mut ty: &'t str) -> Option<&'t str> {
+        // Bounded: a rule may return its own receiver's type (a pipeline's commands).
+        for _ in 0..8 {
+            if self.object_type(ty) {
+                return Some(ty);
+            }
+            ty = self.derived.get(ty)?;
+        }
+        None
     }
 
     pub fn method(&self, ty: &str, name: &str) -> Option<&CallEntry> {
@@ -646,6 +690,8 @@ impl Catalog {
             blocking_calls: self.blocking_calls.clone(),
             blocking_methods: self.blocking_methods.clone(),
             pass_names: self.pass_names.clone(),
+            family_names: self.family_names.clone(),
+            derived: self.derived.clone(),
         }
     }
 

@@ -88,3 +88,77 @@ if __name__ == "__main__":
     assert!(out.contains("await header(fp, \"one\")"), "{out}");
     support::assert_equivalent(spec, &["main.py"], support::Equiv::default());
 }
+
+/// A cursor is made by its connection: a use of the cursor that no rule maps
+/// (`setinputsizes`, which aiosqlite's cursor lacks) keeps the connection that made it, as a
+/// use of the connection itself does. Before, only the connection's own uses were checked
+/// and the migrated program raised `AttributeError`. Also `create_collation`, which
+/// aiosqlite's connection lacks, and which the catalog used to await.
+const DERIVED_OBJECT: &str = r#"import os
+import sqlite3
+import tempfile
+
+
+def setup(path):
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?)", [("a",), ("c",), ("b",)])
+    conn.commit()
+    conn.close()
+
+
+def sized(path):
+    conn = sqlite3.connect(path)
+    cur = conn.cursor()
+    cur.setinputsizes([])
+    cur.execute("SELECT x FROM t ORDER BY x")
+    rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def collated(path):
+    conn = sqlite3.connect(path)
+    conn.create_collation("rev", lambda a, b: (a < b) - (a > b))
+    rows = conn.execute("SELECT x FROM t ORDER BY x COLLATE rev").fetchall()
+    conn.close()
+    return rows
+
+
+def main():
+    path = os.path.join(tempfile.mkdtemp(), "db.sqlite")
+    setup(path)
+    print(sized(path), collated(path))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn an_unmapped_use_of_a_cursor_keeps_its_connection() {
+    let tree = support::assert_equivalent(DERIVED_OBJECT, &["main.py"], support::Equiv::default());
+    let out = &tree["main.py"];
+    support::has(
+        out,
+        &[
+            "async def setup(path):\n    conn = await aiosqlite.connect(path)\n",
+            "def sized(path):\n    conn = sqlite3.connect(path)\n    cur = conn.cursor()\n",
+            "def collated(path):\n    conn = sqlite3.connect(path)\n",
+        ],
+    );
+    let reported: Vec<String> = support::migrate_fixture(DERIVED_OBJECT)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    for needle in [
+        "`cur.setinputsizes(...)` at line 17",
+        "`conn.create_collation(...)` at line 26",
+    ] {
+        assert!(
+            reported.iter().any(|d| d.contains(needle)),
+            "{needle}: {reported:#?}"
+        );
+    }
+}

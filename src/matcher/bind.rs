@@ -56,7 +56,7 @@ impl<'a> Walker<'a> {
         let Some(Kind::Ext(ty)) = kind else {
             return;
         };
-        if !self.cat.object_type(ty) {
+        if self.cat.closed_root(ty).is_none() {
             return;
         }
         let (class, attr) = match left.kind() {

@@ -291,6 +291,7 @@ pub(super) const SAFE_SETS: &[(&str, &[&str])] = &[
         "sqlite3.Connection",
         &["row_factory", "text_factory", "isolation_level"],
     ),
+    ("sqlite3.Cursor", &["row_factory", "arraysize"]),
 ];
 
 /// `getattr(obj, name)`: the functions it may return are used as values.

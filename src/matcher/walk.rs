@@ -87,7 +87,7 @@ impl<'a> Walker<'a> {
         let safe = SAFE_SETS
             .iter()
             .any(|(t, names)| *t == ty && names.contains(&attr));
-        if self.cat.object_type(&ty) && !safe {
+        if self.cat.closed_root(&ty).is_some() && !safe {
             self.escape(node, &ty, Escape::Set, ctx, caller);
         }
     }
@@ -100,8 +100,12 @@ impl<'a> Walker<'a> {
         ctx: Ctx,
         caller: Option<usize>,
     ) {
+        // A derived object (a cursor) answers to the creation of its root (the connection).
+        let Some(root) = self.cat.closed_root(ty) else {
+            return;
+        };
         let callee = (node.start_byte(), node.end_byte());
-        self.push_kept_use(node, callee, ty, Some(escape), ctx, caller);
+        self.push_kept_use(node, callee, root, Some(escape), ctx, caller);
     }
 
     /// A [`KeptUseFact`] at `node`'s position.
@@ -452,7 +456,7 @@ impl<'a> Walker<'a> {
             }
             Val::ExtMethod(ty, name) => {
                 self.kept_use(node, f, &ty, &name, ctx, caller);
-                if self.cat.object_type(&ty) && self.cat.method(&ty, &name).is_none() {
+                if self.cat.closed_root(&ty).is_some() && self.cat.method(&ty, &name).is_none() {
                     self.escape(f, &ty, Escape::Unmapped, ctx, caller);
                 }
                 self.cat
@@ -929,7 +933,7 @@ impl<'a> Walker<'a> {
         // `to_thread(ev.wait, 5)`: a method of a converted object used as a value; whoever
         // calls it would not await it.
         if let Val::ExtMethod(ty, name) = &val
-            && self.cat.object_type(ty)
+            && let Some(root) = self.cat.closed_root(ty)
             && self.cat.method(ty, name).is_some()
             && !self
                 .up(node, 1)
@@ -940,7 +944,7 @@ impl<'a> Walker<'a> {
                 caller,
                 ctx,
                 callee: (node.start_byte(), node.end_byte()),
-                ty: ty.clone(),
+                ty: root.to_string(),
                 line: pos.row + 1,
                 col: pos.column + 1,
                 escape: Some(Escape::Value),

@@ -659,9 +659,10 @@ pub fn keep_for_use(
     let Target::Method { ty, name } = &c.target else {
         return Vec::new();
     };
-    if !cat.object_type(ty) {
+    // A derived object (a cursor) answers to the creation of its root (the connection).
+    let Some(ty) = cat.closed_root(ty) else {
         return Vec::new();
-    }
+    };
     let module = &p.modules[m];
     let here = match c.caller {
         Some(f) if c.ctx == Ctx::Body => {
@@ -702,9 +703,9 @@ pub fn keep_for_with(
     let converts = cat
         .with_use(ty)
         .is_some_and(|(_, u)| u.make_async || u.action == Some(Action::Pass));
-    if !converts || !cat.object_type(ty) {
+    let Some(ty) = cat.closed_root(ty).filter(|_| converts) else {
         return Vec::new();
-    }
+    };
     // `with open(p) as f:` enters the object it makes: that creation is the one kept.
     if calls.iter().any(|c| (c.start, c.end) == w.expr) {
         return Vec::new();

@@ -49,6 +49,7 @@ family_passes! {
     DanglingTask = "dangling-task" in dangling_task { call: |cx, c, _, out| dangling_task::rewrite(cx, c, out) }
     LoopApi = "loop-api" in loop_api { call: |cx, c, _, out| loop_api::rewrite(cx, c, out) }
     NeverAwaited = "never-awaited" { call: |cx, c, _, out| never_awaited::rewrite(cx, c, out) }
+    Redis = "redis" in redis { call: redis::rewrite, names: redis::Names }
 }
 
 /// Everything a pass may read about one module.

@@ -4,6 +4,11 @@
 //! the [`PassName`] variant, its parsing (a misspelt name fails when the catalog loads, with
 //! the known names listed) and the dispatch. A new family pass is its file plus its line.
 //!
+//! A pass that writes or recognises Python names of its own (`redis.asyncio.Redis`) names
+//! their type too, `names: redis::Names`: the rule file's `[names]` table is read into it
+//! when the catalog loads (a missing or unknown key fails there), and the pass gets it with
+//! [`crate::rules::Catalog::family_names`].
+//!
 //! Passes that also run over whole modules (`threads`, `sockets`, `never_awaited`, `files`)
 //! are declared with the phases; their lines name no module.
 
@@ -20,12 +25,14 @@ pub(super) type WithPass = fn(&PassCx, &WithFact, &mut PassOut) -> bool;
 macro_rules! family_passes {
     (@with) => { registry::declines };
     (@with $with:expr) => { $with };
+    (@names $table:ident) => { None };
+    (@names $table:ident $names:ty) => { Some(registry::load_names::<$names>($table)) };
     ($($(#[$doc:meta])* $variant:ident = $name:literal $(in $module:ident)?
-        { call: $call:expr $(, with: $with:expr)? $(,)? })+) => {
+        { call: $call:expr $(, with: $with:expr)? $(, names: $names:ty)? $(,)? })+) => {
         $($(pub mod $module;)?)+
 
         /// The Rust passes a rule can name with `pass = "..."`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum PassName {
             $($(#[$doc])* $variant,)+
         }
@@ -53,8 +60,29 @@ macro_rules! family_passes {
                     $(PassName::$variant => family_passes!(@with $($with)?),)+
                 }
             }
+
+            /// The pass's own `[names]` type read from `table`, or `None` when the pass has
+            /// no names of its own (its section, if any, is one of [`crate::names::Names`]).
+            pub(crate) fn load_names(self, table: &toml::Table) -> Option<registry::Loaded> {
+                match self {
+                    $(PassName::$variant => family_passes!(@names table $($names)?),)+
+                }
+            }
         }
     };
+}
+
+/// A pass's own `[names]`, typed by the struct its registry line names.
+pub(crate) type Loaded = Result<std::sync::Arc<dyn std::any::Any + Send + Sync>, String>;
+
+pub(super) fn load_names<T>(table: &toml::Table) -> Loaded
+where
+    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let names: T = toml::Value::Table(table.clone())
+        .try_into()
+        .map_err(|e| e.to_string())?;
+    Ok(std::sync::Arc::new(names))
 }
 
 pub(super) fn declines(_: &PassCx, _: &WithFact, _: &mut PassOut) -> bool {
