@@ -657,3 +657,39 @@ if __name__ == "__main__":
     assert!(main.contains("return len(await r.aread())"), "{main}");
     assert!(main.contains("await other.aclose()"), "{main}");
 }
+
+#[test]
+fn a_body_is_told_by_what_its_callee_resolves_to() {
+    // `encode_json` is `json.dumps`: a raw body, httpx's `content=`. The project's `bytes`
+    // returns a form, which `content=` would refuse: it stays `data=`.
+    let tree = assert_equivalent(
+        r#"import os
+from json import dumps as encode_json
+
+import requests
+
+BASE = os.environ["TEST_SERVER"]
+
+
+def bytes(**fields):
+    """The project's own: a form, not the builtin."""
+    return dict(fields)
+
+
+def main():
+    r = requests.post(BASE + "/echo", data=encode_json({"z": 1}), headers={"Content-Type": "application/json"})
+    print("json", r.status_code, r.text.strip())
+    r = requests.post(BASE + "/form", data=bytes(x="1", y="two"))
+    print("form", r.status_code, r.text.strip())
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        &["main.py"],
+        server(),
+    );
+    let main = &tree["main.py"];
+    assert!(main.contains("content=encode_json({\"z\": 1})"), "{main}");
+    assert!(main.contains("data=bytes(x=\"1\", y=\"two\")"), "{main}");
+}
