@@ -107,6 +107,8 @@ pub struct Requests {
     pub raw_methods: Vec<String>,
     /// Calls whose result is a mapping, which both form-encode (`dict(...)`).
     pub form_bodies: Vec<String>,
+    /// Calls that make text (`str(...)`): a URL, not a `Request` object.
+    pub text_calls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -161,6 +163,8 @@ pub struct Files {
     pub followed_types: Vec<String>,
     /// Builtins that only look at the object handed to them, never call its methods.
     pub inspecting: Vec<String>,
+    /// `print`, as the catalog names it (`print-to-file`).
+    pub print: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

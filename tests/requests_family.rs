@@ -693,3 +693,26 @@ if __name__ == "__main__":
     assert!(main.contains("content=encode_json({\"z\": 1})"), "{main}");
     assert!(main.contains("data=bytes(x=\"1\", y=\"two\")"), "{main}");
 }
+
+#[test]
+fn urlopen_of_a_project_call_named_str_is_not_taken_for_a_url() {
+    // Only the builtin `str` makes text; the project's `str` makes a POST `Request`, which
+    // `client.get` would not send. The call runs in a thread instead.
+    let (got, _) = migrate(
+        r#"import urllib.request
+
+
+def str(url):
+    return urllib.request.Request(url, method="POST")
+
+
+def fetch(url):
+    return urllib.request.urlopen(str(url)).read()
+"#,
+    );
+    assert!(
+        got.contains("await asyncio.to_thread(urllib.request.urlopen, str(url))"),
+        "{got}"
+    );
+    assert!(!got.contains("client.get"), "{got}");
+}

@@ -42,7 +42,7 @@ pub fn call(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         Target::Method { name, .. } if name == "open" => path_open(cx, c, args, out),
         Target::Rule(q) if *q == names.json_load => json_load(cx, c, args, out),
         Target::Rule(q) if *q == names.json_dump => json_dump(cx, node, args, out),
-        Target::Rule(q) if q == "print" => print_to_file(cx, node, args, out),
+        Target::Rule(q) if *q == names.print => print_to_file(cx, node, args, out),
         _ => false,
     };
     if done {

@@ -840,7 +840,7 @@ fn urlopen_args(
                 .is_some_and(|n| matches!(&src[n.byte_range()], "timeout" | "url")),
             "list_splat" | "dictionary_splat" => false,
             // A `Request` object or a body would need more than a GET.
-            _ => i == 0 && is_url_like(a, src),
+            _ => i == 0 && is_url_like(cx, c.caller, a),
         };
         if !ok {
             return Err("only `urlopen(url)` and `urlopen(url, timeout=...)` are rewritten".into());
@@ -867,13 +867,15 @@ fn urlopen_args(
     })
 }
 
-/// A string expression or a name: not obviously a `urllib.request.Request(...)`.
-fn is_url_like(n: &Node, src: &str) -> bool {
+/// A string expression or a name, read in function `scope`: not obviously a
+/// `urllib.request.Request(...)`. A call only when it resolves to one of `text_calls`.
+fn is_url_like(cx: &PassCx, scope: Option<usize>, n: &Node) -> bool {
     match n.kind() {
         "string" | "concatenated_string" | "binary_operator" | "identifier" | "attribute" => true,
         "call" => n
             .child_by_field_name("function")
-            .is_some_and(|f| matches!(&src[f.byte_range()], "str" | "f" | "format")),
+            .and_then(|f| cx.qualified(scope, f))
+            .is_some_and(|q| names(cx).text_calls.contains(&q)),
         _ => false,
     }
 }
