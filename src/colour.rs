@@ -8,7 +8,7 @@
 
 use crate::matcher::{Ctx, DynName, DynOn, Kind, ModuleFacts, PackedCall, Target};
 use crate::project::{ClassId, FuncId, Project};
-use crate::rules::{Action, Catalog};
+use crate::rules::{Action, Catalog, RuleId};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -406,6 +406,18 @@ struct Graph {
 }
 
 impl Graph {
+    /// Seeds `f`: it makes `what`, which catalog rule `rule` rewrites to await, at `line` of
+    /// its module.
+    fn seed(&mut self, cat: &Catalog, rule: RuleId, f: FuncId, what: String, line: usize) {
+        let why = Why::Seed {
+            rule: cat.rule(rule).id.clone(),
+            what,
+            module: f.module as usize,
+            line,
+        };
+        self.seeds.push((f, why));
+    }
+
     /// The graph of the whole project, with `extra` pins after the definitions' own.
     fn build(inputs: &Inputs) -> Graph {
         let Inputs {
@@ -520,16 +532,7 @@ impl Graph {
                     if let (Some(f), true, Ctx::Body) =
                         (c.caller, awaited && entry.action != Action::Report, c.ctx)
                     {
-                        let rule = cat.rule(entry.rule).id.clone();
-                        self.seeds.push((
-                            fid(m, f),
-                            Why::Seed {
-                                rule,
-                                what: format!("`{q}`"),
-                                module: m,
-                                line: c.line,
-                            },
-                        ));
+                        self.seed(cat, entry.rule, fid(m, f), format!("`{q}`"), c.line);
                     }
                 }
                 Target::Method { ty, name } => {
@@ -540,16 +543,13 @@ impl Graph {
                     if let (Some(f), true, Ctx::Body) =
                         (c.caller, awaited && entry.action != Action::Report, c.ctx)
                     {
-                        let rule = cat.rule(entry.rule).id.clone();
-                        self.seeds.push((
+                        self.seed(
+                            cat,
+                            entry.rule,
                             fid(m, f),
-                            Why::Seed {
-                                rule,
-                                what: format!("`.{name}()` on a `{ty}`"),
-                                module: m,
-                                line: c.line,
-                            },
-                        ));
+                            format!("`.{name}()` on a `{ty}`"),
+                            c.line,
+                        );
                     }
                 }
                 Target::Func(g) if !p.func(*g).is_generator && !p.func(*g).is_async => {
@@ -682,15 +682,13 @@ impl Graph {
                 }),
                 (None, Some(f), Kind::Ext(ty)) => {
                     if let Some((rule, _)) = cat.iterate_use(ty).filter(|(_, u)| u.make_async) {
-                        self.seeds.push((
+                        self.seed(
+                            cat,
+                            *rule,
                             fid(m, f),
-                            Why::Seed {
-                                rule: cat.rule(*rule).id.clone(),
-                                what: format!("a loop over a `{ty}`"),
-                                module: m,
-                                line: fr.line,
-                            },
-                        ));
+                            format!("a loop over a `{ty}`"),
+                            fr.line,
+                        );
                     }
                 }
                 _ => {}
@@ -747,15 +745,13 @@ impl Graph {
                         w.ctx,
                         w.caller,
                     ) {
-                        self.seeds.push((
+                        self.seed(
+                            cat,
+                            *rule,
                             fid(m, f),
-                            Why::Seed {
-                                rule: cat.rule(*rule).id.clone(),
-                                what: format!("a `with` over a `{ty}`"),
-                                module: m,
-                                line: w.line,
-                            },
-                        ));
+                            format!("a `with` over a `{ty}`"),
+                            w.line,
+                        );
                     }
                 }
                 _ => {}
@@ -1037,6 +1033,25 @@ impl Pins {
         }
     }
 
+    /// Pins `f` for a use at `line` of module `m`: `reason` gets where (`path:line`) and
+    /// the qualified name of `f`.
+    fn add_at(
+        &mut self,
+        p: &Project,
+        f: FuncId,
+        (m, line): (usize, usize),
+        reason: impl FnOnce(String, &str) -> String,
+    ) {
+        self.add(f, || Pin {
+            reason: reason(
+                format!("{}:{line}", p.modules[m].display),
+                &p.func(f).qualname,
+            ),
+            module: m,
+            line,
+        });
+    }
+
     fn add_coded(&mut self, f: FuncId, code: &'static str, pin: impl FnOnce() -> Pin) {
         if !self.seen.contains(&f) {
             self.codes.insert(f, code);
@@ -1116,15 +1131,8 @@ fn unknown_receivers(
             })
         });
         for (f, note) in methods.chain(functions) {
-            pins.add(f, || Pin {
-                reason: format!(
-                    "{how} {of} at {}:{}, which {note}may reach `{}` without await",
-                    p.modules[m].display,
-                    u.line,
-                    p.func(f).qualname
-                ),
-                module: m,
-                line: u.line,
+            pins.add_at(p, f, (m, u.line), |at, name| {
+                format!("{how} {of} at {at}, which {note}may reach `{name}` without await")
             });
         }
     }
@@ -1331,16 +1339,11 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
                 _ => all.clone(),
             };
             for f in candidates.into_iter().filter(|&f| named(f) && on(f)) {
-                pins.add(f, || Pin {
-                    reason: format!(
-                        "`{}` at {}:{} reads {what}, and may return `{}` to code that calls it without await",
-                        d.via,
-                        p.modules[m].display,
-                        d.line,
-                        p.func(f).qualname
-                    ),
-                    module: m,
-                    line: d.line,
+                pins.add_at(p, f, (m, d.line), |at, name| {
+                    format!(
+                        "`{}` at {at} reads {what}, and may return `{name}` to code that calls it without await",
+                        d.via
+                    )
                 });
             }
         }

@@ -28,5 +28,5 @@ pub use facts::{
 };
 pub(crate) use knowledge::index_fresh;
 pub use knowledge::{Kind, Knowledge, Read, ScopeKey, base_knowledge, fixed_point, kept_tag};
-pub use resolve::qualified_name;
+pub use resolve::{qualified_name, qualified_text};
 pub use walk::CONSUMERS;

@@ -60,8 +60,15 @@ pub struct Core {
     pub sync_callers: Vec<String>,
     /// Functions that run their callable argument in a worker thread.
     pub thread_functions: Vec<String>,
-    /// Executor methods that do (`loop.run_in_executor`, `pool.submit`), by name alone.
+    /// Executor methods that do (`loop.run_in_executor`, `pool.submit`).
     pub thread_methods: Vec<String>,
+    /// The types whose `thread_methods` run their callable in a worker thread or process.
+    pub executors: Vec<String>,
+    /// Decorators that make a method take no `self` (`staticmethod`, `abc.abstractstaticmethod`).
+    pub staticmethods: Vec<String>,
+    /// Raised by `__next__` at the end; `__anext__` raises `stop_async_iteration`.
+    pub stop_iteration: String,
+    pub stop_async_iteration: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,7 +103,16 @@ pub struct Requests {
     pub urllib_stream_response: String,
     pub client: String,
     pub async_client: String,
-    pub json_dumps: String,
+    /// Calls whose result is a body requests and httpx both send as it is (`bytes(...)`,
+    /// `json.dumps(...)`): httpx's `content=`.
+    pub raw_bodies: Vec<String>,
+    /// Methods that return bytes or text whatever their receiver (`text.encode()`), by name:
+    /// the receiver is mostly an untyped parameter.
+    pub raw_methods: Vec<String>,
+    /// Calls whose result is a mapping, which both form-encode (`dict(...)`).
+    pub form_bodies: Vec<String>,
+    /// Calls that make text (`str(...)`): a URL, not a `Request` object.
+    pub text_calls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +165,10 @@ pub struct Files {
     pub json_dumps: String,
     /// Types whose sync methods other code may call on its own.
     pub followed_types: Vec<String>,
+    /// Builtins that only look at the object handed to them, never call its methods.
+    pub inspecting: Vec<String>,
+    /// `print`, as the catalog names it (`print-to-file`).
+    pub print: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

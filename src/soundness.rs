@@ -291,23 +291,27 @@ impl Cx<'_> {
             return;
         }
         let what = what.split('\n').next().unwrap_or_default();
-        if self.now_async(g) && !s.awaited && !s.handed {
-            report.violations.push(Violation {
-                module: s.m,
-                line: s.line,
-                reason: format!("`{what}` calls `{}`, now async, without await", def.name),
-                culprit: self.culprit(g),
-                unawaited: true,
-            });
+        let name = &def.name;
+        let (reason, unawaited) = if self.now_async(g) && !s.awaited && !s.handed {
+            (
+                format!("`{what}` calls `{name}`, now async, without await"),
+                true,
+            )
         } else if s.awaited && !def.is_async && self.culprit(g).is_some() {
-            report.violations.push(Violation {
-                module: s.m,
-                line: s.line,
-                reason: format!("`{what}` awaits `{}`, which the output left sync", def.name),
-                culprit: self.culprit(g),
-                unawaited: false,
-            });
-        }
+            (
+                format!("`{what}` awaits `{name}`, which the output left sync"),
+                false,
+            )
+        } else {
+            return;
+        };
+        report.violations.push(Violation {
+            module: s.m,
+            line: s.line,
+            reason,
+            culprit: self.culprit(g),
+            unawaited,
+        });
     }
 
     /// A `with` or `for` over `kind` at `(module, line, caller)`, `is_async` if written
@@ -514,15 +518,9 @@ fn reload(m: &Module, text: &str) -> (Module, Extras) {
     let mut extras = Extras::default();
     scan(tree.root_node(), &source.text, &ix, None, &mut extras);
     let module = Module {
-        path: m.path.clone(),
-        display: m.display.clone(),
-        name: m.name.clone(),
-        aliases: m.aliases.clone(),
-        is_package: m.is_package,
-        is_test: m.is_test,
         syntax: syntax.pack(),
         index: ix,
-        source,
+        ..empty_like(m, source)
     };
     (module, extras)
 }

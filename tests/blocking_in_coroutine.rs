@@ -194,3 +194,29 @@ async def off_the_loop(file):
         ],
     );
 }
+
+#[test]
+fn a_blocking_name_handed_to_an_executor_is_not_reported_typed_or_not() {
+    // `pool` is typed (`with ThreadPoolExecutor() as pool`): its type decides. `loop` and
+    // `executor` are not: their method's name does, as only a report hangs on it.
+    let spec = r#"#- app.py
+import asyncio
+import os.path as osp
+from concurrent.futures import ThreadPoolExecutor
+
+
+async def in_a_pool(files):
+    with ThreadPoolExecutor() as pool:
+        return list(pool.map(osp.abspath, files))
+
+
+async def in_the_loop_executor(file):
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, osp.abspath, file)
+
+
+async def untyped(executor, files):
+    return executor.map(osp.abspath, files)
+"#;
+    assert_reports(spec, &[]);
+}

@@ -657,3 +657,62 @@ if __name__ == "__main__":
     assert!(main.contains("return len(await r.aread())"), "{main}");
     assert!(main.contains("await other.aclose()"), "{main}");
 }
+
+#[test]
+fn a_body_is_told_by_what_its_callee_resolves_to() {
+    // `encode_json` is `json.dumps`: a raw body, httpx's `content=`. The project's `bytes`
+    // returns a form, which `content=` would refuse: it stays `data=`.
+    let tree = assert_equivalent(
+        r#"import os
+from json import dumps as encode_json
+
+import requests
+
+BASE = os.environ["TEST_SERVER"]
+
+
+def bytes(**fields):
+    """The project's own: a form, not the builtin."""
+    return dict(fields)
+
+
+def main():
+    r = requests.post(BASE + "/echo", data=encode_json({"z": 1}), headers={"Content-Type": "application/json"})
+    print("json", r.status_code, r.text.strip())
+    r = requests.post(BASE + "/form", data=bytes(x="1", y="two"))
+    print("form", r.status_code, r.text.strip())
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        &["main.py"],
+        server(),
+    );
+    let main = &tree["main.py"];
+    assert!(main.contains("content=encode_json({\"z\": 1})"), "{main}");
+    assert!(main.contains("data=bytes(x=\"1\", y=\"two\")"), "{main}");
+}
+
+#[test]
+fn urlopen_of_a_project_call_named_str_is_not_taken_for_a_url() {
+    // Only the builtin `str` makes text; the project's `str` makes a POST `Request`, which
+    // `client.get` would not send. The call runs in a thread instead.
+    let (got, _) = migrate(
+        r#"import urllib.request
+
+
+def str(url):
+    return urllib.request.Request(url, method="POST")
+
+
+def fetch(url):
+    return urllib.request.urlopen(str(url)).read()
+"#,
+    );
+    assert!(
+        got.contains("await asyncio.to_thread(urllib.request.urlopen, str(url))"),
+        "{got}"
+    );
+    assert!(!got.contains("client.get"), "{got}");
+}

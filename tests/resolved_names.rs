@@ -1,7 +1,8 @@
 //! The passes recognise `contextlib.contextmanager`, `pytest.fixture`,
-//! `asyncio.CancelledError`, `socket.SHUT_WR` and `asyncio.to_thread` by what a written name
-//! resolves to, not by its text (issue 14): an aliased import is the same API, and a local of
-//! the same name is not.
+//! `asyncio.CancelledError`, `socket.SHUT_WR`, `asyncio.to_thread`, `staticmethod`,
+//! `StopIteration` and the builtins a file is handed to by what a written name resolves to,
+//! not by its text (issue 14): an aliased import is the same API, and a local of the same
+//! name is not.
 
 mod support;
 
@@ -261,6 +262,173 @@ async def mapped(files):
         &diags,
         &[
             "main.py:11:21: blocking-callable-passed the blocking `os.path.abspath` is passed as a value to `map`",
+        ],
+    );
+}
+
+#[test]
+fn an_aliased_staticmethod_takes_no_self_so_the_file_it_keeps_stays_sync() {
+    // `save` keeps `fp` (`Store.last = fp`): the file stays sync with all its uses. Read as a
+    // method with `self`, the first argument went to `label`, which `save` only prints, and
+    // the file became aiofiles while `Store.last.write(...)` stayed unawaited.
+    let tree = assert_equivalent(
+        r#"#- main.py
+import time
+from abc import abstractstaticmethod as static
+
+
+class Store:
+    last = None
+
+    @static
+    def save(fp, label):
+        time.sleep(0)
+        Store.last = fp
+        print(label)
+
+
+def main():
+    time.sleep(0)
+    with open("out.txt", "w") as fp:
+        Store.save(fp, "saving")
+        Store.last.write("kept\n")
+    with open("out.txt") as fp:
+        print(fp.read())
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        &["main.py"],
+        Equiv::default(),
+    );
+    has(
+        &tree["main.py"],
+        &["    with open(\"out.txt\", \"w\") as fp:"],
+    );
+    lacks(&tree["main.py"], &["aiofiles"]);
+}
+
+#[test]
+fn a_project_function_named_len_is_followed_like_any_other_callee() {
+    // Only the builtin `len` just looks at the file; the project's `len` keeps it.
+    let tree = assert_equivalent(
+        r#"#- main.py
+import time
+
+STORE = {}
+
+
+def len(fp):
+    time.sleep(0)
+    STORE["out"] = fp
+    return 0
+
+
+def main():
+    time.sleep(0)
+    with open("out.txt", "w") as fp:
+        len(fp)
+        STORE["out"].write("kept\n")
+    with open("out.txt") as fp:
+        print(fp.read())
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        &["main.py"],
+        Equiv::default(),
+    );
+    lacks(&tree["main.py"], &["aiofiles"]);
+}
+
+#[test]
+fn only_the_builtin_stop_iteration_becomes_stop_async_iteration() {
+    // `Strict` raises the project's error under the builtin's name: renamed, `async for`
+    // would end quietly instead of raising it. The builtin written as an attribute and a
+    // local bound to it (renamed with its uses) become `StopAsyncIteration`.
+    let tree = assert_equivalent(
+        r#"#- errors.py
+class Exhausted(Exception):
+    """Raised by a reader asked for more than it has."""
+#- main.py
+import builtins
+import time
+
+from errors import Exhausted as StopIteration
+
+
+class Strict:
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        time.sleep(0)
+        if self.n == 0:
+            raise StopIteration("past the end")
+        self.n -= 1
+        return self.n
+
+
+class Plain:
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        time.sleep(0)
+        if self.n == 0:
+            raise builtins.StopIteration
+        self.n -= 1
+        return self.n
+
+
+class Cached:
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self, StopIteration=builtins.StopIteration):
+        time.sleep(0)
+        if self.n == 0:
+            raise StopIteration
+        self.n -= 1
+        return self.n
+
+
+def main():
+    for i in Plain(2):
+        print("plain", i)
+    for i in Cached(2):
+        print("cached", i)
+    try:
+        for i in Strict(2):
+            print(i)
+    except StopIteration as e:
+        print("error:", e)
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        &["main.py"],
+        Equiv::default(),
+    );
+    let main = &tree["main.py"];
+    has(
+        main,
+        &[
+            "raise StopIteration(\"past the end\")",
+            "raise builtins.StopAsyncIteration",
+            "StopAsyncIteration=builtins.StopAsyncIteration):",
         ],
     );
 }

@@ -261,8 +261,22 @@ pub fn qualified_name<N: TreeNode>(
     node: N,
     src: &str,
 ) -> Option<String> {
+    qualify(ix, scope, &dotted_parts(node, src)?)
+}
+
+/// [`qualified_name`] of a dotted name kept as text (a decorator as the index records it,
+/// `abc.abstractstaticmethod`). `None` for anything but a dotted name.
+pub fn qualified_text(ix: &ModuleIndex, scope: Option<usize>, written: &str) -> Option<String> {
+    let parts: Vec<&str> = written.split('.').collect();
+    let dotted = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.chars().all(|c| c == '_' || c.is_alphanumeric()));
+    dotted.then(|| qualify(ix, scope, &parts)).flatten()
+}
+
+/// The qualified name of the dotted name `parts` read in `scope`.
+fn qualify(ix: &ModuleIndex, scope: Option<usize>, parts: &[&str]) -> Option<String> {
     use crate::index::{Binding, Scoped};
-    let parts = dotted_parts(node, src)?;
     let (head, tail) = parts.split_first()?;
     let mut out = match ix.lookup(head, scope) {
         Scoped::Local { import, .. } => import?.to_string(),

@@ -43,7 +43,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             ));
         }
         if def.name == "__next__" {
-            rename_stop_iteration(cx, def, out);
+            rename_stop_iteration(cx, i, out);
             // The iterator protocol's other half: a sync `__aiter__` returning the iterator.
             let sibling = def
                 .class
@@ -69,27 +69,52 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     }
 }
 
-/// `raise StopIteration` inside a `__next__` that became `__anext__`.
-fn rename_stop_iteration(cx: &PassCx, def: &crate::index::FuncDef, out: &mut PassOut) {
-    let Some(node) = cx.node(def.start, def.end) else {
+/// `raise StopIteration` inside `__next__` (function `f`) that became `__anext__`: the
+/// builtin however written (`builtins.StopIteration`, an alias), and a local of that name
+/// with all its uses (`def __next__(self, StopIteration=StopIteration)`), a consistent
+/// rename; not an attribute, an import or a module-level name that only share its name.
+fn rename_stop_iteration(cx: &PassCx, f: usize, out: &mut PassOut) {
+    use crate::index::Scoped;
+    let ix = &cx.module().index;
+    let Some(node) = cx.node(ix.functions[f].start, ix.functions[f].end) else {
         return;
     };
-    let src = cx.src();
+    let core = &cx.cat.names().core;
     let mut stack = vec![node];
     while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" && &src[n.byte_range()] == "StopIteration" {
-            out.edits.push(Edit::replace(
-                n.start_byte(),
-                n.end_byte(),
-                "StopAsyncIteration",
-                Origin::AsyncDef,
-            ));
+        let written = match n.kind() {
+            "attribute" => n.child_by_field_name("attribute"),
+            "identifier" if !is_attribute_name(n) => Some(n),
+            _ => None,
+        };
+        if let Some(name) = written {
+            let text = &cx.src()[n.byte_range()];
+            let local = n.kind() == "identifier"
+                && text == crate::names::last(&core.stop_iteration)
+                && matches!(ix.lookup(text, Some(f)), Scoped::Local { func, import: None } if func == f);
+            if local || cx.qualified(Some(f), n).as_ref() == Some(&core.stop_iteration) {
+                out.edits.push(Edit::replace(
+                    name.start_byte(),
+                    name.end_byte(),
+                    crate::names::last(&core.stop_async_iteration),
+                    Origin::AsyncDef,
+                ));
+            }
         }
         if n.id() == node.id() || !matches!(n.kind(), "function_definition" | "class_definition") {
             let mut cursor = n.walk();
             stack.extend(n.children(&mut cursor));
         }
     }
+}
+
+/// Whether identifier `n` is the name after the dot of an attribute (`x.StopIteration`).
+fn is_attribute_name(n: tree_sitter::Node) -> bool {
+    n.parent().is_some_and(|p| {
+        p.kind() == "attribute"
+            && p.child_by_field_name("attribute")
+                .is_some_and(|a| a.id() == n.id())
+    })
 }
 
 /// Byte offset of the start of a definition's first line (its first decorator's), found

@@ -95,7 +95,7 @@ fn passed_blocking(
     ) else {
         return;
     };
-    if hands_to_thread(cx, scope, function) {
+    if hands_to_thread(cx, scope, call, function) {
         return;
     }
     let callee = &cx.src()[function.byte_range()];
@@ -129,19 +129,45 @@ fn passed_blocking(
     }
 }
 
-/// Whether the callee runs its callable argument in a worker thread, the way to call a
-/// blocking function from a coroutine: a function by what it resolves to
-/// (`asyncio.to_thread`, `threading.Thread`, however imported), an executor method
-/// (`loop.run_in_executor`, `pool.submit`) by its name, as its receiver's type is not known.
-fn hands_to_thread(cx: &PassCx, scope: usize, callee: Node) -> bool {
+/// Whether `call` runs its callable argument in a worker thread, the way to call a blocking
+/// function from a coroutine: a function by what it resolves to (`asyncio.to_thread`,
+/// `threading.Thread`, however imported); an executor method (`loop.run_in_executor`,
+/// `pool.submit`) on a receiver of an executor type, where the matcher typed it (`with
+/// ThreadPoolExecutor() as pool`), or by the method's name alone where it did not.
+///
+/// By name, an untyped `batch.map(time.sleep, xs)` goes unreported. That is sound for the
+/// output, as this pass only reports and the code is the same either way; it trades a missed
+/// report on an untyped receiver for no false report on the usual executor, which is
+/// untyped (`loop` a parameter, `pool` an attribute). A receiver typed as anything else (a
+/// project class, another catalog type) is not an executor, and its call is reported.
+fn hands_to_thread(cx: &PassCx, scope: usize, call: Node, callee: Node) -> bool {
+    use crate::matcher::Target;
     let core = &cx.cat.names().core;
-    let method = callee
+    if cx
+        .qualified(Some(scope), callee)
+        .is_some_and(|q| core.thread_functions.contains(&q))
+    {
+        return true;
+    }
+    let Some(method) = callee
         .child_by_field_name("attribute")
-        .map(|a| &cx.src()[a.byte_range()]);
-    method.is_some_and(|m| core.thread_methods.iter().any(|t| t == m))
-        || cx
-            .qualified(Some(scope), callee)
-            .is_some_and(|q| core.thread_functions.contains(&q))
+        .filter(|_| callee.kind() == "attribute")
+        .map(|a| &cx.src()[a.byte_range()])
+    else {
+        return false;
+    };
+    if !core.thread_methods.iter().any(|t| t == method) {
+        return false;
+    }
+    let fact = cx
+        .calls
+        .iter()
+        .find(|c| (c.start, c.end) == (call.start_byte(), call.end_byte()));
+    match fact.map(|c| &c.target) {
+        Some(Target::Method { ty, .. }) => core.executors.contains(ty),
+        Some(Target::Func(_) | Target::Class(_)) => false,
+        Some(Target::Rule(_)) | None => true,
+    }
 }
 
 /// Calls in this function's own code: not in nested functions, lambdas or classes.

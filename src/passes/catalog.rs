@@ -25,8 +25,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             report_kept(cx, c, out);
             out.keep
                 .extend(keep_unawaited(cx.p, cx.cat, cx.colour, cx.m, c));
-            out.keep
-                .extend(keep_for_use(cx.p, cx.cat, cx.m, cx.calls, c));
+            out.keep.extend(keep_for_use(cx.keeper(), c));
             continue;
         }
         // An auth class whose calls stay requests' keeps its requests name.
@@ -66,8 +65,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
             .extend(cx.cat.rule(entry.rule).packages.iter().cloned());
     }
     for u in cx.facts.kept_uses.iter().filter(|u| u.escape.is_some()) {
-        out.keep
-            .extend(keep_for_escape(cx.p, cx.cat, cx.m, cx.calls, u));
+        out.keep.extend(keep_for_escape(cx.keeper(), u));
     }
     for u in cx.facts.kept_uses.iter().filter(|u| owns_kept_use(cx, u)) {
         if !kept_use_to_thread(cx, u, out) {
@@ -88,8 +86,7 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
     }
     for w in &cx.facts.withs {
         if !w.already_async && !cx.can_await(w.caller, w.ctx) {
-            out.keep
-                .extend(keep_for_with(cx.p, cx.cat, cx.m, cx.calls, w));
+            out.keep.extend(keep_for_with(cx.keeper(), w));
         } else if !w.already_async {
             out.keep.extend(keep_returned(cx, w));
         }
@@ -646,16 +643,20 @@ pub fn keep_unawaited(
     })
 }
 
+/// What deciding which objects stay as they are reads: module `m` and its resolved calls.
+#[derive(Clone, Copy)]
+pub struct Keeper<'a> {
+    pub p: &'a Project,
+    pub cat: &'a Catalog,
+    pub m: usize,
+    pub calls: &'a [CallFact],
+}
+
 /// A blocking method of an object type called where it cannot be awaited keeps the objects
 /// of that type: those made in this module, or, if none is, every one in the project (the
 /// value came from elsewhere, and awaitify does not know which creation made it).
-pub fn keep_for_use(
-    p: &Project,
-    cat: &Catalog,
-    m: usize,
-    calls: &[CallFact],
-    c: &CallFact,
-) -> Vec<Keep> {
+pub fn keep_for_use(k: Keeper, c: &CallFact) -> Vec<Keep> {
+    let Keeper { p, cat, m, .. } = k;
     let Target::Method { ty, name } = &c.target else {
         return Vec::new();
     };
@@ -675,10 +676,7 @@ pub fn keep_for_use(
         c.line
     );
     keep_all(
-        p,
-        cat,
-        m,
-        calls,
+        k,
         ty,
         c.caller,
         &what,
@@ -690,13 +688,8 @@ pub fn keep_for_use(
 
 /// A `with` over an object that stays sync (its function cannot await) keeps the objects of
 /// that type, as [`keep_for_use`] does.
-pub fn keep_for_with(
-    p: &Project,
-    cat: &Catalog,
-    m: usize,
-    calls: &[CallFact],
-    w: &crate::matcher::WithFact,
-) -> Vec<Keep> {
+pub fn keep_for_with(k: Keeper, w: &crate::matcher::WithFact) -> Vec<Keep> {
+    let Keeper { p, cat, m, calls } = k;
     let crate::matcher::Kind::Ext(ty) = &w.kind else {
         return Vec::new();
     };
@@ -715,10 +708,7 @@ pub fn keep_for_with(
         w.line
     );
     keep_all(
-        p,
-        cat,
-        m,
-        calls,
+        k,
         ty,
         w.caller,
         &what,
@@ -730,13 +720,8 @@ pub fn keep_for_with(
 
 /// A method of a converted object used as a value keeps the objects of that type, as
 /// [`keep_for_use`] does.
-pub fn keep_for_escape(
-    p: &Project,
-    cat: &Catalog,
-    m: usize,
-    calls: &[CallFact],
-    u: &crate::matcher::KeptUseFact,
-) -> Vec<Keep> {
+pub fn keep_for_escape(k: Keeper, u: &crate::matcher::KeptUseFact) -> Vec<Keep> {
+    let Keeper { p, m, .. } = k;
     let text = &p.modules[m].source.text[u.callee.0..u.callee.1];
     let what = match u.escape {
         Some(crate::matcher::Escape::Unmapped) => format!(
@@ -758,10 +743,7 @@ pub fn keep_for_escape(
         ),
     };
     keep_all(
-        p,
-        cat,
-        m,
-        calls,
+        k,
         &u.ty,
         u.caller,
         &what,
@@ -773,12 +755,8 @@ pub fn keep_for_escape(
 
 /// Keeps the objects of type `ty` made in function `f` of module `m` (a local), else those
 /// made anywhere in the module (an attribute, a global), else every one in the project.
-#[allow(clippy::too_many_arguments)]
 pub fn keep_all(
-    p: &Project,
-    cat: &Catalog,
-    m: usize,
-    calls: &[CallFact],
+    k: Keeper,
     ty: &str,
     f: Option<usize>,
     what: &str,
@@ -786,6 +764,7 @@ pub fn keep_all(
     code: &'static str,
     recv: &str,
 ) -> Vec<Keep> {
+    let Keeper { p, cat, m, calls } = k;
     let module = &p.modules[m];
     let of_type = |c: &&CallFact| {
         entry(cat, c).is_some_and(|(e, _)| e.object && e.returns.as_deref() == Some(ty))
@@ -817,35 +796,27 @@ pub fn keep_all(
     if !made.is_empty() {
         return made;
     }
+    let keep = |what: Kept, message: String| Keep {
+        what,
+        diagnostic: Diagnostic::new(&module.display, at.0, at.1, code, message),
+    };
     // A parameter or `self` attribute: the creations that flow into it, found by the driver.
     if let Some(what_kept) = f.and_then(|f| receiver_keep(p, m, f, recv, ty)) {
-        return vec![Keep {
-            what: what_kept,
-            diagnostic: Diagnostic::new(
-                &module.display,
-                at.0,
-                at.1,
-                code,
-                format!(
-                    "the `{ty}` objects that reach `{recv}` here stay as they are, with every \
-                     use of them: {what}"
-                ),
-            ),
-        }];
-    }
-    vec![Keep {
-        what: Kept::Type(ty.to_string()),
-        diagnostic: Diagnostic::new(
-            &module.display,
-            at.0,
-            at.1,
-            code,
+        return vec![keep(
+            what_kept,
             format!(
-                "every `{ty}` of the project stays as it is: {what}, and awaitify cannot tell \
-                 which creation made the object"
+                "the `{ty}` objects that reach `{recv}` here stay as they are, with every use \
+                 of them: {what}"
             ),
+        )];
+    }
+    vec![keep(
+        Kept::Type(ty.to_string()),
+        format!(
+            "every `{ty}` of the project stays as it is: {what}, and awaitify cannot tell which \
+             creation made the object"
         ),
-    }]
+    )]
 }
 
 /// `param` or `self.attr` of function `f`, as the creations flowing into it.

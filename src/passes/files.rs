@@ -42,7 +42,7 @@ pub fn call(cx: &PassCx, c: &CallFact, out: &mut PassOut) -> bool {
         Target::Method { name, .. } if name == "open" => path_open(cx, c, args, out),
         Target::Rule(q) if *q == names.json_load => json_load(cx, c, args, out),
         Target::Rule(q) if *q == names.json_dump => json_dump(cx, node, args, out),
-        Target::Rule(q) if q == "print" => print_to_file(cx, node, args, out),
+        Target::Rule(q) if *q == names.print => print_to_file(cx, node, args, out),
         _ => false,
     };
     if done {
@@ -290,35 +290,36 @@ fn print_to_file(cx: &PassCx, node: Node, args: Node, out: &mut PassOut) -> bool
             } else {
                 ("str(", ")")
             };
-            out.edits.push(Edit::replace(
-                node.start_byte(),
-                one.start_byte(),
-                format!("{head}{open}"),
-                Origin::Files,
-            ));
-            out.edits.push(Edit::replace(
-                one.end_byte(),
-                node.end_byte(),
-                tail(close),
-                Origin::Files,
-            ));
+            let (before, after) = (format!("{head}{open}"), tail(close));
+            around(node, (*one, *one), (before, after), out);
         }
         [first, .., last] => {
-            out.edits.push(Edit::replace(
-                node.start_byte(),
-                first.start_byte(),
-                format!("{head}{sep}.join(map(str, ("),
-                Origin::Files,
-            ));
-            out.edits.push(Edit::replace(
-                last.end_byte(),
-                node.end_byte(),
-                tail(")))"),
-                Origin::Files,
-            ));
+            let before = format!("{head}{sep}.join(map(str, (");
+            around(node, (*first, *last), (before, tail(")))")), out);
         }
     }
     true
+}
+
+/// Replaces what `node` has before `first` and after `last` (the arguments kept).
+fn around(
+    node: Node,
+    (first, last): (Node, Node),
+    (before, after): (String, String),
+    out: &mut PassOut,
+) {
+    out.edits.push(Edit::replace(
+        node.start_byte(),
+        first.start_byte(),
+        before,
+        Origin::Files,
+    ));
+    out.edits.push(Edit::replace(
+        last.end_byte(),
+        node.end_byte(),
+        after,
+        Origin::Files,
+    ));
 }
 
 /// `async-value-passed-to-sync-code`: reports a migrated file or connection passed as an
@@ -377,14 +378,15 @@ fn check_call(
         return;
     };
     let src = cx.src();
-    let callee = call
-        .child_by_field_name("function")
-        .map_or("", |c| &src[c.byte_range()]);
-    // Builtins that only look at the object itself.
-    if matches!(
-        callee,
-        "print" | "repr" | "str" | "id" | "type" | "isinstance" | "len"
-    ) {
+    let Some(function) = call.child_by_field_name("function") else {
+        return;
+    };
+    let callee = &src[function.byte_range()];
+    let inspecting = &cx.cat.names().files.inspecting;
+    if cx
+        .qualified(Some(f), function)
+        .is_some_and(|q| inspecting.contains(&q))
+    {
         return;
     }
     let mut cursor = args.walk();
@@ -451,10 +453,7 @@ fn check_call(
             ),
         };
         out.keep.extend(super::catalog::keep_all(
-            cx.p,
-            cx.cat,
-            cx.m,
-            cx.calls,
+            cx.keeper(),
             ty,
             Some(f),
             &what,
@@ -484,9 +483,8 @@ fn callee_keeps(cx: &PassCx, target: &crate::matcher::Target, arg: Arg) -> bool 
     let p = cx.p;
     let (f, bound) = match target {
         Target::Func(f) => {
-            let def = p.func(*f);
-            let bound =
-                def.class.is_some() && !def.decorators.iter().any(|d| d.ends_with("staticmethod"));
+            let staticmethods = &cx.cat.names().core.staticmethods;
+            let bound = p.func(*f).class.is_some() && !cx.decorated_with(*f, staticmethods);
             (*f, bound)
         }
         Target::Class(c) => match p.method(*c, "__init__") {

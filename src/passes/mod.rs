@@ -175,6 +175,26 @@ impl<'a> PassCx<'a> {
         None
     }
 
+    /// Whether a decorator of project function `f` (of any module) resolves to one of
+    /// `qualified`, read where the decorator runs: the scope around the `def`.
+    pub fn decorated_with(&self, f: FuncId, qualified: &[String]) -> bool {
+        let (ix, def) = (&self.p.modules[f.module as usize].index, self.p.func(f));
+        def.decorators.iter().any(|d| {
+            crate::matcher::qualified_text(ix, def.parent, d)
+                .is_some_and(|q| qualified.contains(&q))
+        })
+    }
+
+    /// This module and its calls, for deciding which objects stay as they are.
+    pub fn keeper(&self) -> catalog::Keeper<'a> {
+        catalog::Keeper {
+            p: self.p,
+            cat: self.cat,
+            m: self.m,
+            calls: self.calls,
+        }
+    }
+
     /// Whether code in `caller` at `ctx` runs inside a coroutine after the migration.
     pub fn can_await(&self, caller: Option<usize>, ctx: Ctx) -> bool {
         ctx == Ctx::Body && caller.is_some_and(|f| self.colour.async_funcs.contains(&self.fid(f)))
@@ -459,19 +479,25 @@ pub fn quiet_reports(
     let mut out = awaits::unresolved(p, colour, knowledge, facts, m);
     let mut keep = Vec::new();
     let calls: Vec<CallFact> = facts.calls.iter().map(PackedCall::unpack).collect();
+    let keeper = catalog::Keeper {
+        p,
+        cat,
+        m,
+        calls: &calls,
+    };
     for c in &calls {
         if catalog::entry(cat, c).is_some_and(|(_, blocking)| blocking) {
             out.extend(catalog::kept(p, colour, m, c));
             keep.extend(catalog::keep_unawaited(p, cat, colour, m, c));
-            keep.extend(catalog::keep_for_use(p, cat, m, &calls, c));
+            keep.extend(catalog::keep_for_use(keeper, c));
         }
     }
     // Nothing is async in a quiet module: only a `with` already `async with` is.
     for w in facts.withs.iter().filter(|w| !w.already_async) {
-        keep.extend(catalog::keep_for_with(p, cat, m, &calls, w));
+        keep.extend(catalog::keep_for_with(keeper, w));
     }
     for u in facts.kept_uses.iter().filter(|u| u.escape.is_some()) {
-        keep.extend(catalog::keep_for_escape(p, cat, m, &calls, u));
+        keep.extend(catalog::keep_for_escape(keeper, u));
     }
     (out, keep)
 }

@@ -211,10 +211,7 @@ fn helper_enters(cx: &PassCx, c: &CallFact, q: &str, scopes: &BTreeMap<usize, Sc
 fn keep_session(cx: &PassCx, c: &CallFact, why: &str, out: &mut PassOut) {
     let what = format!("its call at line {} cannot move to httpx ({why})", c.line);
     out.keep.extend(super::catalog::keep_all(
-        cx.p,
-        cx.cat,
-        cx.m,
-        cx.calls,
+        cx.keeper(),
         &names(cx).session,
         c.caller,
         &what,
@@ -614,16 +611,7 @@ fn map_args(
     stream_form: bool,
 ) -> Result<Mapped, Decline> {
     let src = cx.src();
-    let node = cx.node(c.start, c.end).ok_or("no call node")?;
-    let args = node
-        .child_by_field_name("arguments")
-        .filter(|a| a.kind() == "argument_list")
-        .ok_or("not a plain argument list")?;
-    let mut cursor = args.walk();
-    let list: Vec<Node> = args
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .collect();
+    let (args, list) = arguments(cx, c)?;
     let (fixed, extra) = positional_names(method, session);
     let mut m = Mapped {
         edits: Vec::new(),
@@ -653,7 +641,12 @@ fn map_args(
                 (name.to_string(), *a)
             }
         };
-        map_arg(cx, &list, i, &name, value, session, &mut m, &mut seen)?;
+        let at = ArgAt {
+            list: &list,
+            i,
+            scope: c.caller,
+        };
+        map_arg(cx, at, &name, value, session, &mut m, &mut seen)?;
     }
     rename_verb(
         cx,
@@ -668,12 +661,18 @@ fn map_args(
     Ok(m)
 }
 
-/// Maps one argument `name=value` (the `i`-th of `list`, by keyword or position).
-#[allow(clippy::too_many_arguments)]
+/// Where an argument stands: the `i`-th of `list`, in a call read in function `scope`.
+#[derive(Clone, Copy)]
+struct ArgAt<'l, 'n> {
+    list: &'l [Node<'n>],
+    i: usize,
+    scope: Option<usize>,
+}
+
+/// Maps one argument `name=value` (by keyword or position).
 fn map_arg(
     cx: &PassCx,
-    list: &[Node],
-    i: usize,
+    ArgAt { list, i, scope }: ArgAt,
     name: &str,
     value: Node,
     session: bool,
@@ -706,7 +705,7 @@ fn map_arg(
         }
         "data" => {
             seen.has_body = true;
-            match body_kind(value, src, &names(cx).json_dumps) {
+            match body_kind(cx, scope, value) {
                 Body::Raw => rename("content", m),
                 Body::Form | Body::Unknown => {
                     if !keyword {
@@ -810,6 +809,21 @@ fn rename_verb(
     Ok(())
 }
 
+/// The argument list of call `c` and its arguments, comments left out.
+fn arguments<'t>(cx: &PassCx<'t>, c: &CallFact) -> Result<(Node<'t>, Vec<Node<'t>>), Decline> {
+    let node = cx.node(c.start, c.end).ok_or("no call node")?;
+    let args = node
+        .child_by_field_name("arguments")
+        .filter(|a| a.kind() == "argument_list")
+        .ok_or("not a plain argument list")?;
+    let mut cursor = args.walk();
+    let list = args
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    Ok((args, list))
+}
+
 /// `urlopen(url[, timeout=t])` -> `client.get(url[, timeout=t])`.
 fn urlopen_args(
     cx: &PassCx,
@@ -818,23 +832,15 @@ fn urlopen_args(
     stream_form: bool,
 ) -> Result<Mapped, Decline> {
     let src = cx.src();
-    let node = cx.node(c.start, c.end).ok_or("no call node")?;
-    let args = node
-        .child_by_field_name("arguments")
-        .ok_or("no arguments")?;
-    let mut cursor = args.walk();
-    for (i, a) in args
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .enumerate()
-    {
+    let (args, list) = arguments(cx, c)?;
+    for (i, a) in list.iter().enumerate() {
         let ok = match a.kind() {
             "keyword_argument" => a
                 .child_by_field_name("name")
                 .is_some_and(|n| matches!(&src[n.byte_range()], "timeout" | "url")),
             "list_splat" | "dictionary_splat" => false,
             // A `Request` object or a body would need more than a GET.
-            _ => i == 0 && is_url_like(&a, src),
+            _ => i == 0 && is_url_like(cx, c.caller, a),
         };
         if !ok {
             return Err("only `urlopen(url)` and `urlopen(url, timeout=...)` are rewritten".into());
@@ -861,13 +867,15 @@ fn urlopen_args(
     })
 }
 
-/// A string expression or a name: not obviously a `urllib.request.Request(...)`.
-fn is_url_like(n: &Node, src: &str) -> bool {
+/// A string expression or a name, read in function `scope`: not obviously a
+/// `urllib.request.Request(...)`. A call only when it resolves to one of `text_calls`.
+fn is_url_like(cx: &PassCx, scope: Option<usize>, n: &Node) -> bool {
     match n.kind() {
         "string" | "concatenated_string" | "binary_operator" | "identifier" | "attribute" => true,
         "call" => n
             .child_by_field_name("function")
-            .is_some_and(|f| matches!(&src[f.byte_range()], "str" | "f" | "format")),
+            .and_then(|f| cx.qualified(scope, f))
+            .is_some_and(|q| names(cx).text_calls.contains(&q)),
         _ => false,
     }
 }
@@ -883,19 +891,28 @@ enum Body {
     Unknown,
 }
 
-/// `json_dumps` is `json.dumps` as the pass recognises it written.
-fn body_kind(v: Node, src: &str, json_dumps: &str) -> Body {
+/// What body `v`, read in function `scope`, is: a call by what its callee resolves to
+/// (`from json import dumps`; a local `dict` is not the builtin).
+fn body_kind(cx: &PassCx, scope: Option<usize>, v: Node) -> Body {
     match v.kind() {
         "string" | "concatenated_string" => Body::Raw,
         "dictionary" | "dictionary_comprehension" => Body::Form,
         "list" | "tuple" | "list_comprehension" => Body::Pairs,
         "call" => {
-            let f = v
-                .child_by_field_name("function")
-                .map_or("", |f| &src[f.byte_range()]);
-            if f.ends_with(".encode") || matches!(f, "bytes" | "str") || f == json_dumps {
+            let Some(f) = v.child_by_field_name("function") else {
+                return Body::Unknown;
+            };
+            let method = f
+                .child_by_field_name("attribute")
+                .filter(|_| f.kind() == "attribute")
+                .map(|a| &cx.src()[a.byte_range()]);
+            let q = cx.qualified(scope, f).unwrap_or_default();
+            let n = names(cx);
+            if method.is_some_and(|m| n.raw_methods.iter().any(|r| r == m))
+                || n.raw_bodies.contains(&q)
+            {
                 Body::Raw
-            } else if f == "dict" {
+            } else if n.form_bodies.contains(&q) {
                 Body::Form
             } else {
                 Body::Unknown
