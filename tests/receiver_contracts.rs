@@ -3,7 +3,8 @@
 //! hold no project object; `obj[key]` on a project object is what its `__getitem__`
 //! returns; a module-level type alias (`_Conn = Union["Conn", "Store"]`, `X: TypeAlias =
 //! ...`) reads as its right side; `vars(x)` of a parameter annotated as an instance holds
-//! only what was assigned to it (pymongo's `GridOut._chunk_iter` and `GridIn._buffer`,
+//! only what was assigned to it; the elements of a parameter annotated `list[socket.socket]`
+//! are kept sockets, whose methods are no project method (pymongo's `GridOut._chunk_iter` and `GridIn._buffer`,
 //! `MongoClient.__getitem__`, `pymongo.typings`; neo4j's `to_auth_dict`).
 //!
 //! Each fixture has two project classes with a blocking method of the same name, so the
@@ -405,5 +406,85 @@ fn vars_of_a_parameter_that_may_be_a_class_pins() {
         let out = support::fixture_after(&spec);
         lacks(&out, &["async def fetch"]);
         has(&reported(&spec), &["`vars()`", "cannot know"]);
+    }
+}
+
+// ---- 6. elements of a sequence of catalog objects --------------------------------------------
+
+/// Sockets in a list are never converted (the sockets family converts only a socket it
+/// traces from its creation to its uses in one function): closing them calls no project
+/// `close`.
+const SOCKETS: &str = r#"#- main.py
+import socket
+import time
+
+
+class Chunks:
+    def close(self):
+        time.sleep(0.01)
+        print("chunks closed")
+
+
+class Reader:
+    def close(self):
+        time.sleep(0.01)
+        print("reader closed")
+
+
+def close_all(socks: list[socket.socket]) -> int:
+    n = 0
+    for sock in socks:
+        sock.close()
+        n += 1
+    return n
+
+
+def main():
+    a, b = socket.socketpair()
+    made = {"socks": [a, b]}
+    print(close_all(made["socks"]))
+    Chunks().close()
+    Reader().close()
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn elements_of_a_list_of_sockets_are_kept_sockets() {
+    let out = equivalent(SOCKETS);
+    has(
+        &out,
+        &[
+            "def close_all(socks: list[socket.socket]) -> int:",
+            "        sock.close()\n",
+            "    await Chunks().close()",
+        ],
+    );
+    lacks(&out, &["async def close_all"]);
+    assert_eq!(
+        out.matches("    async def close(self):").count(),
+        2,
+        "{out}"
+    );
+    lacks(&reported(SOCKETS), &["of unknown type"]);
+}
+
+#[test]
+fn elements_of_a_list_of_objects_that_convert_with_their_uses_pin() {
+    // A lock converts with all its uses, decided where it is made: a list of them says
+    // nothing of the one at hand. `Any` says nothing at all.
+    for ann in ["list[threading.Lock]", "list[Any]"] {
+        let spec = SOCKETS.replace("list[socket.socket]", ann).replace(
+            "import socket\n",
+            "import socket\nimport threading\nfrom typing import Any\n",
+        );
+        let out = support::fixture_after(&spec);
+        lacks(&out, &["async def close"]);
+        has(
+            &reported(&spec),
+            &["`.close()` is called on a value of unknown type"],
+        );
     }
 }

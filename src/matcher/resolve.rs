@@ -3,7 +3,7 @@
 //! returns, reading the type knowledge of the last round.
 
 use super::annotation;
-use super::knowledge::{Kind, kept_tag};
+use super::knowledge::{KEPT, Kind, kept_tag};
 use super::walk::Walker;
 use crate::index::ModuleIndex;
 use crate::parse::{TreeNode, dotted_parts, text};
@@ -430,15 +430,24 @@ impl<'a> Walker<'a> {
                         Kind::Instance(c) => Some(Kind::ClassObj(c)),
                         _ => None,
                     },
-                    // Only elements of project classes: a list of catalog objects is a family's
-                    // business, decided where they are made.
+                    // Elements of project classes; and, for a parameter, of a catalog type
+                    // whose objects a family converts only where it traces them from their
+                    // creation (a socket): one in a list is kept, its uses stay as they are
+                    // and call no project method. A list of objects that convert with all
+                    // their uses (locks) is a family's business, decided where they are made.
                     s if annotation::SEQUENCES.contains(&s)
                         || (matches!(s, "tuple" | "Tuple")
                             && args.len() == 2
                             && args[1] == Ann::Other) =>
                     {
-                        match self.ann_kind(m, args.first()?, false)? {
+                        match self.ann_kind(m, args.first()?, catalog)? {
                             k @ Kind::Instance(_) => Some(Kind::Seq(Box::new(k))),
+                            Kind::Ext(t)
+                                if t.strip_suffix(KEPT)
+                                    .is_some_and(|q| !self.cat.object_type(q)) =>
+                            {
+                                Some(Kind::Seq(Box::new(Kind::Ext(t))))
+                            }
                             _ => None,
                         }
                     }
