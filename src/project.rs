@@ -127,6 +127,32 @@ impl Project {
         self.top_level.get(name).map_or(&[], Vec::as_slice)
     }
 
+    /// The type alias that `name`, read as an annotation in module `m`, stands for: the
+    /// module it is written in and its text. Followed through imports (`from .typings
+    /// import Conn`); only a name bound once, by that assignment.
+    pub fn type_alias(&self, m: usize, name: &str) -> Option<(usize, &str)> {
+        let (mut m, mut name) = (m, name);
+        for _ in 0..4 {
+            let index = &self.modules[m].index;
+            match index.bindings.get(name).map(Vec::as_slice) {
+                Some([Binding::Value]) => {
+                    let mut found = index.type_aliases.iter().filter(|(n, _)| n == name);
+                    return match (found.next(), found.next()) {
+                        (Some((_, text)), None) => Some((m, text.as_str())),
+                        _ => None,
+                    };
+                }
+                Some([Binding::Import(q)]) => {
+                    let (module, member) = q.rsplit_once('.')?;
+                    m = self.module_named(module)?;
+                    name = member;
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
     pub fn module_named(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
     }

@@ -152,6 +152,9 @@ pub struct ModuleIndex {
     pub bindings: HashMap<Name, Vec<Binding>>,
     /// Byte range of the `if __name__ == "__main__":` block's body, if any.
     pub main_block: Option<(usize, usize)>,
+    /// Module-level assignments that read as type aliases (`Conn = Union[A, B]`,
+    /// `Conn = A | B`, `Conn: TypeAlias = ...`): the name and the right side's text.
+    pub type_aliases: Vec<(Name, Name)>,
 }
 
 /// Where a name read in some scope is bound: the scope lookup every resolver shares (the
@@ -345,6 +348,9 @@ impl Builder<'_> {
                 self.nested(node, func, class, prefix);
             }
             _ => {
+                if func.is_none() && class.is_none() {
+                    self.ix.type_aliases.extend(type_alias(node, self.src));
+                }
                 self.targets(node, func, class);
                 self.nested(node, func, class, prefix);
             }
@@ -561,6 +567,32 @@ fn self_annotations(body: Node, first: &str, src: &str) -> Vec<(Name, Name)> {
         stack.extend(n.named_children(&mut cursor));
     }
     out
+}
+
+/// `Name = <type>` as a statement: a union (`A | B`), a subscripted name
+/// (`Union[A, B]`, `Optional[A]`), or anything annotated `TypeAlias`. The text is read as an
+/// annotation wherever the name is used as one.
+fn type_alias(stmt: Node, src: &str) -> Option<(Name, Name)> {
+    let a = stmt
+        .named_child(0)
+        .filter(|_| stmt.kind() == "expression_statement")?;
+    let left = a
+        .child_by_field_name("left")
+        .filter(|l| a.kind() == "assignment" && l.kind() == "identifier")?;
+    let right = a.child_by_field_name("right")?;
+    let declared = a
+        .child_by_field_name("type")
+        .is_some_and(|t| text(t, src).rsplit('.').next() == Some("TypeAlias"));
+    let typelike = match right.kind() {
+        "binary_operator" => right
+            .child_by_field_name("operator")
+            .is_some_and(|o| o.kind() == "|"),
+        "subscript" => right
+            .child_by_field_name("value")
+            .is_some_and(|v| matches!(v.kind(), "identifier" | "attribute")),
+        _ => false,
+    };
+    (declared || typelike).then(|| (text(left, src).into(), text(right, src).into()))
 }
 
 /// `name: T` and `name: T = value` directly in a class body.

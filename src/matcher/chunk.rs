@@ -46,6 +46,7 @@ pub fn match_module(
         facts: ModuleFacts::default(),
         ancestors: Vec::new(),
         reads: Default::default(),
+        aliases_open: Default::default(),
     };
     let (mut old, changed) = match previous {
         Some((facts, changed)) => (Some(Old::new(facts)), Some(changed)),

@@ -3,7 +3,7 @@
 //! returns, reading the type knowledge of the last round.
 
 use super::annotation;
-use super::knowledge::{Kind, kept_tag};
+use super::knowledge::{KEPT, Kind, kept_tag};
 use super::walk::Walker;
 use crate::index::ModuleIndex;
 use crate::parse::{TreeNode, dotted_parts, text};
@@ -151,6 +151,8 @@ const INERT_RESULTS: &[&str] = &[
     "shlex.split",
     "textwrap.dedent",
     "textwrap.indent",
+    "io.BytesIO",
+    "io.StringIO",
     "contextlib.suppress",
     "warnings.catch_warnings",
     "tempfile.TemporaryDirectory",
@@ -189,6 +191,9 @@ pub(super) const INERT_TYPES: &[&str] = &[
     "pathlib.PurePath",
     "pathlib.PurePosixPath",
     "pathlib.PureWindowsPath",
+    // In-memory buffers: their methods take and return bytes or text.
+    "io.BytesIO",
+    "io.StringIO",
 ];
 
 /// Standard-library modules of plain values (numbers, dates, text, encodings): their
@@ -439,15 +444,24 @@ impl<'a> Walker<'a> {
                         Kind::Instance(c) => Some(Kind::ClassObj(c)),
                         _ => None,
                     },
-                    // Only elements of project classes: a list of catalog objects is a family's
-                    // business, decided where they are made.
+                    // Elements of project classes; and, for a parameter, of a catalog type
+                    // whose objects a family converts only where it traces them from their
+                    // creation (a socket): one in a list is kept, its uses stay as they are
+                    // and call no project method. A list of objects that convert with all
+                    // their uses (locks) is a family's business, decided where they are made.
                     s if annotation::SEQUENCES.contains(&s)
                         || (matches!(s, "tuple" | "Tuple")
                             && args.len() == 2
                             && args[1] == Ann::Other) =>
                     {
-                        match self.ann_kind(m, args.first()?, false)? {
+                        match self.ann_kind(m, args.first()?, catalog)? {
                             k @ Kind::Instance(_) => Some(Kind::Seq(Box::new(k))),
+                            Kind::Ext(t)
+                                if t.strip_suffix(KEPT)
+                                    .is_some_and(|q| !self.cat.object_type(q)) =>
+                            {
+                                Some(Kind::Seq(Box::new(Kind::Ext(t))))
+                            }
                             _ => None,
                         }
                     }
@@ -476,6 +490,9 @@ impl<'a> Walker<'a> {
     }
 
     pub(super) fn named_kind(&self, m: usize, name: &str, catalog: bool) -> Option<Kind> {
+        if let Some((am, alias)) = self.p.type_alias(m, name) {
+            return self.alias_kind(am, alias, catalog);
+        }
         let q = match self.p.resolve_in_module(m, name) {
             Sym::Class(c) => return Some(Kind::Instance(c)),
             Sym::External(q) if name.contains('.') => q,
@@ -497,6 +514,20 @@ impl<'a> Walker<'a> {
             }
             _ => None,
         }
+    }
+
+    /// What type alias `text`, written in module `m`, says a value is: what its right side
+    /// says as an annotation (`_Conn = Union["Conn", "Store"]` types `c: _Conn` as the
+    /// union). Nested a few deep at most, so an alias through itself ends.
+    fn alias_kind(&self, m: usize, text: &str, catalog: bool) -> Option<Kind> {
+        let open = self.aliases_open.get();
+        if open >= 4 {
+            return None;
+        }
+        self.aliases_open.set(open + 1);
+        let kind = self.ann_kind(m, &annotation::parse(text), catalog);
+        self.aliases_open.set(open);
+        kind
     }
 
     /// Whether some project class derives from the outside class `q` (written as a base).
@@ -526,7 +557,10 @@ impl<'a> Walker<'a> {
         let (mut declared, mut assigned) = (Vec::new(), Vec::new());
         let mro = self.p.mro(c).len();
         for (i, &k) in self.p.hierarchy(c).iter().enumerate() {
-            let mut decls = self.p.class(k).annotated.iter().filter(|(n, _)| n == attr);
+            // `x: Any` promises nothing: the assignments alone say what the attribute holds.
+            let mut decls = self.p.class(k).annotated.iter().filter(|(n, ann)| {
+                n == attr && !self.is_any(k.module as usize, &annotation::parse(ann))
+            });
             let decl = decls.next();
             for (_, ann) in decl.into_iter().chain(decls) {
                 declared.push(self.ann_kind(k.module as usize, &annotation::parse(ann), false));
@@ -555,6 +589,16 @@ impl<'a> Walker<'a> {
         let mut kinds = declared.iter().map(Option::as_ref).chain(assigned);
         let first = kinds.next()??;
         kinds.all(|k| k == Some(first)).then(|| first.clone())
+    }
+
+    /// Annotation `a`, written in module `m`, is `typing.Any`: a declaration without a
+    /// contract.
+    fn is_any(&self, m: usize, a: &annotation::Ann) -> bool {
+        let annotation::Ann::Name(n) = a else {
+            return false;
+        };
+        let q = crate::external::qualified_name(self.p, m, n);
+        matches!(q.as_deref(), Some("typing.Any" | "typing_extensions.Any"))
     }
 
     /// A value of kind `k` is also of the declared kind `d`: an instance (or the class, or a
@@ -713,6 +757,12 @@ impl<'a> Walker<'a> {
                 .map(|v| self.resolve(v, caller))
             {
                 Some(Val::Kind(Kind::Seq(elem))) => Val::Kind(*elem),
+                // `client["db"]` on a project object: what its `__getitem__` returns.
+                Some(Val::Kind(Kind::Instance(c))) => self
+                    .p
+                    .method(c, "__getitem__")
+                    .and_then(|g| self.return_kind(g))
+                    .map_or(Val::Unknown, Val::Kind),
                 _ => Val::Unknown,
             },
             "call" => self.resolve_call(node, caller),

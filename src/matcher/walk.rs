@@ -1,6 +1,7 @@
 //! The walk over a module's syntax: where each call, reference and binding sits, and the
 //! facts it records for the colouring and the passes.
 
+use super::annotation;
 use super::facts::{
     AttrFact, CallFact, ConsumeFact, Ctx, DynAttrFact, DynName, DynOn, Escape, EscapeFact,
     KeptUseFact, ModuleFacts, ModuleValueFact, NameFact, Outside, OutsideFact, PackedCall,
@@ -31,6 +32,9 @@ pub(super) struct Walker<'a> {
     pub(super) ancestors: Vec<Node<'a>>,
     /// Knowledge keys looked up so far (lookups happen behind `&self`).
     pub(super) reads: std::cell::RefCell<HashSet<u64>>,
+    /// Type aliases being expanded (reading annotations happens behind `&self`): an alias
+    /// defined through itself is not followed again.
+    pub(super) aliases_open: std::cell::Cell<u8>,
 }
 
 impl<'a> Walker<'a> {
@@ -695,6 +699,77 @@ impl<'a> Walker<'a> {
         getattr::holds_no_project_object(&q) && !self.p.derives_from(&q)
     }
 
+    /// `obj` is a parameter whose annotation says it is an instance, never a class or a
+    /// module: each member of the union (through type aliases) is `None`, a project class,
+    /// a builtin container, or an outside class as [`Self::annotated_outside`] reads one
+    /// (`auth: tuple[str, str] | Auth | None`). Its `vars()` are then what was assigned to
+    /// it.
+    pub(super) fn annotated_instance(&self, obj: Node, caller: Option<usize>) -> bool {
+        let Some(f) = caller else { return false };
+        if obj.kind() != "identifier" || getattr::param_rebound(obj, text(obj, self.src), self.src)
+        {
+            return false;
+        }
+        let name = text(obj, self.src);
+        let def = self.func(f);
+        def.params
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.annotation.as_deref())
+            .is_some_and(|ann| self.instance_ann(self.m, &annotation::parse(ann), 0))
+    }
+
+    /// Annotation `a`, written in module `m`, types only instances (see
+    /// [`Self::annotated_instance`]).
+    fn instance_ann(&self, m: usize, a: &annotation::Ann, depth: u8) -> bool {
+        use annotation::Ann;
+        // Concrete containers only: a class object may pass for an abstract one (an enum
+        // class is an `Iterable`).
+        const CONTAINERS: &[&str] = &[
+            "builtins.tuple",
+            "builtins.list",
+            "builtins.dict",
+            "builtins.set",
+            "builtins.frozenset",
+            "typing.Tuple",
+            "typing.List",
+            "typing.Dict",
+            "typing.Set",
+            "typing.FrozenSet",
+        ];
+        match a {
+            Ann::None => true,
+            Ann::Union(members) => members.iter().all(|a| self.instance_ann(m, a, depth)),
+            Ann::Name(n) => {
+                if let Some((am, alias)) = self.p.type_alias(m, n) {
+                    return depth < 4
+                        && self.instance_ann(am, &annotation::parse(alias), depth + 1);
+                }
+                match self.p.resolve_in_module(m, n) {
+                    Sym::Class(_) => true,
+                    _ => crate::external::qualified_name(self.p, m, n).is_some_and(|q| {
+                        q != "builtins.type"
+                            && getattr::holds_no_project_object(&q)
+                            && !self.p.derives_from(&q)
+                    }),
+                }
+            }
+            Ann::Generic(head, args) => {
+                if let Sym::Class(_) = self.p.resolve_in_module(m, head) {
+                    return true;
+                }
+                let q = crate::external::qualified_name(self.p, m, head).unwrap_or_default();
+                match q.as_str() {
+                    "typing.Optional" | "typing.Union" => {
+                        args.iter().all(|a| self.instance_ann(m, a, depth))
+                    }
+                    q => CONTAINERS.contains(&q),
+                }
+            }
+            Ann::Other => false,
+        }
+    }
+
     /// A `[[call]]` with an `arg` guard matches only when that argument has the named type.
     pub(super) fn arg_guard_holds(
         &self,
@@ -1121,6 +1196,9 @@ impl<'a> Walker<'a> {
             // An instance's own dict holds what was assigned to it; a function stored there
             // was already seen as a value where it was stored.
             Some(Val::Kind(Kind::Instance(_))) => return,
+            Some(Val::Unknown) if obj.is_some_and(|o| self.annotated_instance(o, caller)) => {
+                return;
+            }
             Some(Val::Unknown) => DynOn::Unknown,
             Some(_) => return,
         };
