@@ -43,7 +43,7 @@ pub fn read_all(
 /// Reads one discovered file, or explains why it cannot be migrated.
 fn read_input(path: PathBuf, root: PathBuf, max: u64) -> Result<Input, Diagnostic> {
     let display = path.display().to_string();
-    let err = |code, msg: String| Diagnostic::error(&display, 1, 1, code, msg);
+    let err = |code, msg: String| Diagnostic::new(&display, 1, 1, code, msg).as_error();
     let link = std::fs::symlink_metadata(&path)
         .map_err(|e| err("read-error", format!("cannot read: {e}")))?;
     let meta = match std::fs::metadata(&path) {

@@ -374,17 +374,15 @@ impl Diagnostic {
         }
     }
 
-    /// Like [`Diagnostic::new`], for codes registered as errors.
-    pub fn error(
-        path: &str,
-        line: usize,
-        col: usize,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Diagnostic {
-        let d = Diagnostic::new(path, line, col, code, message);
-        debug_assert_eq!(d.severity, Severity::Error, "`{code}` is not an error code");
-        d
+    /// The diagnostic, checked (in debug builds) to carry a code registered as an error.
+    pub fn as_error(self) -> Diagnostic {
+        debug_assert_eq!(
+            self.severity,
+            Severity::Error,
+            "`{}` is not an error code",
+            self.code
+        );
+        self
     }
 }
 
@@ -713,14 +711,9 @@ mod tests {
                 let text = std::fs::read_to_string(&path).unwrap();
                 let lines: Vec<&str> = text.lines().collect();
                 for (i, l) in lines.iter().enumerate() {
-                    let makes = [
-                        "diag(",
-                        "Diagnostic::new(",
-                        "Diagnostic::error(",
-                        "keep_creation(",
-                    ]
-                    .iter()
-                    .any(|m| l.contains(m) && !l.trim_start().starts_with("pub fn"));
+                    let makes = ["diag(", "Diagnostic::new(", "keep_creation("]
+                        .iter()
+                        .any(|m| l.contains(m) && !l.trim_start().starts_with("pub fn"));
                     if !makes {
                         continue;
                     }
@@ -775,7 +768,7 @@ mod tests {
 
     #[test]
     fn sarif_has_the_required_shape() {
-        let d = Diagnostic::error("dir a/m.py", 3, 2, "syntax-error", "bad");
+        let d = Diagnostic::new("dir a/m.py", 3, 2, "syntax-error", "bad").as_error();
         let doc = sarif_report(&[], &[d], false);
         assert_eq!(doc["version"], "2.1.0");
         let r = &doc["runs"][0]["results"][0];

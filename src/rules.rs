@@ -34,14 +34,23 @@ pub enum Action {
     Pass,
 }
 
+/// A `[[call]]` (functions by qualified name) or a `[[method]]` (methods of a type tag):
+/// what a matched call becomes. One type for both tables, so that a field means the same in
+/// each; the few that belong to one table only are checked when the rule is added.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CallRule {
+pub struct EntryRule {
+    /// `[[method]]` only: the type tag whose methods `names` are.
+    #[serde(default, rename = "type")]
+    pub ty: Option<String>,
+    /// `[[call]]` only: one qualified name (or `names`).
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub names: Vec<String>,
-    pub action: Action,
+    /// Required in a `[[call]]`; a `[[method]]` without one keeps the method as it is.
+    #[serde(default)]
+    pub action: Option<Action>,
     #[serde(default)]
     pub replace: Option<String>,
     #[serde(default, rename = "await")]
@@ -50,8 +59,8 @@ pub struct CallRule {
     pub returns: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
-    /// Match only when this argument is a value of a catalog type (`json.load(f)` with `f`
-    /// a file): the rewrite needs to know what the argument is.
+    /// `[[call]]` only. Match only when this argument is a value of a catalog type
+    /// (`json.load(f)` with `f` a file): the rewrite needs to know what the argument is.
     #[serde(default)]
     pub arg: Option<ArgGuard>,
     /// With `action = "pass"`: the pass writes the `await` itself, inside its replacement
@@ -60,13 +69,15 @@ pub struct CallRule {
     pub pass_awaits: bool,
     #[serde(default)]
     pub callable: Option<ArgSpec>,
-    /// The call creates an object whose type the migration changes (a session, a
-    /// connection, a file, a lock): it converts together with all of its uses, or it is kept
-    /// as it is, with its uses.
+    /// In a `[[call]]`: the call creates an object whose type the migration changes (a
+    /// session, a connection, a file, a lock): it converts together with all of its uses, or
+    /// it is kept as it is, with its uses. In a `[[method]]` (with `returns`): the returned
+    /// object converts with its receiver (`conn.cursor()` of a converted connection): every
+    /// use of it must be mapped too, or the receiver's creation is kept.
     #[serde(default)]
     pub object: bool,
-    /// The `[[attribute]]`/`[[method]]` renames of the result (`r.reason`) apply only where
-    /// this call converts: a call that stays sync keeps its result's names.
+    /// `[[call]]` only. The `[[attribute]]`/`[[method]]` renames of the result (`r.reason`)
+    /// apply only where this call converts: a call that stays sync keeps its result's names.
     #[serde(default)]
     pub converted_result: bool,
 }
@@ -81,33 +92,6 @@ pub struct ArgGuard {
     pub keyword: Option<String>,
     #[serde(rename = "type")]
     pub ty: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MethodRule {
-    #[serde(rename = "type")]
-    pub ty: String,
-    pub names: Vec<String>,
-    #[serde(default = "keep")]
-    pub action: Action,
-    #[serde(default)]
-    pub replace: Option<String>,
-    #[serde(default, rename = "await")]
-    pub awaited: bool,
-    #[serde(default)]
-    pub returns: Option<String>,
-    #[serde(default)]
-    pub message: Option<String>,
-    /// As for [`CallRule::pass_awaits`].
-    #[serde(default)]
-    pub pass_awaits: bool,
-    #[serde(default)]
-    pub callable: Option<ArgSpec>,
-    /// The returned object converts with its receiver (`conn.cursor()` of a converted
-    /// connection): every use of it must be mapped too, or the receiver's creation is kept.
-    #[serde(default)]
-    pub object: bool,
 }
 
 /// Where a call takes a callable that the rewritten code calls itself (`Thread(target=f)`,
@@ -142,8 +126,21 @@ pub struct ArgPos {
     pub keyword: Option<String>,
 }
 
-fn keep() -> Action {
-    Action::Keep
+/// The lookup entry of a `[[call]]` or `[[method]]` of rule `id`.
+fn entry(id: RuleId, e: &EntryRule) -> CallEntry {
+    CallEntry {
+        rule: id,
+        action: e.action.unwrap_or(Action::Keep),
+        replace: e.replace.clone(),
+        awaited: e.awaited,
+        returns: e.returns.clone(),
+        message: e.message.clone(),
+        arg: e.arg.clone(),
+        pass_awaits: e.pass_awaits,
+        callable: e.callable.clone(),
+        object: e.object,
+        converted_result: e.converted_result,
+    }
 }
 
 /// `with x:` / `for _ in x:` over a value of a catalog type.
@@ -249,9 +246,9 @@ pub struct Rule {
     #[serde(default)]
     pub names_follow: Vec<String>,
     #[serde(default, rename = "call")]
-    pub calls: Vec<CallRule>,
+    pub calls: Vec<EntryRule>,
     #[serde(default, rename = "method")]
-    pub methods: Vec<MethodRule>,
+    pub methods: Vec<EntryRule>,
     #[serde(default, rename = "with")]
     pub withs: Vec<TypeUse>,
     #[serde(default, rename = "iterate")]
@@ -293,9 +290,9 @@ pub struct CallEntry {
     pub arg: Option<ArgGuard>,
     pub pass_awaits: bool,
     pub callable: Option<ArgSpec>,
-    /// As for [`CallRule::object`].
+    /// As for [`EntryRule::object`] of a `[[call]]` (false for a method).
     pub object: bool,
-    /// As for [`CallRule::converted_result`].
+    /// As for [`EntryRule::converted_result`].
     pub converted_result: bool,
 }
 
@@ -417,22 +414,15 @@ impl Catalog {
             if names.is_empty() {
                 return Err("a [[call]] needs `name` or `names`".into());
             }
-            check_action(rule, call.action, &call.replace, &names[0])?;
+            if call.ty.is_some() {
+                return Err(format!("[[call]] `{}`: `type` is for [[method]]", names[0]));
+            }
+            let Some(action) = call.action else {
+                return Err(format!("[[call]] `{}` needs an `action`", names[0]));
+            };
+            check_action(rule, action, &call.replace, &names[0])?;
             for name in names {
-                let entry = CallEntry {
-                    rule: id,
-                    action: call.action,
-                    replace: call.replace.clone(),
-                    awaited: call.awaited,
-                    returns: call.returns.clone(),
-                    message: call.message.clone(),
-                    arg: call.arg.clone(),
-                    pass_awaits: call.pass_awaits,
-                    callable: call.callable.clone(),
-                    object: call.object,
-                    converted_result: call.converted_result,
-                };
-                if self.calls.insert(name.clone(), entry).is_some() {
+                if self.calls.insert(name.clone(), entry(id, call)).is_some() {
                     return Err(format!("`{name}` is matched by two rules"));
                 }
             }
@@ -443,41 +433,41 @@ impl Catalog {
     /// The rule's `[[method]]` entries, each type and name matched by one rule only.
     fn add_methods(&mut self, rule: &Rule, id: usize) -> Result<(), String> {
         for m in &rule.methods {
-            check_action(rule, m.action, &m.replace, &m.ty)?;
+            let Some(ty) = &m.ty else {
+                return Err("a [[method]] needs a `type`".into());
+            };
+            let only_calls = [
+                ("name", m.name.is_some()),
+                ("arg", m.arg.is_some()),
+                ("converted_result", m.converted_result),
+            ];
+            if let Some((field, _)) = only_calls.iter().find(|(_, set)| *set) {
+                return Err(format!("[[method]] of `{ty}`: `{field}` is for [[call]]"));
+            }
+            check_action(rule, m.action.unwrap_or(Action::Keep), &m.replace, ty)?;
             if m.object {
                 let Some(returns) = &m.returns else {
-                    return Err(format!(
-                        "[[method]] of `{}`: `object` needs `returns`",
-                        m.ty
-                    ));
+                    return Err(format!("[[method]] of `{ty}`: `object` needs `returns`"));
                 };
                 // A cursor's `execute` returns its own type: the root is the first receiver.
-                if *returns != m.ty {
+                if returns != ty {
                     self.derived
                         .entry(returns.clone())
-                        .or_insert_with(|| m.ty.clone());
+                        .or_insert_with(|| ty.clone());
                 }
             }
             for name in &m.names {
                 let entry = CallEntry {
-                    rule: id,
-                    action: m.action,
-                    replace: m.replace.clone(),
-                    awaited: m.awaited,
-                    returns: m.returns.clone(),
-                    message: m.message.clone(),
-                    arg: None,
-                    pass_awaits: m.pass_awaits,
-                    callable: m.callable.clone(),
+                    // The method's `object` is about its result (see `derived`).
                     object: false,
-                    converted_result: false,
+                    ..entry(id, m)
                 };
                 if self
                     .methods
-                    .insert((m.ty.clone(), name.clone()), entry)
+                    .insert((ty.clone(), name.clone()), entry)
                     .is_some()
                 {
-                    return Err(format!("`{}.{name}` is matched by two rules", m.ty));
+                    return Err(format!("`{ty}.{name}` is matched by two rules"));
                 }
             }
         }
@@ -704,7 +694,7 @@ impl Catalog {
             out.extend(call.name.as_deref());
             out.extend(call.names.iter().map(String::as_str));
         }
-        out.extend(rule.methods.iter().map(|m| m.ty.as_str()));
+        out.extend(rule.methods.iter().filter_map(|m| m.ty.as_deref()));
         out.extend(
             rule.withs
                 .iter()
@@ -822,7 +812,7 @@ fn call_cells(rule: &Rule, matched: &mut Vec<String>, rewrites: &mut Vec<String>
         let mut names = call.names.clone();
         names.extend(call.name.clone());
         let what = compact(&names);
-        let how = match call.action {
+        let how = match call.action.unwrap_or(Action::Keep) {
             Action::Replace => format!("`{}`", call.replace.as_deref().unwrap_or_default()),
             Action::ToThread => "`asyncio.to_thread(...)`".to_string(),
             Action::Report => "reported".to_string(),
@@ -836,7 +826,7 @@ fn call_cells(rule: &Rule, matched: &mut Vec<String>, rewrites: &mut Vec<String>
     for m in &rule.methods {
         matched.push(format!(
             "`{}`: {}",
-            m.ty,
+            m.ty.as_deref().unwrap_or_default(),
             compact(
                 &m.names
                     .iter()
@@ -844,7 +834,7 @@ fn call_cells(rule: &Rule, matched: &mut Vec<String>, rewrites: &mut Vec<String>
                     .collect::<Vec<_>>()
             )
         ));
-        let how = match (m.action, &m.replace) {
+        let how = match (m.action.unwrap_or(Action::Keep), &m.replace) {
             (Action::Replace, Some(r)) => format!("`.{r}()`"),
             (Action::ToThread, _) => "`asyncio.to_thread(...)`".to_string(),
             (Action::Report, _) => "reported".to_string(),
@@ -930,5 +920,47 @@ mod tests {
         Catalog::default()
             .add_toml("x.toml", &rule("requests"))
             .unwrap();
+    }
+
+    /// `[[call]]` and `[[method]]` share one entry type: a field of the other table, or a
+    /// missing `type` or `action`, fails when the rule is added.
+    #[test]
+    fn a_field_of_the_other_table_fails_when_the_catalog_loads() {
+        let rule = |body: &str| format!("id = \"x\"\nsummary = \"x\"\n{body}");
+        for (body, says) in [
+            (
+                "[[call]]\nname = \"a.b\"\naction = \"keep\"\ntype = \"T\"\n",
+                "`type` is for [[method]]",
+            ),
+            (
+                "[[call]]\nname = \"a.b\"\n",
+                "[[call]] `a.b` needs an `action`",
+            ),
+            (
+                "[[method]]\nnames = [\"m\"]\n",
+                "a [[method]] needs a `type`",
+            ),
+            (
+                "[[method]]\ntype = \"T\"\nnames = [\"m\"]\nconverted_result = true\n",
+                "`converted_result` is for [[call]]",
+            ),
+            (
+                "[[method]]\ntype = \"T\"\nnames = [\"m\"]\nobject = true\n",
+                "`object` needs `returns`",
+            ),
+        ] {
+            let err = Catalog::default()
+                .add_toml("x.toml", &rule(body))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{body}: {err}");
+        }
+        let mut cat = Catalog::default();
+        cat.add_toml(
+            "x.toml",
+            &rule("[[method]]\ntype = \"T\"\nnames = [\"m\"]\nreturns = \"U\"\nobject = true\n"),
+        )
+        .unwrap();
+        assert_eq!(cat.method("T", "m").map(|e| e.action), Some(Action::Keep));
     }
 }

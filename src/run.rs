@@ -269,13 +269,9 @@ fn discover(cfg: &Config, early: &mut Vec<Diagnostic>) -> Vec<(PathBuf, PathBuf)
                 Some((p, root))
             }
             Found::Error(p, e) => {
-                early.push(Diagnostic::error(
-                    &p.display().to_string(),
-                    1,
-                    1,
-                    "walk-error",
-                    e,
-                ));
+                early.push(
+                    Diagnostic::new(&p.display().to_string(), 1, 1, "walk-error", e).as_error(),
+                );
                 None
             }
         })

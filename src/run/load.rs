@@ -59,7 +59,7 @@ fn decode_parse(
     display: &str,
     decoded: Result<SourceText, crate::source::DecodeError>,
 ) -> Result<(SourceText, tree_sitter::Tree), Diagnostic> {
-    let err = |code, msg: String| Diagnostic::error(display, 1, 1, code, msg);
+    let err = |code, msg: String| Diagnostic::new(display, 1, 1, code, msg).as_error();
     let source = decoded.map_err(|e| err("decode-error", e.to_string()))?;
     let tree = parse::parse(&source.text)
         .ok_or_else(|| err("parse-error", "tree-sitter could not parse the file".into()))?;
@@ -67,13 +67,14 @@ fn decode_parse(
         let at = parse::first_error(&tree)
             .map(|n| n.start_position())
             .unwrap_or_default();
-        return Err(Diagnostic::error(
+        return Err(Diagnostic::new(
             display,
             at.row + 1,
             at.column + 1,
             "syntax-error",
             "the file has a syntax error; skipped (awaitify only rewrites files that parse)",
-        ));
+        )
+        .as_error());
     }
     Ok((source, tree))
 }

@@ -24,7 +24,7 @@ pub(super) fn write(migration: &mut Migration) {
         if let Err((code, why)) = written {
             migration
                 .diagnostics
-                .push(Diagnostic::error(&f.display, 1, 1, code, why));
+                .push(Diagnostic::new(&f.display, 1, 1, code, why).as_error());
             migration.summary.errors += 1;
         }
     }

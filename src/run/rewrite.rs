@@ -314,7 +314,7 @@ fn left_unchanged(
     code: &'static str,
     why: String,
 ) -> Rewritten {
-    diagnostics.push(Diagnostic::error(&module.display, 1, 1, code, why));
+    diagnostics.push(Diagnostic::new(&module.display, 1, 1, code, why).as_error());
     untouched(module, diagnostics)
 }
 
