@@ -166,14 +166,17 @@ pub struct TypeUse {
 /// An attribute read on a value of a catalog type (`response.ok`). `replace` is either a new
 /// attribute name (`reason` -> `reason_phrase`) or an expression template in which `{value}`
 /// stands for the receiver (`{value}.status_code < 400`); the rewrite adds parentheses where
-/// the template's precedence needs them.
+/// the template's precedence needs them. Without `replace` the attribute stays as it is: the
+/// new type has it too. On an object that converts with its uses, any other attribute read
+/// keeps the object (the new type may lack it: `asyncio.Queue` has no `queue`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttrRule {
     #[serde(rename = "type")]
     pub ty: String,
     pub names: Vec<String>,
-    pub replace: String,
+    #[serde(default)]
+    pub replace: Option<String>,
 }
 
 /// A blocking API that no rule rewrites in every case (`[[blocking]]`): a call to it left in
@@ -317,6 +320,8 @@ pub struct Catalog {
     family_names: crate::names::FamilyNames,
     /// The types a `[[method]]` with `object = true` returns, each with its receiver's type.
     derived: HashMap<String, String>,
+    /// `[[attribute]]` entries without `replace`: attributes the new type has too.
+    kept_attributes: std::collections::HashSet<(String, String)>,
 }
 
 /// What a report of one `[[blocking]]` name says.
@@ -477,20 +482,25 @@ impl Catalog {
     /// The rule's `[[attribute]]` entries, whose `replace` is a name or a `{value}` template.
     fn add_attributes(&mut self, rule: &Rule, id: usize) -> Result<(), String> {
         for a in &rule.attributes {
-            let template = a.replace.matches("{value}").count();
-            let ident = !a.replace.is_empty()
-                && a.replace
+            let Some(replace) = &a.replace else {
+                for name in &a.names {
+                    self.kept_attributes.insert((a.ty.clone(), name.clone()));
+                }
+                continue;
+            };
+            let template = replace.matches("{value}").count();
+            let ident = !replace.is_empty()
+                && replace
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !(template == 1 || ident) {
                 return Err(format!(
-                    "[[attribute]] `{}`: `replace` must be a name or hold `{{value}}` once",
-                    a.replace
+                    "[[attribute]] `{replace}`: `replace` must be a name or hold `{{value}}` once"
                 ));
             }
             for name in &a.names {
                 self.attributes
-                    .insert((a.ty.clone(), name.clone()), (id, a.replace.clone()));
+                    .insert((a.ty.clone(), name.clone()), (id, replace.clone()));
             }
         }
         Ok(())
@@ -630,6 +640,12 @@ impl Catalog {
         self.attributes.get(&(ty.to_string(), name.to_string()))
     }
 
+    /// Whether an `[[attribute]]` without `replace` says the new type has it too.
+    pub fn attribute_kept(&self, ty: &str, name: &str) -> bool {
+        self.kept_attributes
+            .contains(&(ty.to_string(), name.to_string()))
+    }
+
     pub fn name(&self, qualified: &str) -> Option<&(RuleId, String)> {
         self.names.get(qualified)
     }
@@ -682,6 +698,7 @@ impl Catalog {
             pass_names: self.pass_names.clone(),
             family_names: self.family_names.clone(),
             derived: self.derived.clone(),
+            kept_attributes: self.kept_attributes.clone(),
         }
     }
 
@@ -790,7 +807,10 @@ fn rule_cells(rule: &Rule) -> (Vec<String>, Vec<String>) {
             a.ty,
             compact(&a.names.iter().map(|n| format!(".{n}")).collect::<Vec<_>>())
         ));
-        rewrites.push(format!("`{}`", a.replace));
+        rewrites.push(match &a.replace {
+            Some(r) => format!("`{r}`"),
+            None => "same attribute".to_string(),
+        });
     }
     for b in &rule.blocking {
         let names: Vec<String> = match &b.ty {

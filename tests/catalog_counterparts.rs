@@ -1,5 +1,5 @@
-//! Every method a rule keeps or renames on a converted object exists on the object it
-//! becomes, and one it leaves un-awaited is no coroutine function there (nor an async
+//! Every method a rule keeps or renames on a converted object, and every attribute it keeps,
+//! exists on the object it becomes, and one it leaves un-awaited is no coroutine function there (nor an async
 //! generator, unless its result is iterated with `async for`). Found when
 //! `sqlite3.Connection.create_collation` was awaited on an aiosqlite connection, which has
 //! none: the migrated program failed with `AttributeError`. Checked against the real
@@ -58,7 +58,7 @@ const COUNTERPARTS: &[(&str, &[(&str, &str)])] = &[
         "concurrent.futures.Future",
         &[("concurrent.futures.Future", "asyncio.Task")],
     ),
-    ("threading.Lock", &[("threading.Lock", "asyncio.Lock")]),
+    ("threading.Lock", &[("_thread.LockType", "asyncio.Lock")]),
     (
         "threading.Semaphore",
         &[("threading.Semaphore", "asyncio.Semaphore")],
@@ -78,7 +78,7 @@ const COUNTERPARTS: &[(&str, &[(&str, &str)])] = &[
 const UNCHANGED: &[&str] = &["pathlib.Path"];
 
 const CHECK: &str = r#"
-import importlib, inspect, json, sys
+import importlib, inspect, json, re, sys
 
 def load(path):
     module, _, name = path.rpartition(".")
@@ -89,19 +89,33 @@ def load(path):
         parent, _, attr = module.rpartition(".")
         return getattr(getattr(importlib.import_module(parent), attr), name)
 
+def has(cls, name):
+    """On the class, or set on the instance by an `__init__` written in Python."""
+    if hasattr(cls, name):
+        return True
+    for k in getattr(cls, "__mro__", ()):
+        init = vars(k).get("__init__")
+        if inspect.isfunction(init) and re.search(rf"self\.{name}\s*[:=]", inspect.getsource(init)):
+            return True
+    return False
+
 bad = []
-for sync, new, name, renamed, awaited, iterated in json.load(sys.stdin):
+seen = {}
+for ty, sync, new, name, renamed, awaited, iterated in json.load(sys.stdin):
     s, a = load(sync), load(new)
-    if not hasattr(s, name):
+    seen.setdefault((ty, name), False)
+    if not has(s, name):
         continue
-    if not hasattr(a, renamed):
+    seen[(ty, name)] = True
+    if not has(a, renamed):
         bad.append(f"{new} has no `{renamed}` (for {sync}.{name})")
-    elif not awaited:
+    elif not awaited and hasattr(a, renamed):
         f = getattr(a, renamed)
         if inspect.iscoroutinefunction(f):
             bad.append(f"{new}.{renamed} is a coroutine function, but the rule does not await it")
         elif inspect.isasyncgenfunction(f) and not iterated:
             bad.append(f"{new}.{renamed} is an async generator, but its result is not iterated with `async for`")
+bad += [f"no sync class of `{ty}` has `{name}` (a misspelt entry?)" for (ty, name), found in seen.items() if not found]
 print("\n".join(bad))
 "#;
 
@@ -131,7 +145,26 @@ fn every_kept_or_renamed_method_exists_on_the_async_object() {
                 let renamed = m.replace.as_deref().unwrap_or(name);
                 for (sync, new) in *pairs {
                     checks.push(serde_json::json!([
-                        sync, new, name, renamed, m.awaited, iterated
+                        ty, sync, new, name, renamed, m.awaited, iterated
+                    ]));
+                }
+            }
+        }
+        // Attributes kept as they are (`[[attribute]]` without `replace`).
+        for a in cat
+            .rule(id)
+            .attributes
+            .iter()
+            .filter(|a| a.replace.is_none())
+        {
+            let Some((_, pairs)) = COUNTERPARTS.iter().find(|(t, _)| *t == a.ty) else {
+                unlisted.push(a.ty.clone());
+                continue;
+            };
+            for name in &a.names {
+                for (sync, new) in *pairs {
+                    checks.push(serde_json::json!([
+                        a.ty, sync, new, name, name, false, false
                     ]));
                 }
             }

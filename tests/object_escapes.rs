@@ -162,3 +162,132 @@ fn an_unmapped_use_of_a_cursor_keeps_its_connection() {
         );
     }
 }
+
+const QUEUE_HELPERS: &str = r#"import queue
+import threading
+
+
+def produce(q, n):
+    for i in range(n):
+        q.put(i)
+    q.put(None)
+
+
+def drain(q):
+    got = []
+    while (item := q.get()) is not None:
+        got.append(item)
+    return got
+"#;
+
+/// An attribute read on a converted object that no rule maps or keeps keeps the object:
+/// `asyncio.Queue` has no `queue` (the deque) or `unfinished_tasks`. Before, the queue
+/// became an `asyncio.Queue` and the migrated program raised `AttributeError`. An
+/// attribute listed as kept (`maxsize`) converts.
+#[test]
+fn an_unmapped_attribute_read_keeps_the_object() {
+    let peeked = format!(
+        "{QUEUE_HELPERS}
+
+def main():
+    q = queue.Queue(maxsize=10)
+    t = threading.Thread(target=produce, args=(q, 3))
+    t.start()
+    t.join()
+    print(list(q.queue), q.unfinished_tasks, drain(q))
+
+
+if __name__ == \"__main__\":
+    main()
+"
+    );
+    let unchanged = || support::Equiv {
+        expect_unchanged: true,
+        ..Default::default()
+    };
+    support::assert_equivalent(&peeked, &["main.py"], unchanged());
+    let reported: Vec<String> = support::migrate_fixture(&peeked)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        reported
+            .iter()
+            .any(|d| d.contains("`q.queue` is read at line 23")),
+        "{reported:#?}"
+    );
+
+    let sized = format!(
+        "{QUEUE_HELPERS}
+
+def main():
+    q = queue.Queue(maxsize=10)
+    t = threading.Thread(target=produce, args=(q, 2))
+    t.start()
+    got = drain(q)
+    t.join()
+    print(got, q.maxsize)
+
+
+if __name__ == \"__main__\":
+    main()
+"
+    );
+    let tree = support::assert_equivalent(&sized, &["main.py"], support::Equiv::default());
+    support::has(
+        &tree["main.py"],
+        &[
+            "    q = asyncio.Queue(maxsize=10)\n",
+            "    print(got, q.maxsize)\n",
+        ],
+    );
+}
+
+/// A converted object passed to a project function whose parameter other calls give another
+/// kind of value: the callee's uses of the parameter cannot be typed, so they stay sync, and
+/// the object must too. Before, the queue became an `asyncio.Queue` while `drain` kept
+/// calling `q.get()` without await, and the migrated program never ended.
+#[test]
+fn an_object_passed_where_the_parameter_is_mixed_keeps_the_object() {
+    let mixed = format!(
+        "{QUEUE_HELPERS}
+
+class Stub:
+    def __init__(self, items):
+        self.items = list(items)
+
+    def get(self):
+        return self.items.pop(0)
+
+
+def main():
+    q = queue.Queue(maxsize=10)
+    t = threading.Thread(target=produce, args=(q, 2))
+    t.start()
+    print(drain(q))
+    t.join()
+    print(drain(Stub([5, None])))
+
+
+if __name__ == \"__main__\":
+    main()
+"
+    );
+    let unchanged = support::Equiv {
+        expect_unchanged: true,
+        ..Default::default()
+    };
+    support::assert_equivalent(&mixed, &["main.py"], unchanged);
+    let reported: Vec<String> = support::migrate_fixture(&mixed)
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        reported
+            .iter()
+            .any(|d| d.contains("`q` is passed at line 30 to a parameter that other calls")),
+        "{reported:#?}"
+    );
+}

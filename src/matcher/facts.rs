@@ -267,6 +267,11 @@ pub enum Escape {
     Value,
     /// A method no rule maps (`session.mount(...)`).
     Unmapped,
+    /// An attribute read that no rule maps or keeps (`q.queue`).
+    Attribute,
+    /// Passed to a project function whose parameter other callers give another kind: its
+    /// uses there are not converted.
+    Passed,
     /// An attribute set after construction that the new type ignores or lacks
     /// (`session.verify = False`).
     Set,

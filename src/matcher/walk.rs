@@ -380,7 +380,7 @@ impl<'a> Walker<'a> {
         };
         let target = self.call_target(node, f, ctx, caller);
         let parent = self.up(node, 1);
-        self.arg_kinds(node, f, target.as_ref(), caller);
+        self.arg_kinds(node, f, target.as_ref(), ctx, caller);
         self.callable_params(node, f, caller);
         // A generator's result must be consumed somewhere awaitify can follow.
         if let Some(Target::Func(g)) = &target
@@ -478,6 +478,7 @@ impl<'a> Walker<'a> {
         node: Node,
         f: Node,
         target: Option<&Target>,
+        ctx: Ctx,
         caller: Option<usize>,
     ) {
         // A class call passes its arguments to `__init__`, after `self`.
@@ -504,6 +505,14 @@ impl<'a> Walker<'a> {
             let def = self.p.func(*g);
             for (i, v) in bound_args(def, offset, args, self.src) {
                 let kind = self.kind_of(v, caller);
+                // A converted object passed where the parameter is not known as it (other
+                // callers pass something else): the callee's uses of it are not converted.
+                if let Some(Kind::Ext(ty)) = &kind
+                    && self.cat.closed_root(ty).is_some()
+                    && self.known_param(*g, i) != kind.as_ref()
+                {
+                    self.escape(v, ty, Escape::Passed, ctx, caller);
+                }
                 self.facts.param_obs.push(((*g, i), kind.map(Box::new)));
             }
         }
@@ -1039,6 +1048,22 @@ impl<'a> Walker<'a> {
                 caller,
                 ctx,
             });
+            return;
+        }
+        // `q.queue`: an attribute of a converted object that no rule maps or keeps, which the
+        // new type may lack (`asyncio.Queue` has no `queue`). A method call is checked by the
+        // call itself.
+        if let Val::ExtMethod(ty, name) = &val
+            && self.cat.closed_root(ty).is_some()
+            && self.cat.method(ty, name).is_none()
+            && !self.cat.attribute_kept(ty, name)
+            && !self.up(node, 1).is_some_and(|p| {
+                p.kind() == "call"
+                    && p.child_by_field_name("function")
+                        .is_some_and(|f| f.id() == node.id())
+            })
+        {
+            self.escape(node, ty, Escape::Attribute, ctx, caller);
             return;
         }
         let target = match val {

@@ -76,9 +76,9 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
                 u.col,
                 "blocking-call-in-coroutine",
                 format!(
-                    "`{what}(...)` blocks the event loop: its `{}` is kept as it is (see the \
-                     `object-kept` report at its creation); run it with \
-                     `await {to_thread}(...)` if that is safe for the object",
+                    "`{what}(...)` blocks the event loop: its `{}` is kept as it is (the \
+                     note at its creation says why); run it with `await {to_thread}(...)` \
+                     if that is safe for the object",
                     u.ty
                 ),
             ));
@@ -726,6 +726,15 @@ pub fn keep_for_escape(k: Keeper, u: &crate::matcher::KeptUseFact) -> Vec<Keep> 
     let what = match u.escape {
         Some(crate::matcher::Escape::Unmapped) => format!(
             "`{text}(...)` at line {} has no counterpart that awaitify maps",
+            u.line
+        ),
+        Some(crate::matcher::Escape::Passed) => format!(
+            "`{text}` is passed at line {} to a parameter that other calls give another kind \
+             of value, so its uses there are not converted",
+            u.line
+        ),
+        Some(crate::matcher::Escape::Attribute) => format!(
+            "`{text}` is read at line {}, an attribute the converted object may not have",
             u.line
         ),
         Some(crate::matcher::Escape::Stored) => format!(
