@@ -1270,6 +1270,16 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
     let all: Vec<FuncId> = p.func_ids().collect();
     for (m, mf) in facts.iter().enumerate() {
         for d in &mf.dyn_attrs {
+            // An exact proxy's reads resolve through it (`proxy.m()` is a call of `T.m`),
+            // unless its `__getattr__` is also called by name.
+            if let Some((g, _, true)) = &d.proxy
+                && !facts.iter().any(|mf| {
+                    mf.refs.iter().any(|r| r.target == *g)
+                        || mf.calls.iter().any(|c| c.func() == Some(*g))
+                })
+            {
+                continue;
+            }
             if !done.insert((&d.name, &d.on)) {
                 continue;
             }
@@ -1339,11 +1349,15 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
                 _ => all.clone(),
             };
             for f in candidates.into_iter().filter(|&f| named(f) && on(f)) {
-                pins.add_at(p, f, (m, d.line), |at, name| {
-                    format!(
+                pins.add_at(p, f, (m, d.line), |at, name| match &d.proxy {
+                    Some((g, attr, false)) => format!(
+                        "`{}` at {at} reads any name of `self.{attr}` and returns it wrapped (not a plain `return getattr(self.{attr}, name)`), so a call through the proxy may not await `{name}`",
+                        p.func(*g).qualname
+                    ),
+                    _ => format!(
                         "`{}` at {at} reads {what}, and may return `{name}` to code that calls it without await",
                         d.via
-                    )
+                    ),
                 });
             }
         }

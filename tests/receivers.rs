@@ -913,9 +913,15 @@ fn a_declared_attribute_holds_subclass_instances_of_its_type() {
     lacks(&reported(&spec), &["of unknown type"]);
 }
 
+/// A `__getattr__` that reads another name than the one asked for (`name.lower()`) is no
+/// exact proxy (`tests/receiver_proxies.rs`): its `getattr` may return any `Mode` method.
 #[test]
 fn a_getattr_proxy_on_a_declared_attribute_reads_only_its_family() {
-    let tree = support::assert_equivalent(DECLARED_ATTR_RUN, &["main.py"], Default::default());
+    let spec = DECLARED_ATTR_RUN.replace(
+        "getattr(self.effective, name)",
+        "getattr(self.effective, name.lower())",
+    );
+    let tree = support::assert_equivalent(&spec, &["main.py"], Default::default());
     let out = &tree["main.py"];
     has(
         out,
@@ -928,12 +934,30 @@ fn a_getattr_proxy_on_a_declared_attribute_reads_only_its_family() {
         ],
     );
     has(
-        &reported(DECLARED_ATTR_RUN),
+        &reported(&spec),
         &[
             "`getattr` at main.py:46 reads a name awaitify cannot know, and may return `Mode.select`",
         ],
     );
-    lacks(&reported(DECLARED_ATTR_RUN), &["may return `Other.fetch`"]);
+    lacks(&reported(&spec), &["may return `Other.fetch`"]);
+}
+
+/// The exact proxy (`return getattr(self.effective, name)`) pins nothing: every read through
+/// it resolves on `Mode`, and none calls a method.
+#[test]
+fn an_exact_getattr_proxy_on_a_declared_attribute_pins_nothing() {
+    let tree = support::assert_equivalent(DECLARED_ATTR_RUN, &["main.py"], Default::default());
+    has(
+        &tree["main.py"],
+        &[
+            "    async def pick(self, x):\n        return await self.effective.select(x)",
+            "    def __getattr__(self, name):",
+        ],
+    );
+    lacks(
+        &reported(DECLARED_ATTR_RUN),
+        &["reads a name awaitify cannot know"],
+    );
 }
 
 #[test]

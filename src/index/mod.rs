@@ -126,6 +126,9 @@ pub struct ClassDef {
     /// fields) or on `self` in a method (`self.conn: Conn = c`): each name and its
     /// annotation as written.
     pub annotated: Vec<(Name, Name)>,
+    /// `def __getattr__(self, name): return getattr(self.conn, name)` in the class body: the
+    /// attribute (`conn`) every name the class lacks is read from, unchanged.
+    pub forwards: Option<Name>,
     pub line: usize,
     /// Start of the `class_definition` node.
     pub start: usize,
@@ -472,6 +475,9 @@ impl Builder<'_> {
         match (func, class) {
             (None, Some(c)) => {
                 self.ix.classes[c].methods.insert(name.as_str().into(), idx);
+                if name == "__getattr__" && self.ix.functions[idx].decorators.is_empty() {
+                    self.ix.classes[c].forwards = body.and_then(|b| forwarding(b, &params, src));
+                }
                 let instance = !decorators_of(&self.ix.functions[idx])
                     .any(|d| matches!(d, "staticmethod" | "classmethod"));
                 if let (Some(body), Some(first), true) = (body, params.first(), instance) {
@@ -518,6 +524,7 @@ impl Builder<'_> {
             bases,
             methods: HashMap::default(),
             annotated: body_annotations(def, src),
+            forwards: None,
             line: line(def),
             start: def.start_byte(),
         });
@@ -636,6 +643,49 @@ fn is_main_guard(node: Node, src: &str) -> bool {
 
 /// Whether a function body yields (ignoring nested functions, lambdas and classes).
 /// Whether `body` is one `raise` statement, after an optional docstring.
+/// The body of `def __getattr__(self, name)`, past a docstring, is one
+/// `return getattr(self.<attr>, name)`: the attribute it forwards every missing name to.
+fn forwarding(body: Node, params: &[Param], src: &str) -> Option<Name> {
+    let [this, name] = params else {
+        return None;
+    };
+    let mut cursor = body.walk();
+    let mut stmts = body
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .peekable();
+    if stmts.peek().is_some_and(|s| {
+        s.kind() == "expression_statement" && s.named_child(0).is_some_and(|e| e.kind() == "string")
+    }) {
+        stmts.next();
+    }
+    let (Some(ret), None) = (stmts.next(), stmts.next()) else {
+        return None;
+    };
+    let call = ret
+        .named_child(0)
+        .filter(|c| ret.kind() == "return_statement" && c.kind() == "call")?;
+    let function = call.child_by_field_name("function")?;
+    let args = call.child_by_field_name("arguments")?;
+    let mut cursor = args.walk();
+    let args: Vec<Node> = args
+        .named_children(&mut cursor)
+        .filter(|a| a.kind() != "comment")
+        .collect();
+    let [obj, key] = args.as_slice() else {
+        return None;
+    };
+    let object = obj.child_by_field_name("object")?;
+    let attr = obj.child_by_field_name("attribute")?;
+    let exact = text(function, src) == "getattr"
+        && obj.kind() == "attribute"
+        && object.kind() == "identifier"
+        && text(object, src) == this.name.as_str()
+        && key.kind() == "identifier"
+        && text(*key, src) == name.name.as_str();
+    exact.then(|| text(attr, src).into())
+}
+
 fn only_raises(body: Node) -> bool {
     let mut cursor = body.walk();
     let mut stmts = body

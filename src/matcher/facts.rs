@@ -308,6 +308,10 @@ pub struct DynAttrFact {
     pub line: usize,
     /// What reads it, for the reason: `getattr`, `globals()`, `vars()`, `__dict__`.
     pub via: &'static str,
+    /// `getattr(self.conn, name)` in a `__getattr__(self, name)`: that `__getattr__`, the
+    /// attribute it reads from, and whether it only returns what it read
+    /// ([`crate::index::ClassDef::forwards`]), so that reads through the proxy resolve to it.
+    pub proxy: Option<(FuncId, crate::index::Name, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -591,6 +591,54 @@ impl<'a> Walker<'a> {
         kinds.all(|k| k == Some(first)).then(|| first.clone())
     }
 
+    /// The class of `c`'s instances, or of a subclass's, has a `__getattr__` that forwards
+    /// every missing name to one attribute (`return getattr(self.conn, name)`): that attribute.
+    pub(super) fn proxy_of(&self, c: ClassId) -> Option<(ClassId, crate::index::Name)> {
+        let g = self.p.method(c, "__getattr__")?;
+        let owner = ClassId {
+            module: g.module,
+            class: self.p.func(g).class? as u32,
+        };
+        Some((owner, self.p.class(owner).forwards.clone()?))
+    }
+
+    /// `proxy.attr` on an instance of `c`, whose class lacks `attr` and whose `__getattr__`
+    /// forwards every missing name to one attribute of a known project class `T`
+    /// ([`Walker::proxy_of`]): `attr` of `T`, read as on a `T`. Only if nothing else can
+    /// answer the read first: no class of `c`'s hierarchy (subclasses included) defines,
+    /// assigns or declares `attr`, overrides the forwarding or reads attributes its own
+    /// way (`__getattribute__`), or has a base outside the project.
+    pub(super) fn forwarded(&self, c: ClassId, attr: &str) -> Option<Val> {
+        if attr.starts_with("__") {
+            return None;
+        }
+        let (owner, to) = self.proxy_of(c)?;
+        for &k in self.p.hierarchy(c) {
+            let class = self.p.class(k);
+            let outside = class
+                .bases
+                .iter()
+                .filter(|b| b.as_str() != "object")
+                .count();
+            if class.methods.contains_key(attr)
+                || class.methods.contains_key("__getattribute__")
+                || (k != owner && class.methods.contains_key("__getattr__"))
+                || class.annotated.iter().any(|(n, _)| n == attr)
+                || self.known_attr(k, attr).is_some()
+                || self.p.bases(k).len() != outside
+            {
+                return None;
+            }
+        }
+        let Some(Kind::Instance(t)) = self.attr_kind(c, &to) else {
+            return None;
+        };
+        match self.p.method(t, attr) {
+            Some(f) => Some(Val::Bound(f)),
+            None => self.attr_kind(t, attr).map(Val::Kind),
+        }
+    }
+
     /// Annotation `a`, written in module `m`, is `typing.Any`: a declaration without a
     /// contract.
     fn is_any(&self, m: usize, a: &annotation::Ann) -> bool {
@@ -813,7 +861,11 @@ impl<'a> Walker<'a> {
             }
             Val::Kind(Kind::Instance(c)) => match self.p.method(c, attr) {
                 Some(f) => Val::Bound(f),
-                None => self.attr_kind(c, attr).map_or(Val::Unknown, Val::Kind),
+                None => self
+                    .attr_kind(c, attr)
+                    .map(Val::Kind)
+                    .or_else(|| self.forwarded(c, attr))
+                    .unwrap_or(Val::Unknown),
             },
             Val::Kind(Kind::Super(c)) => self
                 .p

@@ -341,6 +341,12 @@ impl<'a> Walker<'a> {
         match receiver {
             Some(Val::Unknown) => self.unknown_receiver(node, name, None, ctx, caller),
             // A method the class does not define may be a subclass's (a template method).
+            // Through a proxy's `__getattr__` that did not resolve: any method of the name.
+            Some(Val::Kind(Kind::Instance(c)))
+                if self.p.method(c, name).is_none() && self.proxy_of(c).is_some() =>
+            {
+                self.unknown_receiver(node, name, None, ctx, caller)
+            }
             Some(Val::Kind(Kind::Instance(c) | Kind::ClassObj(c)))
                 if self.p.method(c, name).is_none() =>
             {
@@ -583,6 +589,7 @@ impl<'a> Walker<'a> {
         if getattr::result_dies(node, self.src) {
             return;
         }
+        let proxy = self.proxy_getattr(obj, name, caller);
         let on = match self.resolve(obj, caller) {
             Val::Kind(Kind::Instance(c) | Kind::ClassObj(c)) | Val::Sym(Sym::Class(c)) => {
                 DynOn::Class(c)
@@ -605,6 +612,7 @@ impl<'a> Walker<'a> {
                     on: on.clone(),
                     line: line(node),
                     via: "getattr",
+                    proxy: None,
                 });
             }
             return;
@@ -622,12 +630,59 @@ impl<'a> Walker<'a> {
                 .unwrap_or(DynName::Any),
             _ => DynName::Any,
         };
-        self.facts.dyn_attrs.push(DynAttrFact {
-            name,
-            on,
-            line: line(node),
-            via: "getattr",
-        });
+        // `getattr(proxy, name)` may read through the proxy's `__getattr__` too.
+        let through = match &on {
+            DynOn::Class(c) => self
+                .proxy_of(*c)
+                .map(|(_, to)| match self.attr_kind(*c, &to) {
+                    Some(Kind::Instance(t)) => DynOn::Class(t),
+                    _ => DynOn::Unknown,
+                }),
+            _ => None,
+        };
+        for on in std::iter::once(on).chain(through) {
+            self.facts.dyn_attrs.push(DynAttrFact {
+                name: name.clone(),
+                on,
+                line: line(node),
+                via: "getattr",
+                proxy: proxy.clone(),
+            });
+        }
+    }
+
+    /// `getattr(self.conn, name)` inside `def __getattr__(self, name)` of a class: the
+    /// `__getattr__`, the attribute read from and whether the class forwards exactly.
+    fn proxy_getattr(
+        &self,
+        obj: Node,
+        name: Node,
+        caller: Option<usize>,
+    ) -> Option<(FuncId, crate::index::Name, bool)> {
+        let f = caller?;
+        let def = self.func(f);
+        let (Some(k), [this, key]) = (def.class, def.params.as_slice()) else {
+            return None;
+        };
+        let object = obj.child_by_field_name("object")?;
+        let attr = obj.child_by_field_name("attribute")?;
+        let reads = def.name == "__getattr__"
+            && def.parent.is_none()
+            && obj.kind() == "attribute"
+            && object.kind() == "identifier"
+            && text(object, self.src) == this.name.as_str()
+            && name.kind() == "identifier"
+            && text(name, self.src) == key.name.as_str();
+        if !reads {
+            return None;
+        }
+        let attr: crate::index::Name = text(attr, self.src).into();
+        let class = ClassId {
+            module: self.m as u32,
+            class: k as u32,
+        };
+        let exact = self.p.class(class).forwards.as_ref() == Some(&attr);
+        Some((self.fid(f), attr, exact))
     }
 
     /// `obj` is a module imported at run time: `importlib.import_module(name)`, or a local
@@ -1241,6 +1296,7 @@ impl<'a> Walker<'a> {
             on,
             line: line(node),
             via,
+            proxy: None,
         });
     }
 
