@@ -233,7 +233,7 @@ impl Names {
 }
 
 /// The `[names]` of the family passes whose registry line types their own (`names:` in
-/// `family_passes!` (`src/passes/registry.rs`)), by pass.
+/// `family_passes!` in `src/passes/registry.rs`), by pass.
 #[derive(Clone, Default)]
 pub struct FamilyNames(HashMap<PassName, Arc<dyn Any + Send + Sync>>);
 

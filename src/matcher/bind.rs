@@ -30,10 +30,20 @@ impl<'a> Walker<'a> {
         }
         // `self.conn: Conn = make()`: what the value is known to be, else what the annotation
         // says.
-        let kind = self.kind_of(right, caller).or_else(|| {
-            let ann = node.child_by_field_name("type")?;
-            self.ann_kind(self.m, &annotation::parse(text(ann, self.src)), false)
-        });
+        let ann = node
+            .child_by_field_name("type")
+            .map(|a| annotation::parse(text(a, self.src)));
+        let kind = match self.kind_of(right, caller) {
+            // `d: dict[socket.socket, set[str]] = {a: set()}`: a builtin container made here,
+            // whose elements the declaration types (its stores are checked in `bind_target`).
+            Some(Kind::Ext(t)) if t.starts_with("builtins.") && ann.is_some() => ann
+                .as_ref()
+                .and_then(|a| self.made_container_kind(a))
+                .filter(|k| self.display_conforms(right, k, caller))
+                .or(Some(Kind::Ext(t))),
+            Some(k) => Some(k),
+            None => ann.and_then(|a| self.ann_kind(self.m, &a, false)),
+        };
         if ctx == Ctx::ClassBody {
             self.class_attribute(left, kind.clone());
         }
@@ -113,6 +123,15 @@ impl<'a> Walker<'a> {
         ) else {
             return;
         };
+        if obj.kind() == "identifier"
+            && matches!(
+                text(attr, self.src),
+                "update" | "setdefault" | "__setitem__" | "__ior__"
+            )
+        {
+            self.container_mutated(obj, caller);
+            return;
+        }
         if obj.kind() != "identifier" || text(attr, self.src) != "append" {
             return;
         }
@@ -156,12 +175,83 @@ impl<'a> Walker<'a> {
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" => {
                 let mut cursor = left.walk();
                 let kids: Vec<Node> = left.named_children(&mut cursor).collect();
-                for k in kids {
-                    self.bind_target(k, None, caller);
+                // `for k, v in d.items()`: element by element, when the lengths agree and no
+                // name is starred (which would take a list of several).
+                let elems = match kind {
+                    Some(Kind::Tuple(elems))
+                        if elems.len() == kids.len()
+                            && kids.iter().all(|k| {
+                                !matches!(k.kind(), "list_splat_pattern" | "list_splat")
+                            }) =>
+                    {
+                        elems
+                    }
+                    _ => vec![None; kids.len()],
+                };
+                for (k, e) in kids.into_iter().zip(elems) {
+                    self.bind_target(k, e, caller);
+                }
+            }
+            // `d[k] = v`: a store into a container named `d` may put a value of another
+            // kind in it, so its element kinds are unknown (observed in the scope binding it).
+            "subscript" => {
+                if let Some(obj) = left.child_by_field_name("value") {
+                    self.container_mutated(obj, caller);
                 }
             }
             _ => {}
         }
+    }
+
+    /// Every element of the container display `right` whose kind is known is of the kind the
+    /// declaration `declared` gives its elements (`{a: set()}` for `dict[socket.socket,
+    /// set[str]]`); an unpacked one (`**other`, `*xs`) is not known to be. Other values
+    /// (`dict()`, a comprehension) hold nothing yet or what their body gives.
+    fn display_conforms(&self, right: Node, declared: &Kind, caller: Option<usize>) -> bool {
+        let fits = |n: Option<Node>, d: Option<&Kind>| match (n, d) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(n), Some(d)) => self.kind_of(n, caller).is_none_or(|k| self.conforms(&k, d)),
+        };
+        let mut cursor = right.walk();
+        let items: Vec<Node> = match right.kind() {
+            "dictionary" | "list" | "set" => right.named_children(&mut cursor).collect(),
+            "dictionary_comprehension" | "list_comprehension" | "set_comprehension" => {
+                right.child_by_field_name("body").into_iter().collect()
+            }
+            _ => Vec::new(),
+        };
+        items
+            .into_iter()
+            .filter(|n| n.kind() != "comment")
+            .all(|n| match (n.kind(), declared) {
+                ("pair", Kind::Map(k, v)) => {
+                    fits(n.child_by_field_name("key"), k.as_deref())
+                        && fits(n.child_by_field_name("value"), v.as_deref())
+                }
+                ("dictionary_splat" | "list_splat" | "pair", _) => false,
+                (_, Kind::Seq(e)) => fits(Some(n), Some(e)),
+                _ => false,
+            })
+    }
+
+    /// A container named by `obj` is stored into (`d[k] = v`, `d.update(...)`): the name's
+    /// kind becomes unknown, in the scope that binds it (an enclosing function's, or the
+    /// module's), whatever the value: a store that breaks the declaration would otherwise
+    /// go unnoticed.
+    pub(super) fn container_mutated(&mut self, obj: Node, caller: Option<usize>) {
+        use crate::index::{Binding, Scoped};
+        if obj.kind() != "identifier" {
+            return;
+        }
+        let name = text(obj, self.src);
+        let scope = match self.ix.lookup(name, caller) {
+            Scoped::Local { func, import: None } => Some(func as u32),
+            Scoped::Global(Binding::Value) | Scoped::Ambiguous => None,
+            _ => return,
+        };
+        let key = (self.m as u32, scope, name.into());
+        self.facts.local_obs.push((key, None));
     }
 
     /// The class whose attribute an assignment target `obj.attr` sets, and the attribute:
@@ -220,7 +310,7 @@ impl<'a> Walker<'a> {
                 .iterate_use(ty)
                 .and_then(|(_, u)| u.binds.clone())
                 .map(Kind::Ext),
-            Some(Kind::Seq(elem)) => Some((**elem).clone()),
+            Some(Kind::Seq(elem) | Kind::Map(Some(elem), _)) => Some((**elem).clone()),
             _ => None,
         };
         // A local list whose element kind is not known yet (`threads.append(t)` needs `t`'s

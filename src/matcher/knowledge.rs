@@ -25,6 +25,12 @@ pub enum Kind {
     ClassObj(ClassId),
     /// A list whose elements all have this kind (`[Thread(...), ...]`, `xs.append(t)`).
     Seq(Box<Kind>),
+    /// A builtin dict whose keys and values have these kinds, where known: what iterating
+    /// it, `.keys()`, `.values()`, `.items()`, `d[k]` and `d.get(k)` give.
+    Map(Option<Box<Kind>>, Option<Box<Kind>>),
+    /// A tuple of values of these kinds, where known (what `dict.items()` yields): a tuple
+    /// target of the same length, with no starred name, unpacks it.
+    Tuple(Vec<Option<Kind>>),
 }
 
 /// A name's scope for type facts: `(module, function)`; `None` is module scope.

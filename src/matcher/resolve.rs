@@ -454,21 +454,60 @@ impl<'a> Walker<'a> {
                             && args.len() == 2
                             && args[1] == Ann::Other) =>
                     {
-                        match self.ann_kind(m, args.first()?, catalog)? {
-                            k @ Kind::Instance(_) => Some(Kind::Seq(Box::new(k))),
-                            Kind::Ext(t)
-                                if t.strip_suffix(KEPT)
-                                    .is_some_and(|q| !self.cat.object_type(q)) =>
-                            {
-                                Some(Kind::Seq(Box::new(Kind::Ext(t))))
-                            }
-                            _ => None,
-                        }
+                        Some(Kind::Seq(Box::new(self.elem_kind(
+                            m,
+                            args.first()?,
+                            catalog,
+                        )?)))
+                    }
+                    // `dict[K, V]`: the keys' and values' kinds, as a list's elements are
+                    // typed. Not when a project class derives from dict: its `__iter__` or
+                    // `items` may be a project method.
+                    "dict" | "Dict" if !self.project_derives("builtins.dict") => {
+                        self.dict_kind(m, args, catalog)
                     }
                     _ => self.named_kind(m, head, catalog),
                 }
             }
             Ann::None | Ann::Other => None,
+        }
+    }
+
+    /// `dict[K, V]`'s arguments `args`: a [`Kind::Map`] if the keys or the values are of a
+    /// kind an element may be ([`Self::elem_kind`]).
+    fn dict_kind(&self, m: usize, args: &[annotation::Ann], catalog: bool) -> Option<Kind> {
+        let [k, v] = args else { return None };
+        let (k, v) = (self.elem_kind(m, k, catalog), self.elem_kind(m, v, catalog));
+        (k.is_some() || v.is_some()).then(|| Kind::Map(k.map(Box::new), v.map(Box::new)))
+    }
+
+    /// What the declaration `a` of a name says of the builtin container made where it is
+    /// bound (`d: dict[socket.socket, set[str]] = {}`): its elements' kinds. The value is
+    /// the builtin itself, not a project subclass that the declaration would also admit.
+    pub(super) fn made_container_kind(&self, a: &annotation::Ann) -> Option<Kind> {
+        if let annotation::Ann::Generic(head, args) = a
+            && let Some(q) = crate::external::qualified_name(self.p, self.m, head)
+            && matches!(annotation::typing_name(&q), Some("dict" | "Dict"))
+        {
+            return self.dict_kind(self.m, args, true);
+        }
+        self.ann_kind(self.m, a, true)
+            .filter(|k| matches!(k, Kind::Seq(_)))
+    }
+
+    /// The kind of an element of a container annotated as holding `a`: an instance of a
+    /// project class, or a kept object of a catalog type that a family converts only where
+    /// it traces it from its creation.
+    fn elem_kind(&self, m: usize, a: &annotation::Ann, catalog: bool) -> Option<Kind> {
+        match self.ann_kind(m, a, catalog)? {
+            k @ Kind::Instance(_) => Some(k),
+            Kind::Ext(t)
+                if t.strip_suffix(KEPT)
+                    .is_some_and(|q| !self.cat.object_type(q)) =>
+            {
+                Some(Kind::Ext(t))
+            }
+            _ => None,
         }
     }
 
@@ -651,7 +690,7 @@ impl<'a> Walker<'a> {
 
     /// A value of kind `k` is also of the declared kind `d`: an instance (or the class, or a
     /// list of instances) of a project subclass of `d`'s class.
-    fn conforms(&self, k: &Kind, d: &Kind) -> bool {
+    pub(super) fn conforms(&self, k: &Kind, d: &Kind) -> bool {
         match (k, d) {
             (Kind::Instance(s), Kind::Instance(b)) | (Kind::ClassObj(s), Kind::ClassObj(b)) => {
                 self.p.mro(*s).contains(b)
@@ -790,7 +829,10 @@ impl<'a> Walker<'a> {
             }
             "list_comprehension" => node
                 .child_by_field_name("body")
-                .and_then(|b| self.kind_of(b, caller))
+                .and_then(|b| {
+                    self.comprehension_var(node, b, caller)
+                        .unwrap_or_else(|| self.kind_of(b, caller))
+                })
                 .map_or(Val::Kind(Kind::Ext("builtins.list".into())), |k| {
                     Val::Kind(Kind::Seq(Box::new(k)))
                 }),
@@ -804,7 +846,7 @@ impl<'a> Walker<'a> {
                 .child_by_field_name("value")
                 .map(|v| self.resolve(v, caller))
             {
-                Some(Val::Kind(Kind::Seq(elem))) => Val::Kind(*elem),
+                Some(Val::Kind(Kind::Seq(elem) | Kind::Map(_, Some(elem)))) => Val::Kind(*elem),
                 // `client["db"]` on a project object: what its `__getitem__` returns.
                 Some(Val::Kind(Kind::Instance(c))) => self
                     .p
@@ -909,6 +951,9 @@ impl<'a> Walker<'a> {
         let Some(f) = node.child_by_field_name("function") else {
             return Val::Unknown;
         };
+        if let Some(val) = self.dict_method(f, caller) {
+            return val;
+        }
         let callee = self.resolve_callee(f, caller);
         match callee {
             // `self.command_class(...)` where `command_class` is a property: calling the
@@ -967,6 +1012,96 @@ impl<'a> Walker<'a> {
             },
             _ => Val::Unknown,
         }
+    }
+
+    /// `[s for s, marks in d.items()]`: a body naming a variable of the comprehension's own
+    /// `for` clauses is an element of what that clause iterates (the comprehension's scope
+    /// is its own, so a name of the function spelt the same says nothing of it). `None` if
+    /// no clause binds the body's name; `Some(None)` if one does, with an element of
+    /// unknown kind.
+    fn comprehension_var(
+        &self,
+        comp: Node,
+        body: Node,
+        caller: Option<usize>,
+    ) -> Option<Option<Kind>> {
+        if body.kind() != "identifier" {
+            return None;
+        }
+        let name = text(body, self.src);
+        let mut cursor = comp.walk();
+        let clauses: Vec<Node> = comp
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "for_in_clause")
+            .collect();
+        // The last clause binding the name wins, as it would in Python.
+        clauses.into_iter().rev().find_map(|clause| {
+            let left = clause.child_by_field_name("left")?;
+            let elem = || {
+                let right = clause.child_by_field_name("right")?;
+                match self.kind_of(right, caller)? {
+                    Kind::Seq(e) | Kind::Map(Some(e), _) => Some(*e),
+                    _ => None,
+                }
+            };
+            match left.kind() {
+                "identifier" => (text(left, self.src) == name).then(elem),
+                "pattern_list" | "tuple_pattern" => {
+                    let mut cursor = left.walk();
+                    let kids: Vec<Node> = left.named_children(&mut cursor).collect();
+                    let i = kids.iter().position(|k| text(*k, self.src) == name);
+                    let bound_inside = kids
+                        .iter()
+                        .any(|k| k.kind() != "identifier" && text(*k, self.src).contains(name));
+                    match i {
+                        Some(i) if kids.iter().all(|k| k.kind() == "identifier") => {
+                            Some(match elem() {
+                                Some(Kind::Tuple(elems)) if elems.len() == kids.len() => {
+                                    elems[i].clone()
+                                }
+                                _ => None,
+                            })
+                        }
+                        // A starred or nested target: of unknown kind.
+                        _ if i.is_some() || bound_inside => Some(None),
+                        _ => None,
+                    }
+                }
+                // Any other target naming it binds it too, to something unknown.
+                _ => text(left, self.src).contains(name).then_some(None),
+            }
+        })
+    }
+
+    /// `d.items()`, `d.keys()`, `d.values()`, `d.get(k)`, `d.copy()` on a dict of known
+    /// key or value kinds (a [`Kind::Map`]).
+    fn dict_method(&self, f: Node, caller: Option<usize>) -> Option<Val> {
+        if f.kind() != "attribute" {
+            return None;
+        }
+        let Val::Kind(Kind::Map(k, v)) = self.resolve(f.child_by_field_name("object")?, caller)
+        else {
+            return None;
+        };
+        let seq = |e: Option<Box<Kind>>| e.map_or(Val::Unknown, |e| Val::Kind(Kind::Seq(e)));
+        Some(match text(f.child_by_field_name("attribute")?, self.src) {
+            "items" => Val::Kind(Kind::Seq(Box::new(Kind::Tuple(vec![
+                k.map(|k| *k),
+                v.map(|v| *v),
+            ])))),
+            "keys" => seq(k),
+            "values" => seq(v),
+            // With a default, the default's kind would join in.
+            "get"
+                if f.parent()
+                    .and_then(|c| c.child_by_field_name("arguments"))
+                    .is_some_and(|a| a.named_child_count() == 1) =>
+            {
+                v.map_or(Val::Unknown, |v| Val::Kind(*v))
+            }
+            "copy" => Val::Kind(Kind::Map(k, v)),
+            _ => Val::Unknown,
+        })
     }
 
     /// `A() if b is None else b`, `x or Default()`: the kind both sides have (a `None`

@@ -264,6 +264,29 @@ impl<'a> Walker<'a> {
                 return;
             }
             "assignment" => self.assignment(node, ctx, caller),
+            // `d[k] += v`, `d |= other`, `xs += [v]`: a store into the container (not
+            // `n += 1`, whose kind stays what it was).
+            "augmented_assignment" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    let merges = node
+                        .child_by_field_name("operator")
+                        .is_some_and(|o| o.kind() == "|=")
+                        || node.child_by_field_name("right").is_some_and(|r| {
+                            matches!(
+                                r.kind(),
+                                "list" | "list_comprehension" | "dictionary" | "set" | "tuple"
+                            )
+                        });
+                    let obj = match left.kind() {
+                        "subscript" => left.child_by_field_name("value"),
+                        "identifier" if merges => Some(left),
+                        _ => None,
+                    };
+                    if let Some(obj) = obj {
+                        self.container_mutated(obj, caller);
+                    }
+                }
+            }
             "for_statement" | "for_in_clause" => self.for_loop(node, ctx, caller),
             "with_statement" => self.with_stmt(node, ctx, caller),
             "return_statement" => {
