@@ -93,7 +93,8 @@ if __name__ == "__main__":
 /// (`setinputsizes`, which aiosqlite's cursor lacks) keeps the connection that made it, as a
 /// use of the connection itself does. Before, only the connection's own uses were checked
 /// and the migrated program raised `AttributeError`. Also `create_collation`, which
-/// aiosqlite's connection lacks, and which the catalog used to await.
+/// aiosqlite's connection lacks, and which the catalog used to await; and a cursor handed to
+/// `list()`, which was reported as kept while its connection converted.
 const DERIVED_OBJECT: &str = r#"import os
 import sqlite3
 import tempfile
@@ -125,10 +126,18 @@ def collated(path):
     return rows
 
 
+def listed(path):
+    conn = sqlite3.connect(path)
+    cur = conn.execute("SELECT x FROM t ORDER BY x")
+    rows = list(cur)
+    conn.close()
+    return rows
+
+
 def main():
     path = os.path.join(tempfile.mkdtemp(), "db.sqlite")
     setup(path)
-    print(sized(path), collated(path))
+    print(sized(path), collated(path), listed(path))
 
 
 if __name__ == "__main__":
@@ -145,6 +154,8 @@ fn an_unmapped_use_of_a_cursor_keeps_its_connection() {
             "async def setup(path):\n    conn = await aiosqlite.connect(path)\n",
             "def sized(path):\n    conn = sqlite3.connect(path)\n    cur = conn.cursor()\n",
             "def collated(path):\n    conn = sqlite3.connect(path)\n",
+            // `list(cur)` iterates without `async for`: the connection stays.
+            "def listed(path):\n    conn = sqlite3.connect(path)\n",
         ],
     );
     let reported: Vec<String> = support::migrate_fixture(DERIVED_OBJECT)

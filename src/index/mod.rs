@@ -641,25 +641,28 @@ fn is_main_guard(node: Node, src: &str) -> bool {
     )
 }
 
-/// Whether a function body yields (ignoring nested functions, lambdas and classes).
-/// Whether `body` is one `raise` statement, after an optional docstring.
+/// The statements of `body`, without comments and past an optional docstring.
+fn statements(body: Node) -> Vec<Node> {
+    let mut cursor = body.walk();
+    let mut stmts: Vec<Node> = body
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect();
+    if stmts.first().is_some_and(|s| {
+        s.kind() == "expression_statement" && s.named_child(0).is_some_and(|e| e.kind() == "string")
+    }) {
+        stmts.remove(0);
+    }
+    stmts
+}
+
 /// The body of `def __getattr__(self, name)`, past a docstring, is one
 /// `return getattr(self.<attr>, name)`: the attribute it forwards every missing name to.
 fn forwarding(body: Node, params: &[Param], src: &str) -> Option<Name> {
     let [this, name] = params else {
         return None;
     };
-    let mut cursor = body.walk();
-    let mut stmts = body
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .peekable();
-    if stmts.peek().is_some_and(|s| {
-        s.kind() == "expression_statement" && s.named_child(0).is_some_and(|e| e.kind() == "string")
-    }) {
-        stmts.next();
-    }
-    let (Some(ret), None) = (stmts.next(), stmts.next()) else {
+    let [ret] = statements(body)[..] else {
         return None;
     };
     let call = ret
@@ -686,20 +689,12 @@ fn forwarding(body: Node, params: &[Param], src: &str) -> Option<Name> {
     exact.then(|| text(attr, src).into())
 }
 
+/// Whether `body` is one `raise` statement, after an optional docstring.
 fn only_raises(body: Node) -> bool {
-    let mut cursor = body.walk();
-    let mut stmts = body
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .peekable();
-    if stmts.peek().is_some_and(|s| {
-        s.kind() == "expression_statement" && s.named_child(0).is_some_and(|e| e.kind() == "string")
-    }) {
-        stmts.next();
-    }
-    matches!((stmts.next(), stmts.next()), (Some(r), None) if r.kind() == "raise_statement")
+    matches!(statements(body)[..], [r] if r.kind() == "raise_statement")
 }
 
+/// Whether a function body yields (ignoring nested functions, lambdas and classes).
 pub fn contains_yield(node: Node) -> bool {
     let mut cursor = node.walk();
     for child in node.children(&mut cursor) {

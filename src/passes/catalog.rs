@@ -774,6 +774,8 @@ pub fn keep_all(
     recv: &str,
 ) -> Vec<Keep> {
     let Keeper { p, cat, m, calls } = k;
+    // A derived object (a cursor) is kept by keeping the creation it came from.
+    let ty = cat.closed_root(ty).unwrap_or(ty);
     let module = &p.modules[m];
     let of_type = |c: &&CallFact| {
         entry(cat, c).is_some_and(|(e, _)| e.object && e.returns.as_deref() == Some(ty))
