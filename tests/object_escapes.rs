@@ -47,16 +47,9 @@ fn a_file_stored_by_the_project_code_it_is_passed_to_stays_sync() {
         "{out}"
     );
     assert!(out.contains("async def main():"), "{out}");
-    let reported: Vec<String> = support::migrate_fixture(STORED_BY_CALLEE)
-        .diagnostics
-        .iter()
-        .map(|d| d.to_string())
-        .collect();
-    assert!(
-        reported
-            .iter()
-            .any(|d| d.contains("which keeps it where awaitify cannot follow its uses")),
-        "{reported:#?}"
+    support::has(
+        &support::reported(STORED_BY_CALLEE),
+        &["which keeps it where awaitify cannot follow its uses"],
     );
     support::assert_equivalent(STORED_BY_CALLEE, &["main.py"], support::Equiv::default());
 }
@@ -158,20 +151,13 @@ fn an_unmapped_use_of_a_cursor_keeps_its_connection() {
             "def listed(path):\n    conn = sqlite3.connect(path)\n",
         ],
     );
-    let reported: Vec<String> = support::migrate_fixture(DERIVED_OBJECT)
-        .diagnostics
-        .iter()
-        .map(|d| d.to_string())
-        .collect();
-    for needle in [
-        "`cur.setinputsizes(...)` at line 17",
-        "`conn.create_collation(...)` at line 26",
-    ] {
-        assert!(
-            reported.iter().any(|d| d.contains(needle)),
-            "{needle}: {reported:#?}"
-        );
-    }
+    support::has(
+        &support::reported(DERIVED_OBJECT),
+        &[
+            "`cur.setinputsizes(...)` at line 17",
+            "`conn.create_collation(...)` at line 26",
+        ],
+    );
 }
 
 const QUEUE_HELPERS: &str = r#"import queue
@@ -212,21 +198,10 @@ if __name__ == \"__main__\":
     main()
 "
     );
-    let unchanged = || support::Equiv {
-        expect_unchanged: true,
-        ..Default::default()
-    };
-    support::assert_equivalent(&peeked, &["main.py"], unchanged());
-    let reported: Vec<String> = support::migrate_fixture(&peeked)
-        .diagnostics
-        .iter()
-        .map(|d| d.to_string())
-        .collect();
-    assert!(
-        reported
-            .iter()
-            .any(|d| d.contains("`q.queue` is read at line 23")),
-        "{reported:#?}"
+    support::assert_equivalent(&peeked, &["main.py"], support::Equiv::unchanged());
+    support::has(
+        &support::reported(&peeked),
+        &["`q.queue` is read at line 23"],
     );
 
     let sized = format!(
@@ -285,20 +260,9 @@ if __name__ == \"__main__\":
     main()
 "
     );
-    let unchanged = support::Equiv {
-        expect_unchanged: true,
-        ..Default::default()
-    };
-    support::assert_equivalent(&mixed, &["main.py"], unchanged);
-    let reported: Vec<String> = support::migrate_fixture(&mixed)
-        .diagnostics
-        .iter()
-        .map(|d| d.to_string())
-        .collect();
-    assert!(
-        reported
-            .iter()
-            .any(|d| d.contains("`q` is passed at line 30 to a parameter that other calls")),
-        "{reported:#?}"
+    support::assert_equivalent(&mixed, &["main.py"], support::Equiv::unchanged());
+    support::has(
+        &support::reported(&mixed),
+        &["`q` is passed at line 30 to a parameter that other calls"],
     );
 }

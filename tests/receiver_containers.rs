@@ -14,20 +14,6 @@ mod support;
 
 use support::{has, lacks, reported};
 
-fn equivalent(spec: &str) -> String {
-    let tree = support::assert_equivalent(spec, &["main.py"], support::Equiv::default());
-    tree["main.py"].clone()
-}
-
-fn pinned(spec: &str) {
-    let out = support::fixture_after(spec);
-    lacks(&out, &["async def close"]);
-    has(
-        &reported(spec),
-        &["`.close()` is called on a value of unknown type"],
-    );
-}
-
 // ---- 1. a dict of project objects ------------------------------------------------------------
 
 /// `handlers: dict[str, Chunks]`, read by key, by `.get`, by `.values()` and by `.items()`.
@@ -68,7 +54,7 @@ if __name__ == "__main__":
 
 #[test]
 fn values_of_a_declared_dict_are_its_value_type() {
-    let out = equivalent(DICT_OF_OBJECTS);
+    let out = support::equivalent_main(DICT_OF_OBJECTS);
     has(
         &out,
         &[
@@ -98,14 +84,14 @@ fn a_declared_dict_stored_into_pins() {
             "    handlers[\"a\"].close()\n",
             &format!("{store}    handlers[\"a\"].close()\n"),
         );
-        pinned(&spec);
+        support::pinned_method(&spec, "close");
     }
 }
 
 #[test]
 fn a_declared_dict_made_with_a_value_of_another_type_pins() {
     let spec = DICT_OF_OBJECTS.replace("\"b\": Chunks(\"b\")", "\"b\": Reader()");
-    pinned(&spec);
+    support::pinned_method(&spec, "close");
 }
 
 #[test]
@@ -115,7 +101,7 @@ fn a_starred_target_over_items_pins() {
         "    for name, h in handlers.items():\n        print(name)\n        h.close()\n",
         "    for name, *hs in handlers.items():\n        print(name)\n        hs[0].close()\n",
     );
-    pinned(&spec);
+    support::pinned_method(&spec, "close");
 }
 
 // ---- 2. a dict keyed by sockets (pymongo's relay) -------------------------------------------
@@ -169,7 +155,7 @@ if __name__ == "__main__":
 
 #[test]
 fn keys_of_a_dict_of_sockets_taken_in_a_comprehension_are_kept_sockets() {
-    let out = equivalent(SOCKET_KEYS);
+    let out = support::equivalent_main(SOCKET_KEYS);
     has(
         &out,
         &["            sock.close()\n", "    await Chunks().close()"],
@@ -190,7 +176,7 @@ fn a_dict_of_sockets_declared_but_given_a_project_key_pins() {
         "{proxy: set(), other: set()}",
         "{proxy: set(), Reader(): set()}",
     );
-    pinned(&spec);
+    support::pinned_method(&spec, "close");
 }
 
 #[test]
@@ -199,5 +185,5 @@ fn a_dict_of_sockets_with_a_starred_comprehension_target_pins() {
         "[s for s, marks in finished.items() if len(marks) == 2]",
         "[s for s, *marks in finished.items() if len(marks[0]) == 2]",
     );
-    pinned(&spec);
+    support::pinned_method(&spec, "close");
 }

@@ -16,11 +16,6 @@ mod support;
 
 use support::{has, lacks, reported};
 
-fn equivalent(spec: &str) -> String {
-    let tree = support::assert_equivalent(spec, &["main.py"], support::Equiv::default());
-    tree["main.py"].clone()
-}
-
 // ---- 1. an attribute declared `Any` --------------------------------------------------------
 
 /// `_chunks: Any` promises nothing; the one assignment says what the attribute holds.
@@ -69,7 +64,7 @@ if __name__ == "__main__":
 
 #[test]
 fn an_attribute_declared_any_is_typed_by_its_assignments() {
-    let out = equivalent(ANY_ATTRIBUTE);
+    let out = support::equivalent_main(ANY_ATTRIBUTE);
     has(
         &out,
         &[
@@ -91,12 +86,8 @@ fn an_attribute_declared_any_and_also_set_from_an_unknown_value_pins() {
         "    def shut(self):",
         "    def attach(self, chunks):\n        self._chunks = chunks\n\n    def shut(self):",
     );
-    let out = support::fixture_after(&spec);
-    lacks(&out, &["async def close", "await self._chunks.close()"]);
-    has(
-        &reported(&spec),
-        &["`.close()` is called on a value of unknown type"],
-    );
+    let out = support::pinned_method(&spec, "close");
+    lacks(&out, &["await self._chunks.close()"]);
 }
 
 // ---- 2. in-memory buffers ------------------------------------------------------------------
@@ -153,7 +144,7 @@ if __name__ == "__main__":
 
 #[test]
 fn an_in_memory_buffer_is_not_a_project_object() {
-    let out = equivalent(BUFFER);
+    let out = support::equivalent_main(BUFFER);
     has(
         &out,
         &[
@@ -177,12 +168,7 @@ fn a_buffer_declared_with_a_project_subclass_of_bytesio_pins() {
         "class Writer:",
         "class Spool(io.BytesIO):\n    def close(self):\n        time.sleep(0.01)\n        super().close()\n\n\nclass Writer:",
     );
-    let out = support::fixture_after(&spec);
-    lacks(&out, &["async def close"]);
-    has(
-        &reported(&spec),
-        &["`.close()` is called on a value of unknown type"],
-    );
+    support::pinned_method(&spec, "close");
 }
 
 // ---- 3. subscripts through `__getitem__` ---------------------------------------------------
@@ -222,7 +208,7 @@ if __name__ == "__main__":
 
 #[test]
 fn a_subscript_of_a_project_object_is_what_its_getitem_returns() {
-    let out = equivalent(GETITEM);
+    let out = support::equivalent_main(GETITEM);
     has(&out, &["await client[\"test\"].command(\"ping\")"]);
     assert_eq!(
         out.matches("    async def command(self, name):").count(),
@@ -239,12 +225,7 @@ fn a_subscript_whose_getitem_returns_an_unknown_value_pins() {
         "    def __getitem__(self, name) -> \"Database\":\n        return Database()",
         "    def __getitem__(self, name):\n        return self.__dict__.get(name)",
     );
-    let out = support::fixture_after(&spec);
-    lacks(&out, &["async def command"]);
-    has(
-        &reported(&spec),
-        &["`.command()` is called on a value of unknown type"],
-    );
+    support::pinned_method(&spec, "command");
 }
 
 // ---- 4. type aliases -----------------------------------------------------------------------
@@ -308,7 +289,7 @@ if __name__ == "__main__":
 
 #[test]
 fn a_type_alias_types_what_its_name_annotates() {
-    let out = equivalent(ALIASES);
+    let out = support::equivalent_main(ALIASES);
     has(
         &out,
         &[
@@ -338,12 +319,7 @@ fn an_alias_of_unrelated_classes_or_bound_twice_pins() {
         "_AnyConn = Union[\"Primary\", \"Secondary\"]\nif not TYPE_CHECKING:\n    _AnyConn = object",
     );
     for spec in [unrelated, twice] {
-        let out = support::fixture_after(&spec);
-        lacks(&out, &["async def send"]);
-        has(
-            &reported(&spec),
-            &["`.send()` is called on a value of unknown type"],
-        );
+        support::pinned_method(&spec, "send");
     }
 }
 
@@ -391,7 +367,7 @@ if __name__ == "__main__":
 
 #[test]
 fn vars_of_a_parameter_annotated_as_an_instance_reads_no_project_function() {
-    let out = equivalent(VARS);
+    let out = support::equivalent_main(VARS);
     has(&out, &["async def fetch(n):", "    print(await fetch(21))"]);
     lacks(&reported(VARS), &["cannot know"]);
 }
@@ -453,7 +429,7 @@ if __name__ == "__main__":
 
 #[test]
 fn elements_of_a_list_of_sockets_are_kept_sockets() {
-    let out = equivalent(SOCKETS);
+    let out = support::equivalent_main(SOCKETS);
     has(
         &out,
         &[
@@ -480,11 +456,6 @@ fn elements_of_a_list_of_objects_that_convert_with_their_uses_pin() {
             "import socket\n",
             "import socket\nimport threading\nfrom typing import Any\n",
         );
-        let out = support::fixture_after(&spec);
-        lacks(&out, &["async def close"]);
-        has(
-            &reported(&spec),
-            &["`.close()` is called on a value of unknown type"],
-        );
+        support::pinned_method(&spec, "close");
     }
 }

@@ -504,6 +504,16 @@ pub struct Equiv {
     pub exit_code: i32,
 }
 
+impl Equiv {
+    /// The default comparison, for a fixture awaitify must leave as it is.
+    pub fn unchanged() -> Equiv {
+        Equiv {
+            expect_unchanged: true,
+            ..Equiv::default()
+        }
+    }
+}
+
 /// The execution-equivalence check: migrates the fixture `spec` with
 /// `awaitify --write`, checks that the result compiles and that a second run
 /// (`--check`) changes nothing, then runs `python <command>` on the original
@@ -815,6 +825,28 @@ pub fn lacks(haystack: &str, needles: &[&str]) {
     for n in needles {
         assert!(!haystack.contains(n), "unexpected {n:?} in:\n{haystack}");
     }
+}
+
+/// The migrated `main.py` of fixture `spec`, once the original and the migrated program have
+/// printed the same.
+pub fn equivalent_main(spec: &str) -> String {
+    let tree = assert_equivalent(spec, &["main.py"], Equiv::default());
+    tree["main.py"].clone()
+}
+
+/// Migrates fixture `spec` and checks that `.method()` stays pinned: no `async def method`,
+/// and the report says it is called on a value of unknown type. Returns the migrated text.
+#[track_caller]
+pub fn pinned_method(spec: &str, method: &str) -> String {
+    let out = fixture_after(spec);
+    lacks(&out, &[&format!("async def {method}")]);
+    has(
+        &reported(spec),
+        &[&format!(
+            "`.{method}()` is called on a value of unknown type"
+        )],
+    );
+    out
 }
 
 /// The diagnostics of migrating fixture `spec`, one a line.
