@@ -3,7 +3,9 @@
 //! parameter, over every call site, forms a group that changes colour together: when one
 //! member becomes async, all do, the parameter's calls are awaited and the function holding
 //! them becomes async by the usual rules. A parameter forwarded unchanged to another one
-//! (`P(k)` -> `Q(k)` -> `k()`) joins its group.
+//! (`P(k)` -> `Q(k)` -> `k()`) joins its group, and so does an attribute a method stores it
+//! in (`self.k = k`, then `self.k()`; see [`stored`]); a construction (`Box(k)`) is a call
+//! of the `__init__` it runs.
 //!
 //! Unsound, so the group stays sync with a pin on each member: a value awaitify cannot follow
 //! (a lambda, an external function, `functools.partial(...)`), a call site it cannot map
@@ -14,15 +16,22 @@
 //! parameter used otherwise than called, tested or forwarded (stored, returned, called from
 //! a nested function) is opaque: what is passed to it is pinned as before.
 
+mod stored;
+
 use crate::matcher::{ModuleFacts, PackedCall, Target};
 use crate::parse::{line, text};
-use crate::project::{FuncId, Project};
+use crate::project::{ClassId, FuncId, Project};
 use crate::wrappers::{Decorators, def_node};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
-/// A parameter: the function and the parameter's name.
-type Slot = (FuncId, String);
+/// Where a group's values are passed or stored: a parameter (the function and its name), or
+/// an attribute of the instances of a class (`self.on_error = on_error`, see [`stored`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Slot {
+    Param(FuncId, String),
+    Attr(ClassId, String),
+}
 /// A call site: `(module, call start, call end, caller)`.
 type Site = (usize, usize, usize, Option<usize>);
 
@@ -35,6 +44,9 @@ pub struct Group {
     pub members: Vec<(FuncId, usize, usize)>,
     /// The calls of the parameters: `(caller, module, call start, line)`.
     pub calls: Vec<(FuncId, usize, usize, usize)>,
+    /// The calls of stored attributes (`self.on_error(e)`): `(module, start, end)`, awaited
+    /// when the group turns async.
+    pub attr_calls: Vec<(usize, usize, usize)>,
     /// Why the group must stay sync: a clause naming the value or call at fault.
     pub blocked: Option<String>,
     /// A parameter is used otherwise than called: its values are pinned as before.
@@ -44,6 +56,15 @@ pub struct Group {
 impl Group {
     pub fn sound(&self) -> bool {
         self.blocked.is_none() && !self.opaque
+    }
+
+    /// The first parameter found (the one messages name): every group starts at the
+    /// parameter a function is passed to.
+    fn head(&self) -> Option<(FuncId, &str)> {
+        self.slots.iter().find_map(|s| match s {
+            Slot::Param(f, k) => Some((*f, k.as_str())),
+            Slot::Attr(..) => None,
+        })
     }
 }
 
@@ -59,6 +80,7 @@ pub struct Callbacks {
 struct SlotFacts {
     members: Vec<(FuncId, usize, usize)>,
     calls: Vec<(FuncId, usize, usize, usize)>,
+    attr_calls: Vec<(usize, usize, usize)>,
     blocked: Option<String>,
     opaque: bool,
     refs: Vec<(usize, usize)>,
@@ -70,8 +92,12 @@ struct Index<'a> {
     /// The project decorators: a call of a function under one that passes its arguments
     /// through reaches the function's parameters.
     decorators: &'a Decorators,
-    /// Calls of project functions: `(module, call start)` -> callee.
+    /// Calls of project functions: `(module, call start)` -> callee. A construction
+    /// (`Outbox(sock, on_error)`) is a call of the `__init__` it runs.
     calls_at: HashMap<(usize, usize), FuncId>,
+    /// Constructions: `(module, call start)` -> the class constructed.
+    constructs: HashMap<(usize, usize), ClassId>,
+    facts: &'a [ModuleFacts],
     /// The calls of each project function: `(module, call start, call end, caller)`.
     calls_of: HashMap<FuncId, Vec<Site>>,
     /// Members of override families with more than one member.
@@ -155,6 +181,7 @@ impl Callbacks {
                 }
             }
             group.calls.extend(facts.calls);
+            group.attr_calls.extend(facts.attr_calls);
             group.blocked = group.blocked.take().or(facts.blocked);
             group.opaque |= facts.opaque;
             refs.extend(facts.refs.into_iter().map(|at| (at, g)));
@@ -207,11 +234,11 @@ impl Callbacks {
     /// The pin of a function passed to a callback parameter whose group must stay sync.
     pub fn blocked_reason(p: &Project, g: &Group, f: FuncId) -> Option<String> {
         let why = g.blocked.as_ref()?;
-        let (owner, k) = &g.slots[0];
+        let (owner, k) = g.head()?;
         Some(format!(
             "`{}` is passed to parameter `{k}` of `{}`, which must stay sync: {why}",
             p.func(f).name,
-            p.func(*owner).name
+            p.func(owner).name
         ))
     }
 
@@ -223,13 +250,16 @@ impl Callbacks {
                 for &(_, m, start, _) in &g.calls {
                     out.awaited_param_calls.insert((m, start));
                 }
+                out.awaited_attr_calls.extend(g.attr_calls.iter().copied());
                 continue;
             }
             let Some(&(culprit, ..)) = g.members.iter().find(|m| out.pinned.contains_key(&m.0))
             else {
                 continue;
             };
-            let (owner, k) = &g.slots[0];
+            let Some((owner, k)) = g.head() else {
+                continue;
+            };
             for &(f, m, line) in &g.members {
                 if f == culprit || out.pinned.contains_key(&f) {
                     continue;
@@ -238,7 +268,7 @@ impl Callbacks {
                     "`{}` stays sync with `{}`, passed to the same parameter `{k}` of `{}` at {}:{line}",
                     p.func(f).name,
                     p.func(culprit).name,
-                    p.func(*owner).name,
+                    p.func(owner).name,
                     p.modules[m].display
                 );
                 let pin = crate::colour::Pin {
@@ -257,7 +287,7 @@ impl Callbacks {
             .iter()
             .filter(|g| g.sound())
             .find(|g| g.members.iter().any(|m| m.0 == f))
-            .map(|g| g.slots[0].0)
+            .and_then(|g| Some(g.head()?.0))
     }
 }
 
@@ -297,19 +327,30 @@ enum Use {
         call: usize,
         arg: (usize, usize),
     },
+    /// Stored on the instance: `self.<attr> = k`.
+    Store(String),
     Opaque,
 }
 
 impl<'a> Index<'a> {
-    fn new(p: &'a Project, facts: &[ModuleFacts], decorators: &'a Decorators) -> Index<'a> {
+    fn new(p: &'a Project, facts: &'a [ModuleFacts], decorators: &'a Decorators) -> Index<'a> {
         let mut calls_at = HashMap::default();
+        let mut constructs = HashMap::default();
         let mut calls_of: HashMap<FuncId, Vec<Site>> = HashMap::default();
         let mut refs_at = HashMap::default();
         let mut used_at: HashMap<FuncId, (usize, usize)> = HashMap::default();
         let mut spans = vec![Vec::new(); facts.len()];
         for (m, mf) in facts.iter().enumerate() {
             for c in mf.calls.iter().map(PackedCall::unpack) {
-                if let Target::Func(g) = c.target {
+                let callee = match c.target {
+                    Target::Func(g) => Some(g),
+                    Target::Class(k) => {
+                        constructs.insert((m, c.start), k);
+                        p.method(k, "__init__")
+                    }
+                    _ => None,
+                };
+                if let Some(g) = callee {
                     spans[m].push((c.start, c.end));
                     calls_at.insert((m, c.start), g);
                     calls_of
@@ -342,6 +383,8 @@ impl<'a> Index<'a> {
             p,
             decorators,
             calls_at,
+            constructs,
+            facts,
             calls_of,
             overridden,
             class_names,
@@ -403,14 +446,22 @@ impl<'a> Index<'a> {
             _ => node,
         };
         let call = node_at(tree.root_node(), call_start, call_end)?;
-        Some((callee, param_at(p, names, callee, &ps, call, arg, src)?))
+        let k = param_at(p, names, callee, &ps, call, arg, src)?;
+        Some(Slot::Param(callee, k))
     }
 
     /// One parameter: its uses in its function, its default and the values passed at every
     /// call site; and the parameters it is linked with (forwarded to, or forwarded from).
     fn analyse(&mut self, slot: &Slot) -> (SlotFacts, Vec<Slot>) {
+        match slot {
+            Slot::Param(f, k) => self.analyse_param(*f, k),
+            Slot::Attr(c, a) => self.analyse_attr(*c, a),
+        }
+    }
+
+    fn analyse_param(&mut self, f: FuncId, k: &str) -> (SlotFacts, Vec<Slot>) {
         let p = self.p;
-        let (f, k) = slot;
+        let f = &f;
         let mut out = SlotFacts::default();
         let mut linked = Vec::new();
         let def = p.func(*f);
@@ -429,7 +480,11 @@ impl<'a> Index<'a> {
                 "`{}` is decorated, and awaitify cannot tell that the decorator passes the function's arguments through unchanged",
                 def.name
             ));
-        } else if self.overridden.contains(f) {
+        } else if let Some(why) = self.construction(*f) {
+            out.blocked = Some(why);
+        } else if self.overridden.contains(f) && def.name != "__init__" {
+            // A construction runs the `__init__` its class resolves to: an override is the
+            // subclass's own, with its own parameters.
             out.blocked = Some(format!(
                 "`{}` is overridden, and an override may use `{k}` otherwise",
                 def.name
@@ -442,7 +497,7 @@ impl<'a> Index<'a> {
         }
         let param = self
             .params_of(*f)
-            .and_then(|ps| ps.iter().find(|x| x.name == *k));
+            .and_then(|ps| ps.iter().find(|x| x.name == k));
         match param.map(|x| x.default.clone()) {
             Some(Some((d, dline))) if d != "None" => {
                 let at = format!("{}:{dline}", p.modules[m].display);
@@ -463,11 +518,22 @@ impl<'a> Index<'a> {
             return (out, linked);
         };
         let mut forwards = Vec::new();
-        for u in uses(node, k, src) {
+        let this = stored::receiver(def);
+        for u in uses(node, k, this, src) {
             match u {
                 Use::Call { start, line } => out.calls.push((*f, m, start, line)),
                 Use::Test => {}
                 Use::Forward { call, arg } => forwards.push((call, arg)),
+                Use::Store(attr) => match def.class {
+                    Some(c) => linked.push(Slot::Attr(
+                        ClassId {
+                            module: f.module,
+                            class: c as u32,
+                        },
+                        attr,
+                    )),
+                    None => out.opaque = true,
+                },
                 Use::Opaque => out.opaque = true,
             }
         }
@@ -479,7 +545,7 @@ impl<'a> Index<'a> {
         }
         let sites = self.calls_of.get(f).cloned().unwrap_or_default();
         for site in sites {
-            self.site(slot, site, &mut out, &mut linked);
+            self.site(*f, k, site, &mut out, &mut linked);
         }
         (out, linked)
     }
@@ -495,13 +561,21 @@ impl<'a> Index<'a> {
         let tree = tree_in(&mut self.trees, p, m)?;
         let arg = node_at(tree.root_node(), start, end)?;
         let call = arg.parent()?.parent()?;
-        Some((callee, param_at(p, names, callee, &ps, call, arg, src)?))
+        let k = param_at(p, names, callee, &ps, call, arg, src)?;
+        Some(Slot::Param(callee, k))
     }
 
     /// The value one call site passes at `slot`.
-    fn site(&mut self, slot: &Slot, site: Site, out: &mut SlotFacts, linked: &mut Vec<Slot>) {
+    fn site(
+        &mut self,
+        f: FuncId,
+        k: &str,
+        site: Site,
+        out: &mut SlotFacts,
+        linked: &mut Vec<Slot>,
+    ) {
         let p = self.p;
-        let (f, k) = slot;
+        let f = &f;
         let (m, start, end, caller) = site;
         let src = p.modules[m].source.text.as_str();
         let display = &p.modules[m].display;
@@ -528,43 +602,60 @@ impl<'a> Index<'a> {
             Ok(None) => return,
             Ok(Some(v)) => v,
         };
-        if text(value, src) == "None" {
-            return;
-        }
-        if let Some(&g) = refs_at.get(&(m, value.start_byte(), value.end_byte())) {
-            let def = p.func(g);
-            if def.is_async || def.is_generator {
-                out.blocked.get_or_insert(format!(
-                    "it is also passed `{}`, a coroutine or generator function, at {at}",
-                    def.name
-                ));
-            }
-            if !out.members.iter().any(|x| x.0 == g) {
-                out.members.push((g, m, line(value)));
-            }
-            out.refs.push((m, value.start_byte()));
-            return;
-        }
-        // The caller's own parameter, forwarded: its values are this one's.
-        if let Some(h) = caller
-            && value.kind() == "identifier"
-            && p.modules[m].index.functions[h]
-                .params
-                .iter()
-                .any(|x| x.name == text(value, src))
-        {
-            let h = FuncId {
-                module: m as u32,
-                func: h as u32,
-            };
-            linked.push((h, text(value, src).to_string()));
-            return;
-        }
-        out.blocked.get_or_insert(format!(
-            "it is also passed `{}` at {at}, which awaitify cannot follow",
-            short(text(value, src))
-        ));
+        value_reaching(p, refs_at, (m, caller), value, &at, out, linked);
     }
+}
+
+/// One value that reaches a group's slot, passed at a call or assigned to a stored
+/// attribute (at `at`, in module `m`, inside function `caller`): `None` adds nothing, a
+/// project function is a member, the enclosing function's own parameter links its slot,
+/// and anything else keeps the group sync.
+fn value_reaching(
+    p: &Project,
+    refs_at: &HashMap<(usize, usize, usize), FuncId>,
+    (m, caller): (usize, Option<usize>),
+    value: Node,
+    at: &str,
+    out: &mut SlotFacts,
+    linked: &mut Vec<Slot>,
+) {
+    let src = p.modules[m].source.text.as_str();
+    if text(value, src) == "None" {
+        return;
+    }
+    if let Some(&g) = refs_at.get(&(m, value.start_byte(), value.end_byte())) {
+        let def = p.func(g);
+        if def.is_async || def.is_generator {
+            out.blocked.get_or_insert(format!(
+                "it is also passed `{}`, a coroutine or generator function, at {at}",
+                def.name
+            ));
+        }
+        if !out.members.iter().any(|x| x.0 == g) {
+            out.members.push((g, m, line(value)));
+        }
+        out.refs.push((m, value.start_byte()));
+        return;
+    }
+    // The caller's own parameter, forwarded: its values are this one's.
+    if let Some(h) = caller
+        && value.kind() == "identifier"
+        && p.modules[m].index.functions[h]
+            .params
+            .iter()
+            .any(|x| x.name == text(value, src))
+    {
+        let h = FuncId {
+            module: m as u32,
+            func: h as u32,
+        };
+        linked.push(Slot::Param(h, text(value, src).to_string()));
+        return;
+    }
+    out.blocked.get_or_insert(format!(
+        "it is also passed `{}` at {at}, which awaitify cannot follow",
+        short(text(value, src))
+    ));
 }
 
 fn short(s: &str) -> String {
@@ -627,7 +718,8 @@ fn implicit(p: &Project, names: &HashSet<&str>, f: FuncId, call: Node, src: &str
     }
     let callee = call.child_by_field_name("function")?;
     if callee.kind() != "attribute" {
-        return None;
+        // `Outbox(sock, on_error)` runs `__init__(self, sock, on_error)`.
+        return (def.name == "__init__").then_some(1);
     }
     let object = callee.child_by_field_name("object")?;
     let obj = text(object, src);
@@ -704,8 +796,9 @@ fn arg_for<'t>(
     Ok(None)
 }
 
-/// Every use of parameter `k` in the body of `def`.
-fn uses(def: Node, k: &str, src: &str) -> Vec<Use> {
+/// Every use of parameter `k` in the body of `def`, whose instance parameter (if a
+/// method) is `this`.
+fn uses(def: Node, k: &str, this: Option<&str>, src: &str) -> Vec<Use> {
     let mut out = Vec::new();
     let Some(body) = def.child_by_field_name("body") else {
         return out;
@@ -740,6 +833,10 @@ fn uses(def: Node, k: &str, src: &str) -> Vec<Use> {
         }
         if nested {
             out.push(Use::Opaque);
+            continue;
+        }
+        if let Some(attr) = this.and_then(|t| stored::stored_on(n, parent, t, src)) {
+            out.push(Use::Store(attr));
             continue;
         }
         out.push(classify(n, parent, src));

@@ -83,6 +83,9 @@ pub struct Colouring {
     /// Calls of a wrapped function inside a decorator's wrapper that must be awaited:
     /// `(module, call start)`.
     pub awaited_param_calls: HashSet<(usize, usize)>,
+    /// Calls of a callback stored on the instance (`self.on_error(e)`) whose group turned
+    /// async: `(module, call start, call end)`.
+    pub awaited_attr_calls: HashSet<(usize, usize, usize)>,
     /// Console-script functions that became async: they keep a sync wrapper of their name
     /// and the coroutine is renamed `<name>_async`.
     pub scripts: HashSet<FuncId>,
@@ -1367,7 +1370,7 @@ fn dynamic_attrs(p: &Project, facts: &[ModuleFacts], pins: &mut Pins) {
 /// The string literals every call of private function `g` passes to its parameter `i`:
 /// `None` when some call passes something else (or nothing), or `g` is used as a value or
 /// may be called on a receiver of unknown type.
-fn param_literals(
+pub(crate) fn param_literals(
     p: &Project,
     facts: &[ModuleFacts],
     g: FuncId,
@@ -1397,7 +1400,7 @@ fn param_literals(
 /// The classes that bind `g` in their body (`__getstate__ = g`), when that is all the
 /// project does with it: its first parameter is then an instance of one of them (or of a
 /// subclass). `None` when `g` is also called or used otherwise.
-fn binding_classes(facts: &[ModuleFacts], g: FuncId) -> Option<Vec<ClassId>> {
+pub(crate) fn binding_classes(facts: &[ModuleFacts], g: FuncId) -> Option<Vec<ClassId>> {
     let mut classes = Vec::new();
     for mf in facts {
         if mf.calls.iter().any(|c| c.func() == Some(g)) {

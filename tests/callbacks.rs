@@ -505,3 +505,182 @@ fn the_sync_wrapper_of_a_dual_decorator_stays_sync() {
         &["it is the sync wrapper of decorator `apply`"],
     );
 }
+
+/// A callback stored on an instance by its constructor and called by a method later
+/// (pymongo's `_ClientConnectionRetryable(func=func).run()`): the attribute is one more
+/// slot of the group, so the stored call is awaited and `run` turns async.
+const STORED_BY_CONSTRUCTOR: &str = r#"import time
+
+
+class Retryable:
+    def __init__(self, func, attempts):
+        self._func = func
+        self._attempts = attempts
+
+    def run(self):
+        for i in range(self._attempts):
+            try:
+                return self._func(i)
+            except ValueError:
+                print("retrying", i)
+        return None
+
+
+class Client:
+    def _retry(self, func, attempts=3):
+        return Retryable(func=func, attempts=attempts).run()
+
+    def fetch(self, key):
+        def op(i):
+            time.sleep(0.01)
+            if i < 1:
+                raise ValueError(i)
+            return f"{key} at {i}"
+
+        return self._retry(op)
+
+    def count(self):
+        return self._retry(self._count, attempts=1)
+
+    def _count(self, i):
+        return 42 + i
+
+
+def main():
+    c = Client()
+    print(c.fetch("a"))
+    print(c.count())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_callback_stored_by_a_constructor_is_awaited_where_a_method_calls_it() {
+    let out = migrated(STORED_BY_CONSTRUCTOR);
+    has(
+        &out,
+        &[
+            "    async def run(self):",
+            "                return await self._func(i)",
+            "        return await Retryable(func=func, attempts=attempts).run()",
+            "        async def op(i):",
+            "    async def _count(self, i):",
+            "    print(await c.count())",
+        ],
+    );
+}
+
+/// An error hook stored with a `None` default, tested before it is called, and reached
+/// through a subclass that forwards it to `super().__init__` (neo4j's `Outbox(on_error=)`).
+const STORED_HOOK: &str = r#"import time
+
+
+class Box:
+    def __init__(self, name, on_error=None):
+        self.name = name
+        self.on_error = on_error
+
+    def send(self, data):
+        if data < 0:
+            if self.on_error is not None:
+                self.on_error(self.name, data)
+            return False
+        print(self.name, "sent", data)
+        return True
+
+
+class Outbox(Box):
+    def __init__(self, on_error):
+        super().__init__("out", on_error=on_error)
+
+
+class Conn:
+    def __init__(self):
+        self.outbox = Outbox(self._defunct)
+        self.plain = Box("plain")
+
+    def _defunct(self, name, data):
+        time.sleep(0.01)
+        print("defunct", name, data)
+
+    def write(self, data):
+        return self.outbox.send(data)
+
+
+def main():
+    c = Conn()
+    print(c.write(1), c.write(-1))
+    print(c.plain.send(-2))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_stored_hook_tested_for_none_and_forwarded_by_a_subclass_is_awaited() {
+    let out = migrated(STORED_HOOK);
+    has(
+        &out,
+        &[
+            "    async def send(self, data):",
+            "                await self.on_error(self.name, data)",
+            "    async def _defunct(self, name, data):",
+            "        return await self.outbox.send(data)",
+            "    print(await c.plain.send(-2))",
+        ],
+    );
+}
+
+/// Each way a stored callback may be reached unseen keeps the group sync, with a reason
+/// naming the place: `(what is added to STORED_BY_CONSTRUCTOR, the reason)`.
+const STORED_UNSOUND: &[(&str, &str, &str)] = &[
+    (
+        "    print(c.count())\n",
+        "    print(c.count())\n    r = Retryable(c._count, 1)\n    print(r._func(1))\n",
+        "`Retryable._func` may be read at main.py:43, on a value awaitify cannot tell is not one of its instances",
+    ),
+    (
+        "    print(c.count())\n",
+        "    print(c.count())\n    factory = Retryable\n    print(factory(c._count, 1).run())\n",
+        "`Retryable` is used as a value at main.py:42, so not every construction is known",
+    ),
+    (
+        "    def run(self):",
+        "    @classmethod\n    def once(cls, func):\n        return cls(func, 1)\n\n    def run(self):",
+        "a method at main.py:10 builds an instance of its own class by another name",
+    ),
+    (
+        "                return self._func(i)",
+        "                return (lambda: self._func(i))()",
+        "`Retryable._func` is read in a nested function or comprehension at main.py:12",
+    ),
+    (
+        "        self._attempts = attempts\n",
+        "        self._attempts = attempts\n\n    def reset(self):\n        self._func = lambda i: i\n",
+        "it is also passed `lambda i: i` at main.py:10, which awaitify cannot follow",
+    ),
+    (
+        "        return None\n",
+        "        return None\n\n    def get(self, name):\n        return getattr(self, name)\n",
+        "`getattr` at main.py:18 may read `Retryable._func` by a name awaitify cannot tell",
+    ),
+    (
+        "class Retryable:",
+        "import dataclasses\n\n\n@dataclasses.dataclass\nclass Retryable:",
+        "`Retryable` has a decorator or a metaclass, which may construct it otherwise",
+    ),
+];
+
+#[test]
+fn a_stored_callback_reachable_unseen_keeps_its_group_sync() {
+    for (from, to, why) in STORED_UNSOUND {
+        assert!(STORED_BY_CONSTRUCTOR.contains(from), "{from:?}");
+        let spec = STORED_BY_CONSTRUCTOR.replacen(from, to, 1);
+        let tree = assert_equivalent(&spec, &["main.py"], Equiv::unchanged());
+        assert_eq!(tree["main.py"], spec);
+        has(&reported(&spec), &[why]);
+    }
+}

@@ -37,6 +37,18 @@ pub fn run(cx: &PassCx, out: &mut PassOut) {
         };
         await_node(node, out);
     }
+    for &(m, start, end) in &cx.colour.awaited_attr_calls {
+        if m != cx.m {
+            continue;
+        }
+        let Some(node) = cx.node(start, end) else {
+            continue;
+        };
+        if node.parent().is_some_and(|a| a.kind() == "await") {
+            continue;
+        }
+        await_node(node, out);
+    }
     for c in cx.calls {
         // A call a family owns is its to await or not (see `claims`).
         if c.awaited || !cx.call_is_awaited(c) || pass_awaits(cx, c) || cx.claims.unawaited(c) {
