@@ -631,7 +631,12 @@ def run_project(project: dict, common: dict, awaitify: Path, must_keep: bool) ->
             code = l.split(": ", 1)[1].split(" ", 1)[0]
             codes[code] = codes.get(code, 0) + 1
         summary = next((l for l in (proc.stderr + proc.stdout).splitlines() if re.search(r"\d+ files? scanned,", l)), "")
+        # The receivers of unknown type the pins name: what `unresolved-call` reported before
+        # unknown receivers pinned their chains (issue 15 counts them).
+        unknown = sorted({m.group(1) for l in diags
+                          for m in [re.search(r"a value of unknown type at (\S+?:\d+)", l)] if m})
         result["awaitify"] = {"exit": proc.returncode, "summary": summary, "diagnostics": codes,
+                              "unknown_receivers": unknown,
                               "seconds": result["timings"]["awaitify"]}
         if proc.returncode < 0 or proc.returncode >= 2:
             raise StepError(f"awaitify exited {proc.returncode}: {tail(proc.stderr, 5)}")
@@ -741,6 +746,8 @@ def write_reports(results: list[dict], awaitify: Path, wall: float, failed_gate:
         aw = r["awaitify"]
         md += [f"- awaitify: exit {aw.get('exit')}; `{aw.get('summary')}`",
                f"- diagnostics: {', '.join(f'{k} {v}' for k, v in sorted(aw.get('diagnostics', {}).items())) or 'none'}",
+               f"- receivers of unknown type named by pins: {len(aw.get('unknown_receivers', []))}"
+               f"{' (' + ', '.join(aw['unknown_receivers']) + ')' if aw.get('unknown_receivers') else ''}",
                f"- timings: {r['timings']}",
                f"- logs: `{r['logs']}/` (migration.diff, awaitify.log, pytest-*.log, smoke-*.log)"]
         sa = r.get("suite_after", {})
