@@ -643,3 +643,138 @@ fn a_namespace_value_that_is_called_may_be_any_function() {
         lacks(&after(&spec), &["async def fetch"]);
     }
 }
+
+/// `if not name.startswith("validate_"): continue` opens the loop: the `getattr` after it
+/// reads only names with that prefix (huggingface_hub's `dataclasses.py` class validators).
+const PREFIX_GUARD: &str = r#"#- main.py
+import time
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+class Form:
+    def validate_name(self):
+        return "name ok"
+
+    def validate_size(self):
+        return "size ok"
+
+
+def run_validators(obj):
+    out = []
+    for name in dir(type(obj)):
+        if not name.startswith("validate_"):
+            continue
+        out.append(getattr(obj, name)())
+    return out
+
+
+def main():
+    print(run_validators(Form()), run_validators(Client()), Client().fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_loop_skipping_names_without_a_prefix_reads_only_that_prefix() {
+    has(
+        &after(PREFIX_GUARD),
+        &["    async def fetch(self):", "async def main():"],
+    );
+    equivalent(PREFIX_GUARD);
+}
+
+#[test]
+fn a_prefix_guard_after_the_read_or_a_rebound_name_says_nothing() {
+    for (old, new) in [
+        (
+            "        if not name.startswith(\"validate_\"):\n            continue\n        out.append(getattr(obj, name)())",
+            "        out.append(getattr(obj, name)())\n        if not name.startswith(\"validate_\"):\n            continue",
+        ),
+        (
+            "            continue\n        out.append(",
+            "            continue\n        name = name.upper()\n        out.append(",
+        ),
+        (
+            "            continue\n        out.append(getattr(obj, name)())",
+            "            continue\n        out.append(lambda: getattr(obj, name)())",
+        ),
+    ] {
+        let spec = PREFIX_GUARD.replace(old, new);
+        assert_ne!(spec, PREFIX_GUARD);
+        has(
+            &reported(&spec),
+            &["reads a name awaitify cannot know, and may return `Client.fetch`"],
+        );
+        lacks(&after(&spec), &["async def fetch"]);
+    }
+}
+
+/// A namespace read at a literal key, iterated for its names, or indexed for a value that
+/// is only formatted (huggingface_hub's `schema.__dict__.get("__annotations__", {})` and
+/// `_repr_with_extra`).
+const NAMESPACE_KEYS: &str = r#"#- main.py
+import time
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+def _describe(self):
+    names = [k for k in self.__dict__ if not k.startswith("_")]
+    hints = type(self).__dict__.get("__annotations__", {})
+    return ", ".join(f"{k}={self.__dict__[k]!r}" for k in names) + f" {sorted(hints)}"
+
+
+class Point:
+    x: int
+
+    def __init__(self, x):
+        self.x = x
+
+
+def main():
+    Point.__repr__ = _describe
+    print(repr(Point(1)), Client().fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_namespace_read_at_a_literal_key_or_for_formatted_values_pins_nothing() {
+    has(
+        &after(NAMESPACE_KEYS),
+        &["    async def fetch(self):", "async def main():"],
+    );
+    equivalent(NAMESPACE_KEYS);
+}
+
+#[test]
+fn a_namespace_value_read_at_any_key_and_kept_may_be_any_function() {
+    for (old, new) in [
+        ("{self.__dict__[k]!r}", "{self.__dict__[k]()!r}"),
+        (
+            "__dict__.get(\"__annotations__\", {})",
+            "__dict__.get(names[0], {})",
+        ),
+        (
+            "__dict__.get(\"__annotations__\", {})",
+            "__dict__.get(\"fetch\", {})",
+        ),
+    ] {
+        let spec = NAMESPACE_KEYS.replace(old, new);
+        assert_ne!(spec, NAMESPACE_KEYS);
+        lacks(&after(&spec), &["async def fetch"]);
+    }
+}

@@ -31,13 +31,28 @@ pub fn value_dies(call: Node, src: &str, builtin: &dyn Fn(Node) -> bool) -> bool
 }
 
 /// A namespace dict (`obj.__dict__`, `vars(obj)`: `ns`) read only for its names or for
-/// values that die: `ns.keys()`, or `ns.items()` / `ns.values()` iterated by a `for` or a
-/// comprehension whose value variable is used as [`value_dies`] allows
-/// (`f"{k}={v!r}" for k, v in self.__dict__.items()`).
+/// values that die: `for k in ns`, `ns.keys()`, `ns[k]` used as [`value_dies`] allows, or
+/// `ns.items()` / `ns.values()` iterated by a `for` or a comprehension whose value variable
+/// is so used (`f"{k}={v!r}" for k, v in self.__dict__.items()`).
 pub fn entries_die(ns: Node, src: &str, builtin: &dyn Fn(Node) -> bool) -> bool {
-    let Some(attr) = ns
-        .parent()
-        .filter(|a| a.kind() == "attribute" && is(a.child_by_field_name("object"), ns))
+    let uses = Uses {
+        src,
+        values: Some(builtin),
+    };
+    let Some(parent) = ns.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        // `for k in ns`: names.
+        "for_statement" | "for_in_clause" => return is(parent.child_by_field_name("right"), ns),
+        // `ns[k]` whose value dies.
+        "subscript" if is(parent.child_by_field_name("value"), ns) => {
+            return uses.die_at(parent) || uses.die_through_local(parent);
+        }
+        _ => {}
+    }
+    let Some(attr) =
+        Some(parent).filter(|a| a.kind() == "attribute" && is(a.child_by_field_name("object"), ns))
     else {
         return false;
     };
@@ -73,14 +88,36 @@ pub fn entries_die(ns: Node, src: &str, builtin: &dyn Fn(Node) -> bool) -> bool 
         "for_in_clause" => each.parent(),
         _ => enclosing_function(each),
     };
-    let uses = Uses {
-        src,
-        values: Some(builtin),
-    };
     match (value, scope) {
         (Some(v), Some(scope)) if v.kind() == "identifier" => uses.local_dies(v, scope),
         _ => false,
     }
+}
+
+/// A namespace dict (`ns`) read at one literal key, `ns["name"]` or `ns.get("name", ...)`:
+/// that name. Anything else read from it may be any name.
+pub fn keyed_read(ns: Node, src: &str) -> Option<String> {
+    let parent = ns.parent()?;
+    let key = match parent.kind() {
+        "subscript" if is(parent.child_by_field_name("value"), ns) => {
+            let mut cursor = parent.walk();
+            let keys: Vec<Node> = parent
+                .children_by_field_name("subscript", &mut cursor)
+                .collect();
+            (keys.len() == 1).then(|| keys[0])?
+        }
+        "attribute" if is(parent.child_by_field_name("object"), ns) => {
+            let method = parent.child_by_field_name("attribute")?;
+            let call = parent
+                .parent()
+                .filter(|c| c.kind() == "call" && is(c.child_by_field_name("function"), parent))?;
+            let args = call.child_by_field_name("arguments")?;
+            (text(method, src) == "get" && args.kind() == "argument_list")
+                .then(|| args.named_child(0))??
+        }
+        _ => return None,
+    };
+    plain_string(key, src)
 }
 
 /// Which uses of a value let it die.
@@ -310,6 +347,78 @@ pub fn literal_values(name: Node, src: &str) -> Option<Vec<String>> {
         node = parent;
     }
     None
+}
+
+/// The name is the target of the enclosing `for name in ...:` whose body opens with
+/// `if not name.startswith("validate_"): continue` before the statement holding `name`, and
+/// binds `name` nowhere else: every name read there starts with that prefix. A nested
+/// scope (a function, a lambda, a comprehension) may run after the loop moved on, so the
+/// read must be in the loop's own body.
+pub fn guarded_prefix(name: Node, src: &str) -> Option<String> {
+    let id = text(name, src);
+    // `node` is a child of `parent`, `statement` the child of `node` it was reached from.
+    let (mut statement, mut node) = (name, name);
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "for_statement" => {
+                let left = parent.child_by_field_name("left")?;
+                if left.kind() == "identifier" && text(left, src) == id {
+                    let body = parent.child_by_field_name("body")?;
+                    // In the loop's `right` or `else`, the name is not this iteration's.
+                    if body.id() != node.id() || assigns(body, id, src) {
+                        return None;
+                    }
+                    let mut cursor = body.walk();
+                    return body
+                        .named_children(&mut cursor)
+                        .take_while(|s| s.id() != statement.id())
+                        .find_map(|s| skipped_unless_prefixed(s, id, src));
+                }
+            }
+            "function_definition"
+            | "lambda"
+            | "class_definition"
+            | "generator_expression"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension" => {
+                return None;
+            }
+            _ => {}
+        }
+        (statement, node) = (node, parent);
+    }
+    None
+}
+
+/// `statement` is `if not id.startswith("prefix"): continue`: the prefix.
+fn skipped_unless_prefixed(statement: Node, id: &str, src: &str) -> Option<String> {
+    if statement.kind() != "if_statement" || statement.child_by_field_name("alternative").is_some()
+    {
+        return None;
+    }
+    let body = statement.child_by_field_name("consequence")?;
+    let only_continue = body.named_child_count() == 1
+        && body
+            .named_child(0)
+            .is_some_and(|c| c.kind() == "continue_statement");
+    let test = statement
+        .child_by_field_name("condition")
+        .filter(|c| c.kind() == "not_operator")?
+        .child_by_field_name("argument")?;
+    let method = test
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "attribute")?;
+    let receiver = method.child_by_field_name("object")?;
+    let args = test.child_by_field_name("arguments")?;
+    let guards = only_continue
+        && receiver.kind() == "identifier"
+        && text(receiver, src) == id
+        && method
+            .child_by_field_name("attribute")
+            .is_some_and(|a| text(a, src) == "startswith")
+        && args.named_child_count() == 1;
+    guards.then(|| plain_string(args.named_child(0)?, src))?
 }
 
 /// The function around `node` binds its parameter `id` again in its body.

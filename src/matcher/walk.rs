@@ -641,7 +641,12 @@ impl<'a> Walker<'a> {
             return;
         }
         let name = match name.kind() {
-            "identifier" => self.literal_param(name, caller).unwrap_or(DynName::Any),
+            "identifier" => self
+                .literal_param(name, caller)
+                .or_else(|| {
+                    getattr::guarded_prefix(name, self.src).map(|p| DynName::Prefix(p.into()))
+                })
+                .unwrap_or(DynName::Any),
             "string" => string_prefix(name, self.src),
             "binary_operator" => name
                 .child_by_field_name("left")
@@ -1321,7 +1326,8 @@ impl<'a> Walker<'a> {
             Some(_) => "vars()",
         };
         self.facts.dyn_attrs.push(DynAttrFact {
-            name: DynName::Any,
+            name: getattr::keyed_read(node, self.src)
+                .map_or(DynName::Any, |n| DynName::Exact(n.as_str().into())),
             on,
             line: line(node),
             via,
