@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{has, reported};
+use support::{has, lacks, reported};
 
 use support::fixture_after as after;
 
@@ -435,4 +435,346 @@ fn a_private_helper_called_with_a_variable_name_reads_any_name() {
         &["reads a name awaitify cannot know, and may return `Defaults.load`"],
     );
     assert!(!after(&spec).contains("async def load"));
+}
+
+/// The value is kept in a local whose every use is inert: an `isinstance` test, a
+/// non-dunder attribute read (`value.to_dict()`), formatting. No function read by the
+/// `getattr` is called through it (huggingface_hub's `cli/_output.py`).
+const INERT_LOCAL: &str = r#"#- main.py
+import dataclasses
+import time
+
+
+class Card:
+    def to_dict(self):
+        return {"card": True}
+
+
+@dataclasses.dataclass
+class Info:
+    name: str
+    card: Card
+
+
+@dataclasses.dataclass
+class Tag:
+    label: str
+
+
+def fetch():
+    time.sleep(0.01)
+    return "data"
+
+
+def describe(info):
+    out = {}
+    for field in dataclasses.fields(info):
+        value = getattr(info, field.name)
+        if isinstance(value, Card):
+            out[field.name] = value.to_dict()
+        elif value is not None and len(str(value)) < 20:
+            out[field.name] = f"{value!r}"
+    return out
+
+
+def main():
+    print(describe(Info("x", Card())), describe(Tag("t")), fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_getattr_value_kept_in_a_local_used_only_inertly_pins_nothing() {
+    has(
+        &after(INERT_LOCAL),
+        &["async def fetch():", "async def main():"],
+    );
+    equivalent(INERT_LOCAL);
+}
+
+#[test]
+fn a_getattr_local_that_is_called_or_handed_on_may_be_any_function() {
+    for (old, new) in [
+        (
+            "out[field.name] = value.to_dict()",
+            "out[field.name] = value()",
+        ),
+        (
+            "out[field.name] = value.to_dict()",
+            "out[field.name] = value.__call__()",
+        ),
+        (
+            "out[field.name] = value.to_dict()",
+            "out[field.name] = [value]",
+        ),
+        (
+            "out[field.name] = value.to_dict()",
+            "alias = value\n            alias()",
+        ),
+        ("    out = {}\n", "    global value\n    out = {}\n"),
+        ("    out = {}\n", "    str = lambda v: v()\n    out = {}\n"),
+    ] {
+        let spec = INERT_LOCAL.replace(old, new);
+        assert_ne!(spec, INERT_LOCAL);
+        has(
+            &reported(&spec),
+            &["reads a name awaitify cannot know, and may return `fetch`"],
+        );
+        lacks(&after(&spec), &["async def fetch"]);
+    }
+}
+
+/// A function nested in another is called only where it is visible: the literals those
+/// calls pass are its names (huggingface_hub's `cli/jobs.py`, `def pick(key, cli_value)`).
+const NESTED_PARAM_LITERALS: &str = r#"#- main.py
+import time
+
+
+class Header:
+    image = "python:3.12"
+    timeout = None
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+def options(header, image, timeout):
+    def pick(key, cli_value):
+        if cli_value is not None:
+            return cli_value
+        return getattr(header, key)
+
+    return pick("image", image), pick("timeout", timeout)
+
+
+def main():
+    print(options(Header(), None, 5), options(object(), 1, 2), Client().fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_nested_helpers_name_parameter_is_what_its_calls_pass() {
+    has(
+        &after(NESTED_PARAM_LITERALS),
+        &["    async def fetch(self):", "async def main():"],
+    );
+    equivalent(NESTED_PARAM_LITERALS);
+}
+
+#[test]
+fn a_nested_helper_used_as_a_value_reads_any_name() {
+    let spec = NESTED_PARAM_LITERALS.replace(
+        "    return pick(\"image\", image), pick(\"timeout\", timeout)",
+        "    return pick(\"image\", image), pick",
+    );
+    has(
+        &reported(&spec),
+        &["reads a name awaitify cannot know, and may return `Client.fetch`"],
+    );
+    lacks(&after(&spec), &["async def fetch"]);
+}
+
+/// A namespace iterated for its names and formatted values: `self.__dict__.items()` in a
+/// comprehension whose value is only formatted, `vars(obj).keys()` (huggingface_hub's
+/// `dataclasses.py` `__repr__`). No function read from it is called.
+const NAMESPACE_FORMATTED: &str = r#"#- main.py
+import time
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+def described(cls):
+    def __repr__(self):
+        extra = [f"{k}={v!r}" for k, v in self.__dict__.items() if not k.startswith("_")]
+        return f"{cls.__name__}({', '.join(extra)}, {sorted(vars(self).keys())})"
+
+    cls.__repr__ = __repr__
+    return cls
+
+
+@described
+class Point:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+def main():
+    print(repr(Point(1, 2)), Client().fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_namespace_read_for_names_and_formatted_values_pins_nothing() {
+    has(
+        &after(NAMESPACE_FORMATTED),
+        &["    async def fetch(self):", "async def main():"],
+    );
+    equivalent(NAMESPACE_FORMATTED);
+}
+
+#[test]
+fn a_namespace_value_that_is_called_may_be_any_function() {
+    for (old, new) in [
+        ("f\"{k}={v!r}\" for k, v", "f\"{k}={v()!r}\" for k, v"),
+        (
+            "f\"{k}={v!r}\" for k, v",
+            "f\"{k}={v.__call__!r}\" for k, v",
+        ),
+        ("vars(self).keys()", "vars(self).values()"),
+    ] {
+        let spec = NAMESPACE_FORMATTED.replace(old, new);
+        assert_ne!(spec, NAMESPACE_FORMATTED);
+        lacks(&after(&spec), &["async def fetch"]);
+    }
+}
+
+/// `if not name.startswith("validate_"): continue` opens the loop: the `getattr` after it
+/// reads only names with that prefix (huggingface_hub's `dataclasses.py` class validators).
+const PREFIX_GUARD: &str = r#"#- main.py
+import time
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+class Form:
+    def validate_name(self):
+        return "name ok"
+
+    def validate_size(self):
+        return "size ok"
+
+
+def run_validators(obj):
+    out = []
+    for name in dir(type(obj)):
+        if not name.startswith("validate_"):
+            continue
+        out.append(getattr(obj, name)())
+    return out
+
+
+def main():
+    print(run_validators(Form()), run_validators(Client()), Client().fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_loop_skipping_names_without_a_prefix_reads_only_that_prefix() {
+    has(
+        &after(PREFIX_GUARD),
+        &["    async def fetch(self):", "async def main():"],
+    );
+    equivalent(PREFIX_GUARD);
+}
+
+#[test]
+fn a_prefix_guard_after_the_read_or_a_rebound_name_says_nothing() {
+    for (old, new) in [
+        (
+            "        if not name.startswith(\"validate_\"):\n            continue\n        out.append(getattr(obj, name)())",
+            "        out.append(getattr(obj, name)())\n        if not name.startswith(\"validate_\"):\n            continue",
+        ),
+        (
+            "            continue\n        out.append(",
+            "            continue\n        name = name.upper()\n        out.append(",
+        ),
+        (
+            "            continue\n        out.append(getattr(obj, name)())",
+            "            continue\n        out.append(lambda: getattr(obj, name)())",
+        ),
+    ] {
+        let spec = PREFIX_GUARD.replace(old, new);
+        assert_ne!(spec, PREFIX_GUARD);
+        has(
+            &reported(&spec),
+            &["reads a name awaitify cannot know, and may return `Client.fetch`"],
+        );
+        lacks(&after(&spec), &["async def fetch"]);
+    }
+}
+
+/// A namespace read at a literal key, iterated for its names, or indexed for a value that
+/// is only formatted (huggingface_hub's `schema.__dict__.get("__annotations__", {})` and
+/// `_repr_with_extra`).
+const NAMESPACE_KEYS: &str = r#"#- main.py
+import time
+
+
+class Client:
+    def fetch(self):
+        time.sleep(0.01)
+        return "data"
+
+
+def _describe(self):
+    names = [k for k in self.__dict__ if not k.startswith("_")]
+    hints = type(self).__dict__.get("__annotations__", {})
+    return ", ".join(f"{k}={self.__dict__[k]!r}" for k in names) + f" {sorted(hints)}"
+
+
+class Point:
+    x: int
+
+    def __init__(self, x):
+        self.x = x
+
+
+def main():
+    Point.__repr__ = _describe
+    print(repr(Point(1)), Client().fetch())
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_namespace_read_at_a_literal_key_or_for_formatted_values_pins_nothing() {
+    has(
+        &after(NAMESPACE_KEYS),
+        &["    async def fetch(self):", "async def main():"],
+    );
+    equivalent(NAMESPACE_KEYS);
+}
+
+#[test]
+fn a_namespace_value_read_at_any_key_and_kept_may_be_any_function() {
+    for (old, new) in [
+        ("{self.__dict__[k]!r}", "{self.__dict__[k]()!r}"),
+        (
+            "__dict__.get(\"__annotations__\", {})",
+            "__dict__.get(names[0], {})",
+        ),
+        (
+            "__dict__.get(\"__annotations__\", {})",
+            "__dict__.get(\"fetch\", {})",
+        ),
+    ] {
+        let spec = NAMESPACE_KEYS.replace(old, new);
+        assert_ne!(spec, NAMESPACE_KEYS);
+        lacks(&after(&spec), &["async def fetch"]);
+    }
 }

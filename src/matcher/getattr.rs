@@ -13,34 +13,265 @@ use crate::syntax::Node;
 /// `if getattr(args, arg, False) and x is None:`, `getattr(o, n) is not None`,
 /// `callable(getattr(o, n))`. A function it returns is then never called through it.
 pub fn result_dies(call: Node, src: &str) -> bool {
-    let mut node = call;
-    loop {
-        let Some(parent) = node.parent() else {
+    Uses { src, values: None }.die_at(call)
+}
+
+/// The value of `getattr(...)` (`call`) is never called nor handed on: each use of it, in
+/// place or through the one local it is assigned to, is inert. Besides the uses
+/// [`result_dies`] accepts, a function read may be formatted or inspected by a builtin
+/// (`builtin` says the name is not shadowed) and have a non-dunder attribute read
+/// (`value.to_dict()`): a function's own attributes are data unless the project stores
+/// functions on functions, and `__call__`, `__func__` and the like hand the function on.
+pub fn value_dies(call: Node, src: &str, builtin: &dyn Fn(Node) -> bool) -> bool {
+    let uses = Uses {
+        src,
+        values: Some(builtin),
+    };
+    uses.die_at(call) || uses.die_through_local(call)
+}
+
+/// A namespace dict (`obj.__dict__`, `vars(obj)`: `ns`) read only for its names or for
+/// values that die: `for k in ns`, `ns.keys()`, `ns[k]` used as [`value_dies`] allows, or
+/// `ns.items()` / `ns.values()` iterated by a `for` or a comprehension whose value variable
+/// is so used (`f"{k}={v!r}" for k, v in self.__dict__.items()`).
+pub fn entries_die(ns: Node, src: &str, builtin: &dyn Fn(Node) -> bool) -> bool {
+    let uses = Uses {
+        src,
+        values: Some(builtin),
+    };
+    let Some(parent) = ns.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        // `for k in ns`: names.
+        "for_statement" | "for_in_clause" => return is(parent.child_by_field_name("right"), ns),
+        // `ns[k]` whose value dies.
+        "subscript" if is(parent.child_by_field_name("value"), ns) => {
+            return uses.die_at(parent) || uses.die_through_local(parent);
+        }
+        _ => {}
+    }
+    let Some(attr) =
+        Some(parent).filter(|a| a.kind() == "attribute" && is(a.child_by_field_name("object"), ns))
+    else {
+        return false;
+    };
+    let Some(call) = attr
+        .parent()
+        .filter(|c| c.kind() == "call" && is(c.child_by_field_name("function"), attr))
+    else {
+        return false;
+    };
+    let method = attr.child_by_field_name("attribute").map(|a| text(a, src));
+    if method == Some("keys") {
+        return true;
+    }
+    let Some(each) = call.parent().filter(|l| {
+        matches!(l.kind(), "for_statement" | "for_in_clause")
+            && is(l.child_by_field_name("right"), call)
+    }) else {
+        return false;
+    };
+    let Some(left) = each.child_by_field_name("left") else {
+        return false;
+    };
+    let value = match method {
+        Some("values") => Some(left),
+        Some("items") if matches!(left.kind(), "pattern_list" | "tuple_pattern") => {
+            let mut cursor = left.walk();
+            let parts: Vec<Node> = left.named_children(&mut cursor).collect();
+            (parts.len() == 2).then(|| parts[1])
+        }
+        _ => None,
+    };
+    let scope = match each.kind() {
+        "for_in_clause" => each.parent(),
+        _ => enclosing_function(each),
+    };
+    match (value, scope) {
+        (Some(v), Some(scope)) if v.kind() == "identifier" => uses.local_dies(v, scope),
+        _ => false,
+    }
+}
+
+/// A namespace dict (`ns`) read at one literal key, `ns["name"]` or `ns.get("name", ...)`:
+/// that name. Anything else read from it may be any name.
+pub fn keyed_read(ns: Node, src: &str) -> Option<String> {
+    let parent = ns.parent()?;
+    let key = match parent.kind() {
+        "subscript" if is(parent.child_by_field_name("value"), ns) => {
+            let mut cursor = parent.walk();
+            let keys: Vec<Node> = parent
+                .children_by_field_name("subscript", &mut cursor)
+                .collect();
+            (keys.len() == 1).then(|| keys[0])?
+        }
+        "attribute" if is(parent.child_by_field_name("object"), ns) => {
+            let method = parent.child_by_field_name("attribute")?;
+            let call = parent
+                .parent()
+                .filter(|c| c.kind() == "call" && is(c.child_by_field_name("function"), parent))?;
+            let args = call.child_by_field_name("arguments")?;
+            (text(method, src) == "get" && args.kind() == "argument_list")
+                .then(|| args.named_child(0))??
+        }
+        _ => return None,
+    };
+    plain_string(key, src)
+}
+
+/// Which uses of a value let it die.
+struct Uses<'s> {
+    src: &'s str,
+    /// For a value read by name ([`value_dies`]): formatting, the builtins that inspect or
+    /// format it (the function says a name is the builtin, not shadowed) and a non-dunder
+    /// attribute read let it die too.
+    values: Option<&'s dyn Fn(Node) -> bool>,
+}
+
+impl Uses<'_> {
+    /// `f` (called with the value) only inspects or formats its arguments.
+    fn inspects(&self, f: Node) -> bool {
+        let name = text(f, self.src);
+        match self.values {
+            None => INSPECTORS.contains(&name),
+            Some(builtin) => {
+                (INSPECTORS.contains(&name) || FORMATTERS.contains(&name)) && builtin(f)
+            }
+        }
+    }
+
+    /// The value at `node` dies where it is used.
+    fn die_at(&self, value: Node) -> bool {
+        let mut node = value;
+        loop {
+            let Some(parent) = node.parent() else {
+                return false;
+            };
+            match parent.kind() {
+                "parenthesized_expression" => node = parent,
+                // `a and b` is `a` or `b`: it dies only where the whole expression dies.
+                "boolean_operator" => node = parent,
+                // Truth and comparisons read the value through dunders, which stay sync anyway
+                // (Python calls them without await).
+                "not_operator" | "comparison_operator" => return true,
+                "if_statement" | "elif_clause" | "while_statement" | "assert_statement" => {
+                    return is(parent.child_by_field_name("condition"), node)
+                        || parent.kind() == "assert_statement";
+                }
+                "conditional_expression" => {
+                    // `a if cond else b`: the condition is the middle child.
+                    return is(parent.named_child(1), node);
+                }
+                "expression_statement" => return true,
+                "argument_list" => {
+                    return parent
+                        .parent()
+                        .and_then(|call| call.child_by_field_name("function"))
+                        .is_some_and(|f| f.kind() == "identifier" && self.inspects(f));
+                }
+                // `f"{value}"` formats it through `__format__`.
+                "interpolation" => return self.values.is_some(),
+                "attribute" => {
+                    return self.values.is_some()
+                        && is(parent.child_by_field_name("object"), node)
+                        && parent
+                            .child_by_field_name("attribute")
+                            .is_some_and(|a| !text(a, self.src).starts_with("__"));
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// `name = call` in a function, and the local dies there (see [`Uses::local_dies`]).
+    fn die_through_local(&self, call: Node) -> bool {
+        let mut value = call;
+        while let Some(p) = value
+            .parent()
+            .filter(|p| p.kind() == "parenthesized_expression")
+        {
+            value = p;
+        }
+        let Some(assign) = value.parent().filter(|a| plain_assignment(*a)) else {
             return false;
         };
+        match (
+            assign.child_by_field_name("left"),
+            is(assign.child_by_field_name("right"), value),
+            enclosing_function(assign),
+        ) {
+            (Some(left), true, Some(def)) => self.local_dies(left, def),
+            _ => false,
+        }
+    }
+
+    /// Every mention of the name `binding` binds in `scope` (nested scopes included), but
+    /// `binding` itself, is a plain assignment to it or a use that dies. A `global`,
+    /// `nonlocal`, `del`, a parameter or any other binding of the name is a use that does not
+    /// die, and `locals()`, `vars()`, `eval` or `exec` may read it unseen.
+    fn local_dies(&self, binding: Node, scope: Node) -> bool {
+        let id = text(binding, self.src);
+        let mut stack = vec![scope];
+        while let Some(n) = stack.pop() {
+            if n.kind() == "identifier" && n.id() != binding.id() {
+                let t = text(n, self.src);
+                if NAMESPACE_READERS.contains(&t) || (t == id && !self.mention_dies(n)) {
+                    return false;
+                }
+            }
+            let mut cursor = n.walk();
+            stack.extend(n.named_children(&mut cursor));
+        }
+        true
+    }
+
+    /// A mention of the local: not the variable at all (`x.name`, `f(name=...)`), a plain
+    /// assignment to it, or a read whose value dies.
+    fn mention_dies(&self, n: Node) -> bool {
+        let Some(parent) = n.parent() else {
+            return false;
+        };
+        let field = |f: &str| is(parent.child_by_field_name(f), n);
         match parent.kind() {
-            "parenthesized_expression" => node = parent,
-            // `a and b` is `a` or `b`: it dies only where the whole expression dies.
-            "boolean_operator" => node = parent,
-            // Truth and comparisons read the value through dunders, which stay sync anyway
-            // (Python calls them without await).
-            "not_operator" | "comparison_operator" => return true,
-            "if_statement" | "elif_clause" | "while_statement" | "assert_statement" => {
-                return parent
-                    .child_by_field_name("condition")
-                    .is_some_and(|c| c.id() == node.id())
-                    || parent.kind() == "assert_statement";
-            }
-            "conditional_expression" => {
-                // `a if cond else b`: the condition is the middle child.
-                return parent.named_child(1).is_some_and(|c| c.id() == node.id());
-            }
-            "expression_statement" => return true,
-            "argument_list" => return inspecting_builtin(parent, src),
-            _ => return false,
+            "attribute" if field("attribute") => true,
+            "keyword_argument" if field("name") => true,
+            "assignment" if field("left") && plain_assignment(parent) => true,
+            _ => self.die_at(n),
         }
     }
 }
+
+/// `name = value` or `name: T = value` as a statement of its own (not `a = b = value`).
+fn plain_assignment(n: Node) -> bool {
+    n.kind() == "assignment"
+        && n.child_by_field_name("left")
+            .is_some_and(|l| l.kind() == "identifier")
+        && n.child_by_field_name("right").is_some()
+        && n.parent()
+            .is_some_and(|s| s.kind() == "expression_statement")
+}
+
+/// The function whose local `node` binds: `None` at module level or in a class body.
+fn enclosing_function(node: Node) -> Option<Node> {
+    let mut n = node;
+    loop {
+        n = n.parent()?;
+        match n.kind() {
+            "function_definition" => return Some(n),
+            "class_definition" | "module" => return None,
+            _ => {}
+        }
+    }
+}
+
+/// `node` is `of`.
+fn is(node: Option<Node>, of: Node) -> bool {
+    node.is_some_and(|n| n.id() == of.id())
+}
+
+/// Builtins that read a function's locals by name.
+const NAMESPACE_READERS: &[&str] = &["locals", "vars", "eval", "exec"];
 
 /// A namespace dict (`obj.__dict__`, `vars(obj)`) that is only written to: the target of
 /// `d[k] = v` or `del d[k]`, or `d.update(...)` / `d.clear()`. Nothing is read out of it.
@@ -68,15 +299,21 @@ pub fn only_written(dict: Node, src: &str) -> bool {
     }
 }
 
-/// `args` is the argument list of a builtin that only inspects its arguments
-/// (`callable(getattr(o, n))`).
-fn inspecting_builtin(args: Node, src: &str) -> bool {
-    args.parent()
-        .and_then(|call| call.child_by_field_name("function"))
-        .is_some_and(|f| f.kind() == "identifier" && INSPECTORS.contains(&text(f, src)))
-}
-
+/// Builtins that only inspect their argument (`callable(getattr(o, n))`).
 const INSPECTORS: &[&str] = &["callable", "isinstance", "bool", "hasattr", "id"];
+
+/// Builtins that inspect or format their arguments through dunders, which stay sync.
+const FORMATTERS: &[&str] = &[
+    "issubclass",
+    "type",
+    "str",
+    "repr",
+    "ascii",
+    "format",
+    "len",
+    "hash",
+    "print",
+];
 
 /// The name is a variable that can only hold one of a few string literals:
 /// the target of `for name in ("a", "b"):` (not assigned again in the loop), or a parameter
@@ -110,6 +347,78 @@ pub fn literal_values(name: Node, src: &str) -> Option<Vec<String>> {
         node = parent;
     }
     None
+}
+
+/// The name is the target of the enclosing `for name in ...:` whose body opens with
+/// `if not name.startswith("validate_"): continue` before the statement holding `name`, and
+/// binds `name` nowhere else: every name read there starts with that prefix. A nested
+/// scope (a function, a lambda, a comprehension) may run after the loop moved on, so the
+/// read must be in the loop's own body.
+pub fn guarded_prefix(name: Node, src: &str) -> Option<String> {
+    let id = text(name, src);
+    // `node` is a child of `parent`, `statement` the child of `node` it was reached from.
+    let (mut statement, mut node) = (name, name);
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "for_statement" => {
+                let left = parent.child_by_field_name("left")?;
+                if left.kind() == "identifier" && text(left, src) == id {
+                    let body = parent.child_by_field_name("body")?;
+                    // In the loop's `right` or `else`, the name is not this iteration's.
+                    if body.id() != node.id() || assigns(body, id, src) {
+                        return None;
+                    }
+                    let mut cursor = body.walk();
+                    return body
+                        .named_children(&mut cursor)
+                        .take_while(|s| s.id() != statement.id())
+                        .find_map(|s| skipped_unless_prefixed(s, id, src));
+                }
+            }
+            "function_definition"
+            | "lambda"
+            | "class_definition"
+            | "generator_expression"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension" => {
+                return None;
+            }
+            _ => {}
+        }
+        (statement, node) = (node, parent);
+    }
+    None
+}
+
+/// `statement` is `if not id.startswith("prefix"): continue`: the prefix.
+fn skipped_unless_prefixed(statement: Node, id: &str, src: &str) -> Option<String> {
+    if statement.kind() != "if_statement" || statement.child_by_field_name("alternative").is_some()
+    {
+        return None;
+    }
+    let body = statement.child_by_field_name("consequence")?;
+    let only_continue = body.named_child_count() == 1
+        && body
+            .named_child(0)
+            .is_some_and(|c| c.kind() == "continue_statement");
+    let test = statement
+        .child_by_field_name("condition")
+        .filter(|c| c.kind() == "not_operator")?
+        .child_by_field_name("argument")?;
+    let method = test
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "attribute")?;
+    let receiver = method.child_by_field_name("object")?;
+    let args = test.child_by_field_name("arguments")?;
+    let guards = only_continue
+        && receiver.kind() == "identifier"
+        && text(receiver, src) == id
+        && method
+            .child_by_field_name("attribute")
+            .is_some_and(|a| text(a, src) == "startswith")
+        && args.named_child_count() == 1;
+    guards.then(|| plain_string(args.named_child(0)?, src))?
 }
 
 /// The function around `node` binds its parameter `id` again in its body.

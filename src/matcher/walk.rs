@@ -551,7 +551,7 @@ impl<'a> Walker<'a> {
     /// with a splat records none: the splat may fill any parameter.
     fn arg_literals(&mut self, call: Node, g: FuncId, offset: usize, args: Node) {
         let def = self.p.func(g);
-        if !def.name.starts_with('_') || def.name.starts_with("__") {
+        if !hidden_helper(def) {
             return;
         }
         let mut cursor = args.walk();
@@ -609,7 +609,7 @@ impl<'a> Walker<'a> {
         let (Some(&obj), Some(&name)) = (positional.first(), positional.get(1)) else {
             return;
         };
-        if getattr::result_dies(node, self.src) {
+        if getattr::value_dies(node, self.src, &|f| self.names_builtin(f, caller)) {
             return;
         }
         let proxy = self.proxy_getattr(obj, name, caller);
@@ -641,7 +641,12 @@ impl<'a> Walker<'a> {
             return;
         }
         let name = match name.kind() {
-            "identifier" => self.literal_param(name, caller).unwrap_or(DynName::Any),
+            "identifier" => self
+                .literal_param(name, caller)
+                .or_else(|| {
+                    getattr::guarded_prefix(name, self.src).map(|p| DynName::Prefix(p.into()))
+                })
+                .unwrap_or(DynName::Any),
             "string" => string_prefix(name, self.src),
             "binary_operator" => name
                 .child_by_field_name("left")
@@ -672,6 +677,11 @@ impl<'a> Walker<'a> {
                 proxy: proxy.clone(),
             });
         }
+    }
+
+    /// The name `f` is the builtin it spells, not shadowed by a project binding.
+    fn names_builtin(&self, f: Node, caller: Option<usize>) -> bool {
+        matches!(self.resolve(f, caller), Val::Sym(Sym::External(q)) if q == text(f, self.src))
     }
 
     /// `getattr(self.conn, name)` inside `def __getattr__(self, name)` of a class: the
@@ -726,16 +736,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// `name` is a parameter of `caller`, a private function (`_inherit_option`) that never
-    /// rebinds it: the literals its calls pass decide the name. Public functions may be
-    /// called from outside the project with any name, dunders implicitly.
+    /// `name` is a parameter of `caller`, a [`hidden_helper`] that never rebinds it: the
+    /// literals its calls pass decide the name.
     fn literal_param(&self, name: Node, caller: Option<usize>) -> Option<DynName> {
         let f = caller?;
         let def = self.func(f);
         let id = text(name, self.src);
         let i = def.params.iter().position(|p| p.name == id)?;
-        (def.name.starts_with('_')
-            && !def.name.starts_with("__")
+        (hidden_helper(def)
             && def.decorators.is_empty()
             && !getattr::param_rebound(name, id, self.src))
         .then(|| DynName::Param(self.fid(f), i))
@@ -1289,7 +1297,10 @@ impl<'a> Walker<'a> {
     /// `globals()`, `locals()` and `vars()` read the module's namespace (`locals()` in a
     /// function holds its nested functions, which stay reachable through the module's).
     pub(super) fn namespace(&mut self, node: Node, obj: Option<Node>, caller: Option<usize>) {
-        if getattr::result_dies(node, self.src) || getattr::only_written(node, self.src) {
+        if getattr::result_dies(node, self.src)
+            || getattr::only_written(node, self.src)
+            || getattr::entries_die(node, self.src, &|f| self.names_builtin(f, caller))
+        {
             return;
         }
         let on = match obj.map(|o| self.resolve(o, caller)) {
@@ -1315,7 +1326,8 @@ impl<'a> Walker<'a> {
             Some(_) => "vars()",
         };
         self.facts.dyn_attrs.push(DynAttrFact {
-            name: DynName::Any,
+            name: getattr::keyed_read(node, self.src)
+                .map_or(DynName::Any, |n| DynName::Exact(n.as_str().into())),
             on,
             line: line(node),
             via,
@@ -1434,6 +1446,15 @@ impl<'a> Walker<'a> {
 
 /// What a string literal says of an attribute name: all of it, or (an f-string, a `%`
 /// template) the text before its first placeholder.
+/// A private function (`_inherit_option`) or a function nested in another (`def pick(key)`):
+/// the project's calls are all its calls, unless it is used as a value (then the literals
+/// its calls pass say nothing, see `param_literals` in colour.rs). Public functions may be
+/// called from outside the project with any argument, dunders implicitly.
+fn hidden_helper(def: &crate::index::FuncDef) -> bool {
+    let nested = def.parent.is_some() && def.class.is_none();
+    (def.name.starts_with('_') || nested) && !def.name.starts_with("__")
+}
+
 pub(super) fn string_prefix(node: Node, src: &str) -> DynName {
     let t = text(node, src);
     let body_at = t.find(['"', '\'']).unwrap_or(0);
