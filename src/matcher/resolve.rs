@@ -238,6 +238,15 @@ pub(super) const CONTAINERS: &[&str] = &[
     "collections.Counter",
 ];
 
+/// Outside functions that return a tuple of values of known outside types, by position:
+/// `a, b = socket.socketpair()` unpacks two sockets, which no catalog call made and so no
+/// family converts.
+const TUPLE_RESULTS: &[(&str, &[&str])] = &[
+    ("socket.socketpair", &["socket.socket", "socket.socket"]),
+    ("os.pipe", &["builtins.int", "builtins.int"]),
+    ("os.openpty", &["builtins.int", "builtins.int"]),
+];
+
 /// Tree-sitter kinds of literals whose value is [`INERT`].
 pub(super) const INERT_LITERALS: &[&str] = &[
     "string",
@@ -368,6 +377,7 @@ impl<'a> Walker<'a> {
                 (Some(Kind::Ext(t)), Some(kind @ Kind::Seq(_))) if t.starts_with("builtins.") => {
                     return Val::Kind(kind);
                 }
+                (Some(Kind::Tuple(_)), Some(kind @ Kind::Seq(_))) => return Val::Kind(kind),
                 (Some(kind), _) => return Val::Kind(kind.clone()),
                 (None, Some(kind)) => return Val::Kind(kind),
                 (None, None) => {}
@@ -537,6 +547,12 @@ impl<'a> Walker<'a> {
             Sym::External(q) if name.contains('.') => q,
             _ => crate::external::qualified_name(self.p, m, name)?,
         };
+        self.qualified_kind(q, catalog)
+    }
+
+    /// What a value of the outside type `q` (a qualified name) is known to be: a kept
+    /// object of a catalog type, a catalog value, or an [`INERT`] one.
+    fn qualified_kind(&self, q: String, catalog: bool) -> Option<Kind> {
         match q {
             // `r: requests.Response`: an annotation says what the value was, not whether the
             // call that made it was converted; its uses stay as they are (`.reason` is not
@@ -841,7 +857,7 @@ impl<'a> Walker<'a> {
                 Val::Kind(Kind::Ext("builtins.dict".into()))
             }
             "set" | "set_comprehension" => Val::Kind(Kind::Ext("builtins.set".into())),
-            "tuple" => Val::Kind(Kind::Ext("builtins.tuple".into())),
+            "tuple" | "expression_list" => self.resolve_tuple(node, caller),
             "subscript" => match node
                 .child_by_field_name("value")
                 .map(|v| self.resolve(v, caller))
@@ -1000,7 +1016,7 @@ impl<'a> Walker<'a> {
                     let ty = if q == "sorted" { "list" } else { &q };
                     Val::Kind(Kind::Ext(format!("builtins.{ty}")))
                 }
-                None => Val::Unknown,
+                None => self.tuple_result(&q).map_or(Val::Unknown, Val::Kind),
             },
             Val::ExtMethod(ty, name) => match self.cat.method(&ty, &name) {
                 Some(e) => e
@@ -1012,6 +1028,45 @@ impl<'a> Walker<'a> {
             },
             _ => Val::Unknown,
         }
+    }
+
+    /// `(a, b)`, `a, b`: a [`Kind::Tuple`] of its elements' kinds when one of them is known,
+    /// which a tuple target of the same length unpacks and a loop binds to their common
+    /// kind ([`Self::element_kind`]). A starred element (`(*xs, y)`) hides the length.
+    fn resolve_tuple(&self, node: Node, caller: Option<usize>) -> Val {
+        let mut cursor = node.walk();
+        let elems: Vec<Node> = node
+            .named_children(&mut cursor)
+            .filter(|e| e.kind() != "comment")
+            .collect();
+        let kinds: Vec<Option<Kind>> = elems.iter().map(|e| self.kind_of(*e, caller)).collect();
+        let starred = elems.iter().any(|e| e.kind() == "list_splat");
+        if starred || kinds.iter().all(Option::is_none) {
+            return Val::Kind(Kind::Ext("builtins.tuple".into()));
+        }
+        Val::Kind(Kind::Tuple(kinds))
+    }
+
+    /// The kind of every element of a container of kind `k`, what iterating it binds: a
+    /// list's, a dict's keys, a tuple's when its elements have one common kind.
+    pub(super) fn element_kind(&self, k: &Kind) -> Option<Kind> {
+        match k {
+            Kind::Seq(e) | Kind::Map(Some(e), _) => Some((**e).clone()),
+            Kind::Tuple(elems) => {
+                let elems: Vec<Kind> = elems.iter().cloned().collect::<Option<_>>()?;
+                self.common_kind(&elems)
+            }
+            _ => None,
+        }
+    }
+
+    /// What outside function `q` returns when it is one of [`TUPLE_RESULTS`].
+    fn tuple_result(&self, q: &str) -> Option<Kind> {
+        let (_, types) = TUPLE_RESULTS.iter().find(|(name, _)| *name == q)?;
+        let kinds = types
+            .iter()
+            .map(|t| self.qualified_kind(t.to_string(), true));
+        Some(Kind::Tuple(kinds.collect()))
     }
 
     /// `[s for s, marks in d.items()]`: a body naming a variable of the comprehension's own
@@ -1040,8 +1095,7 @@ impl<'a> Walker<'a> {
             let elem = || {
                 let right = clause.child_by_field_name("right")?;
                 match self.kind_of(right, caller)? {
-                    Kind::Seq(e) | Kind::Map(Some(e), _) => Some(*e),
-                    _ => None,
+                    k => self.element_kind(&k),
                 }
             };
             match left.kind() {
