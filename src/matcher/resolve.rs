@@ -238,6 +238,22 @@ pub(super) const CONTAINERS: &[&str] = &[
     "collections.Counter",
 ];
 
+/// Outside classes whose methods call no method of a project object (they take no callback
+/// and call no method of what they hold or are given): a receiver of one reaches no project
+/// method, whatever the method's name, unless a project class derives from it. What their
+/// methods return is not known, but for [`OPAQUE_RESULTS`]: `TIMEOUT.reset(token)` on a
+/// `ContextVar` is not a call of a project `reset`.
+const OPAQUE_TYPES: &[&str] = &[
+    "contextvars.ContextVar",
+    "contextvars.Token",
+    "contextlib.nullcontext",
+    "ssl.SSLContext",
+];
+
+/// What methods of [`OPAQUE_TYPES`] return, as an outside type: an `ssl.SSLSocket` is a
+/// socket that no catalog creation made.
+const OPAQUE_RESULTS: &[(&str, &str, &str)] = &[("ssl.SSLContext", "wrap_socket", "socket.socket")];
+
 /// Outside functions that return a tuple of values of known outside types, by position:
 /// `a, b = socket.socketpair()` unpacks two sockets, which no catalog call made and so no
 /// family converts.
@@ -562,6 +578,9 @@ impl<'a> Walker<'a> {
             // `p: pathlib.Path`: its blocking methods go to a thread, whatever made the value.
             q if catalog && self.cat.knows_type(&q) => Some(Kind::Ext(q)),
             // `log: logging.Logger`: no project method is called through it.
+            q if OPAQUE_TYPES.contains(&q.as_str()) && !self.project_derives(&q) => {
+                Some(Kind::Ext(q))
+            }
             q if (INERT_TYPES.contains(&q.as_str()) && !self.project_derives(&q))
                 || self.in_value_module(&q) =>
             {
@@ -815,7 +834,10 @@ impl<'a> Walker<'a> {
 
     pub(super) fn resolve(&self, node: Node, caller: Option<usize>) -> Val {
         match node.kind() {
-            "identifier" => self.resolve_name(text(node, self.src), caller),
+            "identifier" => match self.resolve_name(text(node, self.src), caller) {
+                Val::Unknown => self.narrowed(node, caller).map_or(Val::Unknown, Val::Kind),
+                v => v,
+            },
             "parenthesized_expression" => node
                 .named_child(0)
                 .map_or(Val::Unknown, |n| self.resolve(n, caller)),
@@ -1016,7 +1038,10 @@ impl<'a> Walker<'a> {
                     let ty = if q == "sorted" { "list" } else { &q };
                     Val::Kind(Kind::Ext(format!("builtins.{ty}")))
                 }
-                None => self.tuple_result(&q).map_or(Val::Unknown, Val::Kind),
+                None => self
+                    .tuple_result(&q)
+                    .or_else(|| self.outside_instance(&q))
+                    .map_or(Val::Unknown, Val::Kind),
             },
             Val::ExtMethod(ty, name) => match self.cat.method(&ty, &name) {
                 Some(e) => e
@@ -1024,7 +1049,11 @@ impl<'a> Walker<'a> {
                     .clone()
                     .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
                 None if ty == INERT => Val::Kind(Kind::Ext(INERT.into())),
-                None => Val::Unknown,
+                None => OPAQUE_RESULTS
+                    .iter()
+                    .find(|(t, m, _)| *t == ty && *m == name)
+                    .and_then(|(_, _, r)| self.qualified_kind(r.to_string(), true))
+                    .map_or(Val::Unknown, Val::Kind),
             },
             _ => Val::Unknown,
         }
@@ -1058,6 +1087,18 @@ impl<'a> Walker<'a> {
             }
             _ => None,
         }
+    }
+
+    /// `socket.socket(...)`, `ContextVar("x")`: calling an outside class whose values the
+    /// analysis knows makes one: a kept catalog object (no catalog creation made it, so no
+    /// family converts it), an [`OPAQUE_TYPES`] one or an inert one. Not a catalog type
+    /// known for its methods alone, whose calls the catalog lists where it means them.
+    fn outside_instance(&self, q: &str) -> Option<Kind> {
+        self.qualified_kind(q.to_string(), true).filter(|k| {
+            matches!(k, Kind::Ext(t) if t == INERT
+                || t.ends_with(KEPT)
+                || OPAQUE_TYPES.contains(&t.as_str()))
+        })
     }
 
     /// What outside function `q` returns when it is one of [`TUPLE_RESULTS`].
