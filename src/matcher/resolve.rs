@@ -1135,9 +1135,7 @@ impl<'a> Walker<'a> {
             let left = clause.child_by_field_name("left")?;
             let elem = || {
                 let right = clause.child_by_field_name("right")?;
-                match self.kind_of(right, caller)? {
-                    k => self.element_kind(&k),
-                }
+                self.element_kind(&self.kind_of(right, caller)?)
             };
             match left.kind() {
                 "identifier" => (text(left, self.src) == name).then(elem),
