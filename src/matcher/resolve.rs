@@ -822,11 +822,15 @@ impl<'a> Walker<'a> {
     }
 
     /// The value `obj` holds as a receiver: reading a property gives what it returns, not
-    /// the method (its return unknown: an unknown receiver).
+    /// the method (its return unknown: an unknown receiver); a name of unknown kind, what an
+    /// `isinstance` guard before it says (looked for on receivers only: the walk is not free).
     pub(super) fn receiver(&self, obj: Node, caller: Option<usize>) -> Val {
         match self.resolve(obj, caller) {
             Val::Bound(f) if self.is_property(f) => {
                 self.property_kind(f).map_or(Val::Unknown, Val::Kind)
+            }
+            Val::Unknown if obj.kind() == "identifier" => {
+                self.narrowed(obj, caller).map_or(Val::Unknown, Val::Kind)
             }
             v => v,
         }
@@ -834,10 +838,7 @@ impl<'a> Walker<'a> {
 
     pub(super) fn resolve(&self, node: Node, caller: Option<usize>) -> Val {
         match node.kind() {
-            "identifier" => match self.resolve_name(text(node, self.src), caller) {
-                Val::Unknown => self.narrowed(node, caller).map_or(Val::Unknown, Val::Kind),
-                v => v,
-            },
+            "identifier" => self.resolve_name(text(node, self.src), caller),
             "parenthesized_expression" => node
                 .named_child(0)
                 .map_or(Val::Unknown, |n| self.resolve(n, caller)),
