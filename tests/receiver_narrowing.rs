@@ -119,3 +119,19 @@ fn a_name_rebound_later_in_a_loop_pins() {
     );
     support::pinned_method(&spec, "close");
 }
+
+#[test]
+fn a_global_narrowed_in_a_function_pins() {
+    // `swap()`, called between the guard and the read, rebinds the global.
+    let spec = NARROWED
+        .replace(
+            "def close_one(handlers, key):\n    h = handlers[key]\n",
+            "h = {}.get(\"h\")\n\n\ndef swap():\n    global h\n    h = Reader()\n\n\n\
+         def close_one(handlers, key):\n    swap()\n",
+        )
+        .replace(
+            "    print(\"closing\", key)\n",
+            "    print(\"closing\", key)\n    swap()\n",
+        );
+    support::pinned_method(&spec, "close");
+}

@@ -1,7 +1,8 @@
 //! `isinstance` narrowing, as a type checker reads it: past `if not isinstance(x, T): raise
 //! ...` a local `x` is a `T`, however it was bound (a callback's result declared `Any`).
 //!
-//! Names hold one kind for the whole function elsewhere (the type facts are not
+//! Only a function's own locals (and parameters) narrow: a global may be rebound by any
+//! call. Names hold one kind for the whole function elsewhere (the type facts are not
 //! flow-sensitive), so a narrowing holds only where nothing in between may rebind the name:
 //! from the guard to the read, within the guard's block, with no loop around the read
 //! (whose next round may follow a rebinding after it), no nested function or lambda (which
@@ -19,6 +20,11 @@ impl<'a> Walker<'a> {
     /// The kind an `isinstance` guard before `node` (an identifier read) narrows it to.
     pub(super) fn narrowed(&self, node: Node, caller: Option<usize>) -> Option<Kind> {
         let name = text(node, self.src);
+        // A global may be rebound by any call in between; a function's own local only
+        // where it is written.
+        if !caller.is_some_and(|c| self.func(c).locals.contains(name)) {
+            return None;
+        }
         let mut inner = node;
         let mut loop_end = None;
         while let Some(parent) = inner.parent() {
