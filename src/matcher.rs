@@ -17,6 +17,7 @@ mod chunk;
 mod facts;
 mod getattr;
 mod knowledge;
+mod narrow;
 mod resolve;
 mod walk;
 

@@ -187,3 +187,91 @@ fn a_dict_of_sockets_with_a_starred_comprehension_target_pins() {
     );
     support::pinned_method(&spec, "close");
 }
+
+// ---- 3. tuples of known elements (pymongo's socketpair teardown) ----------------------------
+
+/// pymongo's `_bridge` teardown: a loop over a tuple display of a socket parameter and the
+/// two ends of `socket.socketpair()`; and a tuple display unpacked into two names.
+const SOCKET_TUPLE: &str = r#"#- main.py
+import socket
+import time
+
+
+class Chunks:
+    def close(self):
+        time.sleep(0.01)
+        print("chunks closed")
+
+
+class Reader:
+    def close(self):
+        time.sleep(0.01)
+        print("reader closed")
+
+
+def teardown(proxy: socket.socket) -> int:
+    driver, relay = socket.socketpair()
+    n = 0
+    for sock in (proxy, relay, driver):
+        sock.close()
+        n += 1
+    return n
+
+
+def main():
+    a, b = socket.socketpair()
+    print(teardown(a))
+    b.close()
+    chunks, reader = Chunks(), Reader()
+    chunks.close()
+    reader.close()
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_loop_over_a_tuple_of_sockets_binds_kept_sockets() {
+    let out = support::equivalent_main(SOCKET_TUPLE);
+    has(
+        &out,
+        &[
+            "        sock.close()\n",
+            "    await chunks.close()",
+            "    await reader.close()",
+        ],
+    );
+    lacks(&out, &["async def teardown"]);
+    assert_eq!(
+        out.matches("    async def close(self):").count(),
+        2,
+        "{out}"
+    );
+    lacks(&reported(SOCKET_TUPLE), &["of unknown type"]);
+}
+
+#[test]
+fn a_loop_over_a_tuple_with_a_project_object_pins() {
+    // A socket and a `Reader` have no common kind: the loop variable may be either.
+    let spec = SOCKET_TUPLE.replace("(proxy, relay, driver)", "(proxy, relay, Reader())");
+    support::pinned_method(&spec, "close");
+}
+
+#[test]
+fn a_loop_over_a_tuple_with_a_starred_element_pins() {
+    let spec = SOCKET_TUPLE.replace(
+        "    for sock in (proxy, relay, driver):\n",
+        "    rest = [Reader()]\n    for sock in (proxy, *rest, driver):\n",
+    );
+    support::pinned_method(&spec, "close");
+}
+
+#[test]
+fn a_tuple_unpacked_by_a_starred_target_pins() {
+    let spec = SOCKET_TUPLE.replace(
+        "    chunks, reader = Chunks(), Reader()\n",
+        "    chunks, *readers = Chunks(), Reader()\n    reader = readers[0]\n",
+    );
+    support::pinned_method(&spec, "close");
+}

@@ -459,3 +459,107 @@ fn elements_of_a_list_of_objects_that_convert_with_their_uses_pin() {
         support::pinned_method(&spec, "close");
     }
 }
+
+// ---- 7. outside classes that call no project method ------------------------------------------
+
+/// A `ContextVar` reset with its token, a socket made by `socket.socket(...)` and one wrapped
+/// by an `ssl.SSLContext` (pymongo's `_csot.py` and `_kms_connect_shared.py`): no project
+/// `reset` or `close` is reached through them.
+const OUTSIDE_OBJECTS: &str = r#"#- main.py
+import contextvars
+import socket
+import ssl
+import time
+
+
+class Conn:
+    def reset(self):
+        time.sleep(0.01)
+        print("conn reset")
+
+    def close(self):
+        time.sleep(0.01)
+        print("conn closed")
+
+
+class Reader:
+    def reset(self):
+        time.sleep(0.01)
+        print("reader reset")
+
+    def close(self):
+        time.sleep(0.01)
+        print("reader closed")
+
+
+DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("DEPTH", default=0)
+
+
+def nested():
+    token = DEPTH.set(DEPTH.get() + 1)
+    try:
+        return DEPTH.get()
+    finally:
+        DEPTH.reset(token)
+
+
+def tls_socket(context: ssl.SSLContext | None):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if context is not None:
+        sock = context.wrap_socket(
+            sock, server_hostname="localhost", do_handshake_on_connect=False
+        )
+    sock.close()
+    return "socket closed"
+
+
+def main():
+    print(nested())
+    print(tls_socket(None))
+    print(tls_socket(ssl.create_default_context()))
+    Conn().reset()
+    Conn().close()
+    Reader().reset()
+    Reader().close()
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn a_context_var_and_sockets_made_outside_reach_no_project_method() {
+    let out = support::equivalent_main(OUTSIDE_OBJECTS);
+    has(
+        &out,
+        &[
+            "        DEPTH.reset(token)\n",
+            "    sock.close()\n",
+            "    await Conn().reset()",
+            "    await Reader().close()",
+        ],
+    );
+    lacks(&out, &["async def tls_socket", "async def nested"]);
+    assert_eq!(out.matches("    async def ").count(), 4, "{out}");
+    lacks(&reported(OUTSIDE_OBJECTS), &["of unknown type"]);
+}
+
+#[test]
+fn an_outside_class_a_project_class_derives_from_pins() {
+    // `context` may be a project subclass, whose `wrap_socket` returns what it likes.
+    let spec = OUTSIDE_OBJECTS.replace(
+        "DEPTH: contextvars",
+        "class Wrapping(ssl.SSLContext):\n    pass\n\n\nDEPTH: contextvars",
+    );
+    support::pinned_method(&spec, "close");
+}
+
+#[test]
+fn an_outside_class_that_calls_back_pins() {
+    // `ExitStack.close()` calls the exits it was given: not one of the known classes.
+    let spec = OUTSIDE_OBJECTS.replace(
+        "def main():\n",
+        "def stacked():\n    import contextlib\n    stack = contextlib.ExitStack()\n    stack.close()\n\n\ndef main():\n    stacked()\n",
+    );
+    support::pinned_method(&spec, "close");
+}

@@ -310,8 +310,8 @@ impl<'a> Walker<'a> {
                 .iterate_use(ty)
                 .and_then(|(_, u)| u.binds.clone())
                 .map(Kind::Ext),
-            Some(Kind::Seq(elem) | Kind::Map(Some(elem), _)) => Some((**elem).clone()),
-            _ => None,
+            Some(k) => self.element_kind(k),
+            None => None,
         };
         // A local list whose element kind is not known yet (`threads.append(t)` needs `t`'s
         // kind, which this loop also binds): no observation, so the fixed point can learn it.

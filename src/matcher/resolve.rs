@@ -238,6 +238,31 @@ pub(super) const CONTAINERS: &[&str] = &[
     "collections.Counter",
 ];
 
+/// Outside classes whose methods call no method of a project object (they take no callback
+/// and call no method of what they hold or are given): a receiver of one reaches no project
+/// method, whatever the method's name, unless a project class derives from it. What their
+/// methods return is not known, but for [`OPAQUE_RESULTS`]: `TIMEOUT.reset(token)` on a
+/// `ContextVar` is not a call of a project `reset`.
+const OPAQUE_TYPES: &[&str] = &[
+    "contextvars.ContextVar",
+    "contextvars.Token",
+    "contextlib.nullcontext",
+    "ssl.SSLContext",
+];
+
+/// What methods of [`OPAQUE_TYPES`] return, as an outside type: an `ssl.SSLSocket` is a
+/// socket that no catalog creation made.
+const OPAQUE_RESULTS: &[(&str, &str, &str)] = &[("ssl.SSLContext", "wrap_socket", "socket.socket")];
+
+/// Outside functions that return a tuple of values of known outside types, by position:
+/// `a, b = socket.socketpair()` unpacks two sockets, which no catalog call made and so no
+/// family converts.
+const TUPLE_RESULTS: &[(&str, &[&str])] = &[
+    ("socket.socketpair", &["socket.socket", "socket.socket"]),
+    ("os.pipe", &["builtins.int", "builtins.int"]),
+    ("os.openpty", &["builtins.int", "builtins.int"]),
+];
+
 /// Tree-sitter kinds of literals whose value is [`INERT`].
 pub(super) const INERT_LITERALS: &[&str] = &[
     "string",
@@ -368,6 +393,7 @@ impl<'a> Walker<'a> {
                 (Some(Kind::Ext(t)), Some(kind @ Kind::Seq(_))) if t.starts_with("builtins.") => {
                     return Val::Kind(kind);
                 }
+                (Some(Kind::Tuple(_)), Some(kind @ Kind::Seq(_))) => return Val::Kind(kind),
                 (Some(kind), _) => return Val::Kind(kind.clone()),
                 (None, Some(kind)) => return Val::Kind(kind),
                 (None, None) => {}
@@ -537,6 +563,12 @@ impl<'a> Walker<'a> {
             Sym::External(q) if name.contains('.') => q,
             _ => crate::external::qualified_name(self.p, m, name)?,
         };
+        self.qualified_kind(q, catalog)
+    }
+
+    /// What a value of the outside type `q` (a qualified name) is known to be: a kept
+    /// object of a catalog type, a catalog value, or an [`INERT`] one.
+    fn qualified_kind(&self, q: String, catalog: bool) -> Option<Kind> {
         match q {
             // `r: requests.Response`: an annotation says what the value was, not whether the
             // call that made it was converted; its uses stay as they are (`.reason` is not
@@ -546,6 +578,9 @@ impl<'a> Walker<'a> {
             // `p: pathlib.Path`: its blocking methods go to a thread, whatever made the value.
             q if catalog && self.cat.knows_type(&q) => Some(Kind::Ext(q)),
             // `log: logging.Logger`: no project method is called through it.
+            q if OPAQUE_TYPES.contains(&q.as_str()) && !self.project_derives(&q) => {
+                Some(Kind::Ext(q))
+            }
             q if (INERT_TYPES.contains(&q.as_str()) && !self.project_derives(&q))
                 || self.in_value_module(&q) =>
             {
@@ -787,11 +822,15 @@ impl<'a> Walker<'a> {
     }
 
     /// The value `obj` holds as a receiver: reading a property gives what it returns, not
-    /// the method (its return unknown: an unknown receiver).
+    /// the method (its return unknown: an unknown receiver); a name of unknown kind, what an
+    /// `isinstance` guard before it says (looked for on receivers only: the walk is not free).
     pub(super) fn receiver(&self, obj: Node, caller: Option<usize>) -> Val {
         match self.resolve(obj, caller) {
             Val::Bound(f) if self.is_property(f) => {
                 self.property_kind(f).map_or(Val::Unknown, Val::Kind)
+            }
+            Val::Unknown if obj.kind() == "identifier" => {
+                self.narrowed(obj, caller).map_or(Val::Unknown, Val::Kind)
             }
             v => v,
         }
@@ -841,7 +880,7 @@ impl<'a> Walker<'a> {
                 Val::Kind(Kind::Ext("builtins.dict".into()))
             }
             "set" | "set_comprehension" => Val::Kind(Kind::Ext("builtins.set".into())),
-            "tuple" => Val::Kind(Kind::Ext("builtins.tuple".into())),
+            "tuple" | "expression_list" => self.resolve_tuple(node, caller),
             "subscript" => match node
                 .child_by_field_name("value")
                 .map(|v| self.resolve(v, caller))
@@ -1000,7 +1039,10 @@ impl<'a> Walker<'a> {
                     let ty = if q == "sorted" { "list" } else { &q };
                     Val::Kind(Kind::Ext(format!("builtins.{ty}")))
                 }
-                None => Val::Unknown,
+                None => self
+                    .tuple_result(&q)
+                    .or_else(|| self.outside_instance(&q))
+                    .map_or(Val::Unknown, Val::Kind),
             },
             Val::ExtMethod(ty, name) => match self.cat.method(&ty, &name) {
                 Some(e) => e
@@ -1008,10 +1050,65 @@ impl<'a> Walker<'a> {
                     .clone()
                     .map_or(Val::Unknown, |t| Val::Kind(Kind::Ext(t))),
                 None if ty == INERT => Val::Kind(Kind::Ext(INERT.into())),
-                None => Val::Unknown,
+                None => OPAQUE_RESULTS
+                    .iter()
+                    .find(|(t, m, _)| *t == ty && *m == name)
+                    .and_then(|(_, _, r)| self.qualified_kind(r.to_string(), true))
+                    .map_or(Val::Unknown, Val::Kind),
             },
             _ => Val::Unknown,
         }
+    }
+
+    /// `(a, b)`, `a, b`: a [`Kind::Tuple`] of its elements' kinds when one of them is known,
+    /// which a tuple target of the same length unpacks and a loop binds to their common
+    /// kind ([`Self::element_kind`]). A starred element (`(*xs, y)`) hides the length.
+    fn resolve_tuple(&self, node: Node, caller: Option<usize>) -> Val {
+        let mut cursor = node.walk();
+        let elems: Vec<Node> = node
+            .named_children(&mut cursor)
+            .filter(|e| e.kind() != "comment")
+            .collect();
+        let kinds: Vec<Option<Kind>> = elems.iter().map(|e| self.kind_of(*e, caller)).collect();
+        let starred = elems.iter().any(|e| e.kind() == "list_splat");
+        if starred || kinds.iter().all(Option::is_none) {
+            return Val::Kind(Kind::Ext("builtins.tuple".into()));
+        }
+        Val::Kind(Kind::Tuple(kinds))
+    }
+
+    /// The kind of every element of a container of kind `k`, what iterating it binds: a
+    /// list's, a dict's keys, a tuple's when its elements have one common kind.
+    pub(super) fn element_kind(&self, k: &Kind) -> Option<Kind> {
+        match k {
+            Kind::Seq(e) | Kind::Map(Some(e), _) => Some((**e).clone()),
+            Kind::Tuple(elems) => {
+                let elems: Vec<Kind> = elems.iter().cloned().collect::<Option<_>>()?;
+                self.common_kind(&elems)
+            }
+            _ => None,
+        }
+    }
+
+    /// `socket.socket(...)`, `ContextVar("x")`: calling an outside class whose values the
+    /// analysis knows makes one: a kept catalog object (no catalog creation made it, so no
+    /// family converts it), an [`OPAQUE_TYPES`] one or an inert one. Not a catalog type
+    /// known for its methods alone, whose calls the catalog lists where it means them.
+    fn outside_instance(&self, q: &str) -> Option<Kind> {
+        self.qualified_kind(q.to_string(), true).filter(|k| {
+            matches!(k, Kind::Ext(t) if t == INERT
+                || t.ends_with(KEPT)
+                || OPAQUE_TYPES.contains(&t.as_str()))
+        })
+    }
+
+    /// What outside function `q` returns when it is one of [`TUPLE_RESULTS`].
+    fn tuple_result(&self, q: &str) -> Option<Kind> {
+        let (_, types) = TUPLE_RESULTS.iter().find(|(name, _)| *name == q)?;
+        let kinds = types
+            .iter()
+            .map(|t| self.qualified_kind(t.to_string(), true));
+        Some(Kind::Tuple(kinds.collect()))
     }
 
     /// `[s for s, marks in d.items()]`: a body naming a variable of the comprehension's own
@@ -1039,10 +1136,7 @@ impl<'a> Walker<'a> {
             let left = clause.child_by_field_name("left")?;
             let elem = || {
                 let right = clause.child_by_field_name("right")?;
-                match self.kind_of(right, caller)? {
-                    Kind::Seq(e) | Kind::Map(Some(e), _) => Some(*e),
-                    _ => None,
-                }
+                self.element_kind(&self.kind_of(right, caller)?)
             };
             match left.kind() {
                 "identifier" => (text(left, self.src) == name).then(elem),
