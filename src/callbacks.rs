@@ -17,6 +17,7 @@
 //! a nested function) is opaque: what is passed to it is pinned as before.
 
 mod stored;
+mod tables;
 
 use crate::matcher::{ModuleFacts, PackedCall, Target};
 use crate::parse::{line, text};
@@ -31,6 +32,8 @@ use tree_sitter::{Node, Tree};
 pub enum Slot {
     Param(FuncId, String),
     Attr(ClassId, String),
+    /// A module-level dict of functions looked up and called (see [`tables`]).
+    Table(usize, String),
 }
 /// A call site: `(module, call start, call end, caller)`.
 type Site = (usize, usize, usize, Option<usize>);
@@ -58,12 +61,27 @@ impl Group {
         self.blocked.is_none() && !self.opaque
     }
 
-    /// The first parameter found (the one messages name): every group starts at the
-    /// parameter a function is passed to.
+    /// The first parameter found (the one messages name): a group starts at the parameter a
+    /// function is passed to, or at a dispatch table.
     fn head(&self) -> Option<(FuncId, &str)> {
         self.slots.iter().find_map(|s| match s {
             Slot::Param(f, k) => Some((*f, k.as_str())),
-            Slot::Attr(..) => None,
+            Slot::Attr(..) | Slot::Table(..) => None,
+        })
+    }
+
+    /// Where the group's functions go, for messages: "passed to parameter `k` of `f`", or
+    /// "a value of the dispatch table `T`".
+    fn place(&self, p: &Project) -> Option<String> {
+        if let Some((owner, k)) = self.head() {
+            return Some(format!(
+                "passed to parameter `{k}` of `{}`",
+                p.func(owner).name
+            ));
+        }
+        self.slots.iter().find_map(|s| match s {
+            Slot::Table(_, t) => Some(format!("a value of the dispatch table `{t}`")),
+            _ => None,
         })
     }
 }
@@ -134,6 +152,19 @@ impl Callbacks {
                 .filter(|r| r.passed_to.is_some() && !r.called);
             for r in seeds.filter(|r| wanted.contains(&r.target)) {
                 if let Some(slot) = ix.slot_of_arg(m, r.start, r.end) {
+                    work.push(slot);
+                }
+            }
+            // Values of a dispatch table: `{"k": f}`, `{"k": functools.partial(f, ...)}`.
+            let values = mf.refs.iter().filter(|r| {
+                !r.called
+                    && wanted.contains(&r.target)
+                    && r.passed_to
+                        .as_deref()
+                        .is_none_or(|q| q == "functools.partial")
+            });
+            for r in values {
+                if let Some(slot) = tables::table_of(&mut ix, m, r.start, r.end) {
                     work.push(slot);
                 }
             }
@@ -234,11 +265,10 @@ impl Callbacks {
     /// The pin of a function passed to a callback parameter whose group must stay sync.
     pub fn blocked_reason(p: &Project, g: &Group, f: FuncId) -> Option<String> {
         let why = g.blocked.as_ref()?;
-        let (owner, k) = g.head()?;
+        let place = g.place(p)?;
         Some(format!(
-            "`{}` is passed to parameter `{k}` of `{}`, which must stay sync: {why}",
-            p.func(f).name,
-            p.func(owner).name
+            "`{}` is {place}, which must stay sync: {why}",
+            p.func(f).name
         ))
     }
 
@@ -257,7 +287,7 @@ impl Callbacks {
             else {
                 continue;
             };
-            let Some((owner, k)) = g.head() else {
+            let Some(place) = g.place(p) else {
                 continue;
             };
             for &(f, m, line) in &g.members {
@@ -265,10 +295,12 @@ impl Callbacks {
                     continue;
                 }
                 let reason = format!(
-                    "`{}` stays sync with `{}`, passed to the same parameter `{k}` of `{}` at {}:{line}",
+                    "`{}` stays sync with `{}`, {} at {}:{line}",
                     p.func(f).name,
                     p.func(culprit).name,
-                    p.func(owner).name,
+                    place
+                        .replacen("passed to ", "passed to the same ", 1)
+                        .replacen("a value of the", "a value of the same", 1),
                     p.modules[m].display
                 );
                 let pin = crate::colour::Pin {
@@ -456,6 +488,7 @@ impl<'a> Index<'a> {
         match slot {
             Slot::Param(f, k) => self.analyse_param(*f, k),
             Slot::Attr(c, a) => self.analyse_attr(*c, a),
+            Slot::Table(m, name) => self.analyse_table(*m, name),
         }
     }
 

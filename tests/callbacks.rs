@@ -684,3 +684,122 @@ fn a_stored_callback_reachable_unseen_keeps_its_group_sync() {
         has(&reported(&spec), &[why]);
     }
 }
+
+/// A module-level dispatch table of functions (pymongo's `_AUTH_MAP`), looked up and
+/// called: its functions change colour together, `functools.partial` entries included, and
+/// each call of a looked-up value is awaited.
+const DISPATCH_TABLE: &str = r#"import functools
+import time
+
+
+def _plain(user, conn):
+    time.sleep(0.01)
+    conn.append(f"plain {user}")
+
+
+def _scram(user, conn, mechanism):
+    conn.append(f"{mechanism} {user}")
+
+
+def _x509(user, conn):
+    conn.append(f"x509 {user}")
+
+
+_AUTH_MAP = {
+    "PLAIN": _plain,
+    "SCRAM-1": functools.partial(_scram, mechanism="SCRAM-SHA-1"),
+    # the default
+    "X509": _x509,
+}
+
+
+def authenticate(mech, user, conn):
+    if mech not in _AUTH_MAP:
+        raise ValueError(mech)
+    auth = _AUTH_MAP[mech]
+    auth(user, conn)
+
+
+def quick(mech, user, conn):
+    fn = _AUTH_MAP.get(mech)
+    if fn is None:
+        return False
+    fn(user, conn)
+    return True
+
+
+def main():
+    conn = []
+    for mech in sorted(_AUTH_MAP):
+        authenticate(mech, "ann", conn)
+    print(quick("X509", "bob", conn), quick("NONE", "bob", conn))
+    _AUTH_MAP["PLAIN"]("cy", conn)
+    print(conn, len(_AUTH_MAP))
+
+
+if __name__ == "__main__":
+    main()
+"#;
+
+#[test]
+fn the_functions_of_a_dispatch_table_become_async_together_and_lookups_are_awaited() {
+    let out = migrated(DISPATCH_TABLE);
+    has(
+        &out,
+        &[
+            "async def _plain(user, conn):",
+            "async def _scram(user, conn, mechanism):",
+            "async def _x509(user, conn):",
+            "    \"SCRAM-1\": functools.partial(_scram, mechanism=\"SCRAM-SHA-1\"),",
+            "    await auth(user, conn)",
+            "    await fn(user, conn)",
+            "    await _AUTH_MAP[\"PLAIN\"](\"cy\", conn)",
+        ],
+    );
+}
+
+/// Each way a table or a looked-up value may be used unseen keeps the table's functions
+/// sync: `(what is replaced in DISPATCH_TABLE, by what, the reason)`.
+const TABLE_UNSOUND: &[(&str, &str, &str)] = &[
+    (
+        "    print(conn, len(_AUTH_MAP))\n",
+        "    _AUTH_MAP[\"LATE\"] = _x509\n    print(conn, len(_AUTH_MAP))\n",
+        "the table `_AUTH_MAP` has a value looked up and used at main.py:47",
+    ),
+    (
+        "    print(conn, len(_AUTH_MAP))\n",
+        "    print(conn, [k for k, f in _AUTH_MAP.items()])\n",
+        "the table `_AUTH_MAP` is read in a nested function or comprehension at main.py:47",
+    ),
+    (
+        "    print(conn, len(_AUTH_MAP))\n",
+        "    print(conn, len(_AUTH_MAP), len(list(_AUTH_MAP.values())))\n",
+        "the table `_AUTH_MAP` is read as `_AUTH_MAP.values` at main.py:47",
+    ),
+    (
+        "    # the default\n",
+        "    \"LAMBDA\": lambda user, conn: None,\n",
+        "the table `_AUTH_MAP` holds `lambda user, conn: None` at main.py:21, which awaitify cannot follow",
+    ),
+    (
+        "    auth(user, conn)\n",
+        "    auth(user, conn)\n    print(auth.__name__ if not isinstance(auth, functools.partial) else auth.func.__name__)\n",
+        "the table `_AUTH_MAP` has a value looked up at main.py:29 and used otherwise than called, as `auth` at main.py:31",
+    ),
+    (
+        "def main():\n",
+        "def register(table):\n    return len(table)\n\n\ndef main():\n    print(register(_AUTH_MAP))\n",
+        "the table `_AUTH_MAP` is used as a value at main.py:46",
+    ),
+];
+
+#[test]
+fn a_dispatch_table_used_unseen_keeps_its_functions_sync() {
+    for (from, to, why) in TABLE_UNSOUND {
+        assert!(DISPATCH_TABLE.contains(from), "{from:?}");
+        let spec = DISPATCH_TABLE.replacen(from, to, 1);
+        let tree = assert_equivalent(&spec, &["main.py"], Equiv::unchanged());
+        assert_eq!(tree["main.py"], spec);
+        has(&reported(&spec), &[why]);
+    }
+}

@@ -371,7 +371,7 @@ impl Index<'_> {
 }
 
 /// The method `n` is in, and whether a nested function, lambda or comprehension is between.
-fn enclosing_method(p: &Project, m: usize, n: Node) -> Option<(FuncId, bool)> {
+pub(super) fn enclosing_method(p: &Project, m: usize, n: Node) -> Option<(FuncId, bool)> {
     let mut nested = false;
     let mut up = n.parent();
     while let Some(x) = up {
@@ -494,7 +494,7 @@ fn class_node(root: Node, start: usize) -> Option<Node> {
 }
 
 /// Every node under `root`, in document order.
-fn walk<'t>(root: Node<'t>, visit: &mut impl FnMut(Node<'t>)) {
+pub(super) fn walk<'t>(root: Node<'t>, visit: &mut impl FnMut(Node<'t>)) {
     let mut cursor = root.walk();
     loop {
         visit(cursor.node());
