@@ -192,6 +192,6 @@ if __name__ == "__main__":
     main()
 "#;
     let out = support::fixture_after(spec);
-    print!("{out}");
+    support::has(&out, &["A = asyncio.Lock()", "    async with lock:"]);
     support::assert_equivalent(spec, &["main.py"], support::Equiv::default());
 }

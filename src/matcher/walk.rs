@@ -1152,13 +1152,7 @@ impl<'a> Walker<'a> {
             self.escape(node, ty, Escape::Attribute, ctx, caller);
             return;
         }
-        if let Val::Kind(Kind::Ext(ty)) = &val
-            && self.cat.closed_root(ty).is_some()
-            && self.mixed_value(node, ty, caller)
-        {
-            let ty = ty.clone();
-            self.escape(node, &ty, Escape::Mixed, ctx, caller);
-        }
+        self.mixed_escape(node, &val, ctx, caller);
         let target = match val {
             Val::Sym(Sym::Func(f)) | Val::Bound(f) => f,
             Val::Sym(Sym::Module(m)) => {
@@ -1204,6 +1198,17 @@ impl<'a> Walker<'a> {
             called,
             bound_in: self.class_binding(node, ctx),
         });
+    }
+
+    /// A converted object read at `node` into a value that may also be another object
+    /// escapes: the uses of that value are of unknown type and stay as they are.
+    fn mixed_escape(&mut self, node: Node, val: &Val, ctx: Ctx, caller: Option<usize>) {
+        if let Val::Kind(Kind::Ext(ty)) = val
+            && self.cat.closed_root(ty).is_some()
+            && self.mixed_value(node, ty, caller)
+        {
+            self.escape(node, ty, Escape::Mixed, ctx, caller);
+        }
     }
 
     /// Whether the object of type `ty` read at `node` flows into a conditional expression or
