@@ -322,6 +322,8 @@ pub struct Catalog {
     derived: HashMap<String, String>,
     /// `[[attribute]]` entries without `replace`: attributes the new type has too.
     kept_attributes: std::collections::HashSet<(String, String)>,
+    /// How many rules are built in: the rules after them are the user's.
+    builtin_rules: RuleId,
 }
 
 /// What a report of one `[[blocking]]` name says.
@@ -349,6 +351,7 @@ impl Catalog {
             })?;
         catalog.pass_names = Some(names);
         catalog.family_names = family;
+        catalog.builtin_rules = catalog.rules.len();
         Ok(catalog)
     }
 
@@ -389,7 +392,54 @@ impl Catalog {
         self.aware_decorators
             .extend(rule.async_aware_decorators.iter().map(|d| d.name.clone()));
         self.rules.push(rule);
+        self.close_objects();
         Ok(())
+    }
+
+    /// A user's `[[call]]` that rewrites its callee and returns a type whose uses some rule
+    /// rewrites (`with` → `async with`, `for` → `async for`, an awaited or renamed method)
+    /// makes an object, `object = true` or not: a use awaitify cannot convert (a `with` in a
+    /// function that stays sync, a value of unknown type) would meet the new object
+    /// unconverted, so the creation converts with all of its uses or is kept. Rerun after each
+    /// rule, since the call and the uses may come from different rules. The built-in rules
+    /// say `object` themselves (their responses, sockets, processes and threads are followed
+    /// by their family passes).
+    fn close_objects(&mut self) {
+        if self.pass_names.is_none() {
+            return;
+        }
+        let converting = |u: &TypeUse| u.make_async || u.action == Some(Action::Pass);
+        let mut converted: std::collections::HashSet<&str> = self
+            .withs
+            .values()
+            .chain(self.iterates.values())
+            .filter(|(_, u)| converting(u))
+            .map(|(_, u)| u.ty.as_str())
+            .collect();
+        converted.extend(
+            self.methods
+                .iter()
+                .filter(|(_, e)| e.awaited || matches!(e.action, Action::Replace | Action::Pass))
+                .map(|((ty, _), _)| ty.as_str()),
+        );
+        let made: Vec<String> = self
+            .calls
+            .iter()
+            .filter(|(_, e)| {
+                !e.object
+                    && e.rule >= self.builtin_rules
+                    && matches!(e.action, Action::Replace | Action::Pass)
+                    && e.returns
+                        .as_deref()
+                        .is_some_and(|ty| converted.contains(ty))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in made {
+            if let Some(e) = self.calls.get_mut(&name) {
+                e.object = true;
+            }
+        }
     }
 
     /// The rule's id is kebab-case and new, and only a built-in rule has `[names]`.
@@ -699,6 +749,7 @@ impl Catalog {
             family_names: self.family_names.clone(),
             derived: self.derived.clone(),
             kept_attributes: self.kept_attributes.clone(),
+            builtin_rules: self.builtin_rules,
         }
     }
 

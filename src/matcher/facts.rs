@@ -278,6 +278,9 @@ pub enum Escape {
     /// Stored in an attribute that another assignment gives another type
     /// (`self.lock = Conn()` elsewhere): its uses through the attribute cannot be followed.
     Stored,
+    /// Read into a value that may also be something else (`lock if c else nullcontext()`,
+    /// `lock or other`): the uses of that value are of unknown type and stay as they are.
+    Mixed,
 }
 
 /// Attributes that keep their meaning when set on the converted object.

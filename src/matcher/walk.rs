@@ -1152,6 +1152,7 @@ impl<'a> Walker<'a> {
             self.escape(node, ty, Escape::Attribute, ctx, caller);
             return;
         }
+        self.mixed_escape(node, &val, ctx, caller);
         let target = match val {
             Val::Sym(Sym::Func(f)) | Val::Bound(f) => f,
             Val::Sym(Sym::Module(m)) => {
@@ -1197,6 +1198,37 @@ impl<'a> Walker<'a> {
             called,
             bound_in: self.class_binding(node, ctx),
         });
+    }
+
+    /// A converted object read at `node` into a value that may also be another object
+    /// escapes: the uses of that value are of unknown type and stay as they are.
+    fn mixed_escape(&mut self, node: Node, val: &Val, ctx: Ctx, caller: Option<usize>) {
+        if let Val::Kind(Kind::Ext(ty)) = val
+            && self.cat.closed_root(ty).is_some()
+            && self.mixed_value(node, ty, caller)
+        {
+            self.escape(node, ty, Escape::Mixed, ctx, caller);
+        }
+    }
+
+    /// Whether the object of type `ty` read at `node` flows into a conditional expression or
+    /// a boolean operator (not its condition) whose value is not always of that type.
+    fn mixed_value(&self, node: Node, ty: &str, caller: Option<usize>) -> bool {
+        let mut inner = node;
+        let mut outer = self.up(node, 1);
+        while let Some(p) = outer.filter(|p| p.kind() == "parenthesized_expression") {
+            inner = p;
+            outer = self.up(p, 1);
+        }
+        let Some(p) = outer else {
+            return false;
+        };
+        let value = match p.kind() {
+            "conditional_expression" => p.named_child(1).is_none_or(|c| c.id() != inner.id()),
+            "boolean_operator" => true,
+            _ => false,
+        };
+        value && self.kind_of(p, caller) != Some(Kind::Ext(ty.to_string()))
     }
 
     /// A name that is not a reference where it sits: the tail of an attribute chain (handled

@@ -746,6 +746,11 @@ pub fn keep_for_escape(k: Keeper, u: &crate::matcher::KeptUseFact) -> Vec<Keep> 
             "`{text}` is set at line {}, which the converted object would not honour",
             u.line
         ),
+        Some(crate::matcher::Escape::Mixed) => format!(
+            "`{text}` is read at line {} into a value that may also be another object, whose \
+             uses awaitify cannot follow",
+            u.line
+        ),
         _ => format!(
             "`{text}` is used as a value at line {}, and whoever calls it would not await it",
             u.line
