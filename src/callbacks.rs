@@ -4,7 +4,7 @@
 //! member becomes async, all do, the parameter's calls are awaited and the function holding
 //! them becomes async by the usual rules. A parameter forwarded unchanged to another one
 //! (`P(k)` -> `Q(k)` -> `k()`) joins its group, and so does an attribute a method stores it
-//! in (`self.k = k`, then `self.k()`; see [`stored`]); a construction (`Box(k)`) is a call
+//! in (`self.k = k`, then `self.k()`; see `stored.rs`); a construction (`Box(k)`) is a call
 //! of the `__init__` it runs.
 //!
 //! Unsound, so the group stays sync with a pin on each member: a value awaitify cannot follow
@@ -27,12 +27,12 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
 /// Where a group's values are passed or stored: a parameter (the function and its name), or
-/// an attribute of the instances of a class (`self.on_error = on_error`, see [`stored`]).
+/// an attribute of the instances of a class (`self.on_error = on_error`, see `stored.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Slot {
     Param(FuncId, String),
     Attr(ClassId, String),
-    /// A module-level dict of functions looked up and called (see [`tables`]).
+    /// A module-level dict of functions looked up and called (see `tables.rs`).
     Table(usize, String),
 }
 /// A call site: `(module, call start, call end, caller)`.
@@ -838,17 +838,7 @@ fn uses(def: Node, k: &str, this: Option<&str>, src: &str) -> Vec<Use> {
     };
     let mut stack = vec![(body, false)];
     while let Some((n, nested)) = stack.pop() {
-        let inner = nested
-            || matches!(
-                n.kind(),
-                "function_definition"
-                    | "lambda"
-                    | "class_definition"
-                    | "generator_expression"
-                    | "list_comprehension"
-                    | "set_comprehension"
-                    | "dictionary_comprehension"
-            );
+        let inner = nested || crate::parse::opens_scope(n.kind());
         let mut cursor = n.walk();
         stack.extend(n.named_children(&mut cursor).map(|c| (c, inner)));
         if n.kind() != "identifier" || text(n, src) != k {

@@ -141,6 +141,21 @@ pub fn line(node: impl Spanned) -> usize {
     node.start_position().row + 1
 }
 
+/// Whether a node of this kind opens a scope of its own (a function, a lambda, a class body,
+/// a comprehension): code in it may run later than the statement around it, or not at all.
+pub fn opens_scope(kind: &str) -> bool {
+    matches!(
+        kind,
+        "function_definition"
+            | "lambda"
+            | "class_definition"
+            | "generator_expression"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

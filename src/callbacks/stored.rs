@@ -376,11 +376,6 @@ pub(super) fn enclosing_method(p: &Project, m: usize, n: Node) -> Option<(FuncId
     let mut up = n.parent();
     while let Some(x) = up {
         match x.kind() {
-            "lambda"
-            | "generator_expression"
-            | "list_comprehension"
-            | "set_comprehension"
-            | "dictionary_comprehension" => nested = true,
             "function_definition" => {
                 let i = p.modules[m]
                     .index
@@ -395,6 +390,7 @@ pub(super) fn enclosing_method(p: &Project, m: usize, n: Node) -> Option<(FuncId
                 return Some((g, nested));
             }
             "class_definition" => return None,
+            k if crate::parse::opens_scope(k) => nested = true,
             _ => {}
         }
         up = x.parent();

@@ -375,15 +375,7 @@ pub fn guarded_prefix(name: Node, src: &str) -> Option<String> {
                         .find_map(|s| skipped_unless_prefixed(s, id, src));
                 }
             }
-            "function_definition"
-            | "lambda"
-            | "class_definition"
-            | "generator_expression"
-            | "list_comprehension"
-            | "set_comprehension"
-            | "dictionary_comprehension" => {
-                return None;
-            }
+            k if crate::parse::opens_scope(k) => return None,
             _ => {}
         }
         (statement, node) = (node, parent);
