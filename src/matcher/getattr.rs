@@ -324,13 +324,8 @@ pub fn literal_values(name: Node, src: &str) -> Option<Vec<String>> {
     while let Some(parent) = node.parent() {
         match parent.kind() {
             "for_statement" => {
-                let left = parent.child_by_field_name("left")?;
-                if left.kind() == "identifier" && text(left, src) == id {
-                    let body = parent.child_by_field_name("body")?;
-                    // In the loop's `right` or `else`, the name is another binding.
-                    if body.id() != node.id() || assigns(body, id, src) {
-                        return None;
-                    }
+                if let Some(body) = loop_binding(parent, node, id, src) {
+                    body?;
                     return strings(parent.child_by_field_name("right")?, src);
                 }
             }
@@ -361,13 +356,8 @@ pub fn guarded_prefix(name: Node, src: &str) -> Option<String> {
     while let Some(parent) = node.parent() {
         match parent.kind() {
             "for_statement" => {
-                let left = parent.child_by_field_name("left")?;
-                if left.kind() == "identifier" && text(left, src) == id {
-                    let body = parent.child_by_field_name("body")?;
-                    // In the loop's `right` or `else`, the name is not this iteration's.
-                    if body.id() != node.id() || assigns(body, id, src) {
-                        return None;
-                    }
+                if let Some(body) = loop_binding(parent, node, id, src) {
+                    let body = body?;
                     let mut cursor = body.walk();
                     return body
                         .named_children(&mut cursor)
@@ -381,6 +371,23 @@ pub fn guarded_prefix(name: Node, src: &str) -> Option<String> {
         (statement, node) = (node, parent);
     }
     None
+}
+
+/// `for_stmt`, reached from its child `from`, when it binds `id` (`for id in ...:`): its body,
+/// or `Some(None)` when `from` is its `right` or `else` (where `id` is another binding) or
+/// the body assigns `id` again; `None` when the loop binds another name.
+fn loop_binding<'t>(
+    for_stmt: Node<'t>,
+    from: Node<'t>,
+    id: &str,
+    src: &str,
+) -> Option<Option<Node<'t>>> {
+    let left = for_stmt.child_by_field_name("left")?;
+    if left.kind() != "identifier" || text(left, src) != id {
+        return None;
+    }
+    let body = for_stmt.child_by_field_name("body")?;
+    Some((body.id() == from.id() && !assigns(body, id, src)).then_some(body))
 }
 
 /// `statement` is `if not id.startswith("prefix"): continue`: the prefix.
