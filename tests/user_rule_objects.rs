@@ -110,43 +110,28 @@ fn a_replaced_lock_entered_in_a_pinned_function_is_kept() {
     support::lacks(&tree["main.py"], &["make_async_lock", "async with"]);
 }
 
-const GUARD: &str = r#"#- main.py
-import contextlib
-import time
-
-from locks import make_lock
-
-
-class Box:
-    def __init__(self):
-        self._lock = make_lock()
-        self.n = 0
-
-    def bump(self):
-        with self._lock:
-            time.sleep(0)
-            self.n += 1
-
-    def peek(self, locked):
-        guard = self._lock if locked else contextlib.nullcontext()
-        with guard:
-            time.sleep(0)
-            return self.n
-
-
-def main():
-    b = Box()
-    b.bump()
-    print(b.peek(True), b.peek(False))
-
-
-if __name__ == "__main__":
-    main()
-"#;
+/// `PEEK` with a `peek` that enters the lock or a `nullcontext()`, chosen by its argument.
+fn guard() -> String {
+    let replaced = [
+        ("import time\n", "import contextlib\nimport time\n"),
+        (
+            "    def peek(self):\n        with self._lock:\n            return self.n\n",
+            "    def peek(self, locked):\n        guard = self._lock if locked else contextlib.nullcontext()\n        with guard:\n            time.sleep(0)\n            return self.n\n",
+        ),
+        (
+            "    print(b.peek())",
+            "    print(b.peek(True), b.peek(False))",
+        ),
+    ];
+    replaced.iter().fold(PEEK.to_string(), |spec, (from, to)| {
+        assert!(spec.contains(from), "{from:?}");
+        spec.replacen(from, to, 1)
+    })
+}
 
 #[test]
 fn a_replaced_lock_read_into_a_conditional_expression_is_kept() {
-    let spec = project("", GUARD);
+    let spec = project("", &guard());
     let tree = support::assert_equivalent(&spec, &["main.py"], support::Equiv::default());
     support::has(&tree["main.py"], &["self._lock = make_lock()"]);
     support::lacks(&tree["main.py"], &["make_async_lock", "async with"]);
@@ -154,7 +139,7 @@ fn a_replaced_lock_read_into_a_conditional_expression_is_kept() {
 
 #[test]
 fn a_threading_lock_read_into_a_conditional_expression_is_kept() {
-    let spec = GUARD
+    let spec = guard()
         .replace("from locks import make_lock", "import threading")
         .replace("make_lock()", "threading.Lock()");
     let out = support::fixture_after(&spec);
